@@ -1,0 +1,66 @@
+# Two commands for a fresh machine: `make run` (demo on SQLite) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+# Only for the local demo and checks: production sets its own key and leaves debug off.
+DEV_ENV := DJANGO_DEBUG=1
+CHECK_ENV := DJANGO_SECRET_KEY=make-check-only-not-a-real-secret-key-0123456789
+
+.PHONY: setup run test lint checks pytest browser-deps bench bench-sqlite bench-postgres clean
+
+# The venv is rebuilt when pyproject.toml changes. XStatic-Bootstrap's sdist still imports
+# pkg_resources when it builds, hence the build constraint on setuptools.
+$(VENV)/.installed: pyproject.toml .ci/build-constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --build-constraint .ci/build-constraints.txt -e ".[dev]"
+	touch $@
+
+setup: $(VENV)/.installed
+
+run: setup
+	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEV_ENV) $(BIN)/python manage.py seed_demo
+	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+checks: setup
+	$(CHECK_ENV) $(BIN)/python manage.py check --fail-level WARNING
+	$(CHECK_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
+
+pytest: setup browser-deps
+	$(BIN)/pytest
+
+test: lint checks pytest
+
+# The benchmark (see README): production settings, collected static files, fresh databases.
+BENCH_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/clinic_bench
+BENCH_ENV := DJANGO_SECRET_KEY=bench-only-not-a-real-secret-key-0123456789abcdef \
+	DJANGO_STATIC_ROOT=$(CURDIR)/staticfiles
+BENCH_ARGS ?=
+
+bench: bench-sqlite bench-postgres
+
+bench-sqlite: setup
+	rm -f bench.sqlite3
+	$(BENCH_ENV) $(BIN)/python manage.py collectstatic --noinput -v0
+	$(BENCH_ENV) DATABASE_URL=sqlite:///$(CURDIR)/bench.sqlite3 $(BIN)/python manage.py migrate -v0
+	$(BENCH_ENV) DATABASE_URL=sqlite:///$(CURDIR)/bench.sqlite3 $(BIN)/python manage.py \
+		benchmark --clients 10000 --sessions 100000 $(BENCH_ARGS)
+
+bench-postgres: setup
+	$(BENCH_ENV) $(BIN)/python manage.py collectstatic --noinput -v0
+	$(BIN)/python .ci/recreate-database.py $(BENCH_POSTGRES_URL)
+	$(BENCH_ENV) DATABASE_URL=$(BENCH_POSTGRES_URL) $(BIN)/python manage.py migrate -v0
+	$(BENCH_ENV) DATABASE_URL=$(BENCH_POSTGRES_URL) $(BIN)/python manage.py \
+		benchmark --clients 50000 --sessions 1000000 $(BENCH_ARGS)
+
+browser-deps:
+	@bash .ci/ensure-chromium
+
+clean:
+	rm -rf $(VENV) staticfiles bench.sqlite3

@@ -1,0 +1,330 @@
+"""The managers' admin site, and what its clinical admins share.
+
+- The site: only the Manager role (or a superuser) may sign in or open any page. Aestheticians
+  work in the workspace; a staff account without the role is refused like a non-staff one.
+- `AuditTrailAdmin`: every record's history (who changed what, when) is readable, never
+  editable: there is no revert, and history rows have no admin of their own.
+- `VersionedAdminMixin`: optimistic locking for change forms (see clinic.locking).
+- `VoidAdminMixin`: mistaken consultations and sessions are voided with a reason, never deleted.
+- `CheckedAutocompleteMixin`: a malformed id typed into an autocomplete field is refused politely.
+- `CappedCountPaginator`: the big lists count at most `COUNT_CAP` rows ("10000+"), so a list's
+  cost does not grow with a table of a million sessions.
+"""
+
+import dataclasses
+import datetime
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseNotAllowed
+from django.template.response import TemplateResponse
+from django.utils import formats, timezone
+from django.utils.functional import cached_property
+from import_export.admin import ExportMixin
+from import_export.formats import base_formats
+from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import ModelChange
+from simple_history.template_utils import HistoricalRecordContextHelper
+
+from clinic import roles
+from clinic.locking import FIELD_NAME as VERSION_FIELD
+
+# Bookkeeping every change touches: the history's own columns say who and when.
+UNLISTED_CHANGES = {"version", "updated_at", "updated_by"}
+# The most rows an admin list counts; past it the list says "10000+" and offers the pages up to
+# there (filters and search narrow a list that long).
+COUNT_CAP = 10_000
+# Rows a page of the busiest lists (clients, sessions) shows: rendering them is most of the cost.
+LIST_PER_PAGE = 50
+
+
+def is_manager(user):
+    """Whether `user` may use the admin: an active superuser, or active staff with the role."""
+    if not (user.is_active and user.is_staff):
+        return False
+    if user.is_superuser:
+        return True
+    if not hasattr(user, "_is_clinic_manager"):  # asked several times per request
+        user._is_clinic_manager = user.groups.filter(name=roles.MANAGER).exists()
+    return user._is_clinic_manager
+
+
+class ManagerAuthenticationForm(AdminAuthenticationForm):
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if not is_manager(user):
+            raise ValidationError(
+                self.error_messages["invalid_login"],
+                code="invalid_login",
+                params={"username": self.username_field.verbose_name},
+            )
+
+
+class ManagersAdminSite(admin.AdminSite):
+    """The default admin site (clinic.apps.ClinicAdminConfig), open to managers only."""
+
+    login_form = ManagerAuthenticationForm
+
+    def has_permission(self, request):
+        return is_manager(request.user)
+
+
+def _object_id(model, object_id):
+    """The primary key named in an admin URL, or 404 for one that cannot be a key."""
+    try:
+        return model._meta.pk.to_python(unquote(object_id))
+    except ValidationError:
+        raise Http404(f"No {model._meta.verbose_name} has the id {object_id!r}.") from None
+
+
+def _system_changes(older, newer):
+    """Changes between two versions to the fields users do not edit (editable=False)."""
+    return [
+        ModelChange(field.name, getattr(older, field.name), getattr(newer, field.name))
+        for field in newer.tracked_fields
+        if not (field.editable or field.primary_key or field.name in UNLISTED_CHANGES)
+        and getattr(older, field.attname) != getattr(newer, field.attname)
+    ]
+
+
+class AuditTrailValues(HistoricalRecordContextHelper):
+    """Changed values as a manager reads them: local times, and "-" for nothing."""
+
+    def prepare_delta_change_value(self, change, value):
+        value = super().prepare_delta_change_value(change, value)
+        if isinstance(value, datetime.datetime):
+            return formats.localize(timezone.localtime(value))
+        return "-" if value in (None, "") else value
+
+
+class CappedCountPaginator(Paginator):
+    """Counts at most COUNT_CAP + 1 rows (`SELECT COUNT(*) FROM (... LIMIT 10001)`), so counting
+    a filtered or searched list of a huge table stops early instead of reading every match."""
+
+    @cached_property
+    def count(self):
+        # Only the keys, unsorted: neither the list's annotations nor its order change a count.
+        return self.object_list.order_by().values("pk")[: COUNT_CAP + 1].count()
+
+    @property
+    def capped(self):
+        return self.count > COUNT_CAP
+
+
+class AuditTrailAdmin(SimpleHistoryAdmin):
+    """A record's history, read only: who made each change, when, and what it changed.
+
+    Reverting is off (SIMPLE_HISTORY_REVERT_DISABLED), and a past version's page refuses any
+    POST, so history is never written from here; the historical models are not registered.
+    """
+
+    object_history_list_template = "admin/audit_trail.html"
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return AuditTrailValues(self.model, historical_record)
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        """What each version changed, including the fields the system sets (voiding, the
+        screening outcome, a course's progress), which simple_history's diff leaves out."""
+        newer = None
+        for record in historical_records:  # newest first
+            if newer is not None:
+                delta = newer.diff_against(record, foreign_keys_are_objs=foreign_keys_are_objs)
+                changes = sorted(
+                    [*delta.changes, *_system_changes(record, newer)], key=lambda c: c.field
+                )
+                helper = self.get_historical_record_context_helper(request, newer)
+                newer.history_delta_changes = helper.context_for_delta_changes(
+                    dataclasses.replace(delta, changes=changes)
+                )
+            newer = record
+
+    def history_view(self, request, object_id, extra_context=None):
+        _object_id(self.model, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        _object_id(self.model, object_id)
+        if not version_id.isdigit():
+            raise Http404(f"No version {version_id!r}.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class VersionedAdminMixin:
+    """Optimistic locking for a Stamped model's change form.
+
+    The admin's `form` mixes in clinic.locking.VersionedFormMixin, and a fieldset lists
+    `version` (rendered as a hidden input): a save based on an older version is refused with a
+    message naming who changed what, and the manager's input stays in the form.
+    """
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # `version` is a non-editable model field, which the model form factory refuses in
+        # `fields`; the form class declares it, so leave it out here.
+        if "fields" in kwargs:
+            fields = kwargs["fields"]
+        else:
+            fields = flatten_fieldsets(self.get_fieldsets(request, obj))
+        if fields is not None:
+            kwargs["fields"] = [name for name in fields if name != VERSION_FIELD]
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None and request.method == "POST":
+            # Lock the row until the admin's transaction ends, and check the form against the
+            # version read under the lock: no save can slip in between the check and this one.
+            obj.version = (
+                type(obj)
+                ._default_manager.select_for_update()
+                .values_list(VERSION_FIELD, flat=True)
+                .get(pk=obj.pk)
+            )
+        return obj
+
+
+def _can_be(field, value):
+    """Whether `value` can be stored in `field` (right type, within the database's range)."""
+    try:
+        field.run_validators(field.to_python(value))
+    except ValidationError:
+        return False
+    return True
+
+
+class CheckedAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete select, showing a refused form again without a 500.
+
+    To show the chosen option again it looks the submitted value up as an id, even one that
+    cannot be an id ("abc", "1.5", beyond 64 bits), which fails in the database. Such values
+    are left out here; the form field has already refused them with its usual message.
+    """
+
+    def optgroups(self, name, value, attr=None):
+        remote = self.field.remote_field
+        target = remote.model._meta.get_field(remote.field_name)
+        return super().optgroups(name, [v for v in value if _can_be(target, v)], attr)
+
+
+class CheckedAutocompleteMixin:
+    """For a ModelAdmin or inline with `autocomplete_fields`: use CheckedAutocompleteSelect."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = CheckedAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class VoidedFilter(admin.SimpleListFilter):
+    title = "voided"
+    parameter_name = "voided"
+
+    def lookups(self, request, model_admin):
+        return [("no", "No"), ("yes", "Yes")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(voided_at__isnull=self.value() == "no")
+        return queryset
+
+
+class VoidReasonForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Kept with the record, with your name and the time.",
+    )
+
+
+class VoidAdminMixin:
+    """For Voidable records: a "voided" column and filter, and an action that voids with a reason.
+
+    The action asks for the reason on an intermediate page, then calls `void()` (the service)
+    for each selected record; a record the service refuses is reported, the others are voided.
+    List `voided_by` in `list_select_related` and `VoidedFilter` in `list_filter`.
+    """
+
+    actions = ("void_selected",)
+    # What voiding means for this kind of record, said on the confirmation page.
+    void_consequence = ""
+
+    def void(self, obj, *, reason, by):
+        raise NotImplementedError("call the void service for this record")
+
+    @admin.display(description="voided", ordering="voided_at")
+    def void_status(self, obj):
+        if not obj.is_voided:
+            return None
+        who = obj.voided_by and (obj.voided_by.get_full_name() or obj.voided_by.get_username())
+        when = timezone.localtime(obj.voided_at)
+        return f"Voided {when:%d %b %Y %H:%M} by {who or 'someone'}: {obj.void_reason}"
+
+    @admin.action(description="Void selected %(verbose_name_plural)s", permissions=["change"])
+    def void_selected(self, request, queryset):
+        form = VoidReasonForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return TemplateResponse(
+                request,
+                "admin/void_selected.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": f"Void {self.opts.verbose_name_plural}",
+                    "subtitle": None,
+                    "opts": self.opts,
+                    "queryset": queryset,
+                    "consequence": self.void_consequence,
+                    "form": form,
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        voided = 0
+        for obj in queryset:
+            try:
+                self.void(obj, reason=form.cleaned_data["reason"], by=request.user)
+            except ValidationError as error:
+                self.message_user(
+                    request, f"{obj} was not voided: {' '.join(error.messages)}", messages.ERROR
+                )
+            else:
+                voided += 1
+        if voided:
+            name = self.opts.verbose_name if voided == 1 else self.opts.verbose_name_plural
+            self.message_user(request, f"Voided {voided} {name}.", messages.SUCCESS)
+        return None
+
+
+class FilteredExportMixin(ExportMixin):
+    """CSV and Excel exports of what the changelist shows, with its current filters.
+
+    The resource's `prepare` adds the joins its columns need, so an export of thousands of
+    rows runs a fixed number of queries.
+    """
+
+    formats = [base_formats.CSV, base_formats.XLSX]
+
+    def get_export_queryset(self, request):
+        queryset = super().get_export_queryset(request)
+        prepare = getattr(self.resource_classes[0], "prepare", None)
+        return prepare(queryset) if prepare else queryset
+
+
+class ReadOnlyAdminMixin:
+    """For records the app writes itself (access events, lots used): list and read only."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

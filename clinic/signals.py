@@ -1,0 +1,30 @@
+"""Log every sign-in, successful or not (django-axes also keeps them in its tables)."""
+
+import logging
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+logger = logging.getLogger("clinic.auth")
+
+
+def _address(request):
+    return request.META.get("REMOTE_ADDR", "?") if request is not None else "?"
+
+
+@receiver(user_logged_in)
+def log_sign_in(sender, request, user, **kwargs):
+    logger.info("sign-in succeeded: username=%s address=%s", user.get_username(), _address(request))
+
+
+@receiver(user_login_failed)
+def log_failed_sign_in(sender, credentials, request=None, **kwargs):
+    logger.warning(
+        "sign-in failed: username=%s address=%s", credentials.get("username"), _address(request)
+    )
+
+
+@receiver(user_logged_out)
+def log_sign_out(sender, request, user, **kwargs):
+    if user is not None:
+        logger.info("sign-out: username=%s address=%s", user.get_username(), _address(request))

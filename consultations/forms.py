@@ -1,0 +1,203 @@
+"""Forms for the aestheticians' workspace: clients and consultations.
+
+Writes go through the services; `add_service_errors` puts a service's refusal next to the
+field it is about, so the practitioner sees it where they typed and keeps their input.
+"""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from clinic.locking import FIELD_NAME as VERSION_FIELD
+from clinic.locking import VersionedFormMixin
+from consultations import screening
+from consultations.models import Client, Consultation, RecordedConcern
+
+CONSENT_REQUIRED = "Record the client's consent before continuing."
+NO_CONCERN = "Record at least one concern the client wants treated."
+
+
+class DateInput(forms.DateInput):
+    """A native date picker: quick on tablets, and it posts ISO dates."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+def add_service_errors(form, error, *, elsewhere=None):
+    """Attach a service's ValidationError to `form` (and to `elsewhere` for other fields).
+
+    Messages about a field of `form` go next to that field; messages keyed by a name in
+    `elsewhere` (a dict of name -> callable taking the messages) go there; the rest appear at
+    the top of the form.
+    """
+    elsewhere = elsewhere or {}
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for name, errors in error.error_dict.items():
+        messages = [message for e in errors for message in e.messages]
+        if name in form.fields:
+            form.add_error(name, messages)
+        elif name in elsewhere:
+            elsewhere[name](messages)
+        else:
+            form.add_error(None, messages)
+
+
+def add_formset_errors(formset, messages):
+    """Show `messages` above a formset, beside the formset's own checks."""
+    formset.non_form_errors().extend(messages)
+
+
+DAMAGED_VERSION = (
+    "This form arrived damaged (its hidden version number is not valid): reload the page and "
+    "enter your changes again."
+)
+
+
+def flag_damaged_version(form):
+    """A tampered hidden version is refused where the user can see why, not silently."""
+    if VERSION_FIELD in form.errors:
+        form.add_error(None, DAMAGED_VERSION)
+
+
+def refuse_stale(form, error, current_version):
+    """Show a stale-record refusal at the top of `form`, keeping the user's input.
+
+    The kept input now carries `current_version` (the version saved meanwhile), so saving it
+    again after reading the message is a deliberate choice that goes through.
+    """
+    form.data = form.data.copy()
+    form.data[form.add_prefix(VERSION_FIELD)] = current_version
+    form.add_error(None, error)
+
+
+class ClientForm(VersionedFormMixin, forms.ModelForm):
+    class Meta:
+        model = Client
+        fields = [
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "email",
+            "phone",
+            "skin_type",
+            "notes",
+        ]
+        widgets = {
+            "date_of_birth": DateInput(),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def clean(self):
+        flag_damaged_version(self)
+        return super().clean()
+
+
+ABSOLUTE_FIELDS = [name for name, _reason, _area_bound in screening.ABSOLUTE]
+RELATIVE_FIELDS = [name for name, _caution in screening.RELATIVE]
+
+
+class ConsultationForm(forms.ModelForm):
+    """The consultation itself: date, screening answers, consent and notes."""
+
+    class Meta:
+        model = Consultation
+        fields = [
+            "held_on",
+            *ABSOLUTE_FIELDS,
+            "affected_area",
+            *RELATIVE_FIELDS,
+            "consent_given",
+            "consent_by",
+            "consent_scope",
+            "photo_consent",
+            "notes",
+        ]
+        labels = {"consent_given": "The client consents to micro-needling as discussed"}
+        help_texts = {"consent_given": ""}
+        widgets = {
+            "held_on": DateInput(),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("consent_by", "The client")
+        super().__init__(*args, **kwargs)
+
+    def clean_consent_given(self):
+        if not self.cleaned_data.get("consent_given"):
+            raise ValidationError(CONSENT_REQUIRED, code="consent")
+        return True
+
+    @property
+    def absolute_fields(self):
+        return [self[name] for name in [*ABSOLUTE_FIELDS, "affected_area"]]
+
+    @property
+    def relative_fields(self):
+        return [self[name] for name in RELATIVE_FIELDS]
+
+    @property
+    def consent_fields(self):
+        return [
+            self[name] for name in ["consent_given", "consent_by", "consent_scope", "photo_consent"]
+        ]
+
+
+class RecordedConcernForm(forms.ModelForm):
+    class Meta:
+        model = RecordedConcern
+        fields = ["concern", "area", "severity", "notes"]
+        widgets = {
+            "notes": forms.TextInput(attrs={"placeholder": "Notes on this concern (optional)"})
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["concern"].widget.attrs["data-concern-select"] = ""
+
+
+class BaseRecordedConcernFormSet(forms.BaseFormSet):
+    def clean(self):
+        if any(self.errors):
+            return
+        seen = set()
+        for form in self.chosen_forms():
+            key = (form.cleaned_data["concern"].pk, form.cleaned_data["area"])
+            if key in seen:
+                raise ValidationError(
+                    f"{form.cleaned_data['concern']} is recorded twice for the same area; "
+                    "record it once."
+                )
+            seen.add(key)
+        if not seen and self.forms:
+            # Next to the first concern picker, where the practitioner will look.
+            self.forms[0].add_error("concern", ValidationError(NO_CONCERN, code="no_concern"))
+
+    def chosen_forms(self):
+        """The rows the practitioner filled in (blank extra rows are skipped)."""
+        return [form for form in self.forms if form.cleaned_data.get("concern")]
+
+    def concerns(self):
+        """The rows in the shape `record_consultation` takes."""
+        return [
+            {
+                "concern": form.cleaned_data["concern"],
+                "area": form.cleaned_data["area"],
+                "severity": form.cleaned_data["severity"],
+                "notes": form.cleaned_data["notes"],
+            }
+            for form in self.chosen_forms()
+        ]
+
+
+RecordedConcernFormSet = forms.formset_factory(
+    RecordedConcernForm,
+    formset=BaseRecordedConcernFormSet,
+    extra=3,
+    max_num=12,
+    absolute_max=12,
+)

@@ -1,0 +1,412 @@
+"""Who the client is and what they asked for: clients, consultations and recorded concerns."""
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from consultations import screening
+
+
+class Stamped(models.Model):
+    """Who created and who last changed a clinical row, and when."""
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+
+    version = models.PositiveIntegerField(
+        default=1,
+        editable=False,
+        help_text="Raised by every change, so a save based on an older version is refused.",
+    )
+    # Every create and change keeps the previous version, with who and when.
+    history = HistoricalRecords(inherit=True)
+
+    class Meta:
+        abstract = True
+
+    def stamp(self, user):
+        """Record `user` as the author of the change about to be saved (and in its history)."""
+        now = timezone.now()
+        if self._state.adding:
+            self.created_at = now
+            self.created_by = user
+        else:
+            self.version += 1
+        self.updated_at = now
+        self.updated_by = user
+        self._history_user = user
+
+
+class Voidable(models.Model):
+    """Clinical records are never deleted: a mistaken one is voided with a reason."""
+
+    voided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    void_reason = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_voided(self):
+        return self.voided_at is not None
+
+
+class Area(models.TextChoices):
+    """Treatment areas, from the device makers' depth charts."""
+
+    FACE = "face", "Full face"
+    FOREHEAD = "forehead", "Forehead"
+    PERIORBITAL = "periorbital", "Around the eyes"
+    PERIORAL = "perioral", "Around the mouth"
+    CHEEKS = "cheeks", "Cheeks and chin"
+    NECK = "neck", "Neck"
+    DECOLLETE = "decollete", "Décolleté"
+    ARMS = "arms", "Arms"
+    HANDS = "hands", "Hands"
+    BACK = "back", "Back"
+    ABDOMEN = "abdomen", "Abdomen"
+    BUTTOCKS = "buttocks", "Buttocks"
+    THIGHS = "thighs", "Thighs"
+    SCALP = "scalp", "Scalp"
+
+
+class ClientQuerySet(models.QuerySet):
+    def current(self):
+        return self.filter(archived=False)
+
+    def search(self, text):
+        """Clients whose name, email or phone contains every word of `text`."""
+        query = self
+        for word in text.split():
+            query = query.filter(
+                Q(first_name__icontains=word)
+                | Q(last_name__icontains=word)
+                | Q(email__icontains=word)
+                | Q(phone__icontains=word)
+            )
+        return query
+
+
+class Client(Stamped):
+    class SkinType(models.TextChoices):
+        I = "I", "I: always burns, never tans"  # noqa: E741
+        II = "II", "II: usually burns, tans minimally"
+        III = "III", "III: sometimes burns, tans gradually"
+        IV = "IV", "IV: rarely burns, tans easily"
+        V = "V", "V: very rarely burns, brown skin"
+        VI = "VI", "VI: never burns, dark brown to black skin"
+
+    PIGMENT_RISK_SKIN_TYPES = {SkinType.IV, SkinType.V, SkinType.VI}
+
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    skin_type = models.CharField(
+        "Fitzpatrick skin type",
+        max_length=3,
+        choices=SkinType,
+        help_text="Types IV-VI are more prone to post-inflammatory hyperpigmentation.",
+    )
+    notes = models.TextField(blank=True)
+    archived = models.BooleanField(
+        default=False,
+        help_text="Archived clients are hidden from daily lists; their records are kept.",
+    )
+    do_not_contact = models.BooleanField(
+        default=False, help_text="The client asked not to be contacted for recalls."
+    )
+
+    objects = ClientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["last_name", "first_name", "pk"]
+        indexes = [
+            models.Index(fields=["last_name", "first_name", "id"], name="client_name_idx"),
+            models.Index(fields=["email"], name="client_email_idx"),
+            models.Index(fields=["phone"], name="client_phone_idx"),
+            models.Index(fields=["date_of_birth"], name="client_dob_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(date_of_birth__gte=datetime.date(1900, 1, 1)),
+                name="client_date_of_birth_plausible",
+            ),
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    def get_absolute_url(self):
+        return reverse("consultations:client-detail", kwargs={"pk": self.pk})
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def pigment_risk(self):
+        return self.skin_type in self.PIGMENT_RISK_SKIN_TYPES
+
+    def clean(self):
+        super().clean()
+        if self.date_of_birth and self.date_of_birth > timezone.localdate():
+            raise ValidationError({"date_of_birth": "The date of birth cannot be in the future."})
+        if self.date_of_birth and self.date_of_birth < datetime.date(1900, 1, 1):
+            raise ValidationError({"date_of_birth": "Check the date of birth: it is before 1900."})
+
+
+class Consultation(Voidable, Stamped):
+    class Outcome(models.TextChoices):
+        SUITABLE = "suitable", "Suitable"
+        CAUTIONS = "cautions", "Suitable with cautions"
+        NOT_SUITABLE = "not_suitable", "Not suitable / defer"
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="consultations")
+    held_on = models.DateField("date", default=timezone.localdate)
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consultations"
+    )
+
+    # Screening: absolute contraindications (do not treat the area).
+    infection_in_area = models.BooleanField(
+        "active infection in the area", default=False, help_text=screening.HELP["infection"]
+    )
+    lesion_in_area = models.BooleanField(
+        "skin cancer, suspicious lesion or warts in the area", default=False
+    )
+    keloid_in_area = models.BooleanField("keloid scars in the area", default=False)
+    bleeding_disorder = models.BooleanField("bleeding disorder", default=False)
+    allergy_metal_or_anaesthetic = models.BooleanField(
+        "allergy to metal or to the numbing cream", default=False
+    )
+    affected_area = models.CharField(
+        max_length=20,
+        choices=Area,
+        blank=True,
+        help_text="Where an infection, lesion or keloid was found. Leave blank if it affects "
+        "every area.",
+    )
+    # Screening: relative contraindications (practitioner decides, caution acknowledged).
+    keloid_tendency = models.BooleanField("tendency to keloid scarring", default=False)
+    active_acne = models.BooleanField("active acne in the area", default=False)
+    cold_sore_history = models.BooleanField("history of cold sores", default=False)
+    isotretinoin_recent = models.BooleanField(
+        "isotretinoin in the last 6 months", default=False, help_text="Roaccutane and generics."
+    )
+    anticoagulants = models.BooleanField("takes anticoagulants", default=False)
+    immunosuppressed = models.BooleanField(
+        "immunosuppression or poor healing",
+        default=False,
+        help_text=screening.HELP["immunosuppressed"],
+    )
+    skin_condition_flare = models.BooleanField(
+        "eczema, psoriasis or rosacea flare in the area", default=False
+    )
+    pregnant_or_breastfeeding = models.BooleanField("pregnant or breastfeeding", default=False)
+    recent_tan_or_sunburn = models.BooleanField("recent tan or sunburn", default=False)
+
+    consent_given = models.BooleanField(
+        default=False, help_text="The client consented to micro-needling as discussed."
+    )
+    photo_consent = models.BooleanField(
+        "consent to photographs",
+        default=False,
+        help_text="The client agreed to clinical before-and-after photos, kept privately.",
+    )
+    consent_by = models.CharField(
+        "consent given by",
+        max_length=200,
+        blank=True,
+        help_text="The client, or the person consenting on their behalf.",
+    )
+    consent_at = models.DateTimeField("consent recorded at", null=True, blank=True)
+    consent_scope = models.CharField(
+        "consent covers",
+        max_length=300,
+        blank=True,
+        default="Micro-needling of the recorded areas, numbing cream and serums",
+    )
+    outcome = models.CharField(
+        max_length=20,
+        choices=Outcome,
+        default=Outcome.SUITABLE,
+        editable=False,
+        help_text="Derived from the screening answers and the recorded concerns.",
+    )
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-held_on", "-pk"]
+        indexes = [models.Index(fields=["client", "held_on"], name="consultation_client_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(consent_given=False)
+                | (Q(consent_at__isnull=False) & ~Q(consent_by="")),
+                name="consultation_consent_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(voided_at__isnull=True) | ~Q(void_reason=""),
+                name="consultation_void_has_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Consultation with {self.client} on {self.held_on:%d %b %Y}"
+
+    def get_absolute_url(self):
+        return reverse("consultations:consultation-detail", kwargs={"pk": self.pk})
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.held_on and self.held_on > timezone.localdate():
+            errors["held_on"] = "A consultation cannot be dated in the future."
+        if self.consent_given and not self.consent_by.strip():
+            errors["consent_by"] = "Say who gave consent (the client or their representative)."
+        if self.consent_given and not self.consent_at:
+            self.consent_at = timezone.now()
+        if errors:
+            raise ValidationError(errors)
+
+    def assess(self):
+        """Screening outcome and its reasons, from the answers and the recorded concerns."""
+        return screening.assess(self, list(self.concerns.all()))
+
+    def refresh_outcome(self):
+        self.outcome = self.assess().outcome
+        self.save(update_fields=["outcome"])
+
+
+class RecordedConcern(Stamped):
+    class Severity(models.TextChoices):
+        MILD = "mild", "Mild"
+        MODERATE = "moderate", "Moderate"
+        SEVERE = "severe", "Severe"
+
+    consultation = models.ForeignKey(
+        Consultation, on_delete=models.PROTECT, related_name="concerns"
+    )
+    concern = models.ForeignKey(
+        "treatments.Concern", on_delete=models.PROTECT, related_name="recorded"
+    )
+    area = models.CharField(max_length=20, choices=Area)
+    severity = models.CharField(max_length=10, choices=Severity, default=Severity.MODERATE)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["consultation", "pk"]
+        verbose_name = "recorded concern"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["consultation", "concern", "area"],
+                name="recordedconcern_once_per_area",
+                violation_error_message="This concern is already recorded for that area.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.concern} ({self.get_area_display().lower()})"
+
+
+class ClientAccess(models.Model):
+    """Someone opened a client's record: who, which client, when, and where."""
+
+    class Via(models.TextChoices):
+        WORKSPACE = "workspace", "Workspace"
+        ADMIN = "admin", "Admin"
+        EXPORT = "export", "Export"
+        PHOTO = "photo", "Photo viewed"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="client_accesses"
+    )
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="accesses")
+    accessed_at = models.DateTimeField(default=timezone.now, db_index=True)
+    via = models.CharField(max_length=10, choices=Via)
+
+    class Meta:
+        ordering = ["-accessed_at", "-pk"]
+        verbose_name = "client record access"
+        verbose_name_plural = "client record accesses"
+        indexes = [
+            models.Index(fields=["client", "accessed_at"], name="clientaccess_client_idx"),
+            models.Index(fields=["user", "accessed_at"], name="clientaccess_user_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} opened {self.client} ({self.get_via_display()})"
+
+    @classmethod
+    def record(cls, *, user, client, via):
+        return cls.objects.create(user=user, client_id=getattr(client, "pk", client), via=via)
+
+
+class ContactAttempt(Stamped):
+    """A recall call, message or e-mail to a client, and how it went."""
+
+    class Reason(models.TextChoices):
+        DUE = "due", "Session due or overdue"
+        MAINTENANCE = "maintenance", "Maintenance after a course"
+
+    class Outcome(models.TextChoices):
+        CONTACTED = "contacted", "Contacted, no booking yet"
+        NO_ANSWER = "no_answer", "No answer"
+        BOOKED = "booked", "Booked"
+        DECLINED = "declined", "Declined"
+        DO_NOT_CONTACT = "do_not_contact", "Do not contact"
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="contact_attempts")
+    plan = models.ForeignKey(
+        "treatments.TreatmentPlan",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="contact_attempts",
+        help_text="The course the recall is about.",
+    )
+    reason = models.CharField(max_length=20, choices=Reason)
+    outcome = models.CharField(max_length=20, choices=Outcome)
+    attempted_at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-attempted_at", "-pk"]
+        indexes = [
+            models.Index(fields=["client", "attempted_at"], name="contact_client_idx"),
+            models.Index(fields=["plan", "attempted_at"], name="contact_plan_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.client}: {self.get_outcome_display()} ({self.attempted_at:%d %b %Y})"

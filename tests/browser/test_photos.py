@@ -1,0 +1,39 @@
+"""A session logged in Chromium with a photo from the tablet's file picker."""
+
+import re
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from consultations.models import Area
+from treatments.models import Photo
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_photo_is_uploaded_with_the_session_and_shown_as_a_thumbnail(
+    signed_in_page, make_plan, make_consultation, tmp_path
+):
+    page = signed_in_page
+    plan = make_plan(make_consultation(photo_consent=True))
+    picture = tmp_path / "cheek.png"
+    Image.new("RGB", (800, 600), (180, 110, 90)).save(picture)
+
+    page.goto(f"/plans/{plan.pk}/sessions/new/")
+    page.get_by_label("Photos to add").set_input_files(str(picture))
+    page.get_by_label("Area photographed").select_option(Area.CHEEKS)
+    page.get_by_label("Angle").select_option(Photo.Angle.LEFT)
+    page.get_by_role("button", name="Log session").click()
+    expect(page.get_by_text("Session 1 of 3 logged")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/clients/\d+/$"))
+
+    photo = Photo.objects.get()
+    assert (photo.area, photo.angle, photo.session.plan_id) == (Area.CHEEKS, "left", plan.pk)
+    thumbnail = page.locator(f'img[src="/photos/{photo.pk}/thumbnail/"]')
+    expect(thumbnail).to_be_visible()
+    assert thumbnail.evaluate("img => img.naturalWidth") == 320
+
+    page.get_by_role("link", name="Photos", exact=True).click()
+    expect(page.get_by_role("heading", name=f"{Area.CHEEKS.label}, left")).to_be_visible()
+    expect(page.locator(f'img[src="/photos/{photo.pk}/thumbnail/"]')).to_be_visible()

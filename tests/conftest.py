@@ -1,0 +1,194 @@
+"""Shared fixtures: staff users and small factories for the clinic's records.
+
+The catalogue is loaded by migrations, so `concern("acne-scars")` returns a real catalogue row.
+"""
+
+import datetime
+import itertools
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.files.storage import storages
+from django.test import Client as TestClient
+from django.utils import timezone
+
+from clinic import roles
+from consultations.models import Area, Client
+from consultations.services import record_consultation
+from treatments.models import Concern, Photo, Product
+from treatments.services import log_session, start_plan
+
+PASSWORD = "correct-horse-battery-staple"
+_serial = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path_factory, monkeypatch):
+    """Fast password hashing, plain static storage (tests don't run collectstatic), and photos
+    in a fresh temporary folder for each test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The test client speaks plain HTTP; production redirects it to HTTPS.
+    settings.SECURE_SSL_REDIRECT = False
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        "photos": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path_factory.mktemp("photos"), "base_url": None},
+        },
+    }
+    # A model field resolves its storage once, at import: point the photo fields at this one.
+    for field in ("image", "thumbnail"):
+        monkeypatch.setattr(Photo._meta.get_field(field), "storage", storages["photos"])
+
+
+def email(username):
+    return f"{username}@example.com"
+
+
+@pytest.fixture
+def make_user(db):
+    """A user with a role (roles.AESTHETICIAN or roles.MANAGER), or none when role=None."""
+
+    def make(username=None, *, role=roles.AESTHETICIAN, superuser=False, **extra):
+        username = username or f"user{next(_serial)}"
+        user_model = get_user_model()
+        if superuser:
+            return user_model.objects.create_superuser(
+                username, f"{username}@example.com", PASSWORD
+            )
+        extra.setdefault("is_staff", role == roles.MANAGER)
+        user = user_model.objects.create_user(
+            username, f"{username}@example.com", PASSWORD, **extra
+        )
+        if role:
+            user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def manager(make_user):
+    return make_user("manager", role=roles.MANAGER, first_name="Maria", last_name="Manager")
+
+
+@pytest.fixture
+def practitioner(make_user):
+    return make_user("aesthetician", first_name="Alex", last_name="Smith")
+
+
+@pytest.fixture
+def signed_in(practitioner):
+    """A Django test client signed in as the practitioner (`client` is pytest-django's)."""
+    browser = TestClient()
+    browser.force_login(practitioner)
+    return browser
+
+
+@pytest.fixture
+def manager_client(client, manager):
+    """pytest-django's test client, signed in as the manager."""
+    client.force_login(manager)
+    return client
+
+
+@pytest.fixture
+def concern(db):
+    def get(slug):
+        return Concern.objects.get(slug=slug)
+
+    return get
+
+
+@pytest.fixture
+def product(db):
+    def get(name_start):
+        return Product.objects.get(name__startswith=name_start)
+
+    return get
+
+
+@pytest.fixture
+def make_client(db, practitioner):
+    def make(**fields):
+        n = next(_serial)
+        values = {
+            "first_name": f"Client{n}",
+            "last_name": "Example",
+            "date_of_birth": datetime.date(1985, 5, 17),
+            "email": f"client{n}@example.com",
+            "phone": f"07700 900{n:03d}",
+            "skin_type": Client.SkinType.II,
+        }
+        values.update(fields)
+        client = Client(**values)
+        client.stamp(practitioner)
+        client.full_clean()
+        client.save()
+        return client
+
+    return make
+
+
+@pytest.fixture
+def make_consultation(db, make_client, practitioner, concern):
+    def make(client=None, *, concerns=(("acne-scars", Area.CHEEKS),), **details):
+        values = {
+            "consent_given": True,
+            "consent_by": "the client",
+            "held_on": timezone.localdate() - datetime.timedelta(days=120),
+        }
+        values.update(details)
+        return record_consultation(
+            client=client or make_client(),
+            practitioner=practitioner,
+            by=practitioner,
+            concerns=[{"concern": concern(slug), "area": area} for slug, area in concerns],
+            **values,
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_plan(db, make_consultation, practitioner):
+    def make(consultation=None, *, planned_sessions=3, interval_weeks=4, **extra):
+        consultation = consultation or make_consultation()
+        values = {
+            "start_date": consultation.held_on,
+            "cautions_acknowledged": True,
+        }
+        values.update(extra)
+        return start_plan(
+            consultation=consultation,
+            recorded_concerns=consultation.concerns.all(),
+            planned_sessions=planned_sessions,
+            interval_weeks=interval_weeks,
+            practitioner=practitioner,
+            by=practitioner,
+            **values,
+        )
+
+    return make
+
+
+@pytest.fixture
+def log(db, practitioner):
+    """Log a session on `plan` on `performed_on` at 1.5 mm on the plan's first concern's area."""
+
+    def make(plan, performed_on=None, **extra):
+        area = plan.plan_concerns.first().recorded_concern.area
+        values = {"areas": [(area, Decimal("1.50"))]}
+        values.update(extra)
+        return log_session(
+            plan=plan,
+            practitioner=practitioner,
+            by=practitioner,
+            performed_on=performed_on or timezone.localdate(),
+            **values,
+        )
+
+    return make

@@ -1,0 +1,745 @@
+"""The workspace's client and consultation pages, through the Django test client."""
+
+import datetime
+from http import HTTPStatus
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.urls import reverse
+from django.utils import timezone
+from xstatic.pkg import bootstrap as xstatic_bootstrap
+
+from consultations.models import Area, Client, Consultation
+from tests.pages import SIGNED_IN_QUERIES, field_errors, text
+from treatments.services import void_consultation, void_session
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.localdate
+
+
+def concerns_management(total=3, initial=0):
+    return {
+        "concerns-TOTAL_FORMS": str(total),
+        "concerns-INITIAL_FORMS": str(initial),
+        "concerns-MIN_NUM_FORMS": "0",
+        "concerns-MAX_NUM_FORMS": "1000",
+    }
+
+
+@pytest.fixture
+def consultation_data(concern):
+    """POST data for the consultation form: one concern, consent given, nothing screened."""
+
+    def make(rows=(("acne-scars", Area.CHEEKS),), **fields):
+        data = {
+            "held_on": TODAY().isoformat(),
+            "affected_area": "",
+            "consent_given": "on",
+            "consent_by": "The client",
+            "consent_scope": "Micro-needling of the recorded areas",
+            "notes": "Wants smoother cheeks before a wedding.",
+            **concerns_management(total=max(3, len(rows))),
+        }
+        for index, (slug, area) in enumerate(rows):
+            data[f"concerns-{index}-concern"] = str(concern(slug).pk)
+            data[f"concerns-{index}-area"] = area
+            data[f"concerns-{index}-severity"] = "moderate"
+            data[f"concerns-{index}-notes"] = ""
+        for index in range(len(rows), max(3, len(rows))):
+            data[f"concerns-{index}-severity"] = "moderate"
+        data.update(fields)
+        return {key: value for key, value in data.items() if value is not None}
+
+    return make
+
+
+# Access ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "needs_pk"),
+    [
+        ("client-list", False),
+        ("client-create", False),
+        ("client-detail", True),
+        ("client-update", True),
+        ("consultation-create", True),
+        ("consultation-detail", True),
+    ],
+)
+def test_pages_require_sign_in(client, make_consultation, name, needs_pk):
+    consultation = make_consultation()
+    pk = consultation.pk if name == "consultation-detail" else consultation.client_id
+    url = reverse(f"consultations:{name}", kwargs={"pk": pk} if needs_pk else None)
+
+    response = client.get(url)
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"] == f"{reverse('login')}?next={url}"
+
+
+@pytest.mark.parametrize(
+    "path", ["/clients/999999/consultations/new/", "/consultations/999999/", "/clients/999999/"]
+)
+def test_anonymous_visitors_learn_nothing_about_ids(client, path):
+    response = client.get(path)
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/clients/999999/",
+        "/clients/999999/edit/",
+        "/clients/999999/consultations/new/",
+        "/consultations/999999/",
+        "/clients/99999999999999999999999999/",
+        "/consultations/99999999999999999999999999/",
+        "/clients/abc/",
+        "/clients/-1/",
+    ],
+)
+def test_unknown_or_malformed_ids_are_not_found(signed_in, path):
+    assert signed_in.get(path).status_code == HTTPStatus.NOT_FOUND
+
+
+def test_sign_in_page_leads_to_today(client, practitioner):
+    from tests.conftest import PASSWORD
+
+    response = client.post(
+        reverse("login"), {"username": practitioner.username, "password": PASSWORD}
+    )
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"] == reverse("today")
+
+
+def test_a_wrong_password_is_refused_with_djangos_message(client, practitioner):
+    response = client.post(
+        reverse("login"), {"username": practitioner.username, "password": "not-the-password"}
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    assert "Please enter a correct username and password." in text(response)
+    assert f'value="{practitioner.username}"' in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_sign_out_is_a_post_from_every_page(signed_in):
+    page = signed_in.get(reverse("consultations:client-list"))
+    assert f'action="{reverse("logout")}"' in page.content.decode()
+
+    response = signed_in.post(reverse("logout"))
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert signed_in.get(reverse("today")).status_code == HTTPStatus.FOUND
+
+
+def test_every_page_links_today_clients_and_catalogue(signed_in):
+    content = signed_in.get(reverse("consultations:client-list")).content.decode()
+
+    for url in ("/", "/clients/", "/catalogue/"):
+        assert f'href="{url}"' in content
+
+
+def test_bootstrap_is_served_from_the_python_package(signed_in):
+    content = signed_in.get(reverse("consultations:client-list")).content.decode()
+
+    assert "/static/bootstrap/css/bootstrap.min.css" in content
+    assert "/static/bootstrap/js/bootstrap.bundle.min.js" in content
+    assert "cdn" not in content.lower()
+    assert finders.find("bootstrap/css/bootstrap.min.css").startswith(xstatic_bootstrap.BASE_DIR)
+    assert finders.find("bootstrap/js/bootstrap.bundle.min.js")
+
+
+# Client list ------------------------------------------------------------------------------------
+
+
+def test_client_list_searches_name_email_and_phone(signed_in, make_client):
+    make_client(first_name="Ada", last_name="Lovelace", email="ada@example.org")
+    make_client(first_name="Grace", last_name="Hopper", phone="07700 123456")
+    url = reverse("consultations:client-list")
+
+    by_name = text(signed_in.get(url, {"q": "lovelace"}))
+    by_email = text(signed_in.get(url, {"q": "ada@example"}))
+    by_phone = text(signed_in.get(url, {"q": "123456"}))
+
+    assert "Ada Lovelace" in by_name and "Grace Hopper" not in by_name
+    assert "Ada Lovelace" in by_email
+    assert "Grace Hopper" in by_phone and "Ada Lovelace" not in by_phone
+
+
+def test_client_list_hides_archived_clients_unless_asked(signed_in, make_client):
+    make_client(first_name="Archie", last_name="Ved", archived=True)
+    url = reverse("consultations:client-list")
+
+    assert "Archie Ved" not in text(signed_in.get(url))
+    assert "Archie Ved" in text(signed_in.get(url, {"archived": "1"}))
+
+
+def test_client_list_is_paginated_and_keeps_the_search(signed_in, make_client):
+    for n in range(27):
+        make_client(first_name=f"Pat{n:02d}", last_name="Paged")
+
+    first = signed_in.get(reverse("consultations:client-list"), {"q": "Paged"})
+    second = signed_in.get(reverse("consultations:client-list"), {"q": "Paged", "page": 2})
+
+    assert len(first.context["client_list"]) == 25
+    assert len(second.context["client_list"]) == 2
+    assert "q=Paged&amp;page=2" in first.content.decode()
+    assert signed_in.get(reverse("consultations:client-list"), {"page": "x"}).status_code == 404
+
+
+@pytest.mark.parametrize("clients", [3, 40])
+def test_client_list_runs_bounded_queries(
+    signed_in, make_client, django_assert_max_num_queries, clients
+):
+    for _ in range(clients):
+        make_client()
+
+    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 3):
+        response = signed_in.get(reverse("consultations:client-list"))
+
+    assert response.status_code == HTTPStatus.OK
+
+
+# New and edited clients -------------------------------------------------------------------------
+
+
+def client_data(**fields):
+    data = {
+        "first_name": "Nora",
+        "last_name": "Quinn",
+        "date_of_birth": "1990-02-03",
+        "email": "nora@example.com",
+        "phone": "07700 900555",
+        "skin_type": "III",
+        "notes": "",
+    }
+    data.update(fields)
+    return data
+
+
+def test_new_client_is_saved_with_its_author(signed_in, practitioner):
+    response = signed_in.post(reverse("consultations:client-create"), client_data())
+
+    created = Client.objects.get(last_name="Quinn")
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"] == created.get_absolute_url()
+    assert created.created_by == practitioner
+    assert created.updated_by == practitioner
+    assert "Nora Quinn added." in text(signed_in.get(response["Location"]))
+
+
+def test_new_client_born_in_the_future_is_refused_next_to_the_field(signed_in):
+    tomorrow = (TODAY() + datetime.timedelta(days=1)).isoformat()
+
+    response = signed_in.post(
+        reverse("consultations:client-create"), client_data(date_of_birth=tomorrow)
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    assert field_errors(response, "id_date_of_birth") == [
+        "The date of birth cannot be in the future."
+    ]
+    assert 'value="Nora"' in response.content.decode()
+    assert f'value="{tomorrow}"' in response.content.decode()
+    assert not Client.objects.filter(last_name="Quinn").exists()
+
+
+def test_new_client_needs_a_skin_type_and_a_valid_email(signed_in):
+    response = signed_in.post(
+        reverse("consultations:client-create"), client_data(skin_type="", email="not-an-email")
+    )
+
+    assert field_errors(response, "id_skin_type") == ["This field is required."]
+    assert field_errors(response, "id_email") == ["Enter a valid email address."]
+    assert not Client.objects.filter(last_name="Quinn").exists()
+
+
+def test_client_details_can_be_corrected(signed_in, make_client, make_user):
+    existing = make_client(first_name="Nora", last_name="Quin")
+    editor = make_user("editor")
+    signed_in.force_login(editor)
+
+    response = signed_in.post(
+        reverse("consultations:client-update", kwargs={"pk": existing.pk}), client_data()
+    )
+
+    existing.refresh_from_db()
+    assert response.status_code == HTTPStatus.FOUND
+    assert existing.last_name == "Quinn"
+    assert existing.updated_by == editor
+    assert existing.created_by != editor
+
+
+def test_the_edit_form_carries_the_version_it_shows(signed_in, make_client):
+    person = make_client()
+
+    response = signed_in.get(reverse("consultations:client-update", kwargs={"pk": person.pk}))
+
+    assert '<input type="hidden" name="version" value="1"' in response.content.decode()
+
+
+def test_the_second_of_two_overlapping_edits_is_refused_and_nothing_is_lost(
+    signed_in, make_client, make_user
+):
+    person = make_client(
+        first_name="Nora", last_name="Quinn", phone="07700 900111", email="nora@example.com"
+    )
+    url = reverse("consultations:client-update", kwargs={"pk": person.pk})
+    shown = signed_in.get(url).context["form"]["version"].value()
+    # A colleague saves a new phone number while the form is open.
+    sam = make_user("sam", first_name="Sam", last_name="Okafor")
+    person.phone = "07700 900222"
+    person.stamp(sam)
+    person.save()
+
+    refused = signed_in.post(
+        url,
+        client_data(phone="07700 900111", email="nora.new@example.com", version=shown),
+    )
+
+    assert refused.status_code == HTTPStatus.OK
+    page = text(refused)
+    assert "This record was changed while you were editing it." in page
+    assert "Sam Okafor at" in page
+    assert "phone: “07700 900111” → “07700 900222”" in page
+    # The refused input is still in the form; the colleague's change is still saved.
+    assert 'value="nora.new@example.com"' in refused.content.decode()
+    person.refresh_from_db()
+    assert (person.phone, person.email, person.version) == ("07700 900222", "nora@example.com", 2)
+    assert person.history.count() == 2
+
+    # Saving the kept input again, after reading the message, is deliberate and goes through.
+    again = dict(refused.context["form"].data.items())
+    again["phone"] = "07700 900222"
+    accepted = signed_in.post(url, again)
+
+    assert accepted.status_code == HTTPStatus.FOUND
+    person.refresh_from_db()
+    assert (person.phone, person.email, person.version) == (
+        "07700 900222",
+        "nora.new@example.com",
+        3,
+    )
+
+
+def test_a_damaged_version_is_refused_with_a_message(signed_in, make_client):
+    person = make_client(last_name="Quin")
+
+    response = signed_in.post(
+        reverse("consultations:client-update", kwargs={"pk": person.pk}),
+        client_data(version="1; DROP TABLE"),
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    assert "This form arrived damaged" in text(response)
+    person.refresh_from_db()
+    assert person.last_name == "Quin"
+
+
+def test_an_edit_based_on_the_current_version_goes_through_at_once(signed_in, make_client):
+    person = make_client()
+    url = reverse("consultations:client-update", kwargs={"pk": person.pk})
+    shown = signed_in.get(url).context["form"]["version"].value()
+
+    response = signed_in.post(url, client_data(version=shown))
+
+    assert response.status_code == HTTPStatus.FOUND
+    person.refresh_from_db()
+    assert (person.last_name, person.version) == ("Quinn", 2)
+
+
+# Client page ------------------------------------------------------------------------------------
+
+
+def test_client_page_shows_alerts_courses_and_timeline(
+    signed_in, make_client, make_consultation, make_plan, log
+):
+    person = make_client(first_name="Ivy", last_name="Stone", skin_type=Client.SkinType.V)
+    consultation = make_consultation(person, active_acne=True)
+    plan = make_plan(consultation, planned_sessions=6)
+    log(plan, TODAY() - datetime.timedelta(days=40))
+    log(plan, TODAY() - datetime.timedelta(days=10))
+    later = make_consultation(person, held_on=TODAY() - datetime.timedelta(days=5))
+
+    response = signed_in.get(person.get_absolute_url())
+    page = text(response)
+
+    assert response.status_code == HTTPStatus.OK
+    assert "Ivy Stone" in page
+    assert "Fitzpatrick type V" in page  # pigment-risk caution from the latest consultation
+    assert "Session 2 of 6" in page
+    assert (
+        f"Next due {plan.sessions.first().performed_on + datetime.timedelta(weeks=4):%-d %b %Y}"
+        in page
+    )
+    timeline = response.context["timeline"]
+    assert [kind for kind, _item in timeline] == [
+        "consultation",
+        "session",
+        "session",
+        "consultation",
+    ]
+    assert timeline[0][1] == later
+    content = response.content.decode()
+    assert reverse("treatments:session-create", kwargs={"pk": plan.pk}) in content
+    assert reverse("treatments:plan-create", kwargs={"pk": later.pk}) in content
+    assert reverse("treatments:plan-create", kwargs={"pk": consultation.pk}) not in content
+
+
+def test_client_page_shows_contraindications(signed_in, make_consultation):
+    consultation = make_consultation(bleeding_disorder=True)
+
+    page = text(signed_in.get(consultation.client.get_absolute_url()))
+
+    assert "Do not treat without a recorded reason" in page
+    assert "Bleeding disorder: micro-needling makes the skin bleed." in page
+
+
+def test_client_page_highlights_an_overdue_course(signed_in, make_plan, log):
+    plan = make_plan()
+    log(plan, TODAY() - datetime.timedelta(weeks=6))
+
+    page = text(signed_in.get(plan.client.get_absolute_url()))
+
+    assert "Overdue since" in page
+
+
+def test_a_voided_consultation_shows_as_voided_and_offers_no_course(
+    signed_in, make_client, make_consultation, manager
+):
+    person = make_client()
+    standing = make_consultation(person, held_on=TODAY() - datetime.timedelta(days=30))
+    mistaken = make_consultation(
+        person, held_on=TODAY() - datetime.timedelta(days=2), bleeding_disorder=True
+    )
+    void_consultation(consultation=mistaken, reason="Recorded for the wrong client.", by=manager)
+
+    response = signed_in.get(person.get_absolute_url())
+    content = response.content.decode()
+    page = text(response)
+
+    assert "Voided" in page
+    assert "by Maria Manager: Recorded for the wrong client." in page
+    assert reverse("treatments:plan-create", kwargs={"pk": mistaken.pk}) not in content
+    assert reverse("treatments:plan-create", kwargs={"pk": standing.pk}) in content
+    # The alerts come from the latest consultation that stands, not the voided one.
+    assert response.context["latest_consultation"] == standing
+    assert "Do not treat without a recorded reason" not in page
+
+
+def test_a_voided_consultations_page_says_so_and_cannot_start_a_course(
+    signed_in, make_consultation, manager
+):
+    consultation = make_consultation()
+    void_consultation(consultation=consultation, reason="Duplicate entry.", by=manager)
+    plan_create = reverse("treatments:plan-create", kwargs={"pk": consultation.pk})
+
+    response = signed_in.get(consultation.get_absolute_url())
+    form_page = signed_in.get(plan_create)
+    refused = signed_in.post(
+        plan_create,
+        {
+            "concerns": [str(consultation.concerns.get().pk)],
+            "planned_sessions": "3",
+            "interval_weeks": "4",
+            "start_date": TODAY().isoformat(),
+        },
+    )
+
+    assert "This consultation was voided" in text(response)
+    assert "Duplicate entry." in text(response)
+    assert plan_create not in response.content.decode()
+    assert "no course can start from it" in text(form_page)
+    assert 'name="planned_sessions"' not in form_page.content.decode()
+    assert refused.status_code == HTTPStatus.OK
+    assert not consultation.plans.exists()
+
+
+@pytest.mark.parametrize("size", [1, 8])
+def test_client_page_runs_bounded_queries(
+    signed_in,
+    make_client,
+    make_consultation,
+    make_plan,
+    log,
+    practitioner,
+    django_assert_max_num_queries,
+    size,
+):
+    person = make_client()
+    for n in range(size):
+        consultation = make_consultation(
+            person,
+            concerns=(("acne-scars", Area.CHEEKS), ("fine-lines-wrinkles", Area.FOREHEAD)),
+            held_on=TODAY() - datetime.timedelta(days=400 - n * 40),
+        )
+        plan = make_plan(consultation, planned_sessions=3)
+        for k in range(2):
+            session = log(plan, consultation.held_on + datetime.timedelta(days=7 * (k + 1)))
+        void_session(session=session, reason="Logged twice.", by=practitioner)
+        mistaken = make_consultation(person, held_on=consultation.held_on)
+        void_consultation(consultation=mistaken, reason="Wrong client.", by=practitioner)
+        make_client()
+
+    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 9):
+        response = signed_in.get(person.get_absolute_url())
+
+    assert response.status_code == HTTPStatus.OK
+    assert len(response.context["timeline"]) == size * 4
+
+
+# New consultation -------------------------------------------------------------------------------
+
+
+def test_consultation_form_embeds_the_catalogue_for_the_concern_pickers(signed_in, make_client):
+    person = make_client()
+
+    response = signed_in.get(reverse("consultations:consultation-create", kwargs={"pk": person.pk}))
+    content = response.content.decode()
+
+    assert response.status_code == HTTPStatus.OK
+    assert 'id="catalogue-info"' in content
+    assert "Do not treat (absolute)" in content
+    assert "Caution (relative)" in content
+    assert "consultations/concern_info.js" in content
+    # Without JavaScript the catalogue is still there to read.
+    assert "Atrophic acne scars</a>: 3-6 sessions, every 4 weeks (2-6)" in content
+
+
+def test_consultation_is_recorded_with_its_concerns_and_outcome(
+    signed_in, make_client, consultation_data, practitioner
+):
+    person = make_client()
+    data = consultation_data(
+        rows=(("acne-scars", Area.CHEEKS), ("fine-lines-wrinkles", Area.FOREHEAD)),
+        cold_sore_history="on",
+    )
+
+    response = signed_in.post(
+        reverse("consultations:consultation-create", kwargs={"pk": person.pk}), data
+    )
+
+    consultation = Consultation.objects.get(client=person)
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"] == consultation.get_absolute_url()
+    assert consultation.practitioner == practitioner
+    assert consultation.created_by == practitioner
+    assert consultation.consent_given and consultation.consent_at is not None
+    assert consultation.outcome == Consultation.Outcome.CAUTIONS
+    assert sorted(rc.concern.slug for rc in consultation.concerns.all()) == [
+        "acne-scars",
+        "fine-lines-wrinkles",
+    ]
+
+
+def test_consultation_without_consent_is_refused_next_to_the_consent_box(
+    signed_in, make_client, consultation_data, concern
+):
+    person = make_client()
+    data = consultation_data(consent_given=None)
+
+    response = signed_in.post(
+        reverse("consultations:consultation-create", kwargs={"pk": person.pk}), data
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    assert field_errors(response, "id_consent_given") == [
+        "Record the client's consent before continuing."
+    ]
+    content = response.content.decode()
+    assert "Wants smoother cheeks before a wedding." in content
+    assert f'<option value="{concern("acne-scars").pk}" selected>' in content
+    assert not Consultation.objects.filter(client=person).exists()
+
+
+def test_consultation_without_a_concern_is_refused_next_to_the_concern_picker(
+    signed_in, make_client, consultation_data
+):
+    person = make_client()
+
+    response = signed_in.post(
+        reverse("consultations:consultation-create", kwargs={"pk": person.pk}),
+        consultation_data(rows=()),
+    )
+
+    assert field_errors(response, "id_concerns-0-concern") == [
+        "Record at least one concern the client wants treated."
+    ]
+    assert not Consultation.objects.filter(client=person).exists()
+
+
+def test_consultation_with_a_concern_but_no_area_is_refused_next_to_the_area(
+    signed_in, make_client, consultation_data
+):
+    person = make_client()
+    data = consultation_data()
+    data["concerns-0-area"] = ""
+
+    response = signed_in.post(
+        reverse("consultations:consultation-create", kwargs={"pk": person.pk}), data
+    )
+
+    assert field_errors(response, "id_concerns-0-area") == ["This field is required."]
+    assert not Consultation.objects.filter(client=person).exists()
+
+
+def test_the_same_concern_twice_in_one_area_is_refused(signed_in, make_client, consultation_data):
+    person = make_client()
+    data = consultation_data(rows=(("acne-scars", Area.CHEEKS), ("acne-scars", Area.CHEEKS)))
+
+    response = signed_in.post(
+        reverse("consultations:consultation-create", kwargs={"pk": person.pk}), data
+    )
+
+    assert "Atrophic acne scars is recorded twice for the same area" in text(response)
+    assert not Consultation.objects.filter(client=person).exists()
+
+
+@pytest.mark.parametrize(
+    ("fields", "field_id", "message"),
+    [
+        (
+            {"held_on": "2999-01-01"},
+            "id_held_on",
+            "A consultation cannot be dated in the future.",
+        ),
+        (
+            {"consent_by": ""},
+            "id_consent_by",
+            "Say who gave consent (the client or their representative).",
+        ),
+        ({"held_on": "not a date"}, "id_held_on", "Enter a valid date."),
+        (
+            {"concerns-0-concern": "99999999999999999999"},
+            "id_concerns-0-concern",
+            "Select a valid choice. That choice is not one of the available choices.",
+        ),
+        (
+            {"affected_area": "elbow"},
+            "id_affected_area",
+            "Select a valid choice. elbow is not one of the available choices.",
+        ),
+    ],
+)
+def test_consultation_refusals_appear_next_to_their_field(
+    signed_in, make_client, consultation_data, fields, field_id, message
+):
+    person = make_client()
+
+    response = signed_in.post(
+        reverse("consultations:consultation-create", kwargs={"pk": person.pk}),
+        consultation_data(**fields),
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    assert field_errors(response, field_id) == [message]
+    assert not Consultation.objects.filter(client=person).exists()
+
+
+def test_consultation_with_a_broken_management_form_is_an_error_not_a_crash(
+    signed_in, make_client, consultation_data
+):
+    person = make_client()
+    data = consultation_data()
+    del data["concerns-TOTAL_FORMS"]
+
+    response = signed_in.post(
+        reverse("consultations:consultation-create", kwargs={"pk": person.pk}), data
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    assert not Consultation.objects.filter(client=person).exists()
+
+
+def test_consultation_for_an_archived_client_is_refused(signed_in, make_client, consultation_data):
+    person = make_client(archived=True)
+
+    response = signed_in.post(
+        reverse("consultations:consultation-create", kwargs={"pk": person.pk}),
+        consultation_data(),
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    assert "This client is archived" in text(response)
+    assert not Consultation.objects.filter(client=person).exists()
+
+
+# Consultation page ------------------------------------------------------------------------------
+
+
+def test_consultation_page_explains_outcome_concerns_and_suggested_course(
+    signed_in, make_consultation
+):
+    consultation = make_consultation(
+        concerns=(("acne-scars", Area.CHEEKS), ("stretch-marks", Area.ABDOMEN)),
+        infection_in_area=True,
+        affected_area=Area.CHEEKS,
+    )
+
+    response = signed_in.get(consultation.get_absolute_url())
+    page = text(response)
+
+    assert response.status_code == HTTPStatus.OK
+    assert "Not suitable / defer" in page
+    assert "Active infection in the area: treat the infection first." in page
+    assert "Needling breaks up the tethered scar bed" in page  # the concern's benefit text
+    assert "3-6 sessions" in page
+    assert "Not suitable here" in page  # the cheeks, where the infection is
+    assert "Suggested course" in page
+    assert "Starting a course needs a recorded override reason" in page.replace(
+        "starting", "Starting"
+    )
+    assert reverse("treatments:plan-create", kwargs={"pk": consultation.pk}) in (
+        response.content.decode()
+    )
+
+
+def test_consultation_page_for_a_suitable_client(signed_in, make_consultation):
+    consultation = make_consultation(concerns=(("fine-lines-wrinkles", Area.FOREHEAD),))
+
+    page = text(signed_in.get(consultation.get_absolute_url()))
+
+    assert "Suitable: the screening found no contraindications or cautions." in page
+    assert "4 sessions" in page or "2-6 sessions" in page
+
+
+@pytest.mark.parametrize("size", [1, 6])
+def test_consultation_page_runs_bounded_queries(
+    signed_in, make_client, make_consultation, make_plan, django_assert_max_num_queries, size
+):
+    person = make_client()
+    rows = (
+        ("acne-scars", Area.CHEEKS),
+        ("fine-lines-wrinkles", Area.FOREHEAD),
+        ("stretch-marks", Area.ABDOMEN),
+        ("melasma", Area.FACE),
+    )[: min(size, 4)]
+    consultation = make_consultation(person, concerns=rows)
+    for _ in range(size):
+        make_plan(consultation)
+
+    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 5):
+        response = signed_in.get(consultation.get_absolute_url())
+
+    assert response.status_code == HTTPStatus.OK
+
+
+@pytest.mark.parametrize("clients", [1, 20])
+def test_consultation_form_runs_bounded_queries(
+    signed_in, make_client, django_assert_max_num_queries, clients
+):
+    for _ in range(clients):
+        person = make_client()
+
+    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 7):
+        response = signed_in.get(
+            reverse("consultations:consultation-create", kwargs={"pk": person.pk})
+        )
+
+    assert response.status_code == HTTPStatus.OK

@@ -1,0 +1,26 @@
+"""Reading the workspace's pages in view tests: errors where the user sees them."""
+
+import html
+import re
+
+
+def field_errors(response, auto_id):
+    """The error messages crispy-forms shows under the field whose input id is `auto_id`."""
+    content = response.content.decode()
+    found = re.findall(
+        rf'id="error_\d+_{re.escape(auto_id)}"[^>]*>\s*<strong>(.*?)</strong>', content, re.S
+    )
+    return [html.unescape(message) for message in found]
+
+
+def text(response):
+    """The page's visible text, tags stripped and whitespace collapsed."""
+    content = re.sub(r"<(script|template)\b.*?</\1>", " ", response.content.decode(), flags=re.S)
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", content))).strip()
+
+
+# Queries every signed-in page makes whatever it shows: the session and the user, the user's own
+# and their groups' permissions, and saving the session again (SESSION_SAVE_EVERY_REQUEST keeps
+# the idle deadline moving: savepoint, update, release). View tests bound a page's queries as
+# SIGNED_IN_QUERIES + the page's own, the same bound at every data size.
+SIGNED_IN_QUERIES = 7

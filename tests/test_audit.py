@@ -1,0 +1,470 @@
+"""The audit trail in the managers' admin: history, client record accesses, voiding, and
+optimistic locking of the admin's change forms."""
+
+import datetime
+import re
+from http import HTTPStatus
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+from django.utils import timezone
+
+from consultations.models import Client, ClientAccess
+from tests.consultations.test_admin import admin_form_data, page_queries
+from tests.pages import text
+from treatments.models import Concern, Product, TreatmentSession
+from treatments.services import stop_plan, update_session, void_session
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.localdate()
+
+
+@pytest.fixture
+def course(make_client, make_consultation, make_plan, log, product):
+    """Ada Lovelace's course of three with a session logged today (with a serum) by Alex Smith."""
+
+    def make(**client_fields):
+        fields = {"first_name": "Ada", "last_name": "Lovelace", **client_fields}
+        plan = make_plan(make_consultation(make_client(**fields)))
+        log(plan, products=[(product("Hyaluronic"), "LOT-1")])
+        plan.refresh_from_db()
+        return plan
+
+    return make
+
+
+def change_url(record):
+    opts = record._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[record.pk])
+
+
+def history_url(record):
+    opts = record._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[record.pk])
+
+
+def history_rows(response):
+    """The history table's rows as text, newest first."""
+    table = response.content.decode().split('id="change-history"')[1].split("</table>")[0]
+    return [text_of(row) for row in re.findall(r"<tr\b.*?</tr>", table, re.S)[1:]]
+
+
+def text_of(fragment):
+    return " ".join(re.sub(r"<[^>]+>", " ", fragment).split()).replace("&rarr;", "→")
+
+
+def admin_messages(response):
+    """The admin's messages on a page: (level, text) pairs."""
+    found = re.findall(r'<li class="(\w+)">(.*?)</li>', response.content.decode(), re.S)
+    return [(level, text_of(message)) for level, message in found if level in LEVELS]
+
+
+LEVELS = {"success", "error", "warning", "info"}
+
+
+# History: who changed what, when -------------------------------------------------------------
+
+
+def test_a_change_in_the_admin_shows_in_the_history_with_the_managers_name(
+    manager_client, make_client
+):
+    client = make_client(last_name="Example")
+    data = admin_form_data(manager_client.get(change_url(client)), last_name="Renamed")
+    assert manager_client.post(change_url(client), data).status_code == HTTPStatus.FOUND
+
+    response = manager_client.get(history_url(client))
+
+    assert response.status_code == HTTPStatus.OK
+    changed, created = history_rows(response)
+    assert "Changed Maria Manager" in changed
+    assert "Last name: Example → Renamed" in changed
+    assert "Version" not in changed  # bookkeeping is in the who and when columns
+    assert "Created Alex Smith" in created
+
+
+def test_a_change_through_a_service_shows_the_aesthetician(manager_client, course, practitioner):
+    session = course().sessions.get()
+    update_session(session=session, by=practitioner, notes="Client asked for less depth.")
+
+    changed, created = history_rows(manager_client.get(history_url(session)))
+
+    assert "Changed Alex Smith" in changed
+    assert "Notes: - → Client asked for less depth." in changed
+    assert "Created Alex Smith" in created
+
+
+@pytest.mark.parametrize(("model", "field"), [(Concern, "summary"), (Product, "notes")])
+def test_catalogue_and_product_changes_keep_their_history(manager_client, model, field):
+    record = model.objects.order_by("pk").first()
+    for value in ("Checked.", "Checked twice."):
+        data = admin_form_data(manager_client.get(change_url(record)), **{field: value})
+        assert manager_client.post(change_url(record), data).status_code == HTTPStatus.FOUND
+
+    rows = history_rows(manager_client.get(history_url(record)))
+
+    assert "Changed Maria Manager" in rows[0]
+    assert "Checked. → Checked twice." in rows[0]
+
+
+def test_history_rows_cannot_be_edited_or_deleted_through_the_app(manager_client, make_client):
+    client = make_client(last_name="Original")
+    client.last_name = "Second"
+    client.stamp(None)
+    client.save()
+    first = client.history.earliest("history_id")
+    version = reverse(
+        "admin:consultations_client_simple_history", args=[client.pk, first.history_id]
+    )
+    # No admin for the historical models themselves.
+    assert not [m for m in admin.site._registry if m._meta.model_name.startswith("historical")]
+
+    shown = manager_client.get(version)
+    assert shown.status_code == HTTPStatus.OK
+    assert "Original" in shown.content.decode()
+    assert 'name="_save"' not in shown.content.decode()  # revert is off
+
+    form = shown.context["adminform"].form
+    data = {name: form[name].value() for name in ("first_name", "date_of_birth", "skin_type")}
+    response = manager_client.post(version, {**data, "last_name": "Original", "version": "2"})
+
+    assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED
+    client.refresh_from_db()
+    assert client.last_name == "Second"
+    assert client.history.count() == 2
+    assert manager_client.get(history_url(client)).status_code == HTTPStatus.OK
+
+
+def test_history_page_queries_do_not_grow_with_the_versions(manager_client, make_client, manager):
+    client = make_client()
+
+    def edit(times):
+        for n in range(times):
+            client.notes = f"Note {client.version} {n}"
+            client.stamp(manager)
+            client.save()
+
+    edit(2)
+    few = page_queries(manager_client, history_url(client))
+    edit(20)
+    assert page_queries(manager_client, history_url(client)) == few
+
+
+# Access events: who opened which client's record ---------------------------------------------
+
+
+def test_opening_a_clients_page_in_the_admin_is_recorded(manager_client, manager, make_client):
+    client = make_client()
+
+    manager_client.get(change_url(client))
+    manager_client.get(history_url(client))
+
+    accesses = list(ClientAccess.objects.order_by("pk"))
+    assert [(a.user, a.client, a.via) for a in accesses] == [
+        (manager, client, ClientAccess.Via.ADMIN),
+        (manager, client, ClientAccess.Via.ADMIN),
+    ]
+    assert timezone.now() - accesses[0].accessed_at < datetime.timedelta(minutes=1)
+
+
+def test_saving_or_failing_to_open_a_client_records_no_access(manager_client, make_client):
+    client = make_client()
+    data = admin_form_data(manager_client.get(change_url(client)), notes="Saved.")
+    ClientAccess.objects.all().delete()
+
+    assert manager_client.post(change_url(client), data).status_code == HTTPStatus.FOUND
+    for object_id in ("999999", "not-a-number"):
+        missing = reverse("admin:consultations_client_change", args=[object_id])
+        assert manager_client.get(missing).status_code == HTTPStatus.FOUND
+    manager_client.get(reverse("admin:consultations_client_changelist"))
+
+    assert not ClientAccess.objects.exists()
+
+
+@pytest.fixture
+def accesses(make_client, make_user, manager, practitioner):
+    ada = make_client(first_name="Ada", last_name="Lovelace")
+    grace = make_client(first_name="Grace", last_name="Hopper")
+    old = timezone.now() - datetime.timedelta(days=40)
+    return {
+        "manager-ada-admin": ClientAccess.objects.create(
+            user=manager, client=ada, via=ClientAccess.Via.ADMIN
+        ),
+        "alex-grace-workspace": ClientAccess.objects.create(
+            user=practitioner, client=grace, via=ClientAccess.Via.WORKSPACE
+        ),
+        "alex-ada-workspace-old": ClientAccess.objects.create(
+            user=practitioner, client=ada, via=ClientAccess.Via.WORKSPACE, accessed_at=old
+        ),
+    }
+
+
+def listed_accesses(browser, params):
+    response = browser.get(reverse("admin:consultations_clientaccess_changelist"), params)
+    assert response.status_code == HTTPStatus.OK
+    return set(response.context["cl"].result_list)
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, {"manager-ada-admin", "alex-grace-workspace", "alex-ada-workspace-old"}),
+        ({"via__exact": "workspace"}, {"alex-grace-workspace", "alex-ada-workspace-old"}),
+        ({"user": "alex"}, {"alex-grace-workspace", "alex-ada-workspace-old"}),
+        ({"q": "lovelace"}, {"manager-ada-admin", "alex-ada-workspace-old"}),
+        ({"q": "grace hopper"}, {"alex-grace-workspace"}),
+        ({"recent": True}, {"manager-ada-admin", "alex-grace-workspace"}),
+    ],
+)
+def test_managers_list_and_filter_client_record_accesses(
+    manager_client, accesses, practitioner, params, expected
+):
+    params = dict(params)
+    if params.pop("user", None):
+        params["user__id__exact"] = practitioner.pk
+    if params.pop("recent", None):
+        # Aware datetimes, as the admin's own date filter sends for a DateTimeField.
+        midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+        params["accessed_at__gte"] = (midnight - datetime.timedelta(days=7)).isoformat()
+        params["accessed_at__lt"] = (midnight + datetime.timedelta(days=1)).isoformat()
+    assert listed_accesses(manager_client, params) == {accesses[key] for key in expected}
+
+
+def test_the_access_list_shows_who_which_client_when_and_where(manager_client, accesses):
+    page = text(manager_client.get(reverse("admin:consultations_clientaccess_changelist")))
+    assert "Ada Lovelace" in page
+    assert "aesthetician" in page
+    assert "Workspace" in page
+
+
+def test_access_events_are_read_only(manager_client, accesses):
+    access = accesses["manager-ada-admin"]
+    opts = "admin:consultations_clientaccess"
+
+    assert manager_client.get(reverse(f"{opts}_add")).status_code == HTTPStatus.FORBIDDEN
+    assert (
+        manager_client.get(reverse(f"{opts}_delete", args=[access.pk])).status_code
+        == HTTPStatus.FORBIDDEN
+    )
+    shown = manager_client.get(reverse(f"{opts}_change", args=[access.pk]))
+    assert shown.status_code == HTTPStatus.OK
+    assert 'name="_save"' not in shown.content.decode()
+    manager_client.post(reverse(f"{opts}_change", args=[access.pk]), {"via": "export"})
+    access.refresh_from_db()
+    assert access.via == ClientAccess.Via.ADMIN
+    listing = manager_client.get(reverse(f"{opts}_changelist")).content.decode()
+    assert "delete_selected" not in listing
+
+
+def test_the_access_list_runs_the_same_queries_at_any_size(
+    manager_client, make_client, manager, practitioner, django_assert_max_num_queries
+):
+    url = reverse("admin:consultations_clientaccess_changelist")
+
+    def open_records(count):
+        for n in range(count):
+            ClientAccess.record(
+                user=manager if n % 2 else practitioner,
+                client=make_client(),
+                via=ClientAccess.Via.WORKSPACE,
+            )
+
+    open_records(3)
+    few = page_queries(manager_client, url)
+    with django_assert_max_num_queries(11):
+        manager_client.get(url)
+    open_records(30)
+    assert page_queries(manager_client, url) == few
+
+
+# Voiding in the admin -------------------------------------------------------------------------
+
+
+def void_action(browser, record_or_model, pks, reason=None):
+    """Choose "Void selected" on the changelist; with a reason, confirm on the next page."""
+    opts = record_or_model._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+    data = {"action": "void_selected", "_selected_action": [str(pk) for pk in pks]}
+    if reason is None:
+        data["index"] = "0"
+    else:
+        data.update(apply="Void", reason=reason)
+    return browser.post(url, data, follow=reason is not None)
+
+
+def test_a_manager_voids_a_session_with_a_reason(manager_client, course, manager):
+    plan = course()
+    session = plan.sessions.get()
+
+    confirm = void_action(manager_client, session, [session.pk])
+
+    assert confirm.status_code == HTTPStatus.OK
+    assert str(session) in text(confirm)
+    assert "It no longer counts towards its course" in text(confirm)
+    assert 'name="reason"' in confirm.content.decode()
+    assert not TreatmentSession.objects.get(pk=session.pk).is_voided
+
+    done = void_action(manager_client, session, [session.pk], reason="Logged on the wrong client.")
+
+    assert admin_messages(done) == [("success", "Voided 1 treatment session.")]
+    session.refresh_from_db()
+    assert session.is_voided
+    assert (session.voided_by, session.void_reason) == (manager, "Logged on the wrong client.")
+    plan.refresh_from_db()
+    assert plan.sessions_logged == 0
+    voiding = history_rows(manager_client.get(history_url(session)))[0]
+    assert "Changed Maria Manager" in voiding
+    assert "Void reason: - → Logged on the wrong client." in voiding
+    assert "Voided by: - → manager" in voiding
+
+
+def test_voiding_needs_a_reason(manager_client, course):
+    session = course().sessions.get()
+
+    response = void_action(manager_client, session, [session.pk], reason="  ")
+
+    assert response.status_code == HTTPStatus.OK
+    assert "This field is required." in text(response)
+    session.refresh_from_db()
+    assert not session.is_voided
+
+
+def test_a_refusal_by_the_service_shows_as_an_error_message(manager_client, course, manager):
+    plan = course()
+    consultation = plan.consultation
+    voided = course(first_name="Grace").consultation
+    stop_plan(plan=voided.plans.get(), reason="Moved away", by=manager)
+    void_action(manager_client, voided, [voided.pk], reason="Duplicate.")
+
+    response = void_action(
+        manager_client, consultation, [consultation.pk, voided.pk], reason="Wrong client."
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    shown = admin_messages(response)
+    assert [level for level, _ in shown] == ["error", "error"]  # and no success message
+    assert {message for _, message in shown} == {
+        f"{consultation} was not voided: A course started from this consultation is still "
+        "active: stop it before voiding the consultation.",
+        f"{voided} was not voided: This consultation is already voided.",
+    }
+    consultation.refresh_from_db()
+    assert not consultation.is_voided
+
+
+def test_voided_rows_show_in_the_lists_and_forms_with_who_when_and_why(
+    manager_client, course, manager
+):
+    plan = course()
+    other = course(first_name="Grace")
+    session = plan.sessions.get()
+    void_session(session=session, reason="Test entry.", by=manager)
+    stop_plan(plan=plan, reason="Moved away", by=manager)
+    void_action(manager_client, plan.consultation, [plan.consultation_id], reason="Duplicate.")
+
+    for voided, kept, reason in (
+        (session, other.sessions.get(), "Test entry."),
+        (plan.consultation, other.consultation, "Duplicate."),
+    ):
+        opts = voided._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        when = f"{timezone.localdate():%d %b %Y}"
+        assert f"Voided {when}" in text(manager_client.get(url))
+        assert f"by Maria Manager: {reason}" in text(manager_client.get(url))
+        assert list(manager_client.get(url, {"voided": "yes"}).context["cl"].result_list) == [
+            voided
+        ]
+        assert list(manager_client.get(url, {"voided": "no"}).context["cl"].result_list) == [kept]
+        assert f"by Maria Manager: {reason}" in text(manager_client.get(change_url(voided)))
+
+
+def test_the_clients_history_page_shows_what_was_voided(manager_client, course, manager):
+    plan = course()
+    void_session(session=plan.sessions.get(), reason="Logged twice.", by=manager)
+    stop_plan(plan=plan, reason="Moved away", by=manager)
+    void_action(manager_client, plan.consultation, [plan.consultation_id], reason="Wrong client.")
+
+    page = manager_client.get(change_url(plan.client)).content.decode()
+
+    history = text_of(page[page.index('id="client-history"') :])
+    assert "(voided) Voided on" in history
+    assert "by Maria Manager: Wrong client." in history
+    assert "by Maria Manager: Logged twice." in history
+
+
+# Optimistic locking in the admin --------------------------------------------------------------
+
+
+def test_two_overlapping_admin_edits_of_a_client_lose_nothing(
+    manager_client, make_client, practitioner
+):
+    client = make_client(phone="07700 900111")
+    url = change_url(client)
+    shown = manager_client.get(url)
+    assert re.search(r'<input type="hidden" name="version" value="1"', shown.content.decode())
+
+    # Meanwhile the aesthetician corrects the phone number.
+    other = Client.objects.get(pk=client.pk)
+    other.phone = "07700 900222"
+    other.stamp(practitioner)
+    other.save()
+
+    refused = manager_client.post(url, admin_form_data(shown, notes="Prefers mornings."))
+
+    assert refused.status_code == HTTPStatus.OK
+    page = text(refused)
+    assert "This record was changed while you were editing it." in page
+    assert "Alex Smith" in page
+    assert "phone: “07700 900111” → “07700 900222”" in page
+    form = refused.context["adminform"].form
+    assert form["notes"].value() == "Prefers mornings."
+    assert str(form["version"].value()) == "2"
+    client.refresh_from_db()
+    assert (client.phone, client.notes, client.version) == ("07700 900222", "", 2)
+
+    # Having read the message, the manager keeps the new phone number and saves again.
+    again = manager_client.post(url, admin_form_data(refused, phone="07700 900222"))
+
+    assert again.status_code == HTTPStatus.FOUND
+    client.refresh_from_db()
+    assert (client.phone, client.notes, client.version) == ("07700 900222", "Prefers mornings.", 3)
+    assert client.history.count() == 3
+
+
+@pytest.mark.parametrize("name", ["consultation", "plan", "session"])
+def test_a_stale_admin_edit_of_a_clinical_record_is_refused(
+    manager_client, course, practitioner, name
+):
+    plan = course()
+    record = {
+        "consultation": plan.consultation,
+        "plan": plan,
+        "session": plan.sessions.first(),
+    }[name]
+    shown = manager_client.get(change_url(record))
+    changes = {"notes": "The manager's note."}
+    if name == "consultation":
+        changes["concerns-0-severity"] = "severe"
+
+    other = type(record).objects.get(pk=record.pk)
+    other.notes = "The aesthetician's note."
+    other.stamp(practitioner)
+    other.save()
+
+    refused = manager_client.post(change_url(record), admin_form_data(shown, **changes))
+
+    assert refused.status_code == HTTPStatus.OK
+    page = text(refused)
+    assert "changed while you were editing" in page
+    assert "Alex Smith" in page
+    assert "notes: (empty) → “The aesthetician's note.”" in page
+    record.refresh_from_db()
+    assert record.notes == "The aesthetician's note."
+    if name == "consultation":
+        assert record.concerns.get().severity != "severe"  # the inline rows were not saved
+
+    again = manager_client.post(change_url(record), admin_form_data(refused))
+    assert again.status_code == HTTPStatus.FOUND
+    record.refresh_from_db()
+    assert record.notes == "The manager's note."

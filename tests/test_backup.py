@@ -1,0 +1,357 @@
+"""Backup and restore: the demo year goes out to a file and comes back with every record."""
+
+import gzip
+import io
+import json
+import os
+import shutil
+import stat
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection, transaction
+from django.test import RequestFactory, override_settings
+
+from clinic.management import backups
+from consultations.models import Client, Consultation
+from treatments.demo.year import DEMO_LOGINS
+from treatments.models import Photo, SessionProduct, TreatmentSession
+
+pytestmark = pytest.mark.django_db
+
+
+def fast_hashing():
+    return override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """The demo year, seeded once for the module; each test's changes are rolled back."""
+    with django_db_blocker.unblock(), fast_hashing(), transaction.atomic():
+        call_command("seed_demo", stdout=io.StringIO())
+        yield
+        transaction.set_rollback(True)
+
+
+@pytest.fixture(scope="module")
+def demo_backup(seeded, django_db_blocker, tmp_path_factory):
+    path = tmp_path_factory.mktemp("backup") / "demo.json.gz"
+    with django_db_blocker.unblock():
+        call_command("backup", output=str(path), stdout=io.StringIO())
+    return path
+
+
+@pytest.fixture
+def backup_file(demo_backup, tmp_path):
+    """A backup of the demo year, for this test to restore or spoil."""
+    path = tmp_path / "clinic.json.gz"
+    shutil.copy(demo_backup, path)
+    return path
+
+
+def every_row():
+    """Every backed-up row, field by field, as the backup serializes it."""
+    return {
+        backups.label(model): list(backups.serialized_rows(model))
+        for model in backups.backed_up_models()
+    }
+
+
+def identities():
+    """What a manager would look records up by, rather than by id."""
+    return {
+        "client emails": sorted(Client.objects.values_list("email", flat=True)),
+        "consultations": sorted(
+            Consultation.objects.values_list("client__email", "held_on", "outcome")
+        ),
+        "sessions": sorted(
+            TreatmentSession.objects.values_list("plan__client__email", "number", "performed_on")
+        ),
+        "lots": sorted(
+            SessionProduct.objects.values_list(
+                "product__name", "lot_number", "session__plan__client__email"
+            )
+        ),
+        "history rows": {
+            backups.label(model): model.objects.count()
+            for model in apps.get_models()
+            if backups.label(model).split(".")[1].startswith("historical")
+        },
+        "staff": sorted(
+            get_user_model().objects.values_list("username", "groups__name", "is_staff")
+        ),
+        "role permissions": sorted(
+            Group.objects.values_list(
+                "name", "permissions__content_type__app_label", "permissions__codename"
+            )
+        ),
+    }
+
+
+def restore(path, *args):
+    out = io.StringIO()
+    call_command("restore", str(path), "--yes", *args, stdout=out)
+    return out.getvalue()
+
+
+def empty_database():
+    """As if nothing had ever been saved (not even the catalogue that migrate ships)."""
+    with connection.cursor() as cursor:
+        for table in backups.tables_to_empty():
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
+
+
+def sign_in(username, password):
+    """Authenticate as the sign-in page does (django-axes needs the request)."""
+    return authenticate(
+        RequestFactory().post("/accounts/login/"), username=username, password=password
+    )
+
+
+def test_a_restore_over_changed_data_brings_back_every_record(backup_file):
+    before_rows, before_ids = every_row(), identities()
+    assert len(before_ids["client emails"]) == 40
+    assert before_ids["history rows"]["consultations.historicalclient"] >= 40
+    # Work goes on after the backup: a record changes, one is added.
+    session = TreatmentSession.objects.order_by("pk").first()
+    session.notes = "Changed after the backup."
+    session.save()
+    Client.objects.create(
+        first_name="New", last_name="Client", date_of_birth="1990-01-01", skin_type="II"
+    )
+
+    output = restore(backup_file, "--replace")
+
+    assert every_row() == before_rows
+    assert identities() == before_ids
+    assert "consultations.client" in output and "40 rows" in output
+    assert "Restored" in output
+
+
+def test_a_restore_into_an_empty_database_brings_back_every_record_and_login(backup_file):
+    before_rows, before_ids = every_row(), identities()
+    empty_database()
+    assert not Client.objects.exists() and not Group.objects.exists()
+
+    with fast_hashing():
+        restore(backup_file)
+
+        assert every_row() == before_rows
+        assert identities() == before_ids
+        for login in DEMO_LOGINS:
+            user = sign_in(login.username, login.password)
+            assert user is not None, login.username
+            assert user.groups.exists()
+
+
+def test_new_records_after_a_restore_get_new_ids(backup_file):
+    restored_max = Client.objects.order_by("-pk").values_list("pk", flat=True).first()
+    empty_database()
+    # A freshly created database starts counting ids again at 1.
+    with connection.cursor() as cursor:
+        for table in ("consultations_client", "consultations_historicalclient"):
+            if connection.vendor == "postgresql":
+                pk = "history_id" if "historical" in table else "id"
+                cursor.execute(
+                    "SELECT setval(pg_get_serial_sequence(%s, %s), 1, false)", [table, pk]
+                )
+            else:
+                cursor.execute("DELETE FROM sqlite_sequence WHERE name = %s", [table])
+
+    restore(backup_file)
+    client = Client.objects.create(
+        first_name="New", last_name="Client", date_of_birth="1990-01-01", skin_type="II"
+    )
+
+    assert client.pk > restored_max
+    assert Client.objects.count() == 41
+    assert client.history.count() == 1
+
+
+def test_a_restore_over_existing_records_is_refused_without_replace(backup_file):
+    Client.objects.create(
+        first_name="New", last_name="Client", date_of_birth="1990-01-01", skin_type="II"
+    )
+    before = every_row()
+
+    with pytest.raises(CommandError, match="already holds records .*41 clients.*--replace"):
+        restore(backup_file)
+
+    assert every_row() == before
+
+
+def test_a_restore_asks_for_confirmation_when_not_told_yes(backup_file):
+    before = every_row()
+    with pytest.raises(CommandError, match="add --yes"):
+        call_command("restore", str(backup_file), "--replace", stdout=io.StringIO())
+    assert every_row() == before
+
+
+def rewrite(path, change):
+    """Rewrite the backup at `path` line by line through `change(lines) -> lines`."""
+    with gzip.open(path, "rt", encoding="utf-8", newline="\n") as stream:
+        lines = stream.readlines()
+    with gzip.open(path, "wt", encoding="utf-8", newline="\n") as stream:
+        stream.writelines(change(lines))
+
+
+def header_change(**values):
+    def change(lines):
+        header = json.loads(lines[0].removesuffix(",\n") + "}")
+        header.update(values)
+        return [json.dumps(header)[:-1] + ",\n", *lines[1:]]
+
+    return change
+
+
+def record_change(model, **fields):
+    """Change the first record of `model`."""
+
+    def change(lines):
+        for index, line in enumerate(lines):
+            if f'"model":"{model}"' in line:
+                comma = line.endswith(",\n")
+                record = json.loads(line.removesuffix("\n").removesuffix(","))
+                record["fields"].update(fields)
+                lines[index] = json.dumps(record) + (",\n" if comma else "\n")
+                return lines
+        raise AssertionError(model)
+
+    return change
+
+
+def truncate_bytes(path):
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def drop_last_lines(lines):
+    return lines[:-5]
+
+
+def future_model(lines):
+    return [lines[0], lines[1], '{"model":"photos.photo","pk":1,"fields":{}},\n', *lines[2:]]
+
+
+BROKEN = {
+    "plain text": (lambda path: path.write_text("hello"), "not a gzip-compressed JSON file"),
+    "gzipped text": (
+        lambda path: path.write_bytes(gzip.compress(b"name,email\nAda,ada@example.com\n")),
+        "not a clinic backup made by `manage.py backup`",
+    ),
+    "a dumpdata file": (
+        lambda path: path.write_bytes(gzip.compress(b'[{"model": "auth.group", "fields": {}}]')),
+        "not a clinic backup made by `manage.py backup`",
+    ),
+    "cut short in transfer": (truncate_bytes, "damaged|ends early"),
+    "missing its last records": (lambda path: rewrite(path, drop_last_lines), "ends early"),
+    "a newer format": (lambda path: rewrite(path, header_change(version=3)), "format version 3"),
+    "a newer schema": (
+        lambda path: rewrite(
+            path, header_change(migrations=["consultations.9999_from_the_future"])
+        ),
+        "newer version of the application",
+    ),
+    "counts that do not match": (
+        lambda path: rewrite(path, header_change(counts={"consultations.client": 41})),
+        "does not hold the records its header lists",
+    ),
+    "an unknown kind of record": (
+        lambda path: rewrite(path, future_model),
+        "cannot take: Invalid model identifier",
+    ),
+    "a record linked to nothing": (
+        lambda path: rewrite(path, record_change("treatments.treatmentsession", plan=999999)),
+        "do not fit together",
+    ),
+    "a value of the wrong type": (
+        lambda path: rewrite(path, record_change("consultations.client", date_of_birth="soon")),
+        "cannot take",
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", BROKEN.values(), ids=BROKEN.keys())
+def test_a_damaged_or_foreign_file_is_refused_clearly_and_changes_nothing(backup_file, damage):
+    spoil, message = damage
+    spoil(backup_file)
+    before = every_row()
+
+    with pytest.raises(CommandError, match=message):
+        restore(backup_file, "--replace")
+
+    assert every_row() == before
+
+
+def test_a_missing_file_is_refused_clearly(seeded, tmp_path):
+    with pytest.raises(CommandError, match="There is no backup file at"):
+        restore(tmp_path / "nowhere.json.gz")
+
+
+def test_the_backup_is_one_private_json_document_listing_what_it_holds(seeded, tmp_path):
+    path = tmp_path / "clinic.json.gz"
+    out = io.StringIO()
+    call_command("backup", output=str(path), stdout=out)
+
+    with gzip.open(path, "rt", encoding="utf-8") as stream:
+        document = json.load(stream)
+    assert document["format"] == "clinic-tracker-backup"
+    assert document["counts"]["consultations.client"] == 40
+    assert len(document["objects"]) == sum(document["counts"].values())
+    assert "auth.permission" not in document["counts"]
+    assert "sessions.session" not in document["counts"]
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert "consultations.client" in out.getvalue()
+    assert "Backup written" in out.getvalue()
+
+
+def test_the_default_backup_name_is_dated_under_backups(seeded, tmp_path, settings):
+    settings.BASE_DIR = tmp_path
+    call_command("backup", stdout=io.StringIO())
+    (path,) = (tmp_path / "backups").iterdir()
+    assert path.name.startswith("clinic-") and path.name.endswith(".json.gz")
+
+
+def test_an_existing_backup_is_never_overwritten(backup_file):
+    before = backup_file.read_bytes()
+    with pytest.raises(CommandError, match="already exists"):
+        call_command("backup", output=str(backup_file), stdout=io.StringIO())
+    assert backup_file.read_bytes() == before
+
+
+def test_sign_in_records_can_be_left_out(seeded, tmp_path):
+    path = tmp_path / "clinic.json.gz"
+    call_command("backup", output=str(path), without_sign_in_records=True, stdout=io.StringIO())
+    with gzip.open(path, "rt", encoding="utf-8") as stream:
+        counts = json.load(stream)["counts"]
+    assert not [name for name in counts if name.startswith("axes.")]
+    assert "consultations.client" in counts
+
+
+def test_the_backup_names_photo_files_it_could_not_find(seeded, tmp_path):
+    """Photo files travel in the backup (see tests/treatments/test_photos.py); one the storage
+    has lost is reported, and its record is still backed up."""
+    session = TreatmentSession.objects.select_related("plan").first()
+    Photo.objects.create(
+        client_id=session.plan.client_id,
+        session=session,
+        area="cheeks",
+        image="clients/1/lost.jpg",
+        thumbnail="clients/1/thumbs/lost.jpg",
+    )
+    out, errors = io.StringIO(), io.StringIO()
+    path = tmp_path / "clinic.json.gz"
+    call_command("backup", output=str(path), stdout=out, stderr=errors)
+
+    assert "2 photo files named in the records were not in the photo storage" in errors.getvalue()
+    assert "clients/1/lost.jpg" in errors.getvalue()
+    assert "0 photo files" in out.getvalue()
+    with gzip.open(path, "rt", encoding="utf-8") as stream:
+        document = json.load(stream)
+    photos = [o for o in document["objects"] if o["model"] == "treatments.photo"]
+    assert photos[0]["fields"]["image"] == "clients/1/lost.jpg"
+    assert document["files"] == []

@@ -1,0 +1,63 @@
+"""Configuration comes from the environment; start-up refuses an unsafe production setup."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_settings(**env):
+    """Import the settings in a fresh interpreter with exactly these DJANGO_* variables."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    clean.update(env)
+    code = (
+        "from django.conf import settings; "
+        "print(settings.DEBUG, settings.ALLOWED_HOSTS, settings.DATABASES['default']['ENGINE'])"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "clinic.settings"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_missing_secret_key_with_debug_off_stops_start_up_with_a_clear_message():
+    result = load_settings()
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+def test_debug_is_off_unless_asked_for():
+    result = load_settings(DJANGO_SECRET_KEY="x" * 50, DJANGO_DEBUG="yes please")
+    assert result.stdout.startswith("False")
+
+
+def test_debug_allows_a_throw_away_key_and_local_hosts():
+    result = load_settings(DJANGO_DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("True ['localhost', '127.0.0.1', '[::1]']")
+
+
+def test_allowed_hosts_and_database_url_come_from_the_environment():
+    result = load_settings(
+        DJANGO_SECRET_KEY="x" * 50,
+        DJANGO_ALLOWED_HOSTS="clinic.example.com, www.clinic.example.com",
+        DATABASE_URL="postgres://clinic@db.example.com:5432/clinic",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "['clinic.example.com', 'www.clinic.example.com']" in result.stdout
+    assert "django.db.backends.postgresql" in result.stdout
+
+
+def test_the_default_database_is_a_sqlite_file_in_the_repo():
+    result = load_settings(DJANGO_DEBUG="1")
+    assert "django.db.backends.sqlite3" in result.stdout
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", "db.sqlite3"], cwd=ROOT, check=False
+    ).returncode
+    assert ignored == 0

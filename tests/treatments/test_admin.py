@@ -1,0 +1,546 @@
+"""The managers' admin for the catalogue, products, courses and sessions."""
+
+import datetime
+from decimal import Decimal
+from http import HTTPStatus
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from consultations.models import Area
+from tests.consultations.test_admin import admin_form_data, page_queries
+from treatments.models import Concern, Product, SessionProduct, TreatmentPlan, TreatmentSession
+from treatments.services import log_session, start_plan
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.localdate()
+DAYS = datetime.timedelta(days=1)
+Device = TreatmentSession.Device
+
+
+@pytest.fixture
+def second_practitioner(make_user):
+    return make_user("second", first_name="Sam", last_name="Jones")
+
+
+@pytest.fixture
+def course(make_client, make_consultation, practitioner, product):
+    """A client's course of `planned` sessions with sessions logged `sessions` days after start."""
+
+    def make(
+        *,
+        slug="acne-scars",
+        area=Area.CHEEKS,
+        started_days_ago=120,
+        sessions=(30, 60),
+        planned=3,
+        by=None,
+        device=Device.PEN,
+        lot="LOT-A",
+        **client_fields,
+    ):
+        by = by or practitioner
+        consultation = make_consultation(
+            make_client(**client_fields),
+            concerns=((slug, area),),
+            held_on=TODAY - started_days_ago * DAYS,
+        )
+        plan = start_plan(
+            consultation=consultation,
+            recorded_concerns=consultation.concerns.all(),
+            planned_sessions=planned,
+            interval_weeks=4,
+            practitioner=by,
+            by=by,
+            start_date=consultation.held_on,
+            cautions_acknowledged=True,
+        )
+        recorded = consultation.concerns.get()
+        for days in sessions:
+            log_session(
+                plan=plan,
+                practitioner=by,
+                by=by,
+                performed_on=consultation.held_on + days * DAYS,
+                areas=[(area, Decimal("1.50"))],
+                device=device,
+                numbing=product("Lidocaine 4"),
+                products=[(product("Hyaluronic"), lot)],
+                progress=[(recorded, 3, None)],
+            )
+        plan.refresh_from_db()
+        return plan
+
+    return make
+
+
+@pytest.fixture
+def courses(course, second_practitioner):
+    return {
+        # Active, last session 60 days ago on a 4-week interval: overdue.
+        "overdue": course(first_name="Olive"),
+        # Active, one roller session 10 days ago by the second practitioner: due in 18 days.
+        "recent": course(
+            first_name="Rita",
+            slug="melasma",
+            started_days_ago=20,
+            sessions=(10,),
+            by=second_practitioner,
+            device=Device.ROLLER,
+            lot="LOT-B",
+        ),
+        # All three sessions logged: completed.
+        "completed": course(first_name="Cora", started_days_ago=400, sessions=(30, 60, 90)),
+    }
+
+
+def url(name, *args):
+    return reverse(f"admin:treatments_{name}", args=args)
+
+
+def listed(client, name, params=None):
+    response = client.get(url(f"{name}_changelist"), params or {})
+    assert response.status_code == HTTPStatus.OK
+    return set(response.context["cl"].result_list)
+
+
+# Pages load ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "concern_changelist",
+        "concern_add",
+        "product_changelist",
+        "product_add",
+        "treatmentplan_changelist",
+        "treatmentplan_add",
+        "treatmentsession_changelist",
+        "treatmentsession_add",
+        "sessionproduct_changelist",
+    ],
+)
+def test_changelists_and_add_pages_load(manager_client, courses, name):
+    assert manager_client.get(url(name)).status_code == HTTPStatus.OK
+
+
+def test_change_pages_load(manager_client, courses):
+    plan = courses["overdue"]
+    session = plan.sessions.first()
+    for page in (
+        url("concern_change", Concern.objects.get(slug="melasma").pk),
+        url("product_change", Product.objects.first().pk),
+        url("treatmentplan_change", plan.pk),
+        url("treatmentsession_change", session.pk),
+        url("sessionproduct_change", session.products_used.first().pk),
+    ):
+        assert manager_client.get(page).status_code == HTTPStatus.OK, page
+
+
+# Catalogue and products -----------------------------------------------------------------------
+
+
+def test_catalogue_filters_and_search(manager_client):
+    very_low = set(Concern.objects.filter(evidence_level=Concern.Evidence.VERY_LOW))
+    assert very_low and very_low != set(Concern.objects.all())
+    assert listed(manager_client, "concern", {"evidence_level__exact": "very_low"}) == very_low
+    assert listed(manager_client, "concern", {"q": "melasma"}) == {
+        Concern.objects.get(slug="melasma")
+    }
+
+
+def test_manager_edits_the_catalogue(manager_client):
+    melasma = Concern.objects.get(slug="melasma")
+    page = url("concern_change", melasma.pk)
+    data = admin_form_data(manager_client.get(page), summary="Patchy brown pigment.")
+
+    response = manager_client.post(page, data)
+
+    assert response.status_code == HTTPStatus.FOUND
+    melasma.refresh_from_db()
+    assert melasma.summary == "Patchy brown pigment."
+
+
+def test_catalogue_ranges_are_checked_next_to_the_field(manager_client):
+    scars = Concern.objects.get(slug="acne-scars")
+    page = url("concern_change", scars.pk)
+    data = admin_form_data(manager_client.get(page), sessions_min="9", sessions_typical="9")
+
+    response = manager_client.post(page, data)
+
+    assert response.status_code == HTTPStatus.OK
+    assert "must lie between the minimum and maximum" in response.content.decode()
+    scars.refresh_from_db()
+    assert scars.sessions_min != 9
+
+
+def test_product_filters_and_search(manager_client):
+    numbing = set(Product.objects.filter(kind=Product.Kind.NUMBING))
+    assert numbing and numbing != set(Product.objects.all())
+    assert listed(manager_client, "product", {"kind__exact": "numbing"}) == numbing
+    assert listed(manager_client, "product", {"q": "hyaluronic"}) == {
+        Product.objects.get(name__startswith="Hyaluronic")
+    }
+
+
+def test_deleting_a_product_in_use_is_refused_with_a_message(manager_client, courses):
+    serum = Product.objects.get(name__startswith="Hyaluronic")
+    page = url("product_delete", serum.pk)
+
+    shown = manager_client.get(page)
+    posted = manager_client.post(page, {"post": "yes"})
+
+    for response in (shown, posted):
+        assert response.status_code == HTTPStatus.OK
+        page = response.content.decode()
+        assert "Cannot delete product" in page
+        assert "protected related objects" in " ".join(page.split())
+        assert "(lot LOT-A)</a>" in page  # the uses that protect it are listed
+    assert Product.objects.filter(pk=serum.pk).exists()
+
+
+def test_unused_product_can_be_deleted(manager_client):
+    unused = Product.objects.create(name="Unused serum", kind=Product.Kind.SERUM)
+    response = manager_client.post(url("product_delete", unused.pk), {"post": "yes"})
+    assert response.status_code == HTTPStatus.FOUND
+    assert not Product.objects.filter(pk=unused.pk).exists()
+
+
+# Course and session filters -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"practitioner__id__exact": "second"}, {"recent"}),
+        ({"concern": "melasma"}, {"recent"}),
+        ({"concern": "acne-scars"}, {"overdue", "completed"}),
+        ({"start_date__gte": TODAY - 30 * DAYS, "start_date__lt": TODAY + DAYS}, {"recent"}),
+        ({"status__exact": "completed"}, {"completed"}),
+        ({"overdue": "yes"}, {"overdue"}),
+        ({"overdue": "no"}, {"recent", "completed"}),
+    ],
+)
+def test_course_filters_narrow_the_list(
+    manager_client, courses, second_practitioner, params, expected
+):
+    if params.get("practitioner__id__exact") == "second":
+        params = {"practitioner__id__exact": second_practitioner.pk}
+    assert listed(manager_client, "treatmentplan", params) == {courses[k] for k in expected}
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"practitioner__id__exact": "second"}, {"recent"}),
+        ({"concern": "melasma"}, {"recent"}),
+        ({"concern": "acne-scars"}, {"overdue", "completed"}),
+        ({"device__exact": "roller"}, {"recent"}),
+        ({"device__exact": "pen"}, {"overdue", "completed"}),
+        ({"performed_on__gte": TODAY - 30 * DAYS, "performed_on__lt": TODAY + DAYS}, {"recent"}),
+    ],
+)
+def test_session_filters_narrow_the_list(
+    manager_client, courses, second_practitioner, params, expected
+):
+    if params.get("practitioner__id__exact") == "second":
+        params = {"practitioner__id__exact": second_practitioner.pk}
+    sessions = {s for k in expected for s in courses[k].sessions.all()}
+    assert listed(manager_client, "treatmentsession", params) == sessions
+
+
+def test_lot_search_shows_who_received_a_lot(manager_client, courses):
+    response = manager_client.get(url("sessionproduct_changelist"), {"q": "lot-b"})
+    assert set(response.context["cl"].result_list) == set(
+        SessionProduct.objects.filter(lot_number="LOT-B")
+    )
+    assert "Rita Example" in response.content.decode()
+
+
+# Courses: derived fields, stamps --------------------------------------------------------------
+
+
+def test_course_offers_only_its_consultations_concerns(manager_client, courses):
+    plan = courses["overdue"]
+    response = manager_client.get(url("treatmentplan_change", plan.pk))
+    (inline,) = response.context["inline_admin_formsets"]
+    offered = inline.formset.forms[0].fields["recorded_concern"].queryset
+    assert set(offered) == set(plan.consultation.concerns.all())
+
+
+def test_course_derived_fields_are_read_only(manager_client, courses):
+    page = manager_client.get(url("treatmentplan_change", courses["overdue"].pk))
+    form = page.context["adminform"].form
+    for name in ("sessions_logged", "next_due_on", "suggested_sessions", "client"):
+        assert name not in form.fields
+    for name in ("status", "end_reason", "planned_sessions", "interval_weeks"):
+        assert name in form.fields
+    assert "session 2 of 3" in page.content.decode()
+
+
+def test_adding_a_course_keeps_the_suggestion_fields_empty_and_stamps_it(
+    manager_client, make_consultation, manager, practitioner
+):
+    consultation = make_consultation()
+    page = url("treatmentplan_add")
+    data = admin_form_data(
+        manager_client.get(page),
+        client=consultation.client_id,
+        consultation=consultation.pk,
+        practitioner=practitioner.pk,
+        start_date=TODAY,
+        planned_sessions="4",
+        interval_weeks="6",
+    )
+
+    response = manager_client.post(page, data)
+
+    assert response.status_code == HTTPStatus.FOUND, response.context["errors"]
+    plan = TreatmentPlan.objects.get(consultation=consultation)
+    assert (plan.created_by, plan.updated_by) == (manager, manager)
+    assert (plan.progress_label, plan.next_due_on) == ("session 0 of 4", TODAY)
+    assert plan.suggested_sessions is None
+
+
+def test_course_consultation_must_be_the_clients(manager_client, make_client, make_consultation):
+    consultation = make_consultation()
+    page = url("treatmentplan_add")
+    data = admin_form_data(
+        manager_client.get(page),
+        client=make_client().pk,
+        consultation=consultation.pk,
+        practitioner=consultation.practitioner_id,
+        planned_sessions="4",
+        interval_weeks="6",
+    )
+
+    response = manager_client.post(page, data)
+
+    assert response.status_code == HTTPStatus.OK
+    assert "Choose one of this client&#x27;s consultations." in response.content.decode()
+    assert not TreatmentPlan.objects.exists()
+
+
+def test_stopping_a_course_keeps_progress_right_and_stamps_it(
+    manager_client, courses, manager, practitioner
+):
+    plan = courses["overdue"]
+    page = url("treatmentplan_change", plan.pk)
+    data = admin_form_data(
+        manager_client.get(page), status="stopped", end_reason="Moved away", ended_on=TODAY
+    )
+
+    response = manager_client.post(page, data)
+
+    assert response.status_code == HTTPStatus.FOUND
+    plan.refresh_from_db()
+    assert plan.status == TreatmentPlan.Status.STOPPED
+    assert plan.next_due_on is None
+    assert plan.sessions_logged == 2
+    assert (plan.created_by, plan.updated_by) == (practitioner, manager)
+
+
+def test_ending_a_course_without_a_date_is_refused_politely(manager_client, courses):
+    plan = courses["overdue"]
+    page = url("treatmentplan_change", plan.pk)
+    data = admin_form_data(manager_client.get(page), status="stopped", end_reason="Moved away")
+
+    response = manager_client.post(page, data)
+
+    assert response.status_code == HTTPStatus.OK
+    assert "Give the date the course ended." in response.content.decode()
+    plan.refresh_from_db()
+    assert plan.status == TreatmentPlan.Status.ACTIVE
+
+
+# Sessions: numbering, progress, stamps --------------------------------------------------------
+
+
+def test_session_number_is_read_only(manager_client, courses):
+    session = courses["overdue"].sessions.get(number=2)
+    response = manager_client.get(url("treatmentsession_change", session.pk))
+    assert "number" not in response.context["adminform"].form.fields
+    assert "plan" not in response.context["adminform"].form.fields
+
+
+def test_moving_a_session_date_updates_the_course(manager_client, courses, manager):
+    plan = courses["overdue"]
+    session = plan.sessions.get(number=2)
+    page = url("treatmentsession_change", session.pk)
+    data = admin_form_data(manager_client.get(page), performed_on=TODAY - 3 * DAYS)
+
+    response = manager_client.post(page, data)
+
+    assert response.status_code == HTTPStatus.FOUND
+    session.refresh_from_db()
+    plan.refresh_from_db()
+    assert session.updated_by == manager
+    assert plan.last_session_on == TODAY - 3 * DAYS
+    assert plan.next_due_on == TODAY - 3 * DAYS + datetime.timedelta(weeks=4)
+    assert not plan.is_overdue()
+
+
+def test_adding_the_last_session_numbers_it_and_completes_the_course(
+    manager_client, courses, manager, practitioner, product
+):
+    plan = courses["overdue"]
+    page = url("treatmentsession_add")
+    data = admin_form_data(
+        manager_client.get(page),
+        plan=plan.pk,
+        practitioner=practitioner.pk,
+        performed_on=TODAY,
+        **{
+            "areas-0-area": Area.CHEEKS,
+            "areas-0-depth_mm": "1.25",
+            "products_used-TOTAL_FORMS": "1",
+            "products_used-0-product": product("Peptide").pk,
+            "products_used-0-lot_number": "PEP-77",
+            "progress-TOTAL_FORMS": "1",
+            "progress-0-recorded_concern": plan.plan_concerns.get().recorded_concern_id,
+            "progress-0-practitioner_rating": "4",
+        },
+    )
+
+    response = manager_client.post(page, data)
+
+    assert response.status_code == HTTPStatus.FOUND, response.context["errors"]
+    session = plan.sessions.get(performed_on=TODAY)
+    assert session.number == 3
+    assert (session.created_by, session.updated_by) == (manager, manager)
+    assert session.areas.get().depth_mm == Decimal("1.25")
+    assert session.products_used.get().lot_number == "PEP-77"
+    assert session.progress.get().practitioner_rating == 4
+    plan.refresh_from_db()
+    assert plan.progress_label == "session 3 of 3"
+    assert plan.status == TreatmentPlan.Status.COMPLETED
+    assert plan.ended_on == TODAY
+    assert plan.updated_by == manager
+
+
+@pytest.mark.parametrize(
+    ("which", "performed_on", "message"),
+    [
+        ("completed", TODAY, "This course is completed"),
+        ("recent", TODAY - 30 * DAYS, "a session cannot be earlier"),
+        ("recent", TODAY + DAYS, "cannot be logged in the future"),
+    ],
+)
+def test_invalid_session_is_refused_politely(
+    manager_client, courses, practitioner, which, performed_on, message
+):
+    plan = courses[which]
+    page = url("treatmentsession_add")
+    data = admin_form_data(
+        manager_client.get(page),
+        plan=plan.pk,
+        practitioner=practitioner.pk,
+        performed_on=performed_on,
+        **{"areas-0-area": Area.CHEEKS, "areas-0-depth_mm": "1.00"},
+    )
+
+    response = manager_client.post(page, data)
+
+    assert response.status_code == HTTPStatus.OK
+    assert message in response.content.decode()
+    assert not TreatmentSession.objects.filter(performed_on=performed_on, plan=plan).exists()
+
+
+def test_session_needs_an_area(manager_client, courses, practitioner):
+    page = url("treatmentsession_add")
+    data = admin_form_data(
+        manager_client.get(page),
+        plan=courses["recent"].pk,
+        practitioner=practitioner.pk,
+        performed_on=TODAY,
+    )
+    response = manager_client.post(page, data)
+    assert response.status_code == HTTPStatus.OK
+    assert "Please submit at least 1 form" in response.content.decode()
+
+
+@pytest.mark.parametrize("inline", ["areas", "progress"])
+def test_rows_resent_as_new_are_refused_not_duplicated(manager_client, courses, inline):
+    """A tampered management form turns a session's saved rows into "new" ones."""
+    session = courses["overdue"].sessions.first()
+    page = url("treatmentsession_change", session.pk)
+    data = admin_form_data(manager_client.get(page), **{f"{inline}-INITIAL_FORMS": "0"})
+    before = getattr(session, inline).count()
+
+    response = manager_client.post(page, data)
+
+    assert response.status_code == HTTPStatus.OK
+    assert "already exists" in response.content.decode()
+    assert getattr(session, inline).count() == before
+
+
+# No deletion ----------------------------------------------------------------------------------
+
+
+def test_courses_and_sessions_cannot_be_deleted(manager_client, courses):
+    plan = courses["overdue"]
+    session = plan.sessions.first()
+    for name, pk in (
+        ("treatmentplan", plan.pk),
+        ("treatmentsession", session.pk),
+        ("sessionproduct", session.products_used.first().pk),
+    ):
+        assert (
+            "delete_selected" not in manager_client.get(url(f"{name}_changelist")).content.decode()
+        )
+        change = manager_client.get(url(f"{name}_change", pk))
+        assert 'class="deletelink"' not in change.content.decode()
+        delete = manager_client.get(url(f"{name}_delete", pk))
+        assert delete.status_code == HTTPStatus.FORBIDDEN
+    assert manager_client.get(url("sessionproduct_add")).status_code == HTTPStatus.FORBIDDEN
+
+
+# Bounded queries ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "target", "bound"),
+    [
+        ("concern_changelist", None, 11),
+        ("concern_add", None, 8),
+        ("concern_change", "concern", 9),
+        ("concern_history", "concern", 10),
+        ("product_changelist", None, 11),
+        ("product_add", None, 8),
+        ("treatmentplan_changelist", None, 13),
+        ("treatmentplan_add", None, 10),
+        ("treatmentplan_change", "plan", 20),
+        ("treatmentplan_history", "plan", 12),
+        ("treatmentsession_changelist", None, 13),
+        ("treatmentsession_add", None, 12),
+        ("treatmentsession_change", "session", 27),
+        ("treatmentsession_history", "session", 12),
+        ("sessionproduct_changelist", None, 11),
+        ("sessionproduct_change", "lot", 13),
+    ],
+)
+def test_pages_run_a_bounded_number_of_queries(
+    manager_client, course, django_assert_max_num_queries, name, target, bound
+):
+    plan = course()
+    session = plan.sessions.first()
+    args = {
+        "concern": [Concern.objects.get(slug="acne-scars").pk],
+        "plan": [plan.pk],
+        "session": [session.pk],
+        "lot": [session.products_used.first().pk],
+    }.get(target, [])
+    page = url(name, *args)
+    small = page_queries(manager_client, page)
+    with django_assert_max_num_queries(bound):
+        manager_client.get(page)
+
+    for days_ago in (300, 250, 200, 150, 100):
+        course(started_days_ago=days_ago, slug="melasma", lot=f"LOT-{days_ago}")
+
+    assert page_queries(manager_client, page) == small
+    with django_assert_max_num_queries(bound):
+        manager_client.get(page)

@@ -1,0 +1,427 @@
+"""Before-and-after photos: the upload checks, privacy, consent, access by role and the pages."""
+
+import io
+import json
+from http import HTTPStatus
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.urls import reverse
+from PIL import ExifTags, Image
+
+from clinic import roles
+from consultations.models import Area, ClientAccess
+from tests.pages import SIGNED_IN_QUERIES, field_errors, text
+from tests.treatments.test_views import session_data
+from treatments.models import Photo, TreatmentSession
+from treatments.photos import add_photo
+
+pytestmark = pytest.mark.django_db
+
+GPS = ExifTags.IFD.GPSInfo
+
+
+def image_bytes(fmt="JPEG", size=(640, 480), color=(200, 120, 90), **save):
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, format=fmt, **save)
+    return out.getvalue()
+
+
+def upload(content, name="photo.jpg", content_type="image/jpeg"):
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def jpeg_with_gps():
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "PhoneMaker"
+    exif[ExifTags.Base.Model] = "Phone 15"
+    exif[ExifTags.Base.Orientation] = 6  # rotated: the stored photo is turned upright
+    exif.get_ifd(GPS).update(
+        {
+            ExifTags.GPS.GPSLatitudeRef: "N",
+            ExifTags.GPS.GPSLatitude: (51.0, 30.0, 0.0),
+            ExifTags.GPS.GPSLongitudeRef: "W",
+            ExifTags.GPS.GPSLongitude: (0.0, 7.0, 0.0),
+        }
+    )
+    return image_bytes(size=(400, 200), exif=exif.tobytes())
+
+
+@pytest.fixture
+def consented_plan(make_consultation, make_plan):
+    return make_plan(make_consultation(photo_consent=True))
+
+
+@pytest.fixture
+def session(consented_plan, log):
+    return log(consented_plan)
+
+
+@pytest.fixture
+def add(session, practitioner):
+    """Add a photo to `session` (or to `consultation=`) by the practitioner."""
+
+    def make(content=None, *, area=Area.CHEEKS, angle=Photo.Angle.FRONT, **extra):
+        if "consultation" not in extra:
+            extra.setdefault("session", session)
+        owner = extra.get("session") or extra.get("consultation")
+        client = owner.plan.client if isinstance(owner, TreatmentSession) else owner.client
+        return add_photo(
+            client=client,
+            image_file=upload(content or image_bytes()),
+            area=area,
+            angle=angle,
+            by=practitioner,
+            **extra,
+        )
+
+    return make
+
+
+# The service ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("JPEG", "a.jpg"), ("PNG", "a.png"), ("WEBP", "a.webp")])
+def test_jpeg_png_and_webp_are_stored_as_jpeg_with_a_thumbnail(add, fmt, name):
+    photo = add(image_bytes(fmt, size=(1200, 900)))
+
+    with photo.image.open("rb") as stored, Image.open(stored) as image:
+        assert image.format == "JPEG"
+        assert image.size == (1200, 900) == (photo.width, photo.height)
+    with photo.thumbnail.open("rb") as stored, Image.open(stored) as thumb:
+        assert max(thumb.size) == 320
+    assert photo.taken_on == photo.session.performed_on
+
+
+def test_heic_is_accepted(add):
+    try:
+        content = image_bytes("HEIF")
+    except (KeyError, OSError, ValueError) as error:  # pragma: no cover
+        pytest.skip(f"pillow-heif cannot write HEIF here: {error}")
+
+    photo = add(content)
+
+    with photo.image.open("rb") as stored, Image.open(stored) as image:
+        assert image.format == "JPEG"
+
+
+def test_a_text_file_named_jpg_is_refused(add):
+    with pytest.raises(ValidationError) as refusal:
+        add(b"name,email\nAda,ada@example.com\n")
+
+    assert "upload a JPEG, PNG, WebP or HEIC image" in str(refusal.value)
+    assert not Photo.objects.exists()
+
+
+def test_an_image_in_another_format_is_refused_whatever_its_name(add):
+    with pytest.raises(ValidationError, match="JPEG, PNG, WebP or HEIC"):
+        add(image_bytes("GIF"))
+
+
+def test_an_oversize_file_is_refused(add, settings):
+    settings.PHOTO_MAX_BYTES = 1000
+
+    with pytest.raises(ValidationError, match="larger than the"):
+        add(image_bytes(size=(800, 800)))
+    assert not Photo.objects.exists()
+
+
+def test_a_decompression_bomb_is_refused(add, monkeypatch):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+
+    with pytest.raises(ValidationError, match="JPEG, PNG, WebP or HEIC"):
+        add(image_bytes(size=(100, 100)))
+
+
+def test_exif_gps_and_device_are_removed_and_the_photo_turned_upright(add):
+    photo = add(jpeg_with_gps())
+
+    with photo.image.open("rb") as stored, Image.open(stored) as image:
+        assert "exif" not in image.info
+        assert not image.getexif()
+        assert image.size == (200, 400)  # the orientation was applied, then dropped
+    with photo.thumbnail.open("rb") as stored, Image.open(stored) as thumb:
+        assert not thumb.getexif()
+
+
+def test_without_photo_consent_the_upload_is_refused(log, make_plan, make_consultation, add):
+    session = log(make_plan(make_consultation(photo_consent=False)))
+
+    with pytest.raises(ValidationError, match="not consented to photographs"):
+        add(session=session)
+    assert not Photo.objects.exists()
+
+
+def test_before_photos_at_a_consultation_need_its_consent(add, make_consultation):
+    with pytest.raises(ValidationError, match="not consented"):
+        add(consultation=make_consultation())
+
+    consultation = make_consultation(photo_consent=True)
+    photo = add(consultation=consultation, angle=Photo.Angle.LEFT)
+    assert photo.taken_on == consultation.held_on and photo.session is None
+
+
+def test_the_history_records_who_uploaded(add, practitioner):
+    photo = add()
+
+    assert photo.created_by == practitioner
+    assert photo.history.get().history_user == practitioner
+
+
+# Access -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["photo-image", "photo-thumbnail"])
+def test_photos_are_streamed_only_to_a_role(client, make_user, add, name):
+    photo = add()
+    url = reverse(f"treatments:{name}", args=[photo.pk])
+
+    anonymous = client.get(url)
+    assert anonymous.status_code == HTTPStatus.FOUND
+    assert anonymous["Location"].startswith(reverse("login"))
+
+    client.force_login(make_user(role=None))
+    assert client.get(url).status_code == HTTPStatus.FORBIDDEN
+
+    for role in (roles.AESTHETICIAN, roles.MANAGER):
+        client.force_login(make_user(role=role))
+        response = client.get(url)
+        assert response.status_code == HTTPStatus.OK
+        assert response["Content-Type"] == "image/jpeg"
+        assert "no-store" in response["Cache-Control"]
+        assert b"".join(response.streaming_content)[:2] == b"\xff\xd8"
+
+
+def test_photos_are_not_served_from_a_public_url(signed_in, add):
+    photo = add()
+
+    assert signed_in.get(photo.image.url).status_code == HTTPStatus.NOT_FOUND
+    assert signed_in.get(f"/static/{photo.image.name}").status_code == HTTPStatus.NOT_FOUND
+
+
+def test_opening_a_photo_is_logged_but_a_thumbnail_is_not(signed_in, practitioner, add):
+    photo = add()
+
+    signed_in.get(reverse("treatments:photo-thumbnail", args=[photo.pk]))
+    assert not ClientAccess.objects.filter(via=ClientAccess.Via.PHOTO).exists()
+
+    signed_in.get(reverse("treatments:photo-image", args=[photo.pk]))
+    access = ClientAccess.objects.get(via=ClientAccess.Via.PHOTO)
+    assert (access.user, access.client) == (practitioner, photo.client)
+
+
+def test_a_role_without_the_photo_permission_is_refused(client, make_user, add):
+    photo = add()
+    user = make_user()
+    group = Group.objects.get(name=roles.AESTHETICIAN)
+    group.permissions.remove(group.permissions.get(codename="view_photo"))
+    client.force_login(user)
+
+    assert (
+        client.get(reverse("treatments:photo-image", args=[photo.pk])).status_code
+        == HTTPStatus.FORBIDDEN
+    )
+
+
+# Pages ------------------------------------------------------------------------------------------
+
+
+def test_gallery_shows_photos_by_area_and_angle(signed_in, add, session):
+    add(area=Area.CHEEKS)
+    add(area=Area.CHEEKS)
+    add(area=Area.FOREHEAD, angle=Photo.Angle.LEFT)
+
+    page = text(signed_in.get(reverse("treatments:client-photos", args=[session.plan.client_id])))
+
+    assert f"{Area.CHEEKS.label}, front" in page
+    assert f"{Area.FOREHEAD.label}, left" in page
+    assert page.count("Compare first and latest") == 1
+
+
+@pytest.mark.parametrize("size", [1, 8])
+def test_gallery_and_comparison_run_bounded_queries(
+    signed_in, add, session, django_assert_max_num_queries, size
+):
+    for _ in range(size):
+        add()
+        add(angle=Photo.Angle.RIGHT)
+    client_pk = session.plan.client_id
+
+    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 2):
+        gallery = signed_in.get(reverse("treatments:client-photos", args=[client_pk]))
+    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 2):
+        compare = signed_in.get(
+            reverse("treatments:photo-compare", args=[client_pk]) + "?area=cheeks&angle=front"
+        )
+
+    assert gallery.status_code == compare.status_code == HTTPStatus.OK
+
+
+def test_comparison_puts_the_first_and_latest_side_by_side(
+    signed_in, add, session, make_consultation
+):
+    consultation = session.plan.consultation
+    before = add(consultation=consultation)
+    add()
+    latest = add()
+    add(angle=Photo.Angle.LEFT)
+    url = reverse("treatments:photo-compare", args=[session.plan.client_id])
+
+    response = signed_in.get(url, {"area": Area.CHEEKS, "angle": Photo.Angle.FRONT})
+
+    assert [p.pk for p in response.context["pair"]] == [before.pk, latest.pk]
+    assert "consultation (before)" in text(response)
+
+
+def test_any_two_of_the_clients_photos_can_be_compared(signed_in, add, session, make_plan, log):
+    first, second = add(), add(angle=Photo.Angle.RIGHT)
+    other_session = log(make_plan(make_consultation_with_consent(session)))
+    foreign = add(session=other_session)
+    url = reverse("treatments:photo-compare", args=[session.plan.client_id])
+
+    response = signed_in.get(url, {"a": second.pk, "b": first.pk})
+    assert [p.pk for p in response.context["pair"]] == [second.pk, first.pk]
+
+    for query in ({"a": first.pk, "b": foreign.pk}, {"a": first.pk, "b": "999999"}, {"a": "x"}):
+        assert signed_in.get(url, query).status_code == HTTPStatus.NOT_FOUND
+    assert signed_in.get(url, {"area": "scalp", "angle": "front"}).status_code == 404
+
+
+def make_consultation_with_consent(session):
+    """Another client's consultation with photo consent (a foreign photo for the tests)."""
+    from consultations.services import record_consultation
+    from tests.conftest import _serial
+    from treatments.models import Concern
+
+    other = type(session.plan.client).objects.create(
+        first_name="Other",
+        last_name=f"Client{next(_serial)}",
+        date_of_birth=session.plan.client.date_of_birth,
+    )
+    return record_consultation(
+        client=other,
+        practitioner=session.practitioner,
+        by=session.practitioner,
+        concerns=[{"concern": Concern.objects.get(slug="acne-scars"), "area": Area.CHEEKS}],
+        held_on=session.plan.consultation.held_on,
+        consent_given=True,
+        consent_by="the client",
+        photo_consent=True,
+    )
+
+
+# Uploading from the forms -----------------------------------------------------------------------
+
+
+def test_photos_are_uploaded_with_the_logged_session(signed_in, consented_plan, practitioner):
+    data = session_data(consented_plan, photo_area=Area.CHEEKS, photo_angle="left")
+    data["photos"] = [
+        upload(image_bytes(), "one.jpg"),
+        upload(image_bytes("PNG"), "two.png", "image/png"),
+    ]
+
+    response = signed_in.post(reverse("treatments:session-create", args=[consented_plan.pk]), data)
+
+    assert response.status_code == HTTPStatus.FOUND
+    session = TreatmentSession.objects.get()
+    photos = list(session.photos.all())
+    assert len(photos) == 2
+    assert {(p.area, p.angle, p.created_by) for p in photos} == {
+        (Area.CHEEKS, "left", practitioner)
+    }
+
+
+def test_a_bad_file_keeps_the_rest_of_the_form_and_saves_nothing(signed_in, consented_plan):
+    data = session_data(consented_plan, photo_area=Area.CHEEKS, photo_angle="front")
+    data["notes"] = "Keep these notes"
+    data["photos"] = [upload(image_bytes(), "good.jpg"), upload(b"not an image", "bad.jpg")]
+
+    response = signed_in.post(reverse("treatments:session-create", args=[consented_plan.pk]), data)
+
+    assert response.status_code == HTTPStatus.OK
+    errors = " ".join(field_errors(response, "id_photos"))
+    assert "bad.jpg is not a photo this tracker accepts" in errors
+    assert "choose the photos again" in errors
+    assert "Keep these notes" in response.content.decode()
+    assert not TreatmentSession.objects.exists() and not Photo.objects.exists()
+
+
+def test_the_session_form_refuses_photos_without_consent(signed_in, make_plan):
+    plan = make_plan()
+    data = session_data(plan, photo_area=Area.CHEEKS, photo_angle="front")
+    data["photos"] = [upload(image_bytes())]
+
+    response = signed_in.post(reverse("treatments:session-create", args=[plan.pk]), data)
+
+    assert response.status_code == HTTPStatus.OK
+    assert "not consented to photographs" in text(response)
+    assert not TreatmentSession.objects.exists() and not Photo.objects.exists()
+
+
+def test_before_photos_are_added_on_the_consultation_page(signed_in, make_consultation):
+    consultation = make_consultation(photo_consent=True)
+    url = reverse("treatments:consultation-photo-create", args=[consultation.pk])
+
+    response = signed_in.post(
+        url, {"photos": [upload(image_bytes())], "photo_area": "cheeks", "photo_angle": "front"}
+    )
+    assert response.status_code == HTTPStatus.FOUND
+    assert consultation.photos.count() == 1
+
+    page = signed_in.post(
+        url, {"photos": [upload(b"text", "x.jpg")], "photo_area": "cheeks"}, follow=True
+    )
+    assert "x.jpg is not a photo this tracker accepts" in text(page)
+    assert consultation.photos.count() == 1
+
+
+def test_consultation_form_records_photo_consent(signed_in, make_consultation):
+    consultation = make_consultation(photo_consent=True)
+
+    page = text(signed_in.get(consultation.get_absolute_url()))
+
+    assert "Photographs: consented." in page
+
+
+def test_client_page_shows_thumbnails_and_links_to_the_gallery(signed_in, add, session):
+    photo = add()
+
+    response = signed_in.get(session.plan.client.get_absolute_url())
+
+    content = response.content.decode()
+    assert reverse("treatments:photo-thumbnail", args=[photo.pk]) in content
+    assert reverse("treatments:client-photos", args=[session.plan.client_id]) in content
+
+
+# Backup, restore and the client's history export ----------------------------------------------
+
+
+def test_photo_files_are_backed_up_and_restored(add, tmp_path):
+    photo = add(image_bytes(size=(300, 200)))
+    original = photo.image.read()
+    photo.image.close()
+    path = tmp_path / "clinic.json.gz"
+    call_command("backup", output=str(path), stdout=io.StringIO())
+    photo.image.storage.delete(photo.image.name)
+    photo.thumbnail.storage.delete(photo.thumbnail.name)
+
+    call_command("restore", str(path), "--replace", "--yes", stdout=io.StringIO())
+
+    restored = Photo.objects.get()
+    with restored.image.open("rb") as stored:
+        assert stored.read() == original
+    assert restored.thumbnail.storage.exists(restored.thumbnail.name)
+
+
+def test_the_client_history_export_lists_photos_with_their_addresses(client, manager, add):
+    photo = add()
+    client.force_login(manager)
+
+    response = client.get(reverse("reports:client-export", args=[photo.client_id]))
+
+    (listed,) = json.loads(response.content)["photos"]
+    assert listed["area"] == Area.CHEEKS.label
+    assert listed["image_url"] == reverse("treatments:photo-image", args=[photo.pk])

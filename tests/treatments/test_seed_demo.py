@@ -1,0 +1,284 @@
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.db.models import Count, F, Max, Min
+from django.test import RequestFactory, override_settings
+from django.utils import timezone
+
+from clinic import roles
+from consultations.models import Client, Consultation
+from treatments.demo import year as seed_demo
+from treatments.models import (
+    SessionArea,
+    SessionProduct,
+    SessionProgress,
+    TreatmentPlan,
+    TreatmentSession,
+)
+
+pytestmark = pytest.mark.django_db
+
+Status = TreatmentPlan.Status
+
+
+def sign_in(**credentials):
+    """Authenticate as the sign-in page does (django-axes needs the request)."""
+    return authenticate(RequestFactory().post("/accounts/login/"), **credentials)
+
+
+# Hashing three passwords with the production hasher takes longer than the rest of the seed.
+def fast_hashing():
+    return override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+
+
+def seed(*args):
+    out = io.StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def row_counts():
+    return {model._meta.label: model.objects.count() for model in apps.get_models()}
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing():
+    with fast_hashing():
+        yield
+
+
+@pytest.fixture(scope="class")
+def seeded(django_db_setup, django_db_blocker):
+    """Seed once for the class (each test's own changes are undone after it), then roll back."""
+    with django_db_blocker.unblock(), fast_hashing(), transaction.atomic():
+        output = seed()
+        yield output
+        transaction.set_rollback(True)
+
+
+@pytest.mark.usefixtures("seeded")
+class TestTheDemoYear:
+    def test_the_demo_logins_work_and_only_the_manager_is_staff(self):
+        manager = sign_in(username=seed_demo.MANAGER_USERNAME, password=seed_demo.MANAGER_PASSWORD)
+        assert manager is not None
+        assert manager.is_staff and not manager.is_superuser
+        assert list(manager.groups.values_list("name", flat=True)) == [roles.MANAGER]
+        for username in seed_demo.AESTHETICIAN_USERNAMES:
+            user = sign_in(username=username, password=seed_demo.AESTHETICIAN_PASSWORD)
+            assert user is not None
+            assert not user.is_staff and not user.is_superuser
+            assert list(user.groups.values_list("name", flat=True)) == [roles.AESTHETICIAN]
+            assert user.first_name and user.last_name
+        assert get_user_model().objects.count() == 3
+
+    def test_the_demo_passwords_pass_the_password_validators(self):
+        for login in seed_demo.DEMO_LOGINS:
+            assert len(login.password) >= 12
+            user = get_user_model().objects.get(username=login.username)
+            validate_password(login.password, user)
+
+    def test_it_prints_a_summary_and_the_logins(self, seeded):
+        assert "Demo data loaded." in seeded
+        assert "clients        40" in seeded
+        for login in seed_demo.DEMO_LOGINS:
+            assert login.username in seeded and login.password in seeded
+
+    def test_it_creates_a_year_of_clients_and_consultations(self):
+        today = timezone.localdate()
+        assert 35 <= Client.objects.count() <= 45
+        assert Client.objects.filter(archived=True).exists()
+        skin_types = set(Client.objects.values_list("skin_type", flat=True))
+        assert skin_types == set(Client.SkinType.values)
+        assert Consultation.objects.count() >= Client.objects.count()
+        held = Consultation.objects.aggregate(first=Min("held_on"), last=Max("held_on"))
+        assert today - datetime.timedelta(days=366) <= held["first"]
+        assert held["last"] <= today
+        counts = Consultation.objects.annotate(n=Count("concerns")).values_list("n", flat=True)
+        assert all(1 <= n <= 3 for n in counts)
+        outcomes = set(Consultation.objects.values_list("outcome", flat=True))
+        assert outcomes == set(Consultation.Outcome.values)
+
+    def test_a_not_suitable_consultation_has_no_course_or_an_override_reason(self):
+        not_suitable = Consultation.objects.filter(outcome=Consultation.Outcome.NOT_SUITABLE)
+        assert not_suitable.filter(plans__isnull=True).exists()
+        for plan in TreatmentPlan.objects.filter(consultation__in=not_suitable):
+            assert plan.override_reason
+
+    def test_courses_exist_in_every_status_with_some_overdue_and_some_due_soon(self):
+        today = timezone.localdate()
+        statuses = set(TreatmentPlan.objects.values_list("status", flat=True))
+        assert statuses == set(Status.values)
+        assert TreatmentPlan.objects.overdue(today).exists()
+        assert TreatmentPlan.objects.active().filter(next_due_on=today).exists()
+        soon = TreatmentPlan.objects.active().filter(
+            next_due_on__gt=today, next_due_on__lte=today + datetime.timedelta(days=10)
+        )
+        assert soon.exists()
+        assert TreatmentPlan.objects.exclude(planned_sessions=F("suggested_sessions")).exists()
+
+    def test_no_session_is_in_the_future(self):
+        today = timezone.localdate()
+        assert TreatmentSession.objects.exists()
+        assert not TreatmentSession.objects.filter(performed_on__gt=today).exists()
+        assert not TreatmentPlan.objects.filter(start_date__gt=today).exists()
+        assert not TreatmentPlan.objects.filter(ended_on__gt=today).exists()
+
+    def test_every_course_counts_its_sessions_and_ends_properly(self):
+        for plan in TreatmentPlan.objects.annotate(n=Count("sessions")):
+            assert plan.sessions_logged == plan.n
+            numbers = sorted(plan.sessions.values_list("number", flat=True))
+            assert numbers == list(range(1, plan.n + 1))
+            if plan.status == Status.COMPLETED:
+                assert plan.sessions_logged == plan.planned_sessions or plan.end_reason
+            elif plan.status == Status.STOPPED:
+                assert plan.end_reason
+            else:
+                last = plan.sessions.aggregate(last=Max("performed_on"))["last"]
+                assert plan.next_due_on == last + datetime.timedelta(weeks=plan.interval_weeks)
+
+    def test_depths_are_within_the_device_range_and_the_catalogue_guidance(self):
+        depths = SessionArea.objects.values_list("depth_mm", flat=True)
+        assert all(Decimal("0.25") <= depth <= Decimal("3.00") for depth in depths)
+        for row in SessionArea.objects.select_related("session__plan"):
+            for link in row.session.plan.plan_concerns.select_related("recorded_concern__concern"):
+                recorded = link.recorded_concern
+                if recorded.area == row.area and recorded.concern.depth_min_mm is not None:
+                    assert recorded.concern.depth_min_mm <= row.depth_mm
+                    assert row.depth_mm <= recorded.concern.depth_max_mm
+
+    def test_product_lots_are_shared_between_clients(self):
+        shared = (
+            SessionProduct.objects.values("product", "lot_number")
+            .annotate(clients=Count("session__plan__client", distinct=True))
+            .filter(clients__gte=3)
+        )
+        assert shared.count() >= 3
+        assert TreatmentSession.objects.filter(numbing__isnull=False).exists()
+
+    def test_running_it_again_changes_nothing(self):
+        before = row_counts()
+        last_change = TreatmentPlan.objects.aggregate(last=Max("updated_at"))["last"]
+        output = seed()
+        assert "already loaded" in output
+        assert row_counts() == before
+        assert TreatmentPlan.objects.aggregate(last=Max("updated_at"))["last"] == last_change
+
+    def test_existing_passwords_are_kept_unless_a_reset_is_asked_for(self):
+        alex = get_user_model().objects.get(username="alex")
+        alex.set_password("alex-changed-it-1")
+        alex.save()
+        seed()
+        assert sign_in(username="alex", password="alex-changed-it-1")
+        output = seed("--reset-passwords")
+        assert "Passwords reset" in output
+        assert sign_in(username="alex", password=seed_demo.AESTHETICIAN_PASSWORD)
+
+
+def test_the_demo_is_the_same_on_every_run():
+    def snapshot():
+        return list(
+            TreatmentSession.objects.order_by(
+                "performed_on", "plan__client__last_name"
+            ).values_list(
+                "plan__client__first_name",
+                "plan__client__last_name",
+                "performed_on",
+                "device",
+                "pain_score",
+                "areas__depth_mm",
+            )
+        )
+
+    with transaction.atomic():
+        seed()
+        first = snapshot()
+        transaction.set_rollback(True)
+    seed()
+    assert snapshot() == first
+
+
+def test_existing_staff_accounts_are_used_as_they_are(make_user):
+    manager = make_user("manager", role=roles.MANAGER)
+    output = seed()
+    manager.refresh_from_db()
+    assert manager.check_password("correct-horse-battery-staple")
+    assert "Demo logins created: alex, sam." in output
+    assert TreatmentPlan.objects.exists()
+
+
+def test_a_failure_part_way_leaves_nothing_behind(monkeypatch):
+    calls = {"n": 0}
+    real_log_session = seed_demo.log_session
+
+    def failing_log_session(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 20:
+            raise RuntimeError("disk full")
+        return real_log_session(**kwargs)
+
+    monkeypatch.setattr(seed_demo, "log_session", failing_log_session)
+    with pytest.raises(RuntimeError):
+        seed()
+    assert not get_user_model().objects.exists()
+    assert not Client.objects.exists()
+    assert not TreatmentSession.objects.exists()
+
+
+class TestBulk:
+    """`seed_demo --clients N --sessions M`: bulk data for benchmarks, same rules, exact sizes."""
+
+    def run(self, *args):
+        out = io.StringIO()
+        call_command("seed_demo", *args, stdout=out)
+        return out.getvalue()
+
+    def test_writes_exactly_the_asked_clients_and_sessions_with_their_audit_rows(self):
+        output = self.run("--clients", "30", "--sessions", "200")
+        assert Client.objects.count() == 30
+        assert TreatmentSession.objects.count() == 200
+        assert "sessions 200/200 (100.0%)" in output
+        for model in (Client, Consultation, TreatmentPlan, TreatmentSession):
+            assert model.history.filter(history_type="+").count() == model.objects.count()
+        assert SessionArea.objects.count() == 200
+        assert SessionProgress.objects.count() == 200
+
+    def test_bulk_rows_obey_the_rules_and_plans_know_their_progress(self):
+        self.run("--clients", "20", "--sessions", "150")
+        for session in TreatmentSession.objects.all():
+            session.full_clean()
+        for area in SessionArea.objects.all():
+            area.full_clean()
+        for plan in TreatmentPlan.objects.all():
+            plan.full_clean()
+            stored = (plan.sessions_logged, plan.last_session_on, plan.next_due_on)
+            plan.refresh_progress()
+            assert stored == (plan.sessions_logged, plan.last_session_on, plan.next_due_on)
+            if plan.status == TreatmentPlan.Status.COMPLETED:
+                assert plan.sessions_logged == plan.planned_sessions
+        assert TreatmentPlan.objects.active().exists()
+        assert TreatmentPlan.objects.overdue().exists()
+        assert max(s.performed_on for s in TreatmentSession.objects.all()) <= timezone.localdate()
+
+    def test_new_records_after_a_bulk_load_get_fresh_ids(self, make_client):
+        self.run("--clients", "5", "--sessions", "10")
+        loaded = set(Client.objects.values_list("pk", flat=True))
+        assert make_client().pk not in loaded
+
+    def test_running_twice_changes_nothing(self):
+        self.run("--clients", "5", "--sessions", "20")
+        output = self.run("--clients", "5", "--sessions", "20")
+        assert "already loaded" in output
+        assert (Client.objects.count(), TreatmentSession.objects.count()) == (5, 20)
+
+    @pytest.mark.parametrize("args", [("--clients", "5"), ("--clients", "0", "--sessions", "5")])
+    def test_bad_sizes_get_a_clear_message(self, args):
+        with pytest.raises(CommandError):
+            self.run(*args)
+        assert not Client.objects.exists()

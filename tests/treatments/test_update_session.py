@@ -1,0 +1,191 @@
+"""`update_session`: its author corrects a session on the day it was logged."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from clinic.locking import StaleRecord
+from consultations.models import Area
+from treatments.models import SessionProgress, TreatmentPlan, TreatmentSession
+from treatments.services import session_edit_refusal, update_session, void_session
+
+pytestmark = pytest.mark.django_db
+
+
+def areas_of(session):
+    return [(a.area, a.depth_mm) for a in session.areas.all()]
+
+
+def test_author_replaces_areas_products_and_progress(make_plan, log, practitioner, product):
+    plan = make_plan()
+    session = log(plan, products=[(product("Hyaluronic"), "HA-1")])
+    rc = plan.plan_concerns.get().recorded_concern
+
+    update_session(
+        session=session,
+        by=practitioner,
+        pain_score=4,
+        areas=[(Area.CHEEKS, Decimal("1.25")), (Area.FOREHEAD, Decimal("0.50"))],
+        products=[(product("Peptide"), " PEP-9 ")],
+        progress=[(rc, SessionProgress.Rating.SLIGHT, None)],
+    )
+
+    session.refresh_from_db()
+    assert session.pain_score == 4
+    assert areas_of(session) == [
+        (Area.CHEEKS, Decimal("1.25")),
+        (Area.FOREHEAD, Decimal("0.50")),
+    ]
+    assert [p.lot_number for p in session.products_used.all()] == ["PEP-9"]
+    assert [p.practitioner_rating for p in session.progress.all()] == [2]
+    assert session.updated_by == practitioner
+
+
+def test_rows_not_given_are_left_alone(make_plan, log, practitioner):
+    session = log(make_plan())
+
+    update_session(session=session, by=practitioner, notes="Client fainted briefly; fine after.")
+
+    session.refresh_from_db()
+    assert session.notes.startswith("Client fainted")
+    assert areas_of(session) == [(Area.CHEEKS, Decimal("1.50"))]
+
+
+def test_a_new_date_moves_the_next_due_date(make_plan, log, practitioner):
+    plan = make_plan(planned_sessions=3, interval_weeks=4)
+    session = log(plan)
+    earlier = timezone.localdate() - datetime.timedelta(days=2)
+
+    update_session(session=session, by=practitioner, performed_on=earlier)
+
+    plan.refresh_from_db()
+    assert plan.last_session_on == earlier
+    assert plan.next_due_on == earlier + datetime.timedelta(weeks=4)
+
+
+def test_a_course_completed_by_its_last_session_ends_on_the_corrected_date(
+    make_plan, log, practitioner
+):
+    plan = make_plan(planned_sessions=1)
+    session = log(plan)
+    earlier = timezone.localdate() - datetime.timedelta(days=1)
+
+    update_session(session=session, by=practitioner, performed_on=earlier)
+
+    plan.refresh_from_db()
+    assert plan.status == TreatmentPlan.Status.COMPLETED
+    assert plan.ended_on == earlier
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"areas": [(Area.CHEEKS, Decimal("3.50"))]}, "depth_mm"),
+        ({"areas": []}, "areas"),
+        ({"areas": [(Area.CHEEKS, Decimal("1")), (Area.CHEEKS, Decimal("2"))]}, "areas"),
+        ({"performed_on": datetime.date(2999, 1, 1)}, "performed_on"),
+        ({"performed_on": datetime.date(2000, 1, 1)}, "performed_on"),
+        ({"pain_score": 11}, "pain_score"),
+    ],
+)
+def test_corrections_are_validated_and_change_nothing(make_plan, log, practitioner, changes, field):
+    session = log(make_plan())
+
+    with pytest.raises(ValidationError) as refused:
+        update_session(session=session, by=practitioner, **changes)
+
+    assert field in refused.value.message_dict
+    session = TreatmentSession.objects.get(pk=session.pk)
+    assert areas_of(session) == [(Area.CHEEKS, Decimal("1.50"))]
+    assert session.performed_on == timezone.localdate()
+
+
+def test_a_lot_number_is_required(make_plan, log, practitioner, product):
+    session = log(make_plan())
+
+    with pytest.raises(ValidationError) as refused:
+        update_session(session=session, by=practitioner, products=[(product("Hyaluronic"), "")])
+
+    assert "products" in refused.value.message_dict
+
+
+def test_progress_only_for_the_courses_concerns(make_plan, make_consultation, log, practitioner):
+    session = log(make_plan())
+    stranger = make_consultation().concerns.get()
+
+    with pytest.raises(ValidationError) as refused:
+        update_session(session=session, by=practitioner, progress=[(stranger, 2, None)])
+
+    assert "progress" in refused.value.message_dict
+
+
+def test_only_the_author_may_correct(make_plan, log, make_user):
+    session = log(make_plan())
+    colleague = make_user("colleague")
+
+    assert session_edit_refusal(session=session, user=colleague).startswith("Only the practitioner")
+    with pytest.raises(PermissionDenied):
+        update_session(session=session, by=colleague, pain_score=1)
+
+
+def test_only_on_the_day_it_was_logged(make_plan, log, practitioner):
+    session = log(make_plan(), timezone.localdate() - datetime.timedelta(days=1))
+    TreatmentSession.objects.filter(pk=session.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=1)
+    )
+    session.refresh_from_db()
+
+    assert "corrected only on the day" in session_edit_refusal(session=session, user=practitioner)
+    with pytest.raises(PermissionDenied):
+        update_session(session=session, by=practitioner, pain_score=1)
+
+
+def test_unknown_fields_are_a_programming_error(make_plan, log, practitioner):
+    session = log(make_plan())
+
+    with pytest.raises(TypeError):
+        update_session(session=session, by=practitioner, number=7)
+
+
+def test_a_correction_based_on_an_older_version_is_refused_and_changes_nothing(
+    make_plan, log, practitioner
+):
+    session = log(make_plan(), pain_score=3)
+    shown = session.version
+    update_session(session=session, by=practitioner, pain_score=5)  # in another tab
+
+    with pytest.raises(StaleRecord) as refused:
+        update_session(
+            session=session,
+            by=practitioner,
+            expected_version=shown,
+            notes="Mild swelling.",
+            areas=[(Area.CHEEKS, Decimal("2.00"))],
+        )
+
+    assert "pain (0-10): “3” → “5”" in refused.value.messages[0]
+    session = TreatmentSession.objects.get(pk=session.pk)
+    assert (session.pain_score, session.notes, session.version) == (5, "", shown + 1)
+    assert areas_of(session) == [(Area.CHEEKS, Decimal("1.50"))]
+
+
+def test_a_correction_based_on_the_current_version_goes_through(make_plan, log, practitioner):
+    session = log(make_plan())
+
+    update_session(session=session, by=practitioner, expected_version=session.version, pain_score=2)
+
+    session.refresh_from_db()
+    assert (session.pain_score, session.version) == (2, 2)
+
+
+def test_a_voided_session_cannot_be_corrected(make_plan, log, practitioner):
+    session = log(make_plan())
+    void_session(session=session, reason="Logged on the wrong course.", by=practitioner)
+    session.refresh_from_db()
+
+    assert "voided" in session_edit_refusal(session=session, user=practitioner)
+    with pytest.raises(PermissionDenied):
+        update_session(session=session, by=practitioner, pain_score=1)

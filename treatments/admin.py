@@ -1,0 +1,435 @@
+"""The managers' admin for the catalogue, products, courses and sessions."""
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Max, Prefetch
+
+from clinic.admin import (
+    LIST_PER_PAGE,
+    AuditTrailAdmin,
+    CappedCountPaginator,
+    FilteredExportMixin,
+    ReadOnlyAdminMixin,
+    VersionedAdminMixin,
+    VoidAdminMixin,
+    VoidedFilter,
+)
+from clinic.locking import VersionedFormMixin
+from consultations.admin import (
+    STAMP_FIELDS,
+    STAMP_FIELDSET,
+    AtLeastOneInline,
+    ClinicalRecordAdminMixin,
+    SavedRowsFormSet,
+)
+from consultations.models import RecordedConcern
+from treatments.models import (
+    Concern,
+    PlanConcern,
+    Product,
+    SessionArea,
+    SessionProduct,
+    SessionProgress,
+    TreatmentPlan,
+    TreatmentSession,
+)
+from treatments.resources import PlanExport, SessionExport
+from treatments.services import void_session
+
+
+@admin.register(Concern)
+class ConcernCatalogueAdmin(AuditTrailAdmin):
+    list_display = (
+        "name",
+        "evidence_level",
+        "sessions_display",
+        "interval_display",
+        "scar_concern",
+        "pigment_concern",
+        "inflammatory_concern",
+    )
+    list_filter = ("evidence_level", "scar_concern", "pigment_concern", "inflammatory_concern")
+    search_fields = ("name", "slug", "summary")
+    prepopulated_fields = {"slug": ("name",)}
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "summary")}),
+        (
+            "What micro-needling can do",
+            {"fields": ("benefit", "evidence_summary", "evidence_level", "sources")},
+        ),
+        (
+            "Typical course",
+            {
+                "fields": (
+                    ("sessions_min", "sessions_typical", "sessions_max"),
+                    "sessions_note",
+                    ("interval_min_weeks", "interval_weeks", "interval_max_weeks"),
+                    ("depth_min_mm", "depth_max_mm"),
+                    "depth_guidance",
+                )
+            },
+        ),
+        (
+            "Safety",
+            {
+                "fields": (
+                    "cautions",
+                    "combinations",
+                    "scar_concern",
+                    "pigment_concern",
+                    "inflammatory_concern",
+                )
+            },
+        ),
+    )
+
+    @admin.display(description="typical course")
+    def sessions_display(self, obj):
+        return obj.sessions_display
+
+    @admin.display(description="interval")
+    def interval_display(self, obj):
+        return obj.interval_display
+
+
+@admin.register(Product)
+class ProductRangeAdmin(AuditTrailAdmin):
+    list_display = ("name", "kind", "active_ingredient", "approved_for_needling", "in_use")
+    list_filter = ("kind", "approved_for_needling", "in_use")
+    search_fields = ("name", "active_ingredient")
+    fields = ("name", "kind", "active_ingredient", "approved_for_needling", "in_use", "notes")
+
+    def get_deleted_objects(self, objs, request):
+        """Explain a refusal by the sessions that used the product, not by missing permissions.
+
+        Sessions and lots protect a product that was used, and their admins never delete, so
+        Django would otherwise report "no permission to delete product applied".
+        """
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if protected:
+            perms_needed = set()
+        return deleted, counts, perms_needed, protected
+
+
+class ConcernFilter(admin.SimpleListFilter):
+    """Courses treating a catalogue concern (course -> concerns treated -> recorded concern)."""
+
+    title = "concern"
+    parameter_name = "concern"
+    plan_field = "pk"
+
+    def lookups(self, request, model_admin):
+        return Concern.objects.values_list("slug", "name")
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        plans = PlanConcern.objects.filter(recorded_concern__concern__slug=self.value())
+        return queryset.filter(**{f"{self.plan_field}__in": plans.values("plan")})
+
+
+class SessionConcernFilter(ConcernFilter):
+    """Sessions whose course treats a catalogue concern."""
+
+    plan_field = "plan"
+
+
+class OverdueCourseFilter(admin.SimpleListFilter):
+    title = "overdue"
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.overdue()
+        if self.value() == "no":
+            return queryset.exclude(pk__in=TreatmentPlan.objects.overdue().values("pk"))
+        return queryset
+
+
+class PlanConcernFormSet(SavedRowsFormSet):
+    """Offer only the concerns recorded at the course's own consultation."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        form.fields["recorded_concern"].queryset = RecordedConcern.objects.filter(
+            consultation_id=self.instance.consultation_id
+        ).select_related("concern")
+
+
+class PlanConcernInline(admin.TabularInline):
+    model = PlanConcern
+    formset = PlanConcernFormSet
+    fields = ("recorded_concern",)
+    extra = 0
+    can_delete = False
+
+
+class CourseAdminForm(VersionedFormMixin, forms.ModelForm):
+    def clean(self):
+        cleaned_data = super().clean()
+        status, ended_on = cleaned_data.get("status"), cleaned_data.get("ended_on")
+        if status and status != TreatmentPlan.Status.ACTIVE and not ended_on:
+            self.add_error("ended_on", "Give the date the course ended.")
+        client, consultation = cleaned_data.get("client"), cleaned_data.get("consultation")
+        if client and consultation and consultation.client_id != client.pk:
+            self.add_error("consultation", "Choose one of this client's consultations.")
+        return cleaned_data
+
+
+@admin.register(TreatmentPlan)
+class TreatmentCourseAdmin(
+    FilteredExportMixin, VersionedAdminMixin, ClinicalRecordAdminMixin, AuditTrailAdmin
+):
+    resource_classes = [PlanExport]
+    form = CourseAdminForm
+    list_display = (
+        "client",
+        "concerns_treated",
+        "start_date",
+        "practitioner",
+        "progress_label",
+        "status",
+        "next_due_on",
+        "overdue",
+    )
+    list_select_related = ("client", "practitioner")
+    list_filter = ("status", OverdueCourseFilter, "practitioner", ConcernFilter, "start_date")
+    search_fields = ("client__last_name", "client__first_name", "client__email")
+    show_full_result_count = False
+    paginator = CappedCountPaginator
+    autocomplete_fields = ("client", "consultation")
+    inlines = (PlanConcernInline,)
+    readonly_fields = (
+        "progress_label",
+        "sessions_logged",
+        "last_session_on",
+        "next_due_on",
+        "suggested_sessions_min",
+        "suggested_sessions_max",
+        "suggested_sessions",
+        "suggested_interval_weeks",
+        *STAMP_FIELDS,
+    )
+    fieldsets = (
+        (None, {"fields": ("client", "consultation", "practitioner", "start_date")}),
+        (
+            "Course",
+            {
+                "fields": (
+                    ("planned_sessions", "interval_weeks"),
+                    ("suggested_sessions_min", "suggested_sessions_max", "suggested_sessions"),
+                    "suggested_interval_weeks",
+                    "override_reason",
+                    "cautions_acknowledged",
+                    "notes",
+                )
+            },
+        ),
+        ("Progress", {"fields": ("progress_label", "last_session_on", "next_due_on")}),
+        ("Status", {"fields": ("status", "ended_on", "end_reason")}),
+        STAMP_FIELDSET,
+    )
+
+    def get_queryset(self, request):
+        # A course's name lists its client and concerns (pickers, links, the list). Joining
+        # here makes the list skip list_select_related, so join those too.
+        concerns = PlanConcern.objects.select_related("recorded_concern__concern")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(*self.list_select_related)
+            .prefetch_related(Prefetch("plan_concerns", queryset=concerns))
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.readonly_fields
+        # A course stays with the client and consultation it was started from.
+        return ("client", "consultation", *self.readonly_fields)
+
+    def save_model(self, request, obj, form, change):
+        obj.refresh_progress()
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description="concerns")
+    def concerns_treated(self, obj):
+        return obj.concern_names
+
+    @admin.display(description="progress", ordering="sessions_logged")
+    def progress_label(self, obj):
+        return obj.progress_label
+
+    @admin.display(boolean=True)
+    def overdue(self, obj):
+        return obj.is_overdue()
+
+
+class SessionAreaInline(AtLeastOneInline):
+    model = SessionArea
+    fields = ("area", "depth_mm")
+    can_delete = False
+
+
+class SessionProductInline(admin.TabularInline):
+    model = SessionProduct
+    formset = SavedRowsFormSet
+    fields = ("product", "lot_number")
+    extra = 0
+    can_delete = False
+
+
+class SessionProgressFormSet(SavedRowsFormSet):
+    """Offer only the concerns the session's course treats."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        form.fields["recorded_concern"].queryset = RecordedConcern.objects.filter(
+            plan_links__plan_id=self.instance.plan_id
+        ).select_related("concern")
+
+
+class SessionProgressInline(admin.TabularInline):
+    model = SessionProgress
+    formset = SessionProgressFormSet
+    fields = ("recorded_concern", "practitioner_rating", "client_rating")
+    extra = 0
+    can_delete = False
+
+
+class SessionAdminForm(VersionedFormMixin, forms.ModelForm):
+    def clean(self):
+        cleaned_data = super().clean()
+        plan = cleaned_data.get("plan") or (self.instance.plan if self.instance.plan_id else None)
+        performed_on = cleaned_data.get("performed_on")
+        if plan is None:
+            return cleaned_data
+        if self.instance._state.adding and not plan.is_active:
+            self.add_error(
+                "plan",
+                f"This course is {plan.get_status_display().lower()}: no more sessions can be "
+                "logged on it.",
+            )
+        if performed_on and performed_on < plan.start_date:
+            self.add_error(
+                "performed_on",
+                f"The course started on {plan.start_date:%d %b %Y}; a session cannot be earlier.",
+            )
+        return cleaned_data
+
+
+@admin.register(TreatmentSession)
+class SessionLogAdmin(
+    FilteredExportMixin,
+    VoidAdminMixin,
+    VersionedAdminMixin,
+    ClinicalRecordAdminMixin,
+    AuditTrailAdmin,
+):
+    resource_classes = [SessionExport]
+    form = SessionAdminForm
+    void_consequence = "It no longer counts towards its course, whose progress is recounted."
+    list_display = (
+        "performed_on",
+        "client",
+        "number",
+        "device",
+        "depths",
+        "practitioner",
+        "skin_response",
+        "pain_score",
+        "void_status",
+    )
+    list_select_related = ("plan__client", "practitioner", "voided_by")
+    list_filter = (
+        "device",
+        VoidedFilter,
+        "practitioner",
+        SessionConcernFilter,
+        "performed_on",
+        "skin_response",
+    )
+    search_fields = ("plan__client__last_name", "plan__client__first_name", "device_model")
+    show_full_result_count = False
+    paginator = CappedCountPaginator
+    list_per_page = LIST_PER_PAGE
+    autocomplete_fields = ("plan",)
+    inlines = (SessionAreaInline, SessionProductInline, SessionProgressInline)
+    readonly_fields = ("number", "void_status", *STAMP_FIELDS)
+    fieldsets = (
+        (None, {"fields": ("plan", "number", "performed_on", "practitioner", "void_status")}),
+        ("Procedure", {"fields": ("device", "device_model", "numbing")}),
+        ("Response", {"fields": ("skin_response", "pain_score", "notes")}),
+        STAMP_FIELDSET,
+    )
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(*self.list_select_related)
+            .prefetch_related("areas")
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.readonly_fields
+        # Moving a session to another course would break both courses' numbering.
+        return ("plan", *self.readonly_fields)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            # Lock the course so two managers adding at once cannot take the same number.
+            plan = TreatmentPlan.objects.select_for_update().get(pk=obj.plan_id)
+            last = plan.sessions.aggregate(last=Max("number"))["last"] or 0
+            obj.number = last + 1
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        """Keep the course's count and due date right; complete it when the last one is added."""
+        super().save_related(request, form, formsets, change)
+        plan = TreatmentPlan.objects.select_for_update().get(pk=form.instance.plan_id)
+        plan.refresh_progress()
+        if not change and plan.is_active and plan.sessions_logged >= plan.planned_sessions:
+            plan.status = TreatmentPlan.Status.COMPLETED
+            plan.ended_on = plan.last_session_on
+            plan.refresh_progress()
+        plan.stamp(request.user)
+        plan.save()
+
+    def void(self, obj, *, reason, by):
+        return void_session(session=obj, reason=reason, by=by)
+
+    @admin.display(ordering="plan__client__last_name")
+    def client(self, obj):
+        return obj.plan.client
+
+    @admin.display(description="depth per area")
+    def depths(self, obj):
+        return ", ".join(f"{a.get_area_display()} {a.depth_mm} mm" for a in obj.areas.all())
+
+
+@admin.register(SessionProduct)
+class LotTraceAdmin(ReadOnlyAdminMixin, AuditTrailAdmin):
+    """Which lot of which product went to which client: read only, rows come from sessions."""
+
+    list_display = ("lot_number", "product", "client", "performed_on", "practitioner")
+    list_select_related = ("product", "session__plan__client", "session__practitioner")
+    list_filter = ("product", "session__performed_on")
+    search_fields = ("=lot_number", "session__plan__client__last_name")
+    show_full_result_count = False
+    paginator = CappedCountPaginator
+
+    @admin.display(ordering="session__plan__client__last_name")
+    def client(self, obj):
+        return obj.session.plan.client
+
+    @admin.display(description="date", ordering="session__performed_on")
+    def performed_on(self, obj):
+        return obj.session.performed_on
+
+    @admin.display(ordering="session__practitioner")
+    def practitioner(self, obj):
+        return obj.session.practitioner

@@ -1,0 +1,482 @@
+"""Bulk demo data: years of a clinic chain's records, fast, for benchmarks and load tests.
+
+`seed_bulk(clients=N, sessions=M)` writes N clients and exactly M sessions with bulk inserts,
+chunk by chunk so memory stays flat, together with what real use would have written: a
+consultation, recorded concern, course and course-concern per course, one treated area, a
+progress rating and (for a third of sessions) a serum with its lot per session, and the
+audit trail's creation rows (django-simple-history) for every clinical record. The rows obey
+the same rules as the services (depths, numbering, one course per consultation, derived
+progress), but skip the services themselves, which validate row by row and would take hours
+for a million sessions.
+"""
+
+import datetime
+import random
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from operator import itemgetter
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.color import no_style
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from clinic import roles
+from consultations.models import Area, Client, Consultation, RecordedConcern
+from treatments.models import (
+    Concern,
+    PlanConcern,
+    Product,
+    SessionArea,
+    SessionProduct,
+    SessionProgress,
+    TreatmentPlan,
+    TreatmentSession,
+)
+
+BULK_EMAIL_DOMAIN = "bulk.example.com"
+EXTRA_PRACTITIONERS = 8
+CLIENTS_PER_CHUNK = 1000
+YEARS = 10
+
+
+def _words(text):
+    return tuple(text.split())
+
+
+FIRST_NAMES = _words(
+    "Amelia Olivia Isla Ava Mia Ivy Lily Isabella Rosie Sophia Grace Freya Emily Ella Aisha "
+    "Priya Zara Chloe Hannah Ruby James Daniel Tom Ravi Kwame Liam Marcus Oliver Ahmed Ben"
+)
+LAST_NAMES = _words(
+    "Smith Jones Taylor Brown Williams Wilson Johnson Davies Patel Wright Khan Walker Green "
+    "Hughes Edwards Thompson Roberts Clarke Lewis Okafor Nowak Hall Wood Evans Murphy Ali"
+)
+SKIN_TYPES = ["I"] * 6 + ["II"] * 28 + ["III"] * 28 + ["IV"] * 18 + ["V"] * 12 + ["VI"] * 8
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A kind of course the generator hands out: concern, area, depth, serum."""
+
+    slug: str
+    area: str
+    depth: Decimal
+    serum: str
+
+
+PLANS = (
+    Plan("acne-scars", Area.CHEEKS, Decimal("1.50"), "Hyaluronic"),
+    Plan("stretch-marks", Area.ABDOMEN, Decimal("1.75"), "Peptide"),
+    Plan("fine-lines-wrinkles", Area.FACE, Decimal("1.00"), "Hyaluronic"),
+    Plan("fine-lines-wrinkles", Area.PERIORBITAL, Decimal("0.50"), "Peptide"),
+    Plan("hair-thinning", Area.SCALP, Decimal("1.50"), "Peptide"),
+    Plan("melasma", Area.CHEEKS, Decimal("0.50"), "Tranexamic"),
+    Plan("texture-pores", Area.FACE, Decimal("0.75"), "Hyaluronic"),
+    Plan("hyperpigmentation", Area.CHEEKS, Decimal("0.75"), "Vitamin C"),
+    Plan("skin-laxity", Area.NECK, Decimal("1.00"), "Peptide"),
+    Plan("atrophic-scars", Area.CHEEKS, Decimal("1.25"), "Hyaluronic"),
+)
+
+
+class Progress:
+    """Prints how far a long run has got: counts, rate and time left."""
+
+    def __init__(self, write, total, label):
+        self.write, self.total, self.label = write, total, label
+        self.started = time.monotonic()
+
+    def update(self, done, extra=""):
+        elapsed = time.monotonic() - self.started
+        rate = done / elapsed if elapsed else 0
+        left = (self.total - done) / rate if rate else 0
+        percent = 100 * done / self.total if self.total else 100
+        self.write(
+            f"  {self.label} {done:,}/{self.total:,} ({percent:4.1f}%) {extra}"
+            f"{elapsed:6.1f}s elapsed, ~{left:5.0f}s left"
+        )
+
+
+def bulk_data_present():
+    return Client.objects.filter(email__iendswith=f"@{BULK_EMAIL_DOMAIN}").exists()
+
+
+def ensure_practitioners(staff):
+    """The demo aestheticians plus a few more, as in a chain; the extras cannot sign in."""
+    user_model = get_user_model()
+    group = Group.objects.get(name=roles.AESTHETICIAN)
+    practitioners = [user for user in staff.values() if not user.is_staff]
+    for n in range(1, EXTRA_PRACTITIONERS + 1):
+        user, created = user_model.objects.get_or_create(
+            username=f"practitioner{n:02d}",
+            defaults={"first_name": "Practitioner", "last_name": f"{n:02d}"},
+        )
+        if created:
+            user.set_unusable_password()
+            user.save()
+            user.groups.add(group)
+        practitioners.append(user)
+    return practitioners
+
+
+def split_evenly(total, parts):
+    base, extra = divmod(total, parts)
+    return [base + (1 if i < extra else 0) for i in range(parts)]
+
+
+def seed_bulk(*, clients, sessions, staff, write=print, seed=2026, offset=0):
+    """Write `clients` clients and exactly `sessions` sessions; return the counts written.
+
+    `offset` numbers the new clients after those of an earlier run (to grow a data set).
+    """
+    if clients < 1 or sessions < 0:
+        raise ValueError("Give at least one client and zero or more sessions.")
+    practitioners = ensure_practitioners(staff)
+    serums = {p.name.split()[0]: p for p in Product.objects.filter(kind=Product.Kind.SERUM)}
+    serums["Vitamin C"] = Product.objects.get(name__startswith="Vitamin C")
+    ctx = Context(
+        rng=random.Random(seed + offset),
+        today=timezone.localdate(),
+        now=timezone.now(),
+        practitioners=[user.pk for user in practitioners],
+        concerns={c.slug: c for c in Concern.objects.all()},
+        serums={name: product.pk for name, product in serums.items()},
+        numbing=Product.objects.filter(kind=Product.Kind.NUMBING).values_list("pk", flat=True)[0],
+        loader=Loader(connection),
+    )
+    per_client = split_evenly(sessions, clients)
+    progress = Progress(write, sessions, "sessions")
+    written = 0
+    for start in range(0, clients, CLIENTS_PER_CHUNK):
+        chunk = per_client[start : start + CLIENTS_PER_CHUNK]
+        with transaction.atomic():
+            ctx.loader.skip_foreign_key_triggers()
+            written += write_chunk(ctx, offset + start, chunk)
+        progress.update(written, f"({min(start + CLIENTS_PER_CHUNK, clients):,} clients) ")
+    ctx.loader.reset_sequences()
+    return {"clients": clients, "sessions": written}
+
+
+@dataclass
+class Context:
+    rng: random.Random
+    today: datetime.date
+    now: datetime.datetime
+    practitioners: list
+    concerns: dict
+    serums: dict
+    numbing: int
+    loader: "Loader"
+
+
+def stamps(ctx, user_id):
+    return {
+        "created_at": ctx.now,
+        "created_by_id": user_id,
+        "updated_at": ctx.now,
+        "updated_by_id": user_id,
+        "version": 1,
+    }
+
+
+def write_chunk(ctx, offset, session_counts):
+    """Clients offset.. with the given number of sessions each; returns sessions written."""
+    rng, load = ctx.rng, ctx.loader
+    client_ids = load.ids(Client, len(session_counts))
+    clients, courses = [], []
+    for client_id, (i, count) in zip(
+        client_ids, enumerate(session_counts, start=offset), strict=True
+    ):
+        by = rng.choice(ctx.practitioners)
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        skin_type = rng.choice(SKIN_TYPES)
+        clients.append(
+            {
+                "id": client_id,
+                "first_name": first,
+                "last_name": last,
+                "date_of_birth": ctx.today - datetime.timedelta(days=rng.randint(6935, 25550)),
+                "email": f"client{i:07d}@{BULK_EMAIL_DOMAIN}",
+                "phone": f"07700 9{i % 100000:05d}",
+                "skin_type": skin_type,
+                "notes": "",
+                "archived": rng.random() < 0.03,
+                **stamps(ctx, by),
+            }
+        )
+        courses.extend(plan_courses(ctx, client_id, f"{first} {last}", skin_type, count, by))
+    load.insert(Client, clients)
+
+    consultation_ids = load.ids(Consultation, len(courses))
+    recorded_ids = load.ids(RecordedConcern, len(courses))
+    plan_ids = load.ids(TreatmentPlan, len(courses))
+    consultations, recorded, plans, links = [], [], [], []
+    for course, consultation_id, recorded_id, plan_id in zip(
+        courses, consultation_ids, recorded_ids, plan_ids, strict=True
+    ):
+        concern = ctx.concerns[course.kind.slug]
+        consultations.append(
+            {
+                "id": consultation_id,
+                "client_id": course.client_id,
+                "held_on": course.start - datetime.timedelta(days=rng.randint(0, 14)),
+                "practitioner_id": course.by,
+                "consent_given": True,
+                "consent_by": course.client_name,
+                "consent_at": ctx.now,
+                "outcome": Consultation.Outcome.CAUTIONS
+                if course.skin_type in Client.PIGMENT_RISK_SKIN_TYPES
+                else Consultation.Outcome.SUITABLE,
+                **stamps(ctx, course.by),
+            }
+        )
+        recorded.append(
+            {
+                "id": recorded_id,
+                "consultation_id": consultation_id,
+                "concern_id": concern.pk,
+                "area": course.kind.area,
+                "severity": RecordedConcern.Severity.MODERATE,
+                **stamps(ctx, course.by),
+            }
+        )
+        plans.append(plan_row(ctx, course, plan_id, consultation_id, concern))
+        links.append({"plan_id": plan_id, "recorded_concern_id": recorded_id})
+    load.insert(Consultation, consultations)
+    load.insert(RecordedConcern, recorded)
+    load.insert(TreatmentPlan, plans)
+    load.insert(PlanConcern, links, history=False)
+
+    session_ids = iter(load.ids(TreatmentSession, sum(len(c.dates) for c in courses)))
+    sessions, areas, products, ratings = [], [], [], []
+    for course, plan_id, recorded_id in zip(courses, plan_ids, recorded_ids, strict=True):
+        pinpoint = course.kind.depth >= 1
+        for number, day in enumerate(course.dates, start=1):
+            session_id = next(session_ids)
+            sessions.append(
+                {
+                    "id": session_id,
+                    "plan_id": plan_id,
+                    "number": number,
+                    "performed_on": day,
+                    "practitioner_id": course.by,
+                    "device": TreatmentSession.Device.PEN,
+                    "device_model": "Dermapen 4",
+                    "numbing_id": ctx.numbing,
+                    "skin_response": TreatmentSession.Response.PINPOINT_BLEEDING
+                    if pinpoint
+                    else TreatmentSession.Response.ERYTHEMA,
+                    "pain_score": rng.randint(1, 6),
+                    **stamps(ctx, course.by),
+                }
+            )
+            areas.append(
+                {"session_id": session_id, "area": course.kind.area, "depth_mm": course.kind.depth}
+            )
+            if number % 3 == 1:
+                products.append(
+                    {
+                        "session_id": session_id,
+                        "product_id": ctx.serums[course.kind.serum],
+                        "lot_number": f"{course.kind.serum[:2].upper()}-{day:%y%m}",
+                    }
+                )
+            ratings.append(
+                {
+                    "session_id": session_id,
+                    "recorded_concern_id": recorded_id,
+                    "practitioner_rating": min(5, 1 + number // 2),
+                    "client_rating": min(5, 1 + (number + 1) // 2),
+                }
+            )
+    load.insert(TreatmentSession, sessions)
+    load.insert(SessionArea, areas, history=False)
+    load.insert(SessionProduct, products, history=False)
+    load.insert(SessionProgress, ratings, history=False)
+    return len(sessions)
+
+
+@dataclass
+class Course:
+    client_id: int
+    client_name: str
+    skin_type: str
+    kind: Plan
+    planned: int
+    interval: int
+    dates: list
+    start: datetime.date
+    by: int
+
+
+def plan_courses(ctx, client_id, client_name, skin_type, sessions, by):
+    """Split a client's sessions into courses laid out over the last years, newest last.
+
+    The newest course is active when it has fewer sessions than planned, and then due about an
+    interval after its last session (so some are overdue, some due soon).
+    """
+    rng = ctx.rng
+    sizes = []
+    while sessions > 0:
+        kind = rng.choice(PLANS)
+        concern = ctx.concerns[kind.slug]
+        planned = min(concern.sessions_typical or 4, 12)
+        sizes.append((kind, planned, concern.interval_weeks or 4, min(planned, sessions)))
+        sessions -= planned
+
+    courses, end = [], ctx.today - datetime.timedelta(days=rng.randint(0, 40))
+    horizon = ctx.today - datetime.timedelta(days=365 * YEARS)
+    for kind, planned, interval, done in reversed(sizes):
+        span = datetime.timedelta(weeks=interval * max(done - 1, 0))
+        start = max(end - span, horizon)
+        dates = [
+            min(start + datetime.timedelta(weeks=interval * j, days=rng.randint(0, 3)), end)
+            for j in range(done)
+        ]
+        dates = sorted(dates)
+        courses.append(
+            Course(client_id, client_name, skin_type, kind, planned, interval, dates, start, by)
+        )
+        end = start - datetime.timedelta(days=rng.randint(60, 240))
+        end = max(end, horizon)
+    return list(reversed(courses))
+
+
+def plan_row(ctx, course, plan_id, consultation_id, concern):
+    active = len(course.dates) < course.planned
+    last = course.dates[-1] if course.dates else None
+    next_due = (last or course.start) + datetime.timedelta(weeks=course.interval)
+    return {
+        "id": plan_id,
+        "client_id": course.client_id,
+        "consultation_id": consultation_id,
+        "practitioner_id": course.by,
+        "start_date": course.start,
+        "suggested_sessions_min": concern.sessions_min,
+        "suggested_sessions_max": concern.sessions_max,
+        "suggested_sessions": concern.sessions_typical,
+        "suggested_interval_weeks": concern.interval_weeks,
+        "planned_sessions": course.planned,
+        "interval_weeks": course.interval,
+        "status": TreatmentPlan.Status.ACTIVE if active else TreatmentPlan.Status.COMPLETED,
+        "ended_on": None if active else last,
+        "cautions_acknowledged": True,
+        "sessions_logged": len(course.dates),
+        "last_session_on": last,
+        "next_due_on": next_due if active else None,
+        **stamps(ctx, course.by),
+    }
+
+
+class Loader:
+    """Fast inserts of plain rows: COPY on PostgreSQL, executemany on SQLite.
+
+    Ids are handed out here (after the table's current maximum), so children can point at
+    parents without reading ids back; sequences are reset at the end. A model with history gets
+    the "+" (created) rows that saving one by one would have written.
+    """
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.next_id = {}
+
+    def ids(self, model, count):
+        if model not in self.next_id:
+            last = model.objects.aggregate(last=Max("pk"))["last"] or 0
+            self.next_id[model] = last + 1
+        start = self.next_id[model]
+        self.next_id[model] = start + count
+        return range(start, start + count)
+
+    def insert(self, model, rows, *, history=True):
+        if not rows:
+            return
+        fields = [
+            f for f in model._meta.concrete_fields if f.attname in rows[0] or not f.primary_key
+        ]
+        self._write(model._meta.db_table, fields, rows)
+        if history and hasattr(model, "history"):
+            historical = model.history.model
+            extra = {"history_type": "+", "history_change_reason": None}
+            history_rows = [
+                {
+                    **row,
+                    **extra,
+                    "history_date": row["created_at"],
+                    "history_user_id": row["created_by_id"],
+                }
+                for row in rows
+            ]
+            names = {f.attname for f in fields} | set(extra) | {"history_date", "history_user_id"}
+            history_fields = [
+                f
+                for f in historical._meta.concrete_fields
+                if f.attname in names and f.attname != "history_id"
+            ]
+            self._write(historical._meta.db_table, history_fields, history_rows)
+
+    def _write(self, table, fields, rows):
+        defaults = {f.attname: f.get_default() for f in fields}
+        values = map(itemgetter(*(f.attname for f in fields)), ({**defaults, **r} for r in rows))
+        quote = self.connection.ops.quote_name
+        column_sql = ", ".join(quote(f.column) for f in fields)
+        with self.connection.cursor() as cursor:
+            if self.connection.vendor == "postgresql":
+                with cursor.cursor.copy(f"COPY {quote(table)} ({column_sql}) FROM STDIN") as copy:
+                    for row in values:
+                        copy.write_row(row)
+            else:
+                placeholders = ", ".join(["%s"] * len(fields))
+                cursor.executemany(
+                    f"INSERT INTO {quote(table)} ({column_sql}) VALUES ({placeholders})",
+                    self._for_sqlite(fields, values),
+                )
+
+    def _for_sqlite(self, fields, rows):
+        """SQLite stores dates, datetimes and decimals as text: convert those columns."""
+        ops, cache = self.connection.ops, {}
+
+        def convert(value):
+            if value is None:
+                return None
+            if value not in cache:
+                if isinstance(value, datetime.datetime):
+                    cache[value] = ops.adapt_datetimefield_value(value)
+                elif isinstance(value, datetime.date):
+                    cache[value] = value.isoformat()
+                else:
+                    cache[value] = str(value)
+            return cache[value]
+
+        kinds = {"DateTimeField", "DateField", "DecimalField"}
+        converted = [i for i, f in enumerate(fields) if f.get_internal_type() in kinds]
+        for row in rows:
+            row = list(row)
+            for i in converted:
+                row[i] = convert(row[i])
+            yield row
+
+    def skip_foreign_key_triggers(self):
+        """On PostgreSQL, skip the per-row foreign key triggers for this transaction, as
+        pg_restore --disable-triggers does: the generator writes parents before children, so
+        the checks would only cost time. Needs a superuser; without one the checks just run."""
+        if self.connection.vendor != "postgresql":
+            return
+        try:
+            with transaction.atomic(), self.connection.cursor() as cursor:
+                cursor.execute("SET LOCAL session_replication_role = replica")
+        except DatabaseError:
+            pass
+
+    def reset_sequences(self):
+        if self.connection.vendor != "postgresql":
+            return
+        models = list(self.next_id)
+        models += [m.history.model for m in models if hasattr(m, "history")]
+        models += [PlanConcern, SessionArea, SessionProduct, SessionProgress]
+        with self.connection.cursor() as cursor:
+            for sql in self.connection.ops.sequence_reset_sql(no_style(), models):
+                cursor.execute(sql)

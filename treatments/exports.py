@@ -1,0 +1,158 @@
+"""Exports for managers: a client's complete history (right of access) and safe CSV cells."""
+
+import datetime
+
+from django.contrib.auth import get_user_model
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from consultations.models import Consultation, ContactAttempt, RecordedConcern
+from treatments.models import (
+    Concern,
+    Photo,
+    PlanConcern,
+    Product,
+    TreatmentPlan,
+    TreatmentSession,
+)
+
+# A spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+SKIPPED_FIELDS = {"version", "image", "thumbnail"}
+# Related rows named in an export; other related records are given by their id.
+LABELLED = {Concern, Product, RecordedConcern}
+
+
+def csv_cell(value):
+    """`value` as CSV text that a spreadsheet shows and never runs (OWASP CSV injection)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        value = timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    text = str(value)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+def _plain(value):
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, models.Model):
+        return str(value)
+    return str(value) if value is not None and not isinstance(value, bool | int) else value
+
+
+def _record(obj, users, *, skip=()):
+    """A row's fields as plain data: choices as their labels, staff as their names."""
+    data = {}
+    for field in obj._meta.concrete_fields:
+        if field.name in SKIPPED_FIELDS or field.name in skip:
+            continue
+        if field.is_relation:
+            if field.related_model is get_user_model():
+                user = users.get(getattr(obj, field.attname))
+                data[field.name] = (user.get_full_name() or user.get_username()) if user else None
+            elif field.related_model in LABELLED:
+                related = getattr(obj, field.name)
+                data[field.name] = str(related) if related is not None else None
+            else:  # another record of the export: its id
+                data[field.name] = getattr(obj, field.attname)
+        elif field.choices:
+            value = getattr(obj, field.attname)
+            data[field.name] = getattr(obj, f"get_{field.name}_display")() if value != "" else ""
+        else:
+            data[field.name] = _plain(getattr(obj, field.attname))
+    return data
+
+
+def _user_ids(*groups):
+    ids = set()
+    for rows in groups:
+        for row in rows:
+            for field in row._meta.concrete_fields:
+                if field.is_relation and field.related_model is get_user_model():
+                    ids.add(getattr(row, field.attname))
+    ids.discard(None)
+    return ids
+
+
+def client_history(client, *, exported_by):
+    """Everything recorded about `client`, as plain data for a JSON file, in a fixed number of
+    queries: details, consultations with screening and consent, recorded concerns, courses with
+    their sessions (areas, products and lots, progress ratings), recall contacts and the list of
+    photos (the images themselves are kept privately and given on request)."""
+    consultations = list(
+        Consultation.objects.filter(client=client)
+        .prefetch_related(
+            models.Prefetch("concerns", queryset=RecordedConcern.objects.select_related("concern"))
+        )
+        .order_by("held_on", "pk")
+    )
+    plans = list(
+        TreatmentPlan.objects.filter(client=client)
+        .prefetch_related(
+            models.Prefetch(
+                "plan_concerns",
+                queryset=PlanConcern.objects.select_related("recorded_concern__concern"),
+            )
+        )
+        .order_by("start_date", "pk")
+    )
+    sessions = list(
+        TreatmentSession.objects.filter(plan__client=client)
+        .select_related("numbing")
+        .prefetch_related("areas", "products_used__product", "progress__recorded_concern__concern")
+        .order_by("plan", "number")
+    )
+    attempts = list(ContactAttempt.objects.filter(client=client).order_by("attempted_at", "pk"))
+    photos = list(Photo.objects.filter(client=client).order_by("taken_on", "pk"))
+    concerns = [rc for consultation in consultations for rc in consultation.concerns.all()]
+    users = get_user_model().objects.in_bulk(
+        _user_ids([client], consultations, concerns, plans, sessions, attempts, photos)
+    )
+
+    by_plan = {}
+    for session in sessions:
+        by_plan.setdefault(session.plan_id, []).append(
+            {
+                **_record(session, users, skip={"plan"}),
+                "areas": [_record(a, users, skip={"session"}) for a in session.areas.all()],
+                "products": [
+                    _record(p, users, skip={"session"}) for p in session.products_used.all()
+                ],
+                "progress": [_record(p, users, skip={"session"}) for p in session.progress.all()],
+            }
+        )
+    return {
+        "exported_at": _plain(timezone.now()),
+        "exported_by": exported_by.get_full_name() or exported_by.get_username(),
+        "client": _record(client, users),
+        "consultations": [
+            {
+                **_record(consultation, users, skip={"client"}),
+                "concerns": [
+                    _record(rc, users, skip={"consultation"}) for rc in consultation.concerns.all()
+                ],
+            }
+            for consultation in consultations
+        ],
+        "courses": [
+            {
+                **_record(plan, users, skip={"client"}),
+                "concerns": [str(pc.recorded_concern) for pc in plan.plan_concerns.all()],
+                "sessions": by_plan.get(plan.pk, []),
+            }
+            for plan in plans
+        ],
+        "contact_attempts": [_record(a, users, skip={"client"}) for a in attempts],
+        "photos": [
+            {
+                **_record(p, users, skip={"client"}),
+                "image_url": reverse("treatments:photo-image", args=[p.pk]),
+                "thumbnail_url": reverse("treatments:photo-thumbnail", args=[p.pk]),
+            }
+            for p in photos
+        ],
+    }

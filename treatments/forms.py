@@ -1,0 +1,375 @@
+"""Forms for starting, logging and ending courses. Writes go through treatments.services."""
+
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from clinic.locking import VersionedFormMixin
+from consultations.forms import DateInput, flag_damaged_version
+from consultations.models import Area
+from treatments.models import (
+    DEPTH_MAX,
+    DEPTH_MESSAGE,
+    DEPTH_MIN,
+    Photo,
+    SessionArea,
+    SessionProduct,
+    SessionProgress,
+    TreatmentPlan,
+    TreatmentSession,
+)
+from treatments.photos import ACCEPTED_TYPES, clean_photo
+
+DEFAULT_DEPTH = Decimal("1.00")
+PLANNED_SESSIONS_MESSAGE = "Plan between 1 and 52 sessions."
+INTERVAL_MESSAGE = "The interval must be between 1 and 52 weeks."
+NO_AREA = "Record at least one treated area with its depth."
+PAIN_MESSAGE = "Pain is scored from 0 to 10."
+
+
+class RecordedConcernChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return (
+            f"{obj.concern.name}: {obj.get_area_display().lower()}, "
+            f"{obj.get_severity_display().lower()}"
+        )
+
+
+class PlanForm(forms.ModelForm):
+    """Start a course from a consultation; pre-filled with the catalogue's suggestion."""
+
+    concerns = RecordedConcernChoiceField(
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        label="Concerns to treat in this course",
+        error_messages={"required": "Choose at least one of the consultation's concerns to treat."},
+    )
+    planned_sessions = forms.IntegerField(
+        label="Planned sessions",
+        min_value=1,
+        max_value=52,
+        error_messages={
+            "min_value": PLANNED_SESSIONS_MESSAGE,
+            "max_value": PLANNED_SESSIONS_MESSAGE,
+        },
+    )
+    interval_weeks = forms.IntegerField(
+        label="Interval (weeks)",
+        min_value=1,
+        max_value=52,
+        error_messages={"min_value": INTERVAL_MESSAGE, "max_value": INTERVAL_MESSAGE},
+    )
+
+    class Meta:
+        model = TreatmentPlan
+        fields = [
+            "concerns",
+            "planned_sessions",
+            "interval_weeks",
+            "start_date",
+            "override_reason",
+            "cautions_acknowledged",
+            "notes",
+        ]
+        labels = {
+            "cautions_acknowledged": "I have weighed these cautions with the client",
+            "override_reason": "Why the course goes ahead despite the screening",
+        }
+        widgets = {
+            "start_date": DateInput(),
+            "override_reason": forms.Textarea(attrs={"rows": 2}),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, consultation, suggestion, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["concerns"].queryset = consultation.concerns.select_related("concern")
+        self.fields["concerns"].initial = [rc.pk for rc in suggestion.recorded_concerns]
+        self.fields["planned_sessions"].initial = suggestion.sessions
+        self.fields["interval_weeks"].initial = suggestion.interval_weeks
+        self.fields["start_date"].initial = timezone.localdate()
+        if not suggestion.needs_override:
+            del self.fields["override_reason"]
+        if not suggestion.cautions:
+            del self.fields["cautions_acknowledged"]
+
+
+class EndPlanForm(forms.Form):
+    """Complete or stop a course by hand.
+
+    `version` is the course's version as the page showed it: if the course changed since (a
+    session logged, someone else ended it), the view refuses and says what changed.
+    """
+
+    ended_on = forms.DateField(label="Date", widget=DateInput())
+    end_reason = forms.CharField(
+        label="Reason", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, plan, reason_required=False, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("ended_on", timezone.localdate())
+        kwargs["initial"].setdefault("version", plan.version)
+        super().__init__(*args, **kwargs)
+        self.fields["end_reason"].required = reason_required
+        if reason_required:
+            self.fields["end_reason"].error_messages["required"] = "Say why the course is stopped."
+
+    def clean(self):
+        flag_damaged_version(self)
+        return super().clean()
+
+    def clean_ended_on(self):
+        ended_on = self.cleaned_data["ended_on"]
+        if ended_on > timezone.localdate():
+            raise ValidationError("A course cannot end in the future.")
+        return ended_on
+
+
+class VoidSessionForm(forms.Form):
+    void_reason = forms.CharField(
+        label="Why is this session voided?",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=1000,
+        help_text="For example: logged on the wrong client's course.",
+        error_messages={"required": "Say why this session is voided."},
+    )
+
+
+class SessionForm(VersionedFormMixin, forms.ModelForm):
+    """The session itself: when, device, numbing, response, pain and notes.
+
+    Correcting a session carries its version: a correction based on an older version is refused.
+    """
+
+    pain_score = forms.IntegerField(
+        label="Pain (0-10)",
+        min_value=0,
+        max_value=10,
+        required=False,
+        help_text="As the client rates it: 0 none, 10 worst imaginable.",
+        error_messages={"min_value": PAIN_MESSAGE, "max_value": PAIN_MESSAGE},
+    )
+
+    class Meta:
+        model = TreatmentSession
+        fields = [
+            "performed_on",
+            "device",
+            "device_model",
+            "numbing",
+            "skin_response",
+            "pain_score",
+            "notes",
+        ]
+        widgets = {
+            "performed_on": DateInput(),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, numbing_queryset, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["numbing"].queryset = numbing_queryset
+        self.fields["numbing"].empty_label = "None"
+
+    def clean(self):
+        flag_damaged_version(self)
+        return super().clean()
+
+
+class SessionAreaForm(forms.ModelForm):
+    depth_mm = forms.DecimalField(
+        label="Depth (mm)",
+        min_value=DEPTH_MIN,
+        max_value=DEPTH_MAX,
+        max_digits=3,
+        decimal_places=2,
+        error_messages={"min_value": DEPTH_MESSAGE, "max_value": DEPTH_MESSAGE},
+        widget=forms.NumberInput(attrs={"step": "0.05", "inputmode": "decimal"}),
+    )
+
+    class Meta:
+        model = SessionArea
+        fields = ["area", "depth_mm"]
+
+
+class BaseRowFormSet(forms.BaseFormSet):
+    """Rows the practitioner can add to or remove; blank extra rows are ignored."""
+
+    key = None  # the field that makes a row count
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = "Remove"
+
+    def chosen_forms(self):
+        return [
+            form
+            for form in self.forms
+            if form.cleaned_data.get(self.key) and not form.cleaned_data.get("DELETE")
+        ]
+
+
+class BaseSessionAreaFormSet(BaseRowFormSet):
+    key = "area"
+
+    def clean(self):
+        if any(self.errors):
+            return
+        areas = [form.cleaned_data["area"] for form in self.chosen_forms()]
+        if not areas and self.forms:
+            self.forms[0].add_error("area", ValidationError(NO_AREA, code="no_area"))
+        elif len(set(areas)) != len(areas):
+            raise ValidationError("Each area appears once; record one depth per area.")
+
+    def areas(self):
+        return [(f.cleaned_data["area"], f.cleaned_data["depth_mm"]) for f in self.chosen_forms()]
+
+
+SessionAreaFormSet = forms.formset_factory(
+    SessionAreaForm,
+    formset=BaseSessionAreaFormSet,
+    extra=1,
+    can_delete=True,
+    max_num=14,
+    absolute_max=14,
+)
+
+
+class ProductChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name} ({obj.get_kind_display().lower()})"
+
+
+class SessionProductForm(forms.ModelForm):
+    class Meta:
+        model = SessionProduct
+        fields = ["product", "lot_number"]
+        field_classes = {"product": ProductChoiceField}
+        help_texts = {"lot_number": ""}
+        error_messages = {
+            "lot_number": {"required": "Give the lot number from the pack, for recalls."},
+        }
+
+    def __init__(self, *args, product_queryset, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = product_queryset
+
+
+class BaseSessionProductFormSet(BaseRowFormSet):
+    key = "product"
+
+    def products(self):
+        return [
+            (f.cleaned_data["product"], f.cleaned_data["lot_number"]) for f in self.chosen_forms()
+        ]
+
+
+SessionProductFormSet = forms.formset_factory(
+    SessionProductForm,
+    formset=BaseSessionProductFormSet,
+    extra=1,
+    can_delete=True,
+    max_num=20,
+    absolute_max=20,
+)
+
+
+class ProgressForm(forms.ModelForm):
+    """Progress on one of the course's concerns, as the practitioner and the client see it."""
+
+    class Meta:
+        model = SessionProgress
+        fields = ["practitioner_rating", "client_rating"]
+        labels = {"practitioner_rating": "Your rating", "client_rating": "Client's rating"}
+        help_texts = {"client_rating": ""}
+
+    def __init__(self, *args, recorded_concern, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.recorded_concern = recorded_concern
+        self.fields["client_rating"].choices = [("", "Not asked"), *SessionProgress.Rating.choices]
+
+    def progress(self):
+        return (
+            self.recorded_concern,
+            self.cleaned_data["practitioner_rating"],
+            self.cleaned_data.get("client_rating"),
+        )
+
+
+def suggested_depth(concerns):
+    """A starting depth for an area: the shallowest midpoint of the concerns' depth ranges."""
+    midpoints = [
+        ((c.depth_min_mm + c.depth_max_mm) / 2).quantize(Decimal("0.01"))
+        for c in concerns
+        if c.depth_min_mm is not None and c.depth_max_mm is not None
+    ]
+    return min(midpoints, default=DEFAULT_DEPTH)
+
+
+class MultipleImageInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleImageField(forms.FileField):
+    """Several files from one input; each checked as a photo (content, size, no bombs)."""
+
+    widget = MultipleImageInput
+
+    def clean(self, data, initial=None):
+        files = [file for file in (data or []) if file] if isinstance(data, list | tuple) else data
+        if not isinstance(files, list):
+            files = [files] if files else []
+        if not files:
+            if self.required:
+                raise ValidationError(self.error_messages["required"], code="required")
+            return []
+        errors = []
+        for file in files:
+            try:
+                clean_photo(file)
+            except ValidationError as error:
+                errors.extend(error.messages)
+        if errors:
+            errors.append(CHOOSE_AGAIN)
+            raise ValidationError(errors)
+        return files
+
+
+CHOOSE_AGAIN = "Nothing else you entered is lost, but choose the photos again."
+
+
+class PhotoUploadForm(forms.Form):
+    """A batch of photos of one area from one angle (a session's or a consultation's)."""
+
+    photos = MultipleImageField(
+        label="Photos to add",
+        required=False,
+        help_text="JPEG, PNG, WebP or HEIC, from the camera or a file. Stripped of location "
+        "and device details when saved.",
+        widget=MultipleImageInput(attrs={"accept": ACCEPTED_TYPES, "capture": "environment"}),
+        error_messages={"required": "Choose at least one photo."},
+    )
+    photo_area = forms.ChoiceField(
+        label="Area photographed", choices=[("", "---------"), *Area.choices], required=False
+    )
+    photo_angle = forms.ChoiceField(
+        label="Angle", choices=Photo.Angle.choices, initial=Photo.Angle.FRONT, required=False
+    )
+
+    def __init__(self, *args, required=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["photos"].required = required
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("photos") and not cleaned.get("photo_area"):
+            self.add_error("photo_area", "Choose the area the photos show.")
+        cleaned["photo_angle"] = cleaned.get("photo_angle") or Photo.Angle.FRONT
+        return cleaned
+
+    def add_photo_errors(self, messages):
+        self.add_error("photos", [*messages, CHOOSE_AGAIN])

@@ -1,0 +1,326 @@
+"""`manage.py benchmark`: server time and queries of the main pages at two data sizes.
+
+Seeds a tenth of the asked size with the bulk generator, measures every page, grows the data
+to the full size, measures again, and prints a table: median and p95 server time, queries,
+and the full-size median divided by the tenth-size median (the growth ratio). Times are for
+the whole Django request (middleware, views, templates) through the test client, warm (each
+page is requested a few times before measuring). Run it on an empty database: it adds bulk
+data. See README.md ("Benchmark") and BENCHMARKS.md.
+"""
+
+import datetime
+import os
+import platform
+import statistics
+import time
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.test import Client as TestClient
+from django.test.utils import CaptureQueriesContext, setup_test_environment
+from django.urls import reverse
+from django.utils import timezone
+
+from consultations.models import Area, Client
+from consultations.services import record_consultation
+from treatments.demo import bulk, year
+from treatments.models import Concern, TreatmentPlan, TreatmentSession
+from treatments.services import log_session, start_plan
+
+TARGET_QUERIES = 15
+WARMUP = 3
+
+
+@dataclass
+class Page:
+    name: str
+    url: str = ""
+    role: str = "aesthetician"
+    post: bool = False
+
+
+class FormReader(HTMLParser):
+    """Collects a form's fields as a browser would submit them (pre-filled values kept)."""
+
+    def __init__(self):
+        super().__init__()
+        self.data, self.select, self.textarea = {}, None, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        name = attrs.get("name")
+        if tag == "input" and name and attrs.get("type") not in {"submit", "button"}:
+            if attrs.get("type") in {"checkbox", "radio"}:
+                if "checked" in attrs:
+                    self.data[name] = attrs.get("value", "on")
+            else:
+                self.data[name] = attrs.get("value", "")
+        elif tag == "select" and name:
+            self.select, self.first_option = name, True
+            self.data.setdefault(name, "")
+        elif tag == "option" and self.select:
+            # A browser submits the selected option, or the first one when none is selected.
+            if "selected" in attrs or self.first_option:
+                self.data[self.select] = attrs.get("value", "")
+            self.first_option = False
+        elif tag == "textarea" and name:
+            self.textarea = name
+            self.data[name] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self.select = None
+        elif tag == "textarea":
+            self.textarea = None
+
+    def handle_data(self, data):
+        if self.textarea:
+            self.data[self.textarea] += data
+
+
+class Command(BaseCommand):
+    help = "Benchmark the main pages at a tenth of and at the full data size (adds bulk data)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--clients", type=int, default=10_000)
+        parser.add_argument("--sessions", type=int, default=100_000)
+        parser.add_argument("--repeat", type=int, default=25, help="Measured requests a page.")
+        parser.add_argument(
+            "--explain", action="store_true", help="Print the query plans of each page."
+        )
+
+    def handle(self, *args, clients, sessions, repeat, explain, **options):
+        if TreatmentSession.objects.exists() or Client.objects.exists():
+            raise CommandError(
+                "The benchmark adds its own data: run it on an empty, migrated database "
+                "(make bench creates one)."
+            )
+        if clients < 10 or sessions < 10:
+            raise CommandError("Give at least 10 clients and 10 sessions.")
+        setup_test_environment()  # the test client's host, in-memory e-mail
+        settings.SECURE_SSL_REDIRECT = False
+        self.stdout.write(machine())
+
+        staff, _, _ = year.ensure_staff()
+        results = {}
+        for label, share in (("tenth", 10), ("full", 1)):
+            grow_to = (clients // share, sessions // share)
+            have = (Client.objects.count(), TreatmentSession.objects.count())
+            self.stdout.write(
+                f"\nGrowing the data to {grow_to[0]:,} clients and {grow_to[1]:,} sessions..."
+            )
+            bulk.seed_bulk(
+                clients=max(grow_to[0] - have[0], 1),
+                sessions=max(grow_to[1] - have[1], 0),
+                staff=staff,
+                write=self.stdout.write,
+                offset=have[0],
+            )
+            self.analyze()
+            pages = self.pages(staff)
+            results[label] = {page.name: self.measure(page, staff, repeat) for page in pages}
+            self.stdout.write(table(results[label], f"{label} size ({grow_to[1]:,} sessions)"))
+            if explain and label == "full":
+                for page in pages:
+                    self.explain(page, staff)
+        self.stdout.write(growth_table(results))
+
+    def analyze(self):
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+    def pages(self, staff):
+        client = self.client_with_sessions(staff["alex"], 50)
+        term = "smith"
+        this_month = timezone.localdate().replace(day=1)
+        next_month = (this_month + datetime.timedelta(days=32)).replace(day=1)
+        sessions_url = reverse("admin:treatments_treatmentsession_changelist")
+        return [
+            Page("Today", reverse("today")),
+            Page("Client list", reverse("consultations:client-list")),
+            Page("Client list, searched", reverse("consultations:client-list") + f"?q={term}"),
+            Page("Client page (50 sessions)", client.get_absolute_url()),
+            Page("Log a session (POST)", post=True),
+            Page("Admin clients", reverse("admin:consultations_client_changelist"), "manager"),
+            Page(
+                "Admin clients, searched",
+                reverse("admin:consultations_client_changelist") + f"?q={term}",
+                "manager",
+            ),
+            Page(
+                "Admin sessions, practitioner + month",
+                f"{sessions_url}?practitioner__id__exact={staff['alex'].pk}"
+                f"&performed_on__gte={this_month}&performed_on__lt={next_month}",
+                "manager",
+            ),
+            Page(
+                "Admin client page (full history)",
+                reverse("admin:consultations_client_change", args=[client.pk]),
+                "manager",
+            ),
+        ]
+
+    def client_with_sessions(self, practitioner, count):
+        """A client with `count` sessions over a few courses, written through the services."""
+        existing = Client.objects.filter(email="fifty.sessions@bench.example.com").first()
+        if existing:
+            return existing
+        client = Client(
+            first_name="Fifty",
+            last_name="Sessions",
+            date_of_birth=datetime.date(1980, 1, 1),
+            email="fifty.sessions@bench.example.com",
+            skin_type=Client.SkinType.III,
+        )
+        client.stamp(practitioner)
+        client.save()
+        today = timezone.localdate()
+        day = today - datetime.timedelta(weeks=count + 10)
+        for _course in range(5):
+            consultation = record_consultation(
+                client=client,
+                practitioner=practitioner,
+                by=practitioner,
+                concerns=[
+                    {"concern": Concern.objects.get(slug="hair-thinning"), "area": Area.SCALP}
+                ],
+                held_on=day,
+                consent_given=True,
+                consent_by=client.full_name,
+            )
+            plan = start_plan(
+                consultation=consultation,
+                recorded_concerns=consultation.concerns.all(),
+                planned_sessions=count // 5,
+                interval_weeks=1,
+                practitioner=practitioner,
+                by=practitioner,
+                start_date=day,
+                cautions_acknowledged=True,
+            )
+            for _ in range(count // 5):
+                log_session(
+                    plan=plan,
+                    practitioner=practitioner,
+                    by=practitioner,
+                    performed_on=day,
+                    areas=[(Area.SCALP, "1.50")],
+                )
+                day += datetime.timedelta(weeks=1)
+        return client
+
+    def browser(self, page, staff):
+        user = staff["manager"] if page.role == "manager" else staff["alex"]
+        browser = TestClient()
+        browser.force_login(user)
+        return browser
+
+    def measure(self, page, staff, repeat):
+        browser = self.browser(page, staff)
+        times, queries = [], []
+        plans = iter(
+            TreatmentPlan.objects.active()
+            .filter(sessions_logged__lt=10, client__archived=False)
+            .order_by("-pk")[: repeat + WARMUP]
+        )
+        for n in range(repeat + WARMUP):
+            if page.post:
+                plan = next(plans)
+                url = reverse("treatments:session-create", args=[plan.pk])
+                reader = FormReader()
+                reader.feed(browser.get(url).content.decode())
+                send, args = browser.post, (url, reader.data)
+            else:
+                send, args = browser.get, (page.url,)
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                response = send(*args)
+                elapsed = time.perf_counter() - started
+            expected = {302} if page.post else {200}
+            if response.status_code not in expected:
+                # Reported in the table (and loudly here), so the other pages are still measured.
+                self.stderr.write(f"{page.name}: HTTP {response.status_code} from {args[0]}")
+                return {"failed": response.status_code}
+            if n >= WARMUP:
+                times.append(elapsed * 1000)
+                queries.append(len(captured))
+        times.sort()
+        return {
+            "median": statistics.median(times),
+            "p95": times[min(len(times) - 1, round(0.95 * (len(times) - 1)))],
+            "queries": max(queries),
+        }
+
+    def explain(self, page, staff):
+        if page.post:
+            return
+        browser = self.browser(page, staff)
+        with CaptureQueriesContext(connection) as captured:
+            browser.get(page.url)
+        self.stdout.write(f"\n### {page.name}: query plans")
+        prefix = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+        with connection.cursor() as cursor:
+            for query in captured.captured_queries:
+                sql = query["sql"]
+                if not sql.lstrip().upper().startswith("SELECT"):
+                    continue
+                cursor.execute(prefix + sql)
+                plan = "\n    ".join(" ".join(map(str, row)) for row in cursor.fetchall())
+                self.stdout.write(f"- {sql[:160]}\n    {plan}")
+
+
+def machine():
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next(line.split(":", 1)[1].strip() for line in info if "model name" in line)
+    except (OSError, StopIteration):
+        pass
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError):
+        memory = 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT sqlite_version()" if connection.vendor == "sqlite" else "SHOW server_version"
+        )
+        version = cursor.fetchone()[0]
+    return (
+        f"Machine: {cpu}, {os.cpu_count()} cores, {memory:.0f} GiB; Python "
+        f"{platform.python_version()}; {connection.vendor} {version}"
+    )
+
+
+def table(results, title):
+    lines = [
+        f"\n{title}",
+        "| page | median ms | p95 ms | queries |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, r in results.items():
+        if "failed" in r:
+            lines.append(f"| {name} | failed: HTTP {r['failed']} | | |")
+            continue
+        flag = "" if r["queries"] <= TARGET_QUERIES else " (over 15)"
+        lines.append(f"| {name} | {r['median']:.1f} | {r['p95']:.1f} | {r['queries']}{flag} |")
+    return "\n".join(lines)
+
+
+def growth_table(results):
+    lines = [
+        "\nGrowth (full-size median / tenth-size median)",
+        "| page | tenth ms | full ms | ratio |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, full in results["full"].items():
+        if "failed" in full or "failed" in results["tenth"][name]:
+            lines.append(f"| {name} | | | failed |")
+            continue
+        tenth = results["tenth"][name]["median"]
+        lines.append(
+            f"| {name} | {tenth:.1f} | {full['median']:.1f} | {full['median'] / tenth:.2f} |"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,655 @@
+"""What micro-needling offers (the catalogue) and what was done (courses and sessions)."""
+
+import datetime
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import storages
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Count, F, Max, Q
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from consultations.models import Area, Client, Consultation, RecordedConcern, Stamped, Voidable
+
+DEPTH_MIN = Decimal("0.25")
+DEPTH_MAX = Decimal("3.00")
+DEPTH_VALIDATORS = [MinValueValidator(DEPTH_MIN), MaxValueValidator(DEPTH_MAX)]
+DEPTH_MESSAGE = "Needle depth must be between 0.25 and 3.0 mm."
+
+
+class Concern(models.Model):
+    """One entry of the concern catalogue: what micro-needling can honestly do for it."""
+
+    class Evidence(models.TextChoices):
+        VERY_LOW = "very_low", "Very low"
+        LOW = "low", "Low"
+        LOW_MODERATE = "low_moderate", "Low to moderate"
+        MODERATE = "moderate", "Moderate"
+        HIGH = "high", "High"
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    summary = models.CharField(max_length=200, help_text="One line for lists and pickers.")
+    benefit = models.TextField(
+        "what micro-needling can do",
+        help_text="Plain words a client understands, honest about the evidence.",
+    )
+    evidence_summary = models.TextField(
+        "claims and evidence",
+        help_text="What clinics claim beside what published studies show.",
+    )
+    evidence_level = models.CharField(max_length=20, choices=Evidence)
+    sources = models.TextField(blank=True, help_text="Studies and reviews behind the figures.")
+    sessions_min = models.PositiveSmallIntegerField("typical sessions (min)", null=True, blank=True)
+    sessions_typical = models.PositiveSmallIntegerField(
+        "usual course length",
+        null=True,
+        blank=True,
+        help_text="The course length most studies used; suggested as the planned count.",
+    )
+    sessions_max = models.PositiveSmallIntegerField("typical sessions (max)", null=True, blank=True)
+    sessions_note = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Where the range comes from, e.g. a clinic's figure beside the studies'.",
+    )
+    interval_weeks = models.PositiveSmallIntegerField(
+        "usual interval (weeks)", null=True, blank=True
+    )
+    interval_min_weeks = models.PositiveSmallIntegerField(
+        "shortest interval (weeks)", null=True, blank=True
+    )
+    interval_max_weeks = models.PositiveSmallIntegerField(
+        "longest interval (weeks)", null=True, blank=True
+    )
+    depth_min_mm = models.DecimalField(
+        "needle depth from (mm)",
+        max_digits=3,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=DEPTH_VALIDATORS,
+    )
+    depth_max_mm = models.DecimalField(
+        "needle depth to (mm)",
+        max_digits=3,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=DEPTH_VALIDATORS,
+    )
+    depth_guidance = models.TextField("needle depth guidance", blank=True)
+    cautions = models.TextField(blank=True, help_text="Shown whenever this concern is recorded.")
+    combinations = models.TextField(
+        "combination options", blank=True, help_text="Treatments often paired with needling."
+    )
+    scar_concern = models.BooleanField(
+        default=False, help_text="A scar concern: keloid tendency triggers a caution."
+    )
+    pigment_concern = models.BooleanField(
+        default=False, help_text="A pigment concern: extra caution on Fitzpatrick IV-VI skin."
+    )
+    inflammatory_concern = models.BooleanField(
+        default=False,
+        help_text="Active inflammation (acne, rosacea): needling may spread or flare it.",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(sessions_min__isnull=True)
+                    & Q(sessions_max__isnull=True)
+                    & Q(sessions_typical__isnull=True)
+                )
+                | (
+                    Q(sessions_min__gte=1)
+                    & Q(sessions_max__gte=F("sessions_min"))
+                    & Q(sessions_typical__gte=F("sessions_min"))
+                    & Q(sessions_typical__lte=F("sessions_max"))
+                ),
+                name="concern_sessions_ordered",
+                violation_error_message="Sessions must satisfy 1 <= min <= usual <= max.",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(interval_weeks__isnull=True)
+                    & Q(interval_min_weeks__isnull=True)
+                    & Q(interval_max_weeks__isnull=True)
+                )
+                | (
+                    Q(interval_min_weeks__gte=1)
+                    & Q(interval_weeks__gte=F("interval_min_weeks"))
+                    & Q(interval_max_weeks__gte=F("interval_weeks"))
+                ),
+                name="concern_interval_ordered",
+                violation_error_message="Intervals must satisfy 1 <= shortest <= usual <= longest.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(depth_min_mm__isnull=True) & Q(depth_max_mm__isnull=True))
+                | (
+                    Q(depth_min_mm__gte=DEPTH_MIN)
+                    & Q(depth_max_mm__gte=F("depth_min_mm"))
+                    & Q(depth_max_mm__lte=DEPTH_MAX)
+                ),
+                name="concern_depth_ordered",
+                violation_error_message="Depths must lie in 0.25-3.0 mm with from <= to.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("treatments:concern-detail", kwargs={"slug": self.slug})
+
+    @property
+    def has_typical_course(self):
+        return self.sessions_min is not None
+
+    @property
+    def sessions_display(self):
+        if not self.has_typical_course:
+            return "No established course"
+        if self.sessions_min == self.sessions_max:
+            return f"{self.sessions_min} sessions"
+        return f"{self.sessions_min}-{self.sessions_max} sessions"
+
+    @property
+    def interval_display(self):
+        if self.interval_weeks is None:
+            return "Not established"
+        usual = "every week" if self.interval_weeks == 1 else f"every {self.interval_weeks} weeks"
+        if self.interval_min_weeks == self.interval_max_weeks:
+            return usual
+        return f"{usual} ({self.interval_min_weeks}-{self.interval_max_weeks})"
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        sessions = (self.sessions_min, self.sessions_typical, self.sessions_max)
+        if any(v is not None for v in sessions):
+            if any(v is None for v in sessions):
+                errors["sessions_max"] = (
+                    "Fill in the minimum, usual and maximum sessions, or leave all three empty "
+                    "when no course is established."
+                )
+            elif self.sessions_min < 1:
+                errors["sessions_min"] = "A course has at least 1 session."
+            elif not self.sessions_min <= self.sessions_typical <= self.sessions_max:
+                errors["sessions_max"] = (
+                    "The usual course length must lie between the minimum and maximum sessions."
+                )
+        intervals = (self.interval_min_weeks, self.interval_weeks, self.interval_max_weeks)
+        if any(v is not None for v in intervals):
+            if any(v is None for v in intervals):
+                errors["interval_max_weeks"] = (
+                    "Fill in the shortest, usual and longest interval, or leave all three empty."
+                )
+            elif self.interval_min_weeks < 1:
+                errors["interval_min_weeks"] = "The shortest interval is at least 1 week."
+            elif not self.interval_min_weeks <= self.interval_weeks <= self.interval_max_weeks:
+                errors["interval_weeks"] = (
+                    "The usual interval must lie between the shortest and longest interval."
+                )
+        if (self.depth_min_mm is None) != (self.depth_max_mm is None):
+            errors["depth_max_mm"] = "Give both ends of the depth range, or neither."
+        elif self.depth_min_mm is not None and self.depth_min_mm > self.depth_max_mm:
+            errors["depth_max_mm"] = "The depth range must run from the shallower depth."
+        if errors:
+            raise ValidationError(errors)
+
+
+class Product(models.Model):
+    class Kind(models.TextChoices):
+        SERUM = "serum", "Serum"
+        NUMBING = "numbing", "Numbing cream"
+        AFTERCARE = "aftercare", "Aftercare"
+
+    name = models.CharField(max_length=150, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind)
+    active_ingredient = models.CharField(max_length=200, blank=True)
+    approved_for_needling = models.BooleanField(
+        default=True,
+        help_text="Only serums made for needling belong on open skin (granulomas are reported "
+        "after other vitamin C serums).",
+    )
+    in_use = models.BooleanField(default=True, help_text="Offered when logging a session.")
+    notes = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["kind", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class PlanQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status=TreatmentPlan.Status.ACTIVE)
+
+    def due_by(self, date):
+        """Active courses whose next session is due on or before `date`."""
+        return self.active().filter(next_due_on__lte=date)
+
+    def overdue(self, today=None):
+        return self.active().filter(next_due_on__lt=today or timezone.localdate())
+
+
+class TreatmentPlan(Stamped):
+    """A course of treatment for a client's recorded concerns."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        COMPLETED = "completed", "Completed"
+        STOPPED = "stopped", "Stopped"
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="plans")
+    consultation = models.ForeignKey(Consultation, on_delete=models.PROTECT, related_name="plans")
+    concerns = models.ManyToManyField(RecordedConcern, through="PlanConcern", related_name="plans")
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="plans",
+        help_text="The practitioner leading the course.",
+    )
+    start_date = models.DateField(default=timezone.localdate)
+    suggested_sessions_min = models.PositiveSmallIntegerField(null=True, blank=True)
+    suggested_sessions_max = models.PositiveSmallIntegerField(null=True, blank=True)
+    suggested_sessions = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The catalogue's suggestion when the course started."
+    )
+    suggested_interval_weeks = models.PositiveSmallIntegerField(null=True, blank=True)
+    planned_sessions = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(52)]
+    )
+    interval_weeks = models.PositiveSmallIntegerField(
+        "interval (weeks)", validators=[MinValueValidator(1), MaxValueValidator(52)]
+    )
+    status = models.CharField(max_length=10, choices=Status, default=Status.ACTIVE)
+    ended_on = models.DateField(null=True, blank=True)
+    end_reason = models.TextField(
+        blank=True, help_text="Why the course was stopped or completed early."
+    )
+    override_reason = models.TextField(
+        blank=True,
+        help_text="Required to start a course in an area the screening found not suitable.",
+    )
+    cautions_acknowledged = models.BooleanField(
+        default=False, help_text="The practitioner weighed the screening cautions."
+    )
+    notes = models.TextField(blank=True)
+    # Kept up to date by the services that log sessions, for fast lists at any size.
+    sessions_logged = models.PositiveSmallIntegerField(default=0, editable=False)
+    last_session_on = models.DateField(null=True, blank=True, editable=False)
+    next_due_on = models.DateField(
+        "next session due", null=True, blank=True, editable=False, db_index=True
+    )
+
+    objects = PlanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start_date", "-pk"]
+        verbose_name = "treatment course"
+        permissions = [("view_reports", "Can view the managers' reports")]
+        indexes = [
+            models.Index(fields=["status", "next_due_on"], name="plan_status_due_idx"),
+            models.Index(fields=["client", "status"], name="plan_client_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(planned_sessions__gte=1) & Q(planned_sessions__lte=52),
+                name="plan_planned_sessions_range",
+                violation_error_message="A course has between 1 and 52 sessions.",
+            ),
+            models.CheckConstraint(
+                condition=Q(interval_weeks__gte=1) & Q(interval_weeks__lte=52),
+                name="plan_interval_range",
+                violation_error_message="The interval is between 1 and 52 weeks.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="stopped") | ~Q(end_reason=""),
+                name="plan_stopped_has_reason",
+                violation_error_message="Say why the course was stopped.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="active") | Q(ended_on__isnull=False),
+                name="plan_ended_has_date",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.client}: {self.concern_names or 'course'} from {self.start_date:%d %b %Y}"
+
+    def get_absolute_url(self):
+        return reverse("treatments:plan-detail", kwargs={"pk": self.pk})
+
+    @property
+    def concern_names(self):
+        return ", ".join(str(pc.recorded_concern) for pc in self.plan_concerns.all())
+
+    @property
+    def progress_label(self):
+        return f"session {self.sessions_logged} of {self.planned_sessions}"
+
+    @property
+    def is_active(self):
+        return self.status == self.Status.ACTIVE
+
+    def is_overdue(self, today=None):
+        today = today or timezone.localdate()
+        return self.is_active and self.next_due_on is not None and self.next_due_on < today
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.planned_sessions is not None and not 1 <= self.planned_sessions <= 52:
+            errors["planned_sessions"] = "Plan between 1 and 52 sessions."
+        if self.interval_weeks is not None and not 1 <= self.interval_weeks <= 52:
+            errors["interval_weeks"] = "The interval must be between 1 and 52 weeks."
+        if self.status == self.Status.STOPPED and not self.end_reason.strip():
+            errors["end_reason"] = "Say why the course was stopped."
+        if self.status != self.Status.ACTIVE and not self.ended_on:
+            errors["ended_on"] = "Give the date the course ended."
+        if errors:
+            raise ValidationError(errors)
+
+    def refresh_progress(self):
+        """Recount logged sessions and the next due date from the sessions themselves."""
+        counted = {"logged": 0, "last": None}
+        if self.pk:
+            counted = self.sessions.valid().aggregate(logged=Count("pk"), last=Max("performed_on"))
+        self.sessions_logged = counted["logged"]
+        self.last_session_on = counted["last"]
+        if not self.is_active:
+            self.next_due_on = None
+        elif self.last_session_on:
+            self.next_due_on = self.last_session_on + datetime.timedelta(weeks=self.interval_weeks)
+        else:
+            self.next_due_on = self.start_date
+
+
+class PlanConcern(models.Model):
+    """A recorded concern that a course addresses."""
+
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="plan_concerns")
+    recorded_concern = models.ForeignKey(
+        RecordedConcern, on_delete=models.PROTECT, related_name="plan_links"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["plan", "pk"]
+        verbose_name = "concern treated"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "recorded_concern"], name="planconcern_once_per_plan"
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.recorded_concern)
+
+
+class SessionQuerySet(models.QuerySet):
+    def valid(self):
+        """Sessions that count: not voided."""
+        return self.filter(voided_at__isnull=True)
+
+    def with_details(self):
+        return self.select_related("plan__client", "practitioner", "numbing").prefetch_related(
+            "areas", "products_used__product", "progress__recorded_concern__concern"
+        )
+
+
+class TreatmentSession(Voidable, Stamped):
+    class Device(models.TextChoices):
+        PEN = "pen", "Motorised pen"
+        ROLLER = "roller", "Roller"
+        STAMP = "stamp", "Stamp"
+        RF = "rf", "Radiofrequency micro-needling"
+
+    class Response(models.TextChoices):
+        NONE = "none", "No visible reaction"
+        MILD_ERYTHEMA = "mild_erythema", "Mild redness"
+        ERYTHEMA = "erythema", "Redness (erythema)"
+        PINPOINT_BLEEDING = "pinpoint_bleeding", "Pinpoint bleeding (end point)"
+        SWELLING = "swelling", "Swelling"
+        ADVERSE = "adverse", "Adverse reaction (see notes)"
+
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="sessions")
+    number = models.PositiveSmallIntegerField(
+        editable=False, help_text="Position in the course: session 1, 2, 3..."
+    )
+    performed_on = models.DateField("date", default=timezone.localdate)
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="treatment_sessions"
+    )
+    device = models.CharField(max_length=10, choices=Device, default=Device.PEN)
+    device_model = models.CharField(max_length=100, blank=True, help_text="e.g. Dermapen 4.")
+    numbing = models.ForeignKey(
+        Product,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"kind": Product.Kind.NUMBING},
+        verbose_name="numbing cream",
+    )
+    skin_response = models.CharField(
+        "immediate skin response", max_length=20, choices=Response, default=Response.ERYTHEMA
+    )
+    pain_score = models.PositiveSmallIntegerField(
+        "pain (0-10)",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(10)],
+        help_text="As the client rates it: 0 none, 10 worst imaginable.",
+    )
+    notes = models.TextField(blank=True)
+
+    objects = SessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-performed_on", "-pk"]
+        verbose_name = "treatment session"
+        indexes = [
+            models.Index(fields=["performed_on"], name="session_date_idx"),
+            models.Index(fields=["practitioner", "performed_on"], name="session_practitioner_idx"),
+            models.Index(fields=["plan", "performed_on"], name="session_plan_date_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="session_number_unique"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="session_number_positive"),
+            models.CheckConstraint(
+                condition=Q(voided_at__isnull=True) | ~Q(void_reason=""),
+                name="session_void_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(pain_score__isnull=True) | Q(pain_score__lte=10),
+                name="session_pain_score_range",
+                violation_error_message="Pain is scored from 0 to 10.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Session {self.number} for {self.plan.client} on {self.performed_on:%d %b %Y}"
+
+    def get_absolute_url(self):
+        """Sessions are read on their client's page, in the timeline."""
+        return reverse("consultations:client-detail", kwargs={"pk": self.plan.client_id})
+
+    def clean(self):
+        super().clean()
+        if self.performed_on and self.performed_on > timezone.localdate():
+            raise ValidationError({"performed_on": "A session cannot be logged in the future."})
+        if self.pain_score is not None and self.pain_score > 10:
+            raise ValidationError({"pain_score": "Pain is scored from 0 to 10."})
+
+
+class SessionArea(models.Model):
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="areas")
+    area = models.CharField(max_length=20, choices=Area)
+    depth_mm = models.DecimalField(
+        "needle depth (mm)", max_digits=3, decimal_places=2, validators=DEPTH_VALIDATORS
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["session", "pk"]
+        verbose_name = "area treated"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(depth_mm__gte=DEPTH_MIN) & Q(depth_mm__lte=DEPTH_MAX),
+                name="sessionarea_depth_range",
+                violation_error_message=DEPTH_MESSAGE,
+            ),
+            models.UniqueConstraint(fields=["session", "area"], name="sessionarea_once_per_area"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_area_display()} at {self.depth_mm} mm"
+
+    def clean(self):
+        super().clean()
+        if self.depth_mm is not None and not DEPTH_MIN <= self.depth_mm <= DEPTH_MAX:
+            raise ValidationError({"depth_mm": DEPTH_MESSAGE})
+
+
+class SessionProduct(models.Model):
+    session = models.ForeignKey(
+        TreatmentSession, on_delete=models.PROTECT, related_name="products_used"
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="uses")
+    lot_number = models.CharField(
+        max_length=50, help_text="From the pack, so a manufacturer recall can be traced."
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["session", "pk"]
+        verbose_name = "product applied"
+        verbose_name_plural = "products applied"
+        indexes = [models.Index(fields=["product", "lot_number"], name="sessionproduct_lot_idx")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(lot_number=""), name="sessionproduct_lot_given"),
+        ]
+
+    def __str__(self):
+        return f"{self.product} (lot {self.lot_number})"
+
+
+class SessionProgress(models.Model):
+    class Rating(models.IntegerChoices):
+        WORSE = 0, "Worse"
+        NO_CHANGE = 1, "No change"
+        SLIGHT = 2, "Slight improvement"
+        MODERATE = 3, "Moderate improvement"
+        MARKED = 4, "Marked improvement"
+        RESOLVED = 5, "Resolved"
+
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="progress")
+    recorded_concern = models.ForeignKey(
+        RecordedConcern, on_delete=models.PROTECT, related_name="progress"
+    )
+    practitioner_rating = models.PositiveSmallIntegerField(choices=Rating)
+    client_rating = models.PositiveSmallIntegerField(
+        choices=Rating, null=True, blank=True, help_text="How the client sees it."
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["session", "pk"]
+        verbose_name = "progress rating"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "recorded_concern"], name="sessionprogress_once_per_concern"
+            ),
+            models.CheckConstraint(
+                condition=Q(practitioner_rating__lte=5)
+                & (Q(client_rating__isnull=True) | Q(client_rating__lte=5)),
+                name="sessionprogress_rating_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.recorded_concern}: {self.get_practitioner_rating_display()}"
+
+
+def photo_storage():
+    """Private storage for photos: never under a public media or static URL (see settings)."""
+    return storages["photos"]
+
+
+def photo_path(photo, filename):
+    return f"clients/{photo.client_id}/{uuid.uuid4().hex}.jpg"
+
+
+def thumbnail_path(photo, filename):
+    return f"clients/{photo.client_id}/thumbs/{uuid.uuid4().hex}.jpg"
+
+
+class Photo(Stamped):
+    """A before-and-after photo of one area from one angle, at a session or a consultation."""
+
+    class Angle(models.TextChoices):
+        FRONT = "front", "Front"
+        LEFT = "left", "Left"
+        RIGHT = "right", "Right"
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="photos")
+    session = models.ForeignKey(
+        TreatmentSession, on_delete=models.PROTECT, null=True, blank=True, related_name="photos"
+    )
+    consultation = models.ForeignKey(
+        Consultation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="photos",
+        help_text="A 'before' photo taken at the consultation.",
+    )
+    area = models.CharField(max_length=20, choices=Area)
+    angle = models.CharField(max_length=10, choices=Angle, default=Angle.FRONT)
+    taken_on = models.DateField(default=timezone.localdate)
+    image = models.ImageField(storage=photo_storage, upload_to=photo_path, max_length=200)
+    thumbnail = models.ImageField(storage=photo_storage, upload_to=thumbnail_path, max_length=200)
+    width = models.PositiveIntegerField(editable=False, default=0)
+    height = models.PositiveIntegerField(editable=False, default=0)
+    notes = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["area", "angle", "taken_on", "pk"]
+        indexes = [
+            models.Index(
+                fields=["client", "area", "angle", "taken_on"], name="photo_client_area_idx"
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(session__isnull=True, consultation__isnull=False)
+                | Q(session__isnull=False, consultation__isnull=True),
+                name="photo_session_or_consultation",
+                violation_error_message="A photo belongs to a session or to a consultation.",
+            ),
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.client}: {self.get_area_display()}, {self.get_angle_display().lower()}, "
+            f"{self.taken_on:%d %b %Y}"
+        )

@@ -1,0 +1,331 @@
+"""Before-and-after photos: checking and cleaning an upload, storing it privately, showing it.
+
+An upload is decoded with Pillow (HEIC/HEIF through pillow-heif), accepted only as JPEG, PNG,
+WebP or HEIC/HEIF by its content (never its name), turned upright, and re-encoded as a JPEG
+without any metadata, so GPS positions and device details in its EXIF never reach the storage.
+The files live on the private `photos` storage and reach a browser only through the views
+below, after a role check.
+"""
+
+import io
+import warnings
+from dataclasses import dataclass
+from functools import cached_property
+
+import pillow_heif
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.views.generic import TemplateView, View
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from consultations.models import Client, ClientAccess, Consultation
+from consultations.views import RoleRequiredMixin
+from treatments.models import Photo
+
+pillow_heif.register_heif_opener()
+
+# Pillow's names for the formats accepted (MPO: the multi-picture JPEG some phones write).
+ACCEPTED_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "HEIF"}
+ACCEPTED_TYPES = "image/jpeg,image/png,image/webp,image/heic,image/heif"
+THUMBNAIL_SIZE = (320, 320)
+JPEG_QUALITY = 88
+NOT_AN_IMAGE = "{name} is not a photo this tracker accepts: upload a JPEG, PNG, WebP or HEIC image."
+TOO_LARGE = "{name} is larger than the {limit} MB limit: upload a smaller photo."
+NO_CONSENT = (
+    "The client has not consented to photographs (consultation of {held_on:%d %b %Y}): "
+    "no photo was saved. Record their consent at a consultation first."
+)
+
+
+@dataclass
+class CleanPhoto:
+    """An upload, decoded and re-encoded as metadata-free JPEGs."""
+
+    image: bytes
+    thumbnail: bytes
+    width: int
+    height: int
+
+
+def _jpeg(image, **options):
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=b"", **options)
+    return out.getvalue()
+
+
+def _flatten(image):
+    """An RGB copy of `image` carrying no metadata; transparency becomes white."""
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, "white")
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+    else:
+        flat = image.convert("RGB")
+    flat.info = {}
+    return flat
+
+
+def clean_photo(image_file):
+    """Check an uploaded file and return it as a CleanPhoto, or raise a ValidationError."""
+    name = getattr(image_file, "name", None) or "The file"
+    size = getattr(image_file, "size", None)
+    if size is not None and size > settings.PHOTO_MAX_BYTES:
+        limit = f"{settings.PHOTO_MAX_BYTES / (1024 * 1024):g}"
+        raise ValidationError(TOO_LARGE.format(name=name, limit=limit), code="too_large")
+    image_file.seek(0)
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns below twice its pixel limit: refuse those bombs too.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(image_file) as opened:
+                if opened.format not in ACCEPTED_FORMATS:
+                    raise ValidationError(NOT_AN_IMAGE.format(name=name), code="format")
+                opened.load()
+                upright = ImageOps.exif_transpose(opened)
+                photo = _flatten(upright)
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+        OSError,
+        SyntaxError,
+        ValueError,
+    ):
+        raise ValidationError(NOT_AN_IMAGE.format(name=name), code="invalid") from None
+    finally:
+        image_file.seek(0)
+    thumbnail = photo.copy()
+    thumbnail.thumbnail(THUMBNAIL_SIZE)
+    return CleanPhoto(
+        image=_jpeg(photo, quality=JPEG_QUALITY, optimize=True),
+        thumbnail=_jpeg(thumbnail, quality=80),
+        width=photo.width,
+        height=photo.height,
+    )
+
+
+def consent_refusal(*, session=None, consultation=None):
+    """Why photos may not be taken here (no photo consent at the consultation), or ''."""
+    consultation = consultation or session.plan.consultation
+    if consultation.photo_consent:
+        return ""
+    return NO_CONSENT.format(held_on=consultation.held_on)
+
+
+@transaction.atomic
+def add_photo(
+    *,
+    client,
+    image_file,
+    area,
+    angle,
+    by,
+    session=None,
+    consultation=None,
+    taken_on=None,
+    notes="",
+):
+    """Check, clean and store one photo of `client` at a session or a consultation."""
+    if (session is None) == (consultation is None):
+        raise ValidationError("A photo belongs to a session or to a consultation.")
+    owner = session.plan.client_id if session else consultation.client_id
+    if owner != client.pk:
+        raise ValidationError("This session or consultation is another client's.")
+    refusal = consent_refusal(session=session, consultation=consultation)
+    if refusal:
+        raise ValidationError({"photo_consent": refusal})
+    try:
+        clean = clean_photo(image_file)
+    except ValidationError as error:
+        raise ValidationError({"image": error.messages}) from None
+
+    photo = Photo(
+        client=client,
+        session=session,
+        consultation=consultation,
+        area=area,
+        angle=angle,
+        taken_on=taken_on or (session.performed_on if session else consultation.held_on),
+        width=clean.width,
+        height=clean.height,
+        notes=notes,
+    )
+    photo.stamp(by)
+    photo.image.save("photo.jpg", ContentFile(clean.image), save=False)
+    photo.thumbnail.save("thumbnail.jpg", ContentFile(clean.thumbnail), save=False)
+    try:
+        photo.full_clean()
+        photo.save()
+    except BaseException:
+        discard_files([photo])
+        raise
+    return photo
+
+
+def add_photos(*, image_files, **details):
+    """`add_photo` for each file, all or none: a refused photo removes the stored ones."""
+    photos = []
+    try:
+        with transaction.atomic():
+            for image_file in image_files:
+                photos.append(add_photo(image_file=image_file, **details))
+    except BaseException:
+        discard_files(photos)
+        raise
+    return photos
+
+
+def discard_files(photos):
+    """Remove the stored files of photos whose rows were not saved (a rolled-back upload)."""
+    for photo in photos:
+        for field in (photo.image, photo.thumbnail):
+            if field.name:
+                field.storage.delete(field.name)
+
+
+# Views
+
+
+class PhotoFileView(RoleRequiredMixin, View):
+    """Stream a photo (or its thumbnail) from the private storage, after the role check.
+
+    Opening a full photo is logged as a client record access; thumbnails are not, so that
+    a gallery does not bury the access log.
+    """
+
+    permission_required = "treatments.view_photo"
+    field = "image"
+
+    def get(self, request, pk):
+        photo = get_object_or_404(Photo, pk=pk)
+        stored = getattr(photo, self.field)
+        try:
+            handle = stored.storage.open(stored.name, "rb")
+        except (FileNotFoundError, OSError):
+            raise Http404("The photo file is missing from the photo storage.") from None
+        if self.field == "image":
+            ClientAccess.record(
+                user=request.user, client=photo.client_id, via=ClientAccess.Via.PHOTO
+            )
+        response = FileResponse(handle, content_type="image/jpeg", filename=f"photo-{photo.pk}.jpg")
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class ThumbnailFileView(PhotoFileView):
+    field = "thumbnail"
+
+
+class ClientPhotoMixin(RoleRequiredMixin):
+    permission_required = "treatments.view_photo"
+
+    @cached_property
+    def client(self):
+        return get_object_or_404(Client, pk=self.kwargs["pk"])
+
+    def photos(self):
+        return self.client.photos.select_related("session", "consultation")
+
+
+class ClientPhotosView(ClientPhotoMixin, TemplateView):
+    """A client's photos, one row per area and angle, oldest to latest."""
+
+    template_name = "treatments/photo_gallery.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        series = {}
+        for photo in self.photos():
+            series.setdefault((photo.area, photo.angle), []).append(photo)
+        compare = reverse("treatments:photo-compare", kwargs={"pk": self.client.pk})
+        context.update(
+            {
+                "client": self.client,
+                "series": [
+                    {
+                        "area": photos[0].get_area_display(),
+                        "angle": photos[0].get_angle_display(),
+                        "photos": photos,
+                        "compare_url": f"{compare}?area={area}&angle={angle}",
+                    }
+                    for (area, angle), photos in series.items()
+                ],
+            }
+        )
+        return context
+
+
+class PhotoCompareView(ClientPhotoMixin, TemplateView):
+    """Two photos side by side: the first and the latest of one area and angle, or any two."""
+
+    template_name = "treatments/photo_compare.html"
+
+    def chosen(self, photos):
+        params = self.request.GET
+        if params.get("a") or params.get("b"):
+            by_pk = {str(photo.pk): photo for photo in photos}
+            pair = [by_pk.get(params.get(key, "")) for key in ("a", "b")]
+            if None in pair:
+                raise Http404("Choose two of this client's photos.")
+            return pair
+        series = [
+            photo
+            for photo in photos
+            if photo.area == params.get("area") and photo.angle == params.get("angle")
+        ]
+        if not series:
+            raise Http404("This client has no photo of that area from that angle.")
+        return [series[0], series[-1]]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        photos = list(self.photos())  # by area, angle, then date
+        first, second = self.chosen(photos)
+        context.update(
+            {
+                "client": self.client,
+                "pair": [first, second],
+                "choosers": [("a", first), ("b", second)],
+                "photos": photos,
+                "days_apart": abs((second.taken_on - first.taken_on).days),
+            }
+        )
+        return context
+
+
+class ConsultationPhotoCreateView(RoleRequiredMixin, View):
+    """Add 'before' photos from the consultation page (POST); back to that page either way."""
+
+    permission_required = "treatments.add_photo"
+
+    def post(self, request, pk):
+        from treatments.forms import PhotoUploadForm  # forms.py imports this module
+
+        consultation = get_object_or_404(Consultation.objects.select_related("client"), pk=pk)
+        form = PhotoUploadForm(request.POST, request.FILES, required=True)
+        if form.is_valid():
+            try:
+                photos = add_photos(
+                    client=consultation.client,
+                    consultation=consultation,
+                    image_files=form.cleaned_data["photos"],
+                    area=form.cleaned_data["photo_area"],
+                    angle=form.cleaned_data["photo_angle"],
+                    by=request.user,
+                )
+            except ValidationError as error:
+                for message in error.messages:
+                    messages.error(request, message)
+            else:
+                messages.success(request, f"{len(photos)} photo(s) added.")
+        else:
+            for errors in form.errors.values():
+                for message in errors:
+                    messages.error(request, message)
+        return redirect(consultation)

@@ -1,0 +1,110 @@
+"""Forms of the managers' reports: filters, the recall contact, and the lot search."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from consultations.models import ContactAttempt
+from treatments.models import Concern, Product
+from treatments.recall import Recall
+from treatments.reports import practitioners, staff_name
+
+
+class PractitionerField(forms.ModelChoiceField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("empty_label", "All practitioners")
+        super().__init__(queryset=practitioners(), **kwargs)
+
+    def label_from_instance(self, obj):
+        return staff_name(obj)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self):
+        super().__init__(format="%Y-%m-%d")
+
+
+def add_errors(form, error, *, fields=()):
+    """Show a service's ValidationError on `form`: under `fields` it names, the rest on top."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+class RecallFilterForm(forms.Form):
+    reason = forms.ChoiceField(choices=[("", "Every reason"), *Recall.choices], required=False)
+    practitioner = PractitionerField(label="Last practitioner")
+    concern = forms.ModelChoiceField(
+        Concern.objects.all(), required=False, empty_label="Every concern"
+    )
+
+
+class ContactAttemptForm(forms.ModelForm):
+    """One recall line's contact: who and which course come from the line (hidden)."""
+
+    HIDDEN = ("client", "plan", "reason")
+
+    class Meta:
+        model = ContactAttempt
+        fields = ["client", "plan", "reason", "outcome", "note"]
+        widgets = {
+            "client": forms.HiddenInput,
+            "plan": forms.HiddenInput,
+            "reason": forms.HiddenInput,
+            "note": forms.Textarea(attrs={"rows": 2}),
+        }
+        labels = {"outcome": "How did it go?"}
+        error_messages = {"outcome": {"required": "Choose how the contact went."}}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"].choices = [
+            ("", "Choose the outcome"),
+            *ContactAttempt.Outcome.choices,
+        ]
+        self.fields["note"].help_text = "Optional: what was said, when to try again."
+        # Drawn by templates/reports/contact_form.html: a light form on every worklist line.
+        self.fields["outcome"].widget.attrs["class"] = "form-select form-select-sm"
+        self.fields["note"].widget.attrs["class"] = "form-control form-control-sm"
+
+    def clean(self):
+        cleaned = super().clean()
+        if any(name in self.errors for name in self.HIDDEN):
+            raise ValidationError(
+                "This recall line was not recognised: reload the worklist and try again."
+            )
+        plan = cleaned.get("plan")
+        if plan is not None and plan.client_id != cleaned["client"].pk:
+            raise ValidationError("This course belongs to another client: reload the worklist.")
+        return cleaned
+
+
+class OutcomesFilterForm(forms.Form):
+    started_from = forms.DateField(label="Courses started from", required=False, widget=DateInput)
+    started_to = forms.DateField(label="to", required=False, widget=DateInput)
+    practitioner = PractitionerField(label="Leading practitioner")
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("started_from"), cleaned.get("started_to")
+        if start and end and start > end:
+            self.add_error("started_to", "The period must end on or after the day it starts.")
+        return cleaned
+
+
+class LotForm(forms.Form):
+    product = forms.ModelChoiceField(
+        Product.objects.all(),
+        empty_label="Choose the product",
+        error_messages={"required": "Choose the product that was recalled."},
+    )
+    lot = forms.CharField(
+        label="Lot number",
+        max_length=50,
+        help_text="As printed on the pack; upper or lower case does not matter.",
+        error_messages={"required": "Give the lot number from the recall notice."},
+    )

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from treatments import report_views as views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("reports/", views.ReportIndexView.as_view(), name="index"),
+    path("reports/recall/", views.RecallView.as_view(), name="recall"),
+    path("reports/recall/contact/", views.RecallContactView.as_view(), name="recall-contact"),
+    path("reports/outcomes/", views.OutcomesView.as_view(), name="outcomes"),
+    path("reports/activity/", views.ActivityView.as_view(), name="activity"),
+    path("reports/lots/", views.LotView.as_view(), name="lots"),
+    path("clients/<int:pk>/export/", views.ClientExportView.as_view(), name="client-export"),
+    path("plans/<int:pk>/print/", views.PlanPrintView.as_view(), name="plan-print"),
+]

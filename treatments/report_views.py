@@ -1,0 +1,369 @@
+"""The managers' reports (recall, outcomes, activity, lots), exports and the course printout."""
+
+import csv
+import json
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.views import View
+from django.views.generic import DetailView, TemplateView
+
+from consultations.models import Client, ClientAccess, ContactAttempt
+from treatments import charts
+from treatments.exports import client_history, csv_cell
+from treatments.models import PlanConcern, TreatmentPlan
+from treatments.recall import recall_items, recall_plans, record_contact_attempt
+from treatments.report_forms import (
+    ContactAttemptForm,
+    LotForm,
+    OutcomesFilterForm,
+    RecallFilterForm,
+    add_errors,
+)
+from treatments.reports import (
+    concern_outcomes,
+    course_schedule,
+    lot_sessions,
+    practitioner_activity,
+    staff_name,
+)
+
+RECALL_PER_PAGE = 25
+LOT_SESSIONS_PER_PAGE = 50
+
+
+class ReportMixin(LoginRequiredMixin, PermissionRequiredMixin):
+    """Managers only. Signed out: the sign-in page; signed in without the permission: 403."""
+
+    permission_required = "treatments.view_reports"
+
+
+def querystring(request, *, without=("page",)):
+    query = request.GET.copy()
+    for name in without:
+        query.pop(name, None)
+    return query.urlencode()
+
+
+def filter_form(form_class, request):
+    """A GET filter form, bound when the page was filtered; its valid values (or none)."""
+    form = form_class(request.GET if set(request.GET) & set(form_class.base_fields) else None)
+    if not form.is_bound:
+        return form, {}
+    form.is_valid()
+    return form, form.cleaned_data
+
+
+class ReportIndexView(ReportMixin, TemplateView):
+    template_name = "reports/index.html"
+
+
+class RecallView(ReportMixin, TemplateView):
+    """Who to call back: sessions due or overdue, and maintenance after a course."""
+
+    template_name = "reports/recall.html"
+    posted_key = None  # the worklist line a refused contact came from
+
+    def get_context_data(self, contact_form=None, **kwargs):
+        context = super().get_context_data(**kwargs)
+        today = timezone.localdate()
+        filters, cleaned = filter_form(RecallFilterForm, self.request)
+        plans = recall_plans(
+            today=today,
+            reason=cleaned.get("reason", ""),
+            practitioner=cleaned.get("practitioner"),
+            concern=cleaned.get("concern"),
+        )
+        page = Paginator(plans, RECALL_PER_PAGE).get_page(self.request.GET.get("page"))
+        items = recall_items(page.object_list, today=today)
+        unplaced = contact_form
+        for item in items:
+            if contact_form is not None and self.posted_key == item.key:
+                item.form, unplaced = contact_form, None
+            else:
+                item.form = ContactAttemptForm(
+                    initial={
+                        "client": item.client.pk,
+                        "plan": item.plan.pk,
+                        "reason": item.contact_reason,
+                    }
+                )
+            item.form.auto_id = f"id_{item.key}_%s"
+        context.update(
+            {
+                "today": today,
+                "filters": filters,
+                "page_obj": page,
+                "items": items,
+                "querystring": querystring(self.request),
+                # The contact forms post back with the filters, to return to the same list.
+                "contact_action": self.contact_action(),
+                # A refused contact whose line is not on this page: its errors on top.
+                "unplaced_form": unplaced,
+            }
+        )
+        return context
+
+    def contact_action(self):
+        url = reverse("reports:recall-contact")
+        query = self.request.GET.urlencode()
+        return f"{url}?{query}" if query else url
+
+
+class RecallContactView(RecallView):
+    """Record a recall contact from the worklist (POST); refused, the worklist shows why."""
+
+    http_method_names = ["post"]
+    permission_required = ("treatments.view_reports", "consultations.add_contactattempt")
+
+    def post(self, request, *args, **kwargs):
+        form = ContactAttemptForm(request.POST)
+        self.posted_key = f"{request.POST.get('reason')}-{request.POST.get('plan')}"
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                attempt = record_contact_attempt(
+                    client=data["client"],
+                    plan=data["plan"],
+                    reason=data["reason"],
+                    outcome=data["outcome"],
+                    note=data["note"],
+                    by=request.user,
+                )
+            except ValidationError as error:
+                add_errors(form, error, fields=("outcome", "note"))
+            else:
+                messages.success(request, self.saved_message(attempt))
+                url = reverse("reports:recall")
+                query = request.GET.urlencode()
+                return redirect(f"{url}?{query}" if query else url)
+        return self.render_to_response(self.get_context_data(contact_form=form))
+
+    @staticmethod
+    def saved_message(attempt):
+        outcome = ContactAttempt.Outcome
+        said = {
+            outcome.BOOKED: "booked: off the worklist until the booked session is logged",
+            outcome.DECLINED: "declined: off the worklist for this recall",
+            outcome.DO_NOT_CONTACT: "asked not to be contacted: never listed for recalls again",
+            outcome.CONTACTED: "contacted, no booking yet: stays on the worklist",
+            outcome.NO_ANSWER: "no answer: stays on the worklist",
+        }[attempt.outcome]
+        if attempt.reason == ContactAttempt.Reason.MAINTENANCE and attempt.outcome in {
+            outcome.BOOKED,
+            outcome.DECLINED,
+        }:
+            said = f"{attempt.get_outcome_display().lower()}: off the maintenance worklist"
+        return f"Contact recorded for {attempt.client}, {said}."
+
+
+class OutcomesView(ReportMixin, TemplateView):
+    """Courses per concern against the catalogue's typical ranges, and progress by session."""
+
+    template_name = "reports/outcomes.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        filters, cleaned = filter_form(OutcomesFilterForm, self.request)
+        if filters.is_bound and not filters.is_valid():
+            context.update({"filters": filters, "outcomes": None})
+            return context
+        outcomes = concern_outcomes(
+            started_from=cleaned.get("started_from"),
+            started_to=cleaned.get("started_to"),
+            practitioner=cleaned.get("practitioner"),
+        )
+        with_courses = [o for o in outcomes if o.started]
+        rated = [o for o in outcomes if o.ratings]
+        positions = list(range(1, max((max(o.ratings) for o in rated), default=0) + 1))
+        for outcome in rated:
+            outcome.rating_row = [outcome.ratings.get(n, (None, 0)) for n in positions]
+        context.update(
+            {
+                "filters": filters,
+                "outcomes": outcomes,
+                "with_courses": with_courses,
+                "rated": rated,
+                "positions": positions,
+                "courses_chart": with_courses
+                and charts.bar_chart(
+                    [o.concern.name for o in with_courses],
+                    [
+                        ("Started", [o.started for o in with_courses]),
+                        ("Completed", [o.completed for o in with_courses]),
+                        ("Stopped", [o.stopped for o in with_courses]),
+                    ],
+                    title="Courses per concern: started, completed and stopped",
+                ),
+                "ratings_chart": rated
+                and charts.line_chart(
+                    [str(n) for n in positions],
+                    [
+                        (o.concern.name, [o.ratings.get(n, (None,))[0] for n in positions])
+                        for o in rated
+                    ],
+                    title="Average practitioner progress rating (0-5) by session number",
+                    y_max=5,
+                ),
+            }
+        )
+        return context
+
+
+class ActivityView(ReportMixin, TemplateView):
+    """Sessions per practitioner, week by week and month by month."""
+
+    template_name = "reports/activity.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        activity = practitioner_activity(today=timezone.localdate())
+        week_labels = [f"{monday:%d %b}" for monday in activity.weeks]
+        month_labels = [f"{first:%b %Y}" for first in activity.months]
+        context.update(
+            {
+                "activity": activity,
+                "week_labels": week_labels,
+                "month_labels": month_labels,
+                "weekly_chart": activity.rows
+                and charts.line_chart(
+                    week_labels,
+                    [(row.name, row.weekly) for row in activity.rows],
+                    title="Sessions per week by practitioner (weeks starting on the Monday shown)",
+                ),
+                "monthly_chart": activity.rows
+                and charts.line_chart(
+                    month_labels,
+                    [(row.name, row.monthly) for row in activity.rows],
+                    title="Sessions per month by practitioner",
+                ),
+            }
+        )
+        return context
+
+
+LOT_CSV_HEADER = [
+    "Session date",
+    "Session",
+    "Client",
+    "Date of birth",
+    "Phone",
+    "Email",
+    "Asked not to be contacted",
+    "Practitioner",
+    "Course",
+    "Client record",
+]
+
+
+class LotView(ReportMixin, TemplateView):
+    """Every client and session that received a product lot, for a manufacturer's recall."""
+
+    template_name = "reports/lots.html"
+
+    def get(self, request, *args, **kwargs):
+        form = LotForm(request.GET if "product" in request.GET or "lot" in request.GET else None)
+        sessions = None
+        if form.is_valid():
+            sessions = lot_sessions(
+                product=form.cleaned_data["product"], lot=form.cleaned_data["lot"]
+            )
+            if request.GET.get("format") == "csv":
+                return self.csv(sessions, form.cleaned_data)
+        context = self.get_context_data(form=form, **kwargs)
+        if sessions is not None:
+            counts = sessions.aggregate(
+                session_count=Count("pk"), client_count=Count("plan__client", distinct=True)
+            )
+            paginator = Paginator(sessions, LOT_SESSIONS_PER_PAGE)
+            paginator.count = counts["session_count"]  # counted above already
+            context.update(
+                searched=True,
+                page_obj=paginator.get_page(request.GET.get("page")),
+                querystring=querystring(request, without=("page", "format")),
+                **counts,
+            )
+        return self.render_to_response(context)
+
+    def csv(self, sessions, data):
+        name = slugify(f"lot {data['product'].name} {data['lot']}") or "lot"
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        writer = csv.writer(response)
+        writer.writerow(LOT_CSV_HEADER)
+        for session in sessions.iterator(chunk_size=2000):
+            client = session.plan.client
+            row = [
+                session.performed_on.isoformat(),
+                session.number,
+                client.full_name,
+                client.date_of_birth.isoformat(),
+                client.phone,
+                client.email,
+                "yes" if client.do_not_contact else "no",
+                staff_name(session.practitioner),
+                self.request.build_absolute_uri(session.plan.get_absolute_url()),
+                self.request.build_absolute_uri(client.get_absolute_url()),
+            ]
+            writer.writerow([csv_cell(value) for value in row])
+        return response
+
+
+class ClientExportView(ReportMixin, View):
+    """A client's complete history as a JSON file (a client's right of access)."""
+
+    def get(self, request, pk):
+        client = get_object_or_404(Client, pk=pk)
+        history = client_history(client, exported_by=request.user)
+        ClientAccess.record(user=request.user, client=client, via=ClientAccess.Via.EXPORT)
+        name = slugify(f"client {client.pk} {client.full_name}")
+        response = HttpResponse(
+            json.dumps(history, indent=2, ensure_ascii=False),
+            content_type="application/json; charset=utf-8",
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="{name}-{timezone.localdate():%Y-%m-%d}.json"'
+        )
+        return response
+
+
+class PlanPrintView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
+    """A course plan and aftercare sheet to hand the client: any role that sees the course."""
+
+    permission_required = "treatments.view_treatmentplan"
+    template_name = "reports/print_plan.html"
+    context_object_name = "plan"
+
+    def get_queryset(self):
+        return TreatmentPlan.objects.select_related("client", "practitioner").prefetch_related(
+            Prefetch(
+                "plan_concerns",
+                queryset=PlanConcern.objects.select_related("recorded_concern__concern"),
+            )
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        plan = self.object
+        sessions = list(plan.sessions.valid().order_by("number"))
+        concerns = {}
+        for link in plan.plan_concerns.all():
+            recorded = link.recorded_concern
+            concerns.setdefault(recorded.concern, []).append(recorded.get_area_display())
+        context.update(
+            {
+                "client": plan.client,
+                "concerns": list(concerns.items()),
+                "schedule": course_schedule(plan, sessions),
+                "today": timezone.localdate(),
+            }
+        )
+        return context

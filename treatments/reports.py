@@ -1,0 +1,282 @@
+"""Selectors for the managers' reports: plain functions that return the figures.
+
+Every function makes a fixed number of queries whatever the amount of data, so the report pages
+stay fast with years of a chain's records. Voided sessions never count. The recall worklist's
+selectors live with its service, in treatments/recall.py.
+"""
+
+import calendar
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, OuterRef, Q, Sum
+
+from treatments.models import (
+    Concern,
+    PlanConcern,
+    SessionProduct,
+    SessionProgress,
+    TreatmentPlan,
+    TreatmentSession,
+)
+
+
+def months_before(day, months):
+    """The same day `months` calendar months earlier (the month's last day when it is shorter)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    month += 1
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
+
+
+def staff_name(user):
+    return (user.get_full_name() or user.get_username()) if user else ""
+
+
+def practitioners():
+    """Staff who lead a course or logged a session: the choices of the practitioner filters."""
+    return (
+        get_user_model()
+        .objects.filter(
+            Exists(TreatmentPlan.objects.filter(practitioner=OuterRef("pk")))
+            | Exists(TreatmentSession.objects.filter(practitioner=OuterRef("pk")))
+        )
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+# Outcomes against the catalogue -----------------------------------------------------------------
+
+
+def median(histogram):
+    """The median of values given as {value: how many times}; None when there are none."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+
+    def nth(index):
+        seen = 0
+        for value in sorted(histogram):
+            seen += histogram[value]
+            if index < seen:
+                return value
+
+    if total % 2:
+        return nth(total // 2)
+    return (nth(total // 2 - 1) + nth(total // 2)) / 2
+
+
+@dataclass
+class ConcernOutcome:
+    """How courses for one catalogue concern went, beside the catalogue's typical range."""
+
+    concern: Concern
+    started: int = 0
+    completed: int = 0
+    stopped: int = 0
+    active: int = 0
+    # Sessions that counted in each completed course: {sessions: courses}.
+    completion: dict = field(default_factory=dict)
+    # Average practitioner rating by session position: {position: (average, ratings)}.
+    ratings: dict = field(default_factory=dict)
+
+    @property
+    def sessions_min(self):
+        return min(self.completion, default=None)
+
+    @property
+    def sessions_max(self):
+        return max(self.completion, default=None)
+
+    @property
+    def sessions_median(self):
+        return median(self.completion)
+
+    @property
+    def outside_typical(self):
+        """Completed courses shorter or longer than the catalogue's typical range."""
+        if not self.concern.has_typical_course:
+            return 0
+        low, high = self.concern.sessions_min, self.concern.sessions_max
+        return sum(n for sessions, n in self.completion.items() if not low <= sessions <= high)
+
+
+def _plan_filter(prefix, *, started_from=None, started_to=None, practitioner=None):
+    conditions = {}
+    if started_from:
+        conditions[f"{prefix}start_date__gte"] = started_from
+    if started_to:
+        conditions[f"{prefix}start_date__lte"] = started_to
+    if practitioner is not None:
+        conditions[f"{prefix}practitioner"] = practitioner
+    return Q(**conditions)
+
+
+def _ratings_by_position(filters):
+    """{(concern id, session position): (sum of practitioner ratings, ratings)}, where a session's
+    position counts only the sessions of its course that were not voided.
+
+    The database sums the ratings by session number; the few courses with a voided session
+    then have their later ratings moved from their number to their position.
+    """
+    voided = TreatmentSession.objects.filter(
+        _plan_filter("plan__", **filters), voided_at__isnull=False
+    ).order_by()
+    voided_numbers = defaultdict(list)
+    for plan, number in voided.values_list("plan", "number"):
+        voided_numbers[plan].append(number)
+    ratings = SessionProgress.objects.filter(
+        _plan_filter("session__plan__", **filters), session__voided_at__isnull=True
+    ).order_by()
+
+    sums = defaultdict(lambda: [0, 0])
+    for concern, number, total, count in ratings.values_list(
+        "recorded_concern__concern", "session__number"
+    ).annotate(total=Sum("practitioner_rating"), count=Count("pk")):
+        sums[concern, number] = [total, count]
+    if voided_numbers:
+        moved = ratings.filter(session__plan__in=voided.values("plan")).values_list(
+            "recorded_concern__concern", "session__plan", "session__number", "practitioner_rating"
+        )
+        for concern, plan, number, rating in moved:
+            position = number - sum(1 for n in voided_numbers[plan] if n < number)
+            if position != number:
+                sums[concern, number][0] -= rating
+                sums[concern, number][1] -= 1
+                sums[concern, position][0] += rating
+                sums[concern, position][1] += 1
+    return {key: tuple(value) for key, value in sums.items() if value[1]}
+
+
+def concern_outcomes(*, started_from=None, started_to=None, practitioner=None):
+    """Per catalogue concern: courses started, completed, stopped and still active; sessions to
+    completion (completed courses' counted sessions); average practitioner progress rating by
+    session position. Courses are chosen by start date and leading practitioner. A course
+    counts once for each concern it treats (once even when it treats it in two areas)."""
+    filters = {
+        "started_from": started_from,
+        "started_to": started_to,
+        "practitioner": practitioner,
+    }
+    outcomes = {c.pk: ConcernOutcome(concern=c) for c in Concern.objects.order_by("name")}
+    courses = (
+        PlanConcern.objects.filter(_plan_filter("plan__", **filters))
+        .order_by()
+        .values_list("recorded_concern__concern", "plan__status", "plan__sessions_logged")
+        .annotate(courses=Count("plan", distinct=True))
+    )
+    for concern, status, sessions, count in courses:
+        outcome = outcomes[concern]
+        outcome.started += count
+        if status == TreatmentPlan.Status.COMPLETED:
+            outcome.completed += count
+            outcome.completion[sessions] = count
+        elif status == TreatmentPlan.Status.STOPPED:
+            outcome.stopped += count
+        else:
+            outcome.active += count
+
+    for (concern, position), (total, count) in _ratings_by_position(filters).items():
+        outcomes[concern].ratings[position] = (total / count, count)
+    return list(outcomes.values())
+
+
+# Practitioner activity --------------------------------------------------------------------------
+
+
+@dataclass
+class Activity:
+    weeks: list  # Mondays, oldest first
+    months: list  # first days of months, oldest first
+    rows: list  # PractitionerActivity, by name
+
+
+@dataclass
+class PractitionerActivity:
+    practitioner: object
+    weekly: list
+    monthly: list
+
+    @property
+    def name(self):
+        return staff_name(self.practitioner)
+
+
+def practitioner_activity(*, today, weeks=12, months=12):
+    """Counted sessions per practitioner for each of the last `weeks` ISO weeks and the last
+    `months` calendar months (the current week and month included)."""
+    monday = today - datetime.timedelta(days=today.weekday())
+    week_starts = [monday - datetime.timedelta(weeks=n) for n in reversed(range(weeks))]
+    first = today.replace(day=1)
+    month_starts = [months_before(first, n) for n in reversed(range(months))]
+
+    # Sessions per practitioner and day, bucketed here: one light query, the same on every
+    # database (no date truncation functions).
+    days = (
+        TreatmentSession.objects.valid()
+        .filter(performed_on__gte=min(week_starts[0], month_starts[0]), performed_on__lte=today)
+        .order_by()
+        .values_list("practitioner", "performed_on")
+        .annotate(n=Count("pk"))
+    )
+    counts = defaultdict(lambda: defaultdict(int))
+    for practitioner, day, n in days:
+        if day >= week_starts[0]:
+            counts[practitioner][day - datetime.timedelta(days=day.weekday())] += n
+        if day >= month_starts[0]:
+            counts[practitioner][day.replace(day=1)] += n
+    users = get_user_model().objects.in_bulk(counts)
+    rows = [
+        PractitionerActivity(
+            practitioner=users[pk],
+            weekly=[found[week] for week in week_starts],
+            monthly=[found[month] for month in month_starts],
+        )
+        for pk, found in counts.items()
+    ]
+    rows.sort(key=lambda row: (row.name.lower(), row.practitioner.pk))
+    return Activity(weeks=week_starts, months=month_starts, rows=rows)
+
+
+# Lot traceability -------------------------------------------------------------------------------
+
+
+def lot_sessions(*, product, lot):
+    """Counted sessions in which `lot` of `product` was applied (lot matched ignoring case),
+    newest first, with their client and practitioner."""
+    used = SessionProduct.objects.filter(product=product, lot_number__iexact=lot.strip())
+    return (
+        TreatmentSession.objects.valid()
+        .filter(pk__in=used.values("session"))
+        .select_related("plan__client", "practitioner")
+        .order_by("-performed_on", "-pk")
+    )
+
+
+# Course printout --------------------------------------------------------------------------------
+
+
+@dataclass
+class PlannedSession:
+    position: int
+    on: datetime.date | None
+    done: bool
+
+
+def course_schedule(plan, sessions):
+    """The course's sessions: those logged (counted ones, `sessions` in order) with their dates,
+    then, for an active course, the remaining planned ones with their target dates."""
+    schedule = [
+        PlannedSession(position=n, on=session.performed_on, done=True)
+        for n, session in enumerate(sessions, start=1)
+    ]
+    if plan.is_active and plan.next_due_on:
+        interval = datetime.timedelta(weeks=plan.interval_weeks)
+        for k, n in enumerate(range(len(schedule) + 1, plan.planned_sessions + 1)):
+            schedule.append(
+                PlannedSession(position=n, on=plan.next_due_on + k * interval, done=False)
+            )
+    return schedule

@@ -1,0 +1,495 @@
+"""Course suggestion and the writes that span several treatment models."""
+
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from clinic.locking import check_version
+from consultations.models import Consultation
+from treatments.models import (
+    PlanConcern,
+    SessionArea,
+    SessionProduct,
+    SessionProgress,
+    TreatmentPlan,
+    TreatmentSession,
+)
+
+# Foreign keys of a session's rows, checked by the services rather than by a query each.
+ROW_PARENTS = ["session", "product", "recorded_concern"]
+# A new session's own foreign keys: the course and the users are objects already loaded.
+SESSION_PARENTS = ["plan", "practitioner", "created_by", "updated_by"]
+
+NO_COURSE = (
+    "{concern}: no typical course is established, so it does not shape the suggested range. "
+    "Decide the number of sessions with the client."
+)
+
+
+@dataclass
+class CourseSuggestion:
+    """What the catalogue suggests for treating several recorded concerns in one course."""
+
+    recorded_concerns: list
+    sessions_min: int | None
+    sessions_max: int | None
+    sessions: int | None
+    interval_weeks: int | None
+    outcome: str
+    contraindications: list[str] = field(default_factory=list)
+    # From the screening: the practitioner acknowledges these before a course starts.
+    cautions: list[str] = field(default_factory=list)
+    # From the catalogue: what to bear in mind for each concern.
+    concern_cautions: list[str] = field(default_factory=list)
+    blocked_concerns: list = field(default_factory=list)
+
+    @property
+    def all_cautions(self):
+        return self.cautions + self.concern_cautions
+
+    @property
+    def needs_override(self):
+        return bool(self.blocked_concerns)
+
+    @property
+    def range_display(self):
+        if self.sessions_min is None:
+            return "No established range"
+        if self.sessions_min == self.sessions_max:
+            return f"{self.sessions_min} sessions"
+        return f"{self.sessions_min}-{self.sessions_max} sessions"
+
+
+def suggest_course(*, consultation, recorded_concerns=None):
+    """Suggest a course for `recorded_concerns` (default: all of the consultation's concerns).
+
+    - Range: the widest typical range among the concerns (smallest minimum to largest maximum);
+      the suggested count is the longest usual course, so every concern gets its usual course.
+    - Interval: the shortest usual interval, raised to the longest "shortest interval" among
+      the concerns, so no concern is needled sooner than it safely can be.
+    - Cautions: every screening caution (to acknowledge), and each concern's own cautions,
+      including those for concerns without an established course. Concerns in an area the
+      screening found not suitable are listed as blocked.
+    """
+    if recorded_concerns is None:
+        recorded_concerns = list(consultation.concerns.select_related("concern"))
+    assessment = consultation.assess()
+    with_course = [rc.concern for rc in recorded_concerns if rc.concern.has_typical_course]
+    with_interval = [rc.concern for rc in recorded_concerns if rc.concern.interval_weeks]
+
+    sessions_min = min((c.sessions_min for c in with_course), default=None)
+    sessions_max = max((c.sessions_max for c in with_course), default=None)
+    sessions = max((c.sessions_typical for c in with_course), default=None)
+    interval = None
+    if with_interval:
+        interval = max(
+            min(c.interval_weeks for c in with_interval),
+            max(c.interval_min_weeks for c in with_interval),
+        )
+
+    concern_cautions = []
+    for concern in sorted({rc.concern for rc in recorded_concerns}, key=lambda c: c.name):
+        if concern.cautions:
+            concern_cautions.append(f"{concern.name}: {concern.cautions}")
+        if not concern.has_typical_course:
+            concern_cautions.append(NO_COURSE.format(concern=concern.name))
+    return CourseSuggestion(
+        recorded_concerns=list(recorded_concerns),
+        sessions_min=sessions_min,
+        sessions_max=sessions_max,
+        sessions=sessions,
+        interval_weeks=interval,
+        outcome=assessment.outcome,
+        contraindications=assessment.contraindications,
+        cautions=assessment.cautions,
+        concern_cautions=concern_cautions,
+        blocked_concerns=[rc for rc in recorded_concerns if assessment.blocks(rc.area)],
+    )
+
+
+@transaction.atomic
+def start_plan(
+    *,
+    consultation,
+    recorded_concerns,
+    planned_sessions,
+    interval_weeks,
+    practitioner,
+    by,
+    start_date=None,
+    override_reason="",
+    cautions_acknowledged=False,
+    notes="",
+):
+    """Start a course from a consultation, keeping both the suggestion and what was chosen."""
+    recorded_concerns = list(recorded_concerns)
+    errors = {}
+    if not recorded_concerns:
+        errors["concerns"] = "Choose at least one of the consultation's concerns to treat."
+    elif any(rc.consultation_id != consultation.pk for rc in recorded_concerns):
+        errors["concerns"] = "Every concern must come from this consultation."
+    if consultation.client.archived:
+        errors["__all__"] = "This client is archived: restore the client before a new course."
+    if consultation.is_voided:
+        errors["__all__"] = "This consultation was voided: record a new consultation first."
+    if not consultation.consent_given:
+        errors["__all__"] = (
+            "The client has not given consent at this consultation: record consent before "
+            "starting a course."
+        )
+    if errors:
+        raise ValidationError(errors)
+
+    suggestion = suggest_course(consultation=consultation, recorded_concerns=recorded_concerns)
+    if suggestion.needs_override and not override_reason.strip():
+        blocked = ", ".join(str(rc) for rc in suggestion.blocked_concerns)
+        errors["override_reason"] = (
+            f"The screening found this consultation not suitable ({blocked}). Record why the "
+            "course goes ahead anyway, or defer it."
+        )
+    if suggestion.cautions and not cautions_acknowledged:
+        errors["cautions_acknowledged"] = (
+            "Confirm that you have weighed the screening cautions with the client."
+        )
+    if errors:
+        raise ValidationError(errors)
+
+    plan = TreatmentPlan(
+        client=consultation.client,
+        consultation=consultation,
+        practitioner=practitioner,
+        start_date=start_date or timezone.localdate(),
+        suggested_sessions_min=suggestion.sessions_min,
+        suggested_sessions_max=suggestion.sessions_max,
+        suggested_sessions=suggestion.sessions,
+        suggested_interval_weeks=suggestion.interval_weeks,
+        planned_sessions=planned_sessions,
+        interval_weeks=interval_weeks,
+        override_reason=override_reason.strip(),
+        cautions_acknowledged=cautions_acknowledged,
+        notes=notes,
+    )
+    plan.refresh_progress()
+    plan.stamp(by)
+    plan.full_clean()
+    plan.save()
+    PlanConcern.objects.bulk_create(
+        PlanConcern(plan=plan, recorded_concern=rc) for rc in recorded_concerns
+    )
+    return plan
+
+
+@transaction.atomic
+def log_session(
+    *,
+    plan,
+    practitioner,
+    areas,
+    by,
+    performed_on=None,
+    device=TreatmentSession.Device.PEN,
+    device_model="",
+    numbing=None,
+    products=(),
+    skin_response=TreatmentSession.Response.ERYTHEMA,
+    pain_score=None,
+    progress=(),
+    notes="",
+):
+    """Log a session on an active course; complete the course when its planned count is reached.
+
+    `areas`: (area, depth_mm) pairs; `products`: (product, lot_number) pairs; `progress`:
+    (recorded_concern, practitioner_rating, client_rating or None) triples.
+    """
+    plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.status != TreatmentPlan.Status.ACTIVE:
+        raise ValidationError(
+            f"This course is {plan.get_status_display().lower()}: no more sessions can be logged "
+            "on it. Start a new course if treatment continues."
+        )
+    performed_on = performed_on or timezone.localdate()
+    _check_session_date(plan, performed_on)
+    if plan.last_session_on and performed_on < plan.last_session_on:
+        raise ValidationError(
+            {
+                "performed_on": f"The last session of this course was on "
+                f"{plan.last_session_on:%d %b %Y}; log sessions in the order they happened."
+            }
+        )
+    areas, progress = _check_rows(plan, areas, progress)
+
+    session = TreatmentSession(
+        plan=plan,
+        number=(plan.sessions.aggregate(last=Max("number"))["last"] or 0) + 1,
+        performed_on=performed_on,
+        practitioner=practitioner,
+        device=device,
+        device_model=device_model,
+        numbing=numbing,
+        skin_response=skin_response,
+        pain_score=pain_score,
+        notes=notes,
+    )
+    session.stamp(by)
+    # The session's number is taken under the course's lock and clean() repeats the rules its
+    # check constraints keep, so only the fields and the numbing cream's kind are checked here.
+    session.full_clean(exclude=SESSION_PARENTS, validate_constraints=False)
+    session.save()
+    _write_rows(session, areas=areas, products=products, progress=progress, replace=False)
+
+    plan.refresh_progress()
+    if plan.sessions_logged >= plan.planned_sessions:
+        plan.status = TreatmentPlan.Status.COMPLETED
+        plan.ended_on = plan.last_session_on
+        plan.refresh_progress()
+    plan.stamp(by)
+    plan.save()
+    return session
+
+
+def _check_session_date(plan, performed_on):
+    if performed_on and performed_on < plan.start_date:
+        raise ValidationError(
+            {
+                "performed_on": f"The course started on {plan.start_date:%d %b %Y}; a session "
+                "cannot be earlier."
+            }
+        )
+
+
+def _check_rows(plan, areas, progress):
+    """Validate a session's areas and progress ratings against its course; None means unchanged."""
+    if areas is not None:
+        areas = list(areas)
+        if not areas:
+            raise ValidationError({"areas": "Record at least one treated area with its depth."})
+        if len({area for area, _ in areas}) != len(areas):
+            raise ValidationError({"areas": "Each area appears once; record one depth per area."})
+    if progress is not None:
+        progress = list(progress)
+        plan_concern_ids = set(plan.plan_concerns.values_list("recorded_concern_id", flat=True))
+        if any(rc.pk not in plan_concern_ids for rc, _, _ in progress):
+            raise ValidationError({"progress": "Rate only the concerns this course treats."})
+        if len({rc.pk for rc, _, _ in progress}) != len(progress):
+            raise ValidationError({"progress": "Rate each concern once."})
+    return areas, progress
+
+
+def _write_rows(session, *, areas=None, products=None, progress=None, replace=True):
+    """Write a session's areas, products and ratings; rows given replace the existing ones.
+
+    Each kind is written in one insert, with its history in another, whatever the number of
+    rows. The rows are validated in Python: their parents are the session being written and
+    objects already loaded, and `_check_rows` has refused repeated areas and concerns, so the
+    per-row database checks (`full_clean`'s foreign key and constraint queries) add nothing.
+    `replace=False` (a new session) skips deleting rows that cannot exist yet.
+    """
+    rows = []
+    if areas is not None:
+        rows.append(
+            (
+                session.areas,
+                [SessionArea(session=session, area=area, depth_mm=depth) for area, depth in areas],
+            )
+        )
+    if products is not None:
+        written = []
+        for product, lot in products:
+            row = SessionProduct(session=session, product=product, lot_number=(lot or "").strip())
+            if not row.lot_number:
+                raise ValidationError({"products": f"Give the lot number of {product}."})
+            written.append(row)
+        rows.append((session.products_used, written))
+    if progress is not None:
+        rows.append(
+            (
+                session.progress,
+                [
+                    SessionProgress(
+                        session=session,
+                        recorded_concern=recorded_concern,
+                        practitioner_rating=practitioner_rating,
+                        client_rating=client_rating,
+                    )
+                    for recorded_concern, practitioner_rating, client_rating in progress
+                ],
+            )
+        )
+    for _related, written in rows:
+        for row in written:
+            row.full_clean(exclude=ROW_PARENTS, validate_constraints=False)
+    for related, written in rows:
+        if replace:
+            related.all().delete()
+        if written:
+            bulk_create_with_history(written, related.model, default_user=session.updated_by)
+
+
+def _end_plan(plan, *, status, by, reason, on):
+    plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.status != TreatmentPlan.Status.ACTIVE:
+        raise ValidationError(f"This course is already {plan.get_status_display().lower()}.")
+    plan.status = status
+    plan.ended_on = on or timezone.localdate()
+    plan.end_reason = reason.strip()
+    if plan.ended_on < plan.start_date:
+        raise ValidationError({"ended_on": "A course cannot end before it started."})
+    plan.refresh_progress()
+    plan.stamp(by)
+    plan.full_clean()
+    plan.save()
+    return plan
+
+
+@transaction.atomic
+def complete_plan(*, plan, by, reason="", on=None):
+    """Mark a course completed by hand (for example when the client is happy early)."""
+    return _end_plan(plan, status=TreatmentPlan.Status.COMPLETED, by=by, reason=reason, on=on)
+
+
+@transaction.atomic
+def stop_plan(*, plan, reason, by, on=None):
+    """Stop a course early; the reason is required."""
+    if not reason.strip():
+        raise ValidationError({"end_reason": "Say why the course is stopped."})
+    return _end_plan(plan, status=TreatmentPlan.Status.STOPPED, by=by, reason=reason, on=on)
+
+
+SESSION_NOT_AUTHOR = (
+    "Only the practitioner who logged this session can correct it. Ask them, or a manager, to "
+    "make the correction."
+)
+SESSION_PAST_DAY = (
+    "This session was logged on {day:%d %b %Y}. Sessions can be corrected only on the day they "
+    "were logged; ask a manager to correct older records."
+)
+SESSION_VOIDED = (
+    "This session was voided: it stays on record as it was voided and can no longer be changed."
+)
+SESSION_FIELDS = {
+    "performed_on",
+    "device",
+    "device_model",
+    "numbing",
+    "skin_response",
+    "pain_score",
+    "notes",
+}
+
+
+def session_edit_refusal(*, session, user, today=None):
+    """Why `user` may not correct or void `session` now, or "" when they may.
+
+    The session's practitioner (or whoever logged it) may correct or void it on the calendar day
+    it was logged; after that the record stands and managers correct it in the admin. A voided
+    session stays as it was voided.
+    """
+    if session.is_voided:
+        return SESSION_VOIDED
+    if user.pk not in {session.practitioner_id, session.created_by_id}:
+        return SESSION_NOT_AUTHOR
+    logged_on = timezone.localdate(session.created_at)
+    if logged_on != (today or timezone.localdate()):
+        return SESSION_PAST_DAY.format(day=logged_on)
+    return ""
+
+
+@transaction.atomic
+def update_session(
+    *, session, by, areas=None, products=None, progress=None, expected_version=None, **changes
+):
+    """Correct a session on the day it was logged, by its author.
+
+    `changes` are session fields (performed_on, device, device_model, numbing, skin_response,
+    pain_score, notes). `areas`, `products` and `progress` take the shapes `log_session` takes
+    and, when given, replace the session's rows. The course's progress is recounted.
+    `expected_version`: the version the correction was based on; if the session was saved since,
+    `clinic.locking.StaleRecord` says who changed what and nothing is written.
+    """
+    unknown = set(changes) - SESSION_FIELDS
+    if unknown:
+        raise TypeError(f"update_session() cannot change {', '.join(sorted(unknown))}")
+    session = check_version(TreatmentSession, session.pk, expected_version)
+    refusal = session_edit_refusal(session=session, user=by)
+    if refusal:
+        raise PermissionDenied(refusal)
+    plan = TreatmentPlan.objects.select_for_update().get(pk=session.plan_id)
+
+    for name, value in changes.items():
+        setattr(session, name, value)
+    _check_session_date(plan, session.performed_on)
+    areas, progress = _check_rows(plan, areas, progress)
+
+    session.stamp(by)
+    session.full_clean()
+    session.save()
+    _write_rows(session, areas=areas, products=products, progress=progress)
+
+    plan.refresh_progress()
+    if (
+        plan.status == TreatmentPlan.Status.COMPLETED
+        and plan.sessions_logged >= plan.planned_sessions
+    ):
+        # Completed by its last session: the course ends on the (corrected) last session date.
+        plan.ended_on = plan.last_session_on
+    plan.stamp(by)
+    plan.save()
+    return session
+
+
+@transaction.atomic
+def void_session(*, session, reason, by):
+    """Void a mistaken session: it stays on record but no longer counts towards its course.
+
+    A course that its last planned session completed becomes active again when that session is
+    voided; a course completed or stopped by hand keeps its status.
+    """
+    if not reason.strip():
+        raise ValidationError({"void_reason": "Say why this session is voided."})
+    session = TreatmentSession.objects.select_for_update().get(pk=session.pk)
+    if session.is_voided:
+        raise ValidationError("This session is already voided.")
+    plan = TreatmentPlan.objects.select_for_update().get(pk=session.plan_id)
+    session.voided_at = timezone.now()
+    session.voided_by = by
+    session.void_reason = reason.strip()
+    session.stamp(by)
+    session.save()
+
+    completed_by_count = (
+        plan.status == TreatmentPlan.Status.COMPLETED
+        and not plan.end_reason
+        and plan.ended_on == plan.last_session_on
+    )
+    if completed_by_count:
+        plan.status = TreatmentPlan.Status.ACTIVE
+        plan.ended_on = None
+    plan.refresh_progress()
+    plan.stamp(by)
+    plan.save()
+    return session
+
+
+@transaction.atomic
+def void_consultation(*, consultation, reason, by):
+    """Void a mistaken consultation; refused while a course started from it is still active."""
+    if not reason.strip():
+        raise ValidationError({"void_reason": "Say why this consultation is voided."})
+    consultation = Consultation.objects.select_for_update().get(pk=consultation.pk)
+    if consultation.is_voided:
+        raise ValidationError("This consultation is already voided.")
+    if consultation.plans.filter(status=TreatmentPlan.Status.ACTIVE).exists():
+        raise ValidationError(
+            "A course started from this consultation is still active: stop it before voiding "
+            "the consultation."
+        )
+    consultation.voided_at = timezone.now()
+    consultation.voided_by = by
+    consultation.void_reason = reason.strip()
+    consultation.stamp(by)
+    consultation.save()
+    return consultation

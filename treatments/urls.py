@@ -1,0 +1,38 @@
+from django.urls import path
+
+from treatments import photos, views
+
+app_name = "treatments"
+
+urlpatterns = [
+    path(
+        "consultations/<int:pk>/plans/new/",
+        views.PlanCreateView.as_view(),
+        name="plan-create",
+    ),
+    path("plans/<int:pk>/", views.PlanDetailView.as_view(), name="plan-detail"),
+    path("plans/<int:pk>/complete/", views.PlanCompleteView.as_view(), name="plan-complete"),
+    path("plans/<int:pk>/stop/", views.PlanStopView.as_view(), name="plan-stop"),
+    path(
+        "plans/<int:pk>/sessions/new/",
+        views.SessionCreateView.as_view(),
+        name="session-create",
+    ),
+    path("sessions/<int:pk>/edit/", views.SessionUpdateView.as_view(), name="session-update"),
+    path("sessions/<int:pk>/void/", views.SessionVoidView.as_view(), name="session-void"),
+    path("photos/<int:pk>/image/", photos.PhotoFileView.as_view(), name="photo-image"),
+    path("photos/<int:pk>/thumbnail/", photos.ThumbnailFileView.as_view(), name="photo-thumbnail"),
+    path("clients/<int:pk>/photos/", photos.ClientPhotosView.as_view(), name="client-photos"),
+    path(
+        "clients/<int:pk>/photos/compare/",
+        photos.PhotoCompareView.as_view(),
+        name="photo-compare",
+    ),
+    path(
+        "consultations/<int:pk>/photos/new/",
+        photos.ConsultationPhotoCreateView.as_view(),
+        name="consultation-photo-create",
+    ),
+    path("catalogue/", views.ConcernListView.as_view(), name="concern-list"),
+    path("catalogue/<slug:slug>/", views.ConcernDetailView.as_view(), name="concern-detail"),
+]

@@ -1,0 +1,619 @@
+"""The aestheticians' pages for courses, sessions, the catalogue and the day's work."""
+
+from functools import cached_property, partial
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.views.generic import DetailView, FormView, ListView, TemplateView
+
+from clinic.locking import StaleRecord, check_version
+from consultations.forms import add_formset_errors, add_service_errors, refuse_stale
+from consultations.models import Consultation
+from consultations.views import RoleRequiredMixin
+from treatments.forms import (
+    EndPlanForm,
+    PhotoUploadForm,
+    PlanForm,
+    ProgressForm,
+    SessionAreaFormSet,
+    SessionForm,
+    SessionProductFormSet,
+    VoidSessionForm,
+    suggested_depth,
+)
+from treatments.models import (
+    Concern,
+    PlanConcern,
+    Product,
+    SessionProgress,
+    TreatmentPlan,
+    TreatmentSession,
+)
+from treatments.photos import add_photos
+from treatments.services import (
+    complete_plan,
+    log_session,
+    session_edit_refusal,
+    start_plan,
+    stop_plan,
+    suggest_course,
+    update_session,
+    void_session,
+)
+
+DUE_PER_PAGE = 25
+RECENT_SESSIONS = 10
+# A course's concerns with their catalogue entries, in one query.
+PLAN_CONCERNS = Prefetch(
+    "plan_concerns", queryset=PlanConcern.objects.select_related("recorded_concern__concern")
+)
+
+
+def with_positions(sessions):
+    """`sessions` annotated with `position`: the n of "session n of N" among the sessions of its
+    course that count. Voided sessions keep their number but no longer count."""
+    counted_before = (
+        TreatmentSession.objects.valid()
+        .filter(plan=OuterRef("plan"), number__lte=OuterRef("number"))
+        .order_by()
+        .values("plan")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return sessions.annotate(position=Subquery(counted_before))
+
+
+class TodayView(RoleRequiredMixin, TemplateView):
+    """Who is due back (today and overdue), my recent sessions, and a quick client search."""
+
+    template_name = "treatments/today.html"
+    permission_required = "treatments.view_treatmentplan"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        today = timezone.localdate()
+        due = (
+            TreatmentPlan.objects.due_by(today)
+            .filter(client__archived=False)
+            .select_related("client")
+            .prefetch_related(PLAN_CONCERNS)
+            .order_by("next_due_on", "pk")
+        )
+        page = Paginator(due, DUE_PER_PAGE).get_page(self.request.GET.get("page"))
+        recent = (
+            with_positions(TreatmentSession.objects.filter(practitioner=self.request.user))
+            .select_related("plan__client")
+            .order_by("-performed_on", "-pk")[:RECENT_SESSIONS]
+        )
+        context.update({"today": today, "due_page": page, "recent_sessions": recent})
+        return context
+
+
+class PlanCreateView(RoleRequiredMixin, FormView):
+    """Start a course from a consultation, pre-filled with the catalogue's suggestion."""
+
+    form_class = PlanForm
+    template_name = "treatments/treatmentplan_form.html"
+    permission_required = "treatments.add_treatmentplan"
+
+    @cached_property
+    def consultation(self):
+        return get_object_or_404(
+            Consultation.objects.select_related("client").prefetch_related("concerns__concern"),
+            pk=self.kwargs["pk"],
+        )
+
+    @cached_property
+    def suggestion(self):
+        return suggest_course(
+            consultation=self.consultation,
+            recorded_concerns=list(self.consultation.concerns.all()),
+        )
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs.update(consultation=self.consultation, suggestion=self.suggestion)
+        return kwargs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            {
+                "consultation": self.consultation,
+                "client": self.consultation.client,
+                "suggestion": self.suggestion,
+            }
+        )
+        return context
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            plan = start_plan(
+                consultation=self.consultation,
+                recorded_concerns=data["concerns"],
+                planned_sessions=data["planned_sessions"],
+                interval_weeks=data["interval_weeks"],
+                start_date=data["start_date"],
+                override_reason=data.get("override_reason", ""),
+                cautions_acknowledged=data.get("cautions_acknowledged", False),
+                notes=data["notes"],
+                practitioner=self.request.user,
+                by=self.request.user,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            f"Course started: {plan.planned_sessions} sessions, every {plan.interval_weeks} weeks.",
+        )
+        return redirect(plan)
+
+
+def sessions_for_display(plan_by_id, sessions, user, today):
+    """Attach each session's (already loaded) plan and whether `user` may correct or void it."""
+    for session in sessions:
+        session.plan = plan_by_id[session.plan_id]
+        session.editable = not session_edit_refusal(session=session, user=user, today=today)
+        if session.editable:
+            session.void_form = VoidSessionForm(auto_id=f"id_void_{session.pk}_%s")
+    return sessions
+
+
+class PlanDetailView(RoleRequiredMixin, DetailView):
+    """A course: progress, its sessions, next due date, and completing or stopping it."""
+
+    model = TreatmentPlan
+    context_object_name = "plan"
+    permission_required = "treatments.view_treatmentplan"
+
+    def get_queryset(self):
+        return TreatmentPlan.objects.select_related(
+            "client", "consultation", "practitioner"
+        ).prefetch_related(PLAN_CONCERNS)
+
+    def get_context_data(self, **kwargs):
+        plan = self.object
+        kwargs.setdefault("complete_form", EndPlanForm(prefix="complete", plan=plan))
+        kwargs.setdefault("stop_form", EndPlanForm(prefix="stop", plan=plan, reason_required=True))
+        context = super().get_context_data(**kwargs)
+        today = timezone.localdate()
+        sessions = (
+            with_positions(plan.sessions.all())
+            .select_related("practitioner", "numbing", "voided_by")
+            .prefetch_related("areas", "products_used__product", "progress__recorded_concern")
+            .order_by("number")
+        )
+        context.update(
+            {
+                "client": plan.client,
+                "sessions": sessions_for_display(
+                    {plan.pk: plan}, list(sessions), self.request.user, today
+                ),
+                "overdue": plan.is_overdue(today),
+                "concerns": [pc.recorded_concern for pc in plan.plan_concerns.all()],
+            }
+        )
+        return context
+
+
+class PlanEndView(PlanDetailView):
+    """Complete or stop a course (POST); on a refusal the course page shows the form again.
+
+    Refused too when the course changed since the page showed it (optimistic locking).
+    """
+
+    http_method_names = ["post"]
+    permission_required = "treatments.change_treatmentplan"
+    action = None
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        form = EndPlanForm(
+            request.POST,
+            prefix=self.action,
+            plan=self.object,
+            reason_required=self.action == "stop",
+        )
+        if form.is_valid():
+            end = complete_plan if self.action == "complete" else stop_plan
+            try:
+                with transaction.atomic():
+                    check_version(TreatmentPlan, self.object.pk, form.cleaned_data["version"])
+                    plan = end(
+                        plan=self.object,
+                        by=request.user,
+                        reason=form.cleaned_data["end_reason"],
+                        on=form.cleaned_data["ended_on"],
+                    )
+            except StaleRecord as stale:
+                self.object = self.get_object()  # the course as it is now, beside the message
+                refuse_stale(form, stale, self.object.version)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, f"Course {plan.get_status_display().lower()}.")
+                return redirect(plan)
+        return self.render_to_response(self.get_context_data(**{f"{self.action}_form": form}))
+
+
+class PlanCompleteView(PlanEndView):
+    action = "complete"
+
+
+class PlanStopView(PlanEndView):
+    action = "stop"
+
+
+class SessionFormsMixin:
+    """The session form with its areas, products and progress ratings, logged or corrected."""
+
+    template_name = "treatments/treatmentsession_form.html"
+    session = None
+
+    def get_plan(self):
+        raise NotImplementedError
+
+    def product_queryset(self):
+        return Product.objects.filter(in_use=True, approved_for_needling=True).exclude(
+            kind=Product.Kind.NUMBING
+        )
+
+    def numbing_queryset(self):
+        return Product.objects.filter(in_use=True, kind=Product.Kind.NUMBING)
+
+    def get_initial(self):
+        """Initial values: {"session": {...}, "areas": [...], "products": [...], "progress": {}}."""
+        raise NotImplementedError
+
+    def build_forms(self, data=None, files=None):
+        initial = self.get_initial()
+        self.recorded_concerns = [pc.recorded_concern for pc in self.plan.plan_concerns.all()]
+        return {
+            "form": SessionForm(
+                data,
+                instance=self.session,
+                initial=initial["session"],
+                numbing_queryset=self.numbing_queryset(),
+            ),
+            "areas": SessionAreaFormSet(data, initial=initial["areas"], prefix="areas"),
+            "products": SessionProductFormSet(
+                data,
+                initial=initial["products"],
+                prefix="products",
+                form_kwargs={"product_queryset": self.product_queryset()},
+            ),
+            "progress_forms": [
+                ProgressForm(
+                    data,
+                    prefix=f"progress-{rc.pk}",
+                    recorded_concern=rc,
+                    initial=initial["progress"].get(rc.pk, {}),
+                )
+                for rc in self.recorded_concerns
+            ],
+            "progress_errors": [],
+            "photo_form": PhotoUploadForm(
+                data,
+                files,
+                initial={"photo_area": next((row["area"] for row in initial["areas"]), None)},
+            ),
+        }
+
+    def render_forms(self, forms, status=200):
+        today = timezone.localdate()
+        concerns = {rc.concern for rc in self.recorded_concerns}
+        context = {
+            **forms,
+            "plan": self.plan,
+            "client": self.plan.client,
+            "session": self.session,
+            "assessment": self.plan.consultation.assess(),
+            "depth_guidance": sorted(concerns, key=lambda c: c.name),
+            "today": today,
+            "next_number": self.plan.sessions_logged + 1,
+            "void_form": VoidSessionForm() if self.session else None,
+            "has_errors": bool(
+                forms["form"].errors
+                or forms["areas"].total_error_count()
+                or forms["products"].total_error_count()
+                or forms["progress_errors"]
+                or any(progress.errors for progress in forms["progress_forms"])
+                or forms["photo_form"].errors
+            ),
+            "photos_dropped": bool(self.request.FILES.getlist("photos")),
+        }
+        return TemplateResponse(self.request, self.template_name, context, status=status)
+
+    def refusal_response(self):
+        """A response refusing the page, or None when the user may use it."""
+        return None
+
+    def get(self, request, *args, **kwargs):
+        self.plan = self.get_plan()
+        return self.refusal_response() or self.render_forms(self.build_forms())
+
+    def post(self, request, *args, **kwargs):
+        self.plan = self.get_plan()
+        refused = self.refusal_response()
+        if refused:
+            return refused
+        forms = self.build_forms(request.POST, request.FILES)
+        valid = [
+            forms["form"].is_valid(),
+            forms["photo_form"].is_valid(),
+            forms["areas"].is_valid(),
+            forms["products"].is_valid(),
+            *[form.is_valid() for form in forms["progress_forms"]],
+        ]
+        if all(valid):
+            form = self.session_form = forms["form"]
+            values = {name: form.cleaned_data[name] for name in SessionForm.Meta.fields}
+            values.update(
+                areas=forms["areas"].areas(),
+                products=forms["products"].products(),
+                progress=[progress.progress() for progress in forms["progress_forms"]],
+            )
+            self.photo_batch = forms["photo_form"].cleaned_data
+            try:
+                with transaction.atomic():  # a refused photo leaves the session unsaved too
+                    return self.save(values)
+            except StaleRecord as stale:
+                current = TreatmentSession.objects.get(pk=self.session.pk)
+                refuse_stale(form, stale, current.version)
+            except ValidationError as error:
+                areas = partial(add_formset_errors, forms["areas"])
+                products = partial(add_formset_errors, forms["products"])
+                add_service_errors(
+                    form,
+                    error,
+                    elsewhere={
+                        "areas": areas,
+                        "area": areas,
+                        "depth_mm": areas,
+                        "products": products,
+                        "product": products,
+                        "lot_number": products,
+                        "progress": forms["progress_errors"].extend,
+                        "practitioner_rating": forms["progress_errors"].extend,
+                        "client_rating": forms["progress_errors"].extend,
+                        "image": forms["photo_form"].add_photo_errors,
+                        "photo_consent": forms["photo_form"].add_photo_errors,
+                    },
+                )
+        return self.render_forms(forms)
+
+    def save_photos(self, session):
+        """Store the photos chosen on the form (none is fine) for `session`."""
+        batch = self.photo_batch
+        if batch["photos"]:
+            add_photos(
+                client=self.plan.client,
+                session=session,
+                image_files=batch["photos"],
+                area=batch["photo_area"],
+                angle=batch["photo_angle"],
+                by=self.request.user,
+            )
+
+
+def plans_with_details():
+    return TreatmentPlan.objects.select_related(
+        "client", "consultation__client", "practitioner"
+    ).prefetch_related(PLAN_CONCERNS, "consultation__concerns__concern")
+
+
+class SessionCreateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
+    """Log a session, pre-filled from the course's previous session (one that counts)."""
+
+    permission_required = "treatments.add_treatmentsession"
+
+    def get_plan(self):
+        return get_object_or_404(plans_with_details(), pk=self.kwargs["pk"])
+
+    def get_initial(self):
+        previous = (
+            self.plan.sessions.valid()
+            .select_related("numbing")
+            .prefetch_related("areas", "products_used__product", "progress")
+            .order_by("-performed_on", "-number")
+            .first()
+        )
+        concerns = [pc.recorded_concern for pc in self.plan.plan_concerns.all()]
+        initial = {"session": {"performed_on": timezone.localdate()}, "progress": {}}
+        if previous:
+            initial["session"].update(device=previous.device, device_model=previous.device_model)
+            if previous.numbing and previous.numbing.in_use:
+                initial["session"]["numbing"] = previous.numbing_id
+            initial["areas"] = [
+                {"area": row.area, "depth_mm": row.depth_mm} for row in previous.areas.all()
+            ]
+            allowed = {p.pk for p in self.product_queryset()}
+            initial["products"] = [
+                {"product": row.product_id, "lot_number": row.lot_number}
+                for row in previous.products_used.all()
+                if row.product_id in allowed
+            ]
+            initial["progress"] = {
+                row.recorded_concern_id: {"practitioner_rating": row.practitioner_rating}
+                for row in previous.progress.all()
+            }
+        else:
+            by_area = {}
+            for rc in concerns:
+                by_area.setdefault(rc.area, []).append(rc.concern)
+            initial["areas"] = [
+                {"area": area, "depth_mm": suggested_depth(area_concerns)}
+                for area, area_concerns in by_area.items()
+            ]
+            initial["products"] = []
+        for rc in concerns:
+            initial["progress"].setdefault(
+                rc.pk, {"practitioner_rating": SessionProgress.Rating.NO_CHANGE}
+            )
+        return initial
+
+    def save(self, values):
+        session = log_session(
+            plan=self.plan, practitioner=self.request.user, by=self.request.user, **values
+        )
+        self.save_photos(session)
+        plan = TreatmentPlan.objects.get(pk=self.plan.pk)
+        message = (
+            f"Session {plan.sessions_logged} of {plan.planned_sessions} logged for {plan.client}."
+        )
+        if plan.status == TreatmentPlan.Status.COMPLETED:
+            message += " The course is complete."
+        elif plan.next_due_on:
+            message += f" Next session due {plan.next_due_on:%d %b %Y}."
+        messages.success(self.request, message)
+        return redirect(plan.client)
+
+
+def session_locked(request, session, plan, reason):
+    """The page refusing to correct or void `session`, saying why."""
+    return TemplateResponse(
+        request,
+        "treatments/treatmentsession_locked.html",
+        {"session": session, "plan": plan, "reason": reason},
+        status=403,
+    )
+
+
+class SessionUpdateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
+    """Correct a session: its author, on the day it was logged.
+
+    Refused, with what changed, when the session was saved since the form was shown.
+    """
+
+    permission_required = "treatments.change_treatmentsession"
+
+    def get_plan(self):
+        self.session = get_object_or_404(
+            with_positions(TreatmentSession.objects.all()).prefetch_related(
+                "areas", "products_used", "progress"
+            ),
+            pk=self.kwargs["pk"],
+        )
+        return get_object_or_404(plans_with_details(), pk=self.session.plan_id)
+
+    def locked(self, reason):
+        return session_locked(self.request, self.session, self.plan, reason)
+
+    def refusal_response(self):
+        refusal = session_edit_refusal(session=self.session, user=self.request.user)
+        return self.locked(refusal) if refusal else None
+
+    def product_queryset(self):
+        used = [row.product_id for row in self.session.products_used.all()]
+        return Product.objects.filter(
+            Q(in_use=True, approved_for_needling=True) & ~Q(kind=Product.Kind.NUMBING)
+            | Q(pk__in=used)
+        )
+
+    def numbing_queryset(self):
+        return Product.objects.filter(
+            Q(in_use=True) | Q(pk=self.session.numbing_id), kind=Product.Kind.NUMBING
+        )
+
+    def get_initial(self):
+        return {
+            "session": {},
+            "areas": [{"area": r.area, "depth_mm": r.depth_mm} for r in self.session.areas.all()],
+            "products": [
+                {"product": r.product_id, "lot_number": r.lot_number}
+                for r in self.session.products_used.all()
+            ],
+            "progress": {
+                r.recorded_concern_id: {
+                    "practitioner_rating": r.practitioner_rating,
+                    "client_rating": r.client_rating,
+                }
+                for r in self.session.progress.all()
+            },
+        }
+
+    def save(self, values):
+        try:
+            update_session(
+                session=self.session,
+                by=self.request.user,
+                expected_version=self.session_form.loaded_version,
+                **values,
+            )
+            self.save_photos(self.session)
+        except PermissionDenied as refusal:
+            return self.locked(str(refusal))
+        messages.success(self.request, f"Session {self.session.position} corrected.")
+        return redirect(self.plan.client)
+
+
+class SessionVoidView(RoleRequiredMixin, TemplateView):
+    """Void a mistaken session with a reason: its author, on the day it was logged.
+
+    The session stays on record, struck through, and no longer counts towards its course.
+    """
+
+    template_name = "treatments/treatmentsession_void.html"
+    permission_required = "treatments.change_treatmentsession"
+
+    @cached_property
+    def session(self):
+        return get_object_or_404(
+            with_positions(TreatmentSession.objects.all())
+            .select_related("plan__client", "practitioner")
+            .prefetch_related("areas"),
+            pk=self.kwargs["pk"],
+        )
+
+    def refusal_response(self):
+        refusal = session_edit_refusal(session=self.session, user=self.request.user)
+        if refusal:
+            return session_locked(self.request, self.session, self.session.plan, refusal)
+        return None
+
+    def render_form(self, form):
+        return self.render_to_response(
+            {"form": form, "session": self.session, "plan": self.session.plan}
+        )
+
+    def get(self, request, *args, **kwargs):
+        return self.refusal_response() or self.render_form(VoidSessionForm())
+
+    def post(self, request, *args, **kwargs):
+        refused = self.refusal_response()
+        if refused:
+            return refused
+        form = VoidSessionForm(request.POST)
+        if form.is_valid():
+            try:
+                void_session(
+                    session=self.session, reason=form.cleaned_data["void_reason"], by=request.user
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(
+                    request,
+                    f"Session {self.session.position} of {self.session.plan.planned_sessions} "
+                    "voided: it stays on record but no longer counts towards the course.",
+                )
+                return redirect(self.session.plan)
+        return self.render_form(form)
+
+
+class ConcernListView(RoleRequiredMixin, ListView):
+    model = Concern
+    permission_required = "treatments.view_concern"
+
+
+class ConcernDetailView(RoleRequiredMixin, DetailView):
+    model = Concern
+    permission_required = "treatments.view_concern"
