@@ -6,8 +6,11 @@ The catalogue is loaded by migrations, so `concern("acne-scars")` returns a real
 import datetime
 import itertools
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.storage import storages
@@ -22,6 +25,29 @@ from treatments.services import log_session, start_plan
 
 PASSWORD = "correct-horse-battery-staple"
 _serial = itertools.count(1)
+_clock = None
+
+
+def pytest_configure(config):
+    """Run the suite at noon of today's date in the clinic's time zone, with the clock ticking.
+
+    Tests compare dates with "today" (a session dated tomorrow is refused). A run that crossed
+    midnight would see "today" change between a test's set-up and its assertions; starting at
+    noon gives twelve hours of ticking before that can happen. Threads (the live server) and
+    Django see the same clock; the browser's cookies use Max-Age, which does not depend on it.
+    """
+    global _clock
+    zone = ZoneInfo(django_settings.TIME_ZONE)
+    noon = datetime.datetime.combine(
+        datetime.datetime.now(zone).date(), datetime.time(12), tzinfo=zone
+    )
+    _clock = time_machine.travel(noon, tick=True)
+    _clock.start()
+
+
+def pytest_unconfigure(config):
+    if _clock is not None:
+        _clock.stop()
 
 
 @pytest.fixture(autouse=True)
