@@ -1,5 +1,43 @@
+import time
+
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.http import HttpResponseBadRequest
 from django.utils.cache import patch_cache_control
+
+# When the signed-in user's session was last saved (seconds since the epoch).
+ACTIVE_AT = "clinic_active_at"
+
+
+def mark_active(session):
+    """Note activity now; the session is saved, and its idle deadline moved, with the response."""
+    session[ACTIVE_AT] = int(time.time())
+
+
+class IdleLogoffMiddleware:
+    """Sign a user out SESSION_COOKIE_AGE seconds (DJANGO_IDLE_MINUTES) after their last request.
+
+    A session row expires SESSION_COOKIE_AGE after it was last saved, so each request must push
+    the deadline back by saving the session. Django can save it on every request
+    (SESSION_SAVE_EVERY_REQUEST), a database write per page; this saves it only when the last
+    save is IDLE_DEADLINE_RESOLUTION seconds old or more. A user is signed out at most the idle
+    period after their last request, and at least the idle period minus the resolution.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if (
+            session is not None
+            and session.accessed
+            and SESSION_KEY in session
+            and time.time() - session.get(ACTIVE_AT, 0) >= settings.IDLE_DEADLINE_RESOLUTION
+        ):
+            mark_active(session)
+        return response
 
 
 class NoStoreForSignedInMiddleware:

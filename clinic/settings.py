@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "clinic.middleware.IdleLogoffMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "clinic.middleware.NoStoreForSignedInMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
@@ -109,7 +110,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTHENTICATION_BACKENDS = [
     # django-axes first: it refuses a locked-out username before the password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "clinic.backends.ModelBackendOneQuery",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -141,7 +142,9 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
 
 # Idle logoff: the session expires after DJANGO_IDLE_MINUTES without a request.
 SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_IDLE_MINUTES", "15")) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# The idle deadline moves with activity (clinic.middleware.IdleLogoffMiddleware), rewriting the
+# session at most once per this many seconds rather than on every request.
+IDLE_DEADLINE_RESOLUTION = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Production hardening: on unless debug is on; each can be overridden from the environment.

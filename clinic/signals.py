@@ -1,9 +1,12 @@
-"""Log every sign-in, successful or not (django-axes also keeps them in its tables)."""
+"""Log every sign-in, successful or not (django-axes also keeps them in its tables), and start
+the idle clock at sign-in."""
 
 import logging
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
+
+from clinic.middleware import mark_active
 
 logger = logging.getLogger("clinic.auth")
 
@@ -15,6 +18,13 @@ def _address(request):
 @receiver(user_logged_in)
 def log_sign_in(sender, request, user, **kwargs):
     logger.info("sign-in succeeded: username=%s address=%s", user.get_username(), _address(request))
+
+
+@receiver(user_logged_in)
+def start_idle_clock(sender, request, user, **kwargs):
+    """The idle period starts at sign-in (clinic.middleware.IdleLogoffMiddleware)."""
+    if request is not None and hasattr(request, "session"):
+        mark_active(request.session)
 
 
 @receiver(user_login_failed)

@@ -10,13 +10,17 @@ from pathlib import Path
 
 import pytest
 from axes.models import AccessAttempt, AccessLog
+from django.contrib.auth.models import Permission
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client as TestClient
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.middleware import ACTIVE_AT
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -122,7 +126,6 @@ class TestSessions:
 
     def test_idle_sessions_expire_after_the_configured_period(self, practitioner, settings):
         assert settings.SESSION_COOKIE_AGE == 15 * 60
-        assert settings.SESSION_SAVE_EVERY_REQUEST
         browser = TestClient()
         sign_in(browser, practitioner.username, PASSWORD)
         session = browser.session
@@ -132,13 +135,34 @@ class TestSessions:
         assert response.status_code == HTTPStatus.FOUND
         assert response["Location"].startswith(LOGIN)
 
-    def test_every_request_pushes_the_idle_deadline_back(self, signed_in):
+    def test_a_request_a_minute_after_the_last_save_pushes_the_idle_deadline_back(self, signed_in):
         key = signed_in.cookies["sessionid"].value
+        session = signed_in.session
+        session[ACTIVE_AT] -= 61
+        session.save()
         soon = timezone.now() + datetime.timedelta(minutes=1)
         Session.objects.filter(session_key=key).update(expire_date=soon)
+
         signed_in.get(reverse("today"))
+
         deadline = Session.objects.get(session_key=key).expire_date
-        assert deadline > timezone.now() + datetime.timedelta(minutes=14)
+        assert timezone.now() + datetime.timedelta(minutes=14) < deadline
+        assert deadline <= timezone.now() + datetime.timedelta(minutes=15)
+
+    def test_requests_within_a_minute_of_the_last_save_do_not_rewrite_the_session(self, signed_in):
+        key = signed_in.cookies["sessionid"].value
+        deadline = Session.objects.get(session_key=key).expire_date
+
+        with CaptureQueriesContext(connection) as queries:
+            signed_in.get(reverse("today"))
+
+        assert Session.objects.get(session_key=key).expire_date == deadline
+        assert not [q for q in queries.captured_queries if "UPDATE" in q["sql"]]
+
+    def test_the_idle_clock_starts_at_sign_in(self, practitioner):
+        browser = TestClient()
+        sign_in(browser, practitioner.username, PASSWORD)
+        assert abs(browser.session[ACTIVE_AT] - timezone.now().timestamp()) < 5
 
 
 def test_signed_in_pages_are_not_cached(signed_in):
@@ -188,3 +212,31 @@ def test_idle_period_and_lockout_come_from_the_environment():
     )
     assert result.stdout.split(" ", 2)[:2] == ["300", "3"], result.stderr
     assert "1:00:00 ('HTTP_X_FORWARDED_PROTO', 'https')" in result.stdout
+
+
+class TestPermissions:
+    """clinic.backends reads a user's own and their groups' permissions in one query."""
+
+    def test_role_permissions_come_from_the_group(self, practitioner, django_assert_num_queries):
+        with django_assert_num_queries(1):
+            assert practitioner.has_perm("treatments.add_treatmentsession")
+            assert not practitioner.has_perm("treatments.change_concern")
+
+    def test_a_users_own_permissions_count_too(self, make_user):
+        user = make_user(role=None)
+        user.user_permissions.add(Permission.objects.get(codename="view_concern"))
+        assert user.get_all_permissions() == {"treatments.view_concern"}
+
+    def test_own_and_group_permissions_are_combined(self, practitioner):
+        practitioner.user_permissions.add(Permission.objects.get(codename="change_concern"))
+        permissions = practitioner.get_all_permissions()
+        assert {"treatments.change_concern", "treatments.add_treatmentsession"} <= permissions
+
+    def test_superusers_have_every_permission_and_inactive_users_none(self, make_user):
+        assert make_user(superuser=True).get_all_permissions() == {
+            f"{p.content_type.app_label}.{p.codename}"
+            for p in Permission.objects.select_related("content_type")
+        }
+        inactive = make_user(is_active=False)
+        assert inactive.get_all_permissions() == set()
+        assert not inactive.has_perm("treatments.view_concern")
