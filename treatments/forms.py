@@ -138,7 +138,67 @@ class VoidSessionForm(forms.Form):
     )
 
 
-class SessionForm(VersionedFormMixin, forms.ModelForm):
+class LoadedChoiceField(forms.ChoiceField):
+    """A choice among objects the view has already loaded; the submitted value is the pk.
+
+    A ModelChoiceField queries its queryset to draw its options and again to check the choice,
+    in every form: the session form, with a product field on each row, ran a query per row.
+    These fields share one list, read once by the view.
+    """
+
+    def __init__(self, *, empty_label="---------", label_from_instance=str, **kwargs):
+        super().__init__(**kwargs)
+        self.empty_label = empty_label
+        self.label_from_instance = label_from_instance
+        self.objects = ()
+
+    @property
+    def objects(self):
+        return self._objects
+
+    @objects.setter
+    def objects(self, objects):
+        self._objects = {str(obj.pk): obj for obj in objects}
+        self.choices = [
+            ("", self.empty_label),
+            *((pk, self.label_from_instance(obj)) for pk, obj in self._objects.items()),
+        ]
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if hasattr(value, "pk"):
+            value = value.pk
+        try:
+            return self._objects[str(value)]
+        except KeyError:
+            raise ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            ) from None
+
+    def validate(self, value):
+        forms.Field.validate(self, value)  # required or not; to_python checked the choice
+
+
+class LoadedChoicesMixin:
+    """For a ModelForm with LoadedChoiceFields: the object chosen was read with the page, so the
+    model's own check that it exists (a query per field, per row) is left out."""
+
+    def _get_validation_exclusions(self):
+        exclude = super()._get_validation_exclusions()
+        exclude.update(
+            name for name, field in self.fields.items() if isinstance(field, LoadedChoiceField)
+        )
+        return exclude
+
+
+def product_label(product):
+    return f"{product.name} ({product.get_kind_display().lower()})"
+
+
+class SessionForm(LoadedChoicesMixin, VersionedFormMixin, forms.ModelForm):
     """The session itself: when, device, numbing, response, pain and notes.
 
     Correcting a session carries its version: a correction based on an older version is refused.
@@ -152,6 +212,7 @@ class SessionForm(VersionedFormMixin, forms.ModelForm):
         help_text="As the client rates it: 0 none, 10 worst imaginable.",
         error_messages={"min_value": PAIN_MESSAGE, "max_value": PAIN_MESSAGE},
     )
+    numbing = LoadedChoiceField(label="Numbing cream", required=False, empty_label="None")
 
     class Meta:
         model = TreatmentSession
@@ -169,10 +230,9 @@ class SessionForm(VersionedFormMixin, forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args, numbing_queryset, **kwargs):
+    def __init__(self, *args, numbing_creams, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["numbing"].queryset = numbing_queryset
-        self.fields["numbing"].empty_label = "None"
+        self.fields["numbing"].objects = numbing_creams
 
     def clean(self):
         flag_damaged_version(self)
@@ -239,24 +299,20 @@ SessionAreaFormSet = forms.formset_factory(
 )
 
 
-class ProductChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return f"{obj.name} ({obj.get_kind_display().lower()})"
+class SessionProductForm(LoadedChoicesMixin, forms.ModelForm):
+    product = LoadedChoiceField(label="Product", label_from_instance=product_label)
 
-
-class SessionProductForm(forms.ModelForm):
     class Meta:
         model = SessionProduct
         fields = ["product", "lot_number"]
-        field_classes = {"product": ProductChoiceField}
         help_texts = {"lot_number": ""}
         error_messages = {
             "lot_number": {"required": "Give the lot number from the pack, for recalls."},
         }
 
-    def __init__(self, *args, product_queryset, **kwargs):
+    def __init__(self, *args, products, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["product"].queryset = product_queryset
+        self.fields["product"].objects = products
 
 
 class BaseSessionProductFormSet(BaseRowFormSet):

@@ -22,6 +22,22 @@ DEPTH_VALIDATORS = [MinValueValidator(DEPTH_MIN), MaxValueValidator(DEPTH_MAX)]
 DEPTH_MESSAGE = "Needle depth must be between 0.25 and 3.0 mm."
 
 
+class ChecksRepeatedInPython:
+    """For a model whose every check constraint a field validator or clean() repeats.
+
+    Django validates a check constraint by asking the database, one query per constraint per
+    row, so a session form with its areas and ratings ran a query per row. Validation here
+    leaves the check constraints to the Python rules that repeat them (tested constraint by
+    constraint); unique constraints are still validated, and the database enforces them all.
+    """
+
+    def get_constraints(self):
+        return [
+            (model, [c for c in constraints if not isinstance(c, models.CheckConstraint)])
+            for model, constraints in super().get_constraints()
+        ]
+
+
 class Concern(models.Model):
     """One entry of the concern catalogue: what micro-needling can honestly do for it."""
 
@@ -364,11 +380,18 @@ class TreatmentPlan(Stamped):
         if errors:
             raise ValidationError(errors)
 
-    def refresh_progress(self):
-        """Recount logged sessions and the next due date from the sessions themselves."""
-        counted = {"logged": 0, "last": None}
-        if self.pk:
-            counted = self.sessions.valid().aggregate(logged=Count("pk"), last=Max("performed_on"))
+    def refresh_progress(self, counted=None):
+        """Recount logged sessions and the next due date from the sessions themselves.
+
+        `counted`: {"logged": n, "last": date} when the caller has just counted the sessions that
+        count (under the course's lock), to spare the query.
+        """
+        if counted is None:
+            counted = {"logged": 0, "last": None}
+            if self.pk:
+                counted = self.sessions.valid().aggregate(
+                    logged=Count("pk"), last=Max("performed_on")
+                )
         self.sessions_logged = counted["logged"]
         self.last_session_on = counted["last"]
         if not self.is_active:
@@ -413,7 +436,7 @@ class SessionQuerySet(models.QuerySet):
         )
 
 
-class TreatmentSession(Voidable, Stamped):
+class TreatmentSession(ChecksRepeatedInPython, Voidable, Stamped):
     class Device(models.TextChoices):
         PEN = "pen", "Motorised pen"
         ROLLER = "roller", "Roller"
@@ -496,9 +519,15 @@ class TreatmentSession(Voidable, Stamped):
             raise ValidationError({"performed_on": "A session cannot be logged in the future."})
         if self.pain_score is not None and self.pain_score > 10:
             raise ValidationError({"pain_score": "Pain is scored from 0 to 10."})
+        if self.numbing is not None and self.numbing.kind != Product.Kind.NUMBING:
+            raise ValidationError({"numbing": "Choose a numbing cream (or none)."})
+        if self.number is not None and self.number < 1:
+            raise ValidationError("Sessions are numbered from 1.")
+        if self.voided_at and not self.void_reason.strip():
+            raise ValidationError("Say why this session is voided.")
 
 
-class SessionArea(models.Model):
+class SessionArea(ChecksRepeatedInPython, models.Model):
     session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="areas")
     area = models.CharField(max_length=20, choices=Area)
     depth_mm = models.DecimalField(
@@ -528,7 +557,7 @@ class SessionArea(models.Model):
             raise ValidationError({"depth_mm": DEPTH_MESSAGE})
 
 
-class SessionProduct(models.Model):
+class SessionProduct(ChecksRepeatedInPython, models.Model):
     session = models.ForeignKey(
         TreatmentSession, on_delete=models.PROTECT, related_name="products_used"
     )
@@ -552,7 +581,7 @@ class SessionProduct(models.Model):
         return f"{self.product} (lot {self.lot_number})"
 
 
-class SessionProgress(models.Model):
+class SessionProgress(ChecksRepeatedInPython, models.Model):
     class Rating(models.IntegerChoices):
         WORSE = 0, "Worse"
         NO_CHANGE = 1, "No change"

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -21,8 +21,9 @@ from treatments.models import (
 
 # Foreign keys of a session's rows, checked by the services rather than by a query each.
 ROW_PARENTS = ["session", "product", "recorded_concern"]
-# A new session's own foreign keys: the course and the users are objects already loaded.
-SESSION_PARENTS = ["plan", "practitioner", "created_by", "updated_by"]
+# A new session's own foreign keys: the course, the users and the numbing cream are objects
+# already loaded (clean() checks the cream's kind).
+SESSION_PARENTS = ["plan", "practitioner", "created_by", "updated_by", "numbing"]
 
 NO_COURSE = (
     "{concern}: no typical course is established, so it does not shape the suggested range. "
@@ -205,6 +206,8 @@ def log_session(
     `areas`: (area, depth_mm) pairs; `products`: (product, lot_number) pairs; `progress`:
     (recorded_concern, practitioner_rating, client_rating or None) triples.
     """
+    # The course's concerns never change once it has started: the caller's prefetch will do.
+    plan_concern_ids = {link.recorded_concern_id for link in plan.plan_concerns.all()}
     plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
     if plan.status != TreatmentPlan.Status.ACTIVE:
         raise ValidationError(
@@ -220,11 +223,17 @@ def log_session(
                 f"{plan.last_session_on:%d %b %Y}; log sessions in the order they happened."
             }
         )
-    areas, progress = _check_rows(plan, areas, progress)
+    areas, progress = _check_rows(plan, areas, progress, plan_concern_ids)
 
+    valid = Q(voided_at__isnull=True)
+    before = plan.sessions.aggregate(
+        number=Max("number"),
+        logged=Count("pk", filter=valid),
+        last=Max("performed_on", filter=valid),
+    )
     session = TreatmentSession(
         plan=plan,
-        number=(plan.sessions.aggregate(last=Max("number"))["last"] or 0) + 1,
+        number=(before["number"] or 0) + 1,
         performed_on=performed_on,
         practitioner=practitioner,
         device=device,
@@ -236,16 +245,21 @@ def log_session(
     )
     session.stamp(by)
     # The session's number is taken under the course's lock and clean() repeats the rules its
-    # check constraints keep, so only the fields and the numbing cream's kind are checked here.
+    # check constraints keep, so only the fields and clean() are checked here.
     session.full_clean(exclude=SESSION_PARENTS, validate_constraints=False)
     session.save()
     _write_rows(session, areas=areas, products=products, progress=progress, replace=False)
 
-    plan.refresh_progress()
+    # The course's figures with the new session, counted under its lock.
+    counted = {
+        "logged": before["logged"] + 1,
+        "last": max(before["last"] or performed_on, performed_on),
+    }
+    plan.refresh_progress(counted)
     if plan.sessions_logged >= plan.planned_sessions:
         plan.status = TreatmentPlan.Status.COMPLETED
         plan.ended_on = plan.last_session_on
-        plan.refresh_progress()
+        plan.refresh_progress(counted)
     plan.stamp(by)
     plan.save()
     return session
@@ -261,8 +275,11 @@ def _check_session_date(plan, performed_on):
         )
 
 
-def _check_rows(plan, areas, progress):
-    """Validate a session's areas and progress ratings against its course; None means unchanged."""
+def _check_rows(plan, areas, progress, plan_concern_ids=None):
+    """Validate a session's areas and progress ratings against its course; None means unchanged.
+
+    `plan_concern_ids`: the course's recorded concerns, when the caller has them.
+    """
     if areas is not None:
         areas = list(areas)
         if not areas:
@@ -271,7 +288,8 @@ def _check_rows(plan, areas, progress):
             raise ValidationError({"areas": "Each area appears once; record one depth per area."})
     if progress is not None:
         progress = list(progress)
-        plan_concern_ids = set(plan.plan_concerns.values_list("recorded_concern_id", flat=True))
+        if plan_concern_ids is None:
+            plan_concern_ids = set(plan.plan_concerns.values_list("recorded_concern_id", flat=True))
         if any(rc.pk not in plan_concern_ids for rc, _, _ in progress):
             raise ValidationError({"progress": "Rate only the concerns this course treats."})
         if len({rc.pk for rc, _, _ in progress}) != len(progress):

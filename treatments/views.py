@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, prefetch_related_objects
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -14,7 +14,7 @@ from django.views.generic import DetailView, FormView, ListView, TemplateView
 
 from clinic.locking import StaleRecord, check_version
 from consultations.forms import add_formset_errors, add_service_errors, refuse_stale
-from consultations.models import Consultation
+from consultations.models import Consultation, RecordedConcern
 from consultations.views import RoleRequiredMixin
 from treatments.forms import (
     EndPlanForm,
@@ -261,19 +261,28 @@ class SessionFormsMixin:
     def get_plan(self):
         raise NotImplementedError
 
-    def product_queryset(self):
-        return Product.objects.filter(in_use=True, approved_for_needling=True).exclude(
-            kind=Product.Kind.NUMBING
-        )
+    def kept_product_ids(self):
+        """Products offered even when no longer in use: those the session already names."""
+        return set()
 
-    def numbing_queryset(self):
-        return Product.objects.filter(in_use=True, kind=Product.Kind.NUMBING)
+    def load_products(self):
+        """(products for the product rows, numbing creams), read in one query."""
+        kept = self.kept_product_ids()
+        products = Product.objects.filter(Q(in_use=True) | Q(pk__in=kept))
+        serums, creams = [], []
+        for product in products:
+            if product.kind == Product.Kind.NUMBING:
+                creams.append(product)
+            elif product.pk in kept or product.approved_for_needling:
+                serums.append(product)
+        return serums, creams
 
     def get_initial(self):
         """Initial values: {"session": {...}, "areas": [...], "products": [...], "progress": {}}."""
         raise NotImplementedError
 
     def build_forms(self, data=None, files=None):
+        self.serums, numbing_creams = self.load_products()
         initial = self.get_initial()
         self.recorded_concerns = [pc.recorded_concern for pc in self.plan.plan_concerns.all()]
         return {
@@ -281,14 +290,14 @@ class SessionFormsMixin:
                 data,
                 instance=self.session,
                 initial=initial["session"],
-                numbing_queryset=self.numbing_queryset(),
+                numbing_creams=numbing_creams,
             ),
             "areas": SessionAreaFormSet(data, initial=initial["areas"], prefix="areas"),
             "products": SessionProductFormSet(
                 data,
                 initial=initial["products"],
                 prefix="products",
-                form_kwargs={"product_queryset": self.product_queryset()},
+                form_kwargs={"products": self.serums},
             ),
             "progress_forms": [
                 ProgressForm(
@@ -315,7 +324,7 @@ class SessionFormsMixin:
             "plan": self.plan,
             "client": self.plan.client,
             "session": self.session,
-            "assessment": self.plan.consultation.assess(),
+            "assessment": self.assessment(),
             "depth_guidance": sorted(concerns, key=lambda c: c.name),
             "today": today,
             "next_number": self.plan.sessions_logged + 1,
@@ -331,6 +340,15 @@ class SessionFormsMixin:
             "photos_dropped": bool(self.request.FILES.getlist("photos")),
         }
         return TemplateResponse(self.request, self.template_name, context, status=status)
+
+    def assessment(self):
+        """The screening of the consultation the course started from (read only to draw it)."""
+        consultation = self.plan.consultation
+        prefetch_related_objects(
+            [consultation],
+            Prefetch("concerns", queryset=RecordedConcern.objects.select_related("concern")),
+        )
+        return consultation.assess()
 
     def refusal_response(self):
         """A response refusing the page, or None when the user may use it."""
@@ -407,7 +425,7 @@ class SessionFormsMixin:
 def plans_with_details():
     return TreatmentPlan.objects.select_related(
         "client", "consultation__client", "practitioner"
-    ).prefetch_related(PLAN_CONCERNS, "consultation__concerns__concern")
+    ).prefetch_related(PLAN_CONCERNS)
 
 
 class SessionCreateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
@@ -419,6 +437,9 @@ class SessionCreateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
         return get_object_or_404(plans_with_details(), pk=self.kwargs["pk"])
 
     def get_initial(self):
+        if self.request.method == "POST":
+            # A posted form shows what was posted; the pre-fill is for a new page only.
+            return {"session": {}, "areas": [], "products": [], "progress": {}}
         previous = (
             self.plan.sessions.valid()
             .select_related("numbing")
@@ -435,7 +456,7 @@ class SessionCreateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
             initial["areas"] = [
                 {"area": row.area, "depth_mm": row.depth_mm} for row in previous.areas.all()
             ]
-            allowed = {p.pk for p in self.product_queryset()}
+            allowed = {p.pk for p in self.serums}
             initial["products"] = [
                 {"product": row.product_id, "lot_number": row.lot_number}
                 for row in previous.products_used.all()
@@ -465,16 +486,14 @@ class SessionCreateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
             plan=self.plan, practitioner=self.request.user, by=self.request.user, **values
         )
         self.save_photos(session)
-        plan = TreatmentPlan.objects.get(pk=self.plan.pk)
-        message = (
-            f"Session {plan.sessions_logged} of {plan.planned_sessions} logged for {plan.client}."
-        )
+        plan, client = session.plan, self.plan.client  # the course as the service left it
+        message = f"Session {plan.sessions_logged} of {plan.planned_sessions} logged for {client}."
         if plan.status == TreatmentPlan.Status.COMPLETED:
             message += " The course is complete."
         elif plan.next_due_on:
             message += f" Next session due {plan.next_due_on:%d %b %Y}."
         messages.success(self.request, message)
-        return redirect(plan.client)
+        return redirect(client)
 
 
 def session_locked(request, session, plan, reason):
@@ -511,17 +530,10 @@ class SessionUpdateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
         refusal = session_edit_refusal(session=self.session, user=self.request.user)
         return self.locked(refusal) if refusal else None
 
-    def product_queryset(self):
-        used = [row.product_id for row in self.session.products_used.all()]
-        return Product.objects.filter(
-            Q(in_use=True, approved_for_needling=True) & ~Q(kind=Product.Kind.NUMBING)
-            | Q(pk__in=used)
-        )
-
-    def numbing_queryset(self):
-        return Product.objects.filter(
-            Q(in_use=True) | Q(pk=self.session.numbing_id), kind=Product.Kind.NUMBING
-        )
+    def kept_product_ids(self):
+        return {row.product_id for row in self.session.products_used.all()} | {
+            self.session.numbing_id
+        }
 
     def get_initial(self):
         return {

@@ -3,12 +3,14 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import CheckConstraint
 
 from treatments.models import (
     Concern,
     Product,
     SessionArea,
     SessionProduct,
+    SessionProgress,
     TreatmentPlan,
     TreatmentSession,
 )
@@ -194,3 +196,64 @@ class TestPlanAndSessionRules:
         assert refused.value.message_dict["ended_on"] == ["Give the date the course ended."]
         with transaction.atomic(), violates("plan_ended_has_date"):
             TreatmentPlan.objects.filter(pk=plan.pk).update(status="completed", ended_on=None)
+
+
+# Session rows validate their check constraints in Python (ChecksRepeatedInPython): each one
+# must be caught by full_clean() without asking the database, and still be kept by it.
+def _breaking(name, session, recorded_concern, product):
+    """A row of the session models that breaks the check constraint `name`."""
+    if name == "session_number_positive":
+        session.number = 0
+        return session
+    if name == "session_void_has_reason":
+        session.voided_at, session.void_reason = session.updated_at, ""
+        return session
+    if name == "session_pain_score_range":
+        session.pain_score = 11
+        return session
+    if name == "sessionarea_depth_range":
+        return SessionArea(session=session, area="forehead", depth_mm=Decimal("3.25"))
+    if name == "sessionproduct_lot_given":
+        return SessionProduct(session=session, product=product, lot_number="")
+    if name == "sessionprogress_rating_range":
+        return SessionProgress(
+            session=session,
+            recorded_concern=recorded_concern,
+            **{"practitioner_rating": 6, "client_rating": None},
+        )
+    raise AssertionError(f"no breaking row for {name}: add one")
+
+
+SESSION_ROW_MODELS = [TreatmentSession, SessionArea, SessionProduct, SessionProgress]
+# Foreign keys, which full_clean() checks with a query each (the services exclude them too).
+PARENTS = [
+    "session",
+    "plan",
+    "practitioner",
+    "product",
+    "recorded_concern",
+    "created_by",
+    "updated_by",
+    "voided_by",
+]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        constraint.name
+        for model in SESSION_ROW_MODELS
+        for constraint in model._meta.constraints
+        if isinstance(constraint, CheckConstraint)
+    ],
+)
+def test_session_check_constraints_are_repeated_in_python(
+    name, make_plan, log, product, django_assert_num_queries
+):
+    plan = make_plan()
+    session = log(plan)
+    recorded_concern = plan.plan_concerns.get().recorded_concern
+    row = _breaking(name, session, recorded_concern, product("Hyaluronic"))
+
+    with django_assert_num_queries(0), pytest.raises(ValidationError):
+        row.full_clean(exclude=PARENTS)

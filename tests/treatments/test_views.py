@@ -728,6 +728,38 @@ def test_session_form_runs_bounded_queries(
     assert response.status_code == HTTPStatus.OK
 
 
+# Logging a session writes five kinds of row (the session, its areas, products and ratings, the
+# course), each with its audit row, in savepoints: the same count whatever the rows posted.
+LOG_SESSION_POST_QUERIES = 19
+
+
+@pytest.mark.parametrize(("sessions", "rows"), [(1, 1), (10, 3)])
+def test_logging_a_session_runs_bounded_queries(
+    signed_in, make_plan, log, product, django_assert_max_num_queries, sessions, rows
+):
+    plan = make_plan(planned_sessions=20)
+    for n in range(sessions):
+        log(plan, days_ago(110 - n * 10), products=[(product("Hyaluronic"), f"LOT{n}")])
+    areas = [(Area.CHEEKS, "1.50"), (Area.FOREHEAD, "0.50"), (Area.NECK, "0.75")][:rows]
+    serums = [product("Hyaluronic"), product("Peptide"), product("Vitamin C")][:rows]
+    data = session_data(
+        plan,
+        areas=areas,
+        products=[(serum, f"NEW{n}") for n, serum in enumerate(serums)],
+        numbing=product("Lidocaine 4%").pk,
+    )
+
+    with django_assert_max_num_queries(SIGNED_IN_QUERIES + LOG_SESSION_POST_QUERIES):
+        response = signed_in.post(
+            reverse("treatments:session-create", kwargs={"pk": plan.pk}), data
+        )
+
+    assert response.status_code == HTTPStatus.FOUND
+    session = plan.sessions.get(number=sessions + 1)
+    assert session.areas.count() == session.products_used.count() == rows
+    assert session.numbing.name.startswith("Lidocaine")
+
+
 def test_a_tampered_session_form_is_an_error_not_a_crash(signed_in, make_plan):
     plan = make_plan()
     data = session_data(plan)
