@@ -7,8 +7,8 @@
 - `VersionedAdminMixin`: optimistic locking for change forms (see clinic.locking).
 - `VoidAdminMixin`: mistaken consultations and sessions are voided with a reason, never deleted.
 - `CheckedAutocompleteMixin`: a malformed id typed into an autocomplete field is refused politely.
-- `CappedCountPaginator`: the big lists count at most `COUNT_CAP` rows ("10000+"), so a list's
-  cost does not grow with a table of a million sessions.
+- `CappedCountAdminMixin`: the big lists count at most 10,000 rows ("more than 10000"), and a
+  searched list a few pages' worth, so a list's cost does not grow with a million sessions.
 """
 
 import dataclasses
@@ -19,13 +19,12 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
 from django.utils import formats, timezone
-from django.utils.functional import cached_property
 from import_export.admin import ExportMixin
 from import_export.formats import base_formats
 from simple_history.admin import SimpleHistoryAdmin
@@ -34,12 +33,10 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 
 from clinic import roles
 from clinic.locking import FIELD_NAME as VERSION_FIELD
+from clinic.pagination import CappedCountPaginator, ShortCountPaginator
 
 # Bookkeeping every change touches: the history's own columns say who and when.
 UNLISTED_CHANGES = {"version", "updated_at", "updated_by"}
-# The most rows an admin list counts; past it the list says "10000+" and offers the pages up to
-# there (filters and search narrow a list that long).
-COUNT_CAP = 10_000
 # Rows a page of the busiest lists (clients, sessions) shows: rendering them is most of the cost.
 LIST_PER_PAGE = 50
 
@@ -103,18 +100,16 @@ class AuditTrailValues(HistoricalRecordContextHelper):
         return "-" if value in (None, "") else value
 
 
-class CappedCountPaginator(Paginator):
-    """Counts at most COUNT_CAP + 1 rows (`SELECT COUNT(*) FROM (... LIMIT 10001)`), so counting
-    a filtered or searched list of a huge table stops early instead of reading every match."""
+class CappedCountAdminMixin:
+    """Admin lists that never count a huge table to its end (clinic.pagination): at most
+    10,000 rows, or a few pages' worth when the list is searched."""
 
-    @cached_property
-    def count(self):
-        # Only the keys, unsorted: neither the list's annotations nor its order change a count.
-        return self.object_list.order_by().values("pk")[: COUNT_CAP + 1].count()
+    show_full_result_count = False
 
-    @property
-    def capped(self):
-        return self.count > COUNT_CAP
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        searched = bool(request.GET.get(SEARCH_VAR, "").strip())
+        paginator = ShortCountPaginator if searched else CappedCountPaginator
+        return paginator(queryset, per_page, orphans, allow_empty_first_page)
 
 
 class AuditTrailAdmin(SimpleHistoryAdmin):

@@ -16,11 +16,12 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch
 from django.forms.models import BaseInlineFormSet
+from django.utils.choices import BaseChoiceIterator
 
 from clinic.admin import (
     LIST_PER_PAGE,
     AuditTrailAdmin,
-    CappedCountPaginator,
+    CappedCountAdminMixin,
     CheckedAutocompleteMixin,
     FilteredExportMixin,
     ReadOnlyAdminMixin,
@@ -47,6 +48,10 @@ class ClinicalRecordAdminMixin(CheckedAutocompleteMixin):
     Records are archived or voided, never hard-deleted, so neither the delete button nor the
     "delete selected" action is offered. List `STAMP_FIELDS` in `readonly_fields` to show them.
     """
+
+    def get_queryset(self, request):
+        # A record's page shows who created and last changed it: join them.
+        return super().get_queryset(request).select_related("created_by", "updated_by")
 
     def save_model(self, request, obj, form, change):
         obj.stamp(request.user)
@@ -176,7 +181,11 @@ class ClientAdminForm(VersionedFormMixin, forms.ModelForm):
 
 @admin.register(Client)
 class ClientHistoryAdmin(
-    FilteredExportMixin, VersionedAdminMixin, ClinicalRecordAdminMixin, AuditTrailAdmin
+    CappedCountAdminMixin,
+    FilteredExportMixin,
+    VersionedAdminMixin,
+    ClinicalRecordAdminMixin,
+    AuditTrailAdmin,
 ):
     resource_classes = [ClientExport]
     """Clients, each with its complete history; opening one is recorded as an access."""
@@ -198,8 +207,6 @@ class ClientHistoryAdmin(
     list_filter = ("skin_type", ActiveCourseFilter, OverdueFilter, "archived")
     search_fields = ("last_name", "first_name", "email", "phone")
     search_help_text = "Name, email, phone, or date of birth (1985-05-17 or 17/05/1985)."
-    show_full_result_count = False
-    paginator = CappedCountPaginator
     list_per_page = LIST_PER_PAGE
     readonly_fields = STAMP_FIELDS
     fieldsets = (
@@ -210,11 +217,9 @@ class ClientHistoryAdmin(
     )
 
     def get_queryset(self, request):
-        # The change form shows who created and last changed the client: join them.
         return (
             super()
             .get_queryset(request)
-            .select_related("created_by", "updated_by")
             .annotate(
                 has_active_course=Exists(_plans().active().filter(client=OuterRef("pk"))),
                 has_overdue_course=Exists(_plans().overdue().filter(client=OuterRef("pk"))),
@@ -265,6 +270,20 @@ class ClientHistoryAdmin(
         return obj.has_overdue_course
 
 
+class ChoicesReadOnce(BaseChoiceIterator):
+    """A select's options, read from the database when first drawn, then kept for every row."""
+
+    def __init__(self, choices):
+        self.choices = choices
+        self.read = {}  # shared by copies: widgets copy their choices
+
+    def __iter__(self):
+        if "rows" not in self.read:
+            # Not list(): it would ask the queryset's length first, a COUNT query.
+            self.read["rows"] = list(iter(self.choices))
+        return iter(self.read["rows"])
+
+
 class SavedRowsFormSet(BaseInlineFormSet):
     """Checks each new or changed inline row against the rows already saved.
 
@@ -272,6 +291,25 @@ class SavedRowsFormSet(BaseInlineFormSet):
     inline's fields), so a row repeating a saved one (say, from a tampered management form)
     would otherwise reach the database and fail there.
     """
+
+    def _construct_form(self, i, **kwargs):
+        return self._share_choices(super()._construct_form(i, **kwargs))
+
+    @property
+    def empty_form(self):
+        return self._share_choices(super().empty_form)
+
+    def _share_choices(self, form):
+        """Read each select list once for the formset, not once per row (and again for the
+        empty row the admin copies for "Add another")."""
+        shared = self.__dict__.setdefault("_shared_choices", {})
+        for name, field in form.fields.items():
+            widget = getattr(field.widget, "widget", field.widget)  # inside the admin's wrapper
+            if isinstance(field, forms.ModelChoiceField) and type(widget) is forms.Select:
+                if name not in shared:
+                    shared[name] = ChoicesReadOnce(field.choices)
+                field.widget.choices = shared[name]
+        return form
 
     def clean(self):
         super().clean()
@@ -310,7 +348,11 @@ class ConsultationAdminForm(VersionedFormMixin, forms.ModelForm):
 
 @admin.register(Consultation)
 class ConsultationRecordAdmin(
-    VoidAdminMixin, VersionedAdminMixin, ClinicalRecordAdminMixin, AuditTrailAdmin
+    CappedCountAdminMixin,
+    VoidAdminMixin,
+    VersionedAdminMixin,
+    ClinicalRecordAdminMixin,
+    AuditTrailAdmin,
 ):
     form = ConsultationAdminForm
     void_consequence = "No course can be started from it."
@@ -318,8 +360,6 @@ class ConsultationRecordAdmin(
     list_select_related = ("client", "practitioner", "voided_by")
     list_filter = ("outcome", "consent_given", VoidedFilter, "practitioner", "held_on")
     search_fields = ("client__last_name", "client__first_name", "client__email")
-    show_full_result_count = False
-    paginator = CappedCountPaginator
     autocomplete_fields = ("client",)
     inlines = (RecordedConcernInline,)
     readonly_fields = ("outcome", "screening_reasons", "void_status", *STAMP_FIELDS)
@@ -383,7 +423,7 @@ class ConsultationRecordAdmin(
 
 
 @admin.register(ClientAccess)
-class ClientRecordAccessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ClientRecordAccessAdmin(CappedCountAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Who opened which client's record, when and where: read only."""
 
     list_display = ("accessed_at", "user", "client", "via")
@@ -391,5 +431,3 @@ class ClientRecordAccessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("via", "user", "accessed_at")
     search_fields = ("client__last_name", "client__first_name")
     search_help_text = "Client's name."
-    show_full_result_count = False
-    paginator = CappedCountPaginator

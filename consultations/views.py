@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.generic import CreateView, DetailView, FormView, ListView, UpdateView
 
 from clinic.locking import StaleRecord
+from clinic.pagination import CappedCountPaginator, ShortCountPaginator
 from consultations.forms import (
     ClientForm,
     ConsultationForm,
@@ -40,6 +41,12 @@ class ClientListView(RoleRequiredMixin, ListView):
     model = Client
     permission_required = "consultations.view_client"
     paginate_by = CLIENTS_PER_PAGE
+
+    def get_paginator(self, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        """Never counted to the end (clinic.pagination): a searched list stops after ten pages
+        of matches, the whole list after 10,000 clients."""
+        paginator = ShortCountPaginator if self.query else CappedCountPaginator
+        return paginator(queryset, per_page, orphans, allow_empty_first_page)
 
     def get_queryset(self):
         self.query = self.request.GET.get("q", "").strip()[:100]

@@ -2,12 +2,12 @@
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Max, Prefetch
+from django.db.models import Max, Prefetch, prefetch_related_objects
 
 from clinic.admin import (
     LIST_PER_PAGE,
     AuditTrailAdmin,
-    CappedCountPaginator,
+    CappedCountAdminMixin,
     FilteredExportMixin,
     ReadOnlyAdminMixin,
     VersionedAdminMixin,
@@ -166,6 +166,9 @@ class PlanConcernInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("recorded_concern__concern")
+
 
 class CourseAdminForm(VersionedFormMixin, forms.ModelForm):
     def clean(self):
@@ -181,7 +184,11 @@ class CourseAdminForm(VersionedFormMixin, forms.ModelForm):
 
 @admin.register(TreatmentPlan)
 class TreatmentCourseAdmin(
-    FilteredExportMixin, VersionedAdminMixin, ClinicalRecordAdminMixin, AuditTrailAdmin
+    CappedCountAdminMixin,
+    FilteredExportMixin,
+    VersionedAdminMixin,
+    ClinicalRecordAdminMixin,
+    AuditTrailAdmin,
 ):
     resource_classes = [PlanExport]
     form = CourseAdminForm
@@ -198,8 +205,6 @@ class TreatmentCourseAdmin(
     list_select_related = ("client", "practitioner")
     list_filter = ("status", OverdueCourseFilter, "practitioner", ConcernFilter, "start_date")
     search_fields = ("client__last_name", "client__first_name", "client__email")
-    show_full_result_count = False
-    paginator = CappedCountPaginator
     autocomplete_fields = ("client", "consultation")
     inlines = (PlanConcernInline,)
     readonly_fields = (
@@ -240,7 +245,7 @@ class TreatmentCourseAdmin(
         return (
             super()
             .get_queryset(request)
-            .select_related(*self.list_select_related)
+            .select_related(*self.list_select_related, "consultation__client")
             .prefetch_related(Prefetch("plan_concerns", queryset=concerns))
         )
 
@@ -280,6 +285,9 @@ class SessionProductInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product")
+
 
 class SessionProgressFormSet(SavedRowsFormSet):
     """Offer only the concerns the session's course treats."""
@@ -297,6 +305,9 @@ class SessionProgressInline(admin.TabularInline):
     fields = ("recorded_concern", "practitioner_rating", "client_rating")
     extra = 0
     can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("recorded_concern__concern")
 
 
 class SessionAdminForm(VersionedFormMixin, forms.ModelForm):
@@ -322,6 +333,7 @@ class SessionAdminForm(VersionedFormMixin, forms.ModelForm):
 
 @admin.register(TreatmentSession)
 class SessionLogAdmin(
+    CappedCountAdminMixin,
     FilteredExportMixin,
     VoidAdminMixin,
     VersionedAdminMixin,
@@ -352,8 +364,6 @@ class SessionLogAdmin(
         "skin_response",
     )
     search_fields = ("plan__client__last_name", "plan__client__first_name", "device_model")
-    show_full_result_count = False
-    paginator = CappedCountPaginator
     list_per_page = LIST_PER_PAGE
     autocomplete_fields = ("plan",)
     inlines = (SessionAreaInline, SessionProductInline, SessionProgressInline)
@@ -372,6 +382,14 @@ class SessionLogAdmin(
             .select_related(*self.list_select_related)
             .prefetch_related("areas")
         )
+
+    def get_object(self, request, object_id, from_field=None):
+        session = super().get_object(request, object_id, from_field)
+        if session is not None:
+            # The page names the session's course by its client and concerns: read them at once.
+            concerns = PlanConcern.objects.select_related("recorded_concern__concern")
+            prefetch_related_objects([session], Prefetch("plan__plan_concerns", queryset=concerns))
+        return session
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -412,15 +430,13 @@ class SessionLogAdmin(
 
 
 @admin.register(SessionProduct)
-class LotTraceAdmin(ReadOnlyAdminMixin, AuditTrailAdmin):
+class LotTraceAdmin(CappedCountAdminMixin, ReadOnlyAdminMixin, AuditTrailAdmin):
     """Which lot of which product went to which client: read only, rows come from sessions."""
 
     list_display = ("lot_number", "product", "client", "performed_on", "practitioner")
     list_select_related = ("product", "session__plan__client", "session__practitioner")
     list_filter = ("product", "session__performed_on")
     search_fields = ("=lot_number", "session__plan__client__last_name")
-    show_full_result_count = False
-    paginator = CappedCountPaginator
 
     @admin.display(ordering="session__plan__client__last_name")
     def client(self, obj):

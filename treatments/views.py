@@ -4,7 +4,6 @@ from functools import cached_property, partial
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, prefetch_related_objects
 from django.shortcuts import get_object_or_404, redirect
@@ -13,6 +12,7 @@ from django.utils import timezone
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
 from clinic.locking import StaleRecord, check_version
+from clinic.pagination import ShortCountPaginator
 from consultations.forms import add_formset_errors, add_service_errors, refuse_stale
 from consultations.models import Consultation, RecordedConcern
 from consultations.views import RoleRequiredMixin
@@ -85,7 +85,8 @@ class TodayView(RoleRequiredMixin, TemplateView):
             .prefetch_related(PLAN_CONCERNS)
             .order_by("next_due_on", "pk")
         )
-        page = Paginator(due, DUE_PER_PAGE).get_page(self.request.GET.get("page"))
+        # Counted up to a cap: a chain's courses overdue over the years can run to thousands.
+        page = ShortCountPaginator(due, DUE_PER_PAGE).get_page(self.request.GET.get("page"))
         recent = (
             with_positions(TreatmentSession.objects.filter(practitioner=self.request.user))
             .select_related("plan__client")
