@@ -13,9 +13,11 @@ from django import forms
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch
 from django.forms.models import BaseInlineFormSet
+from django.utils import timezone
 from django.utils.choices import BaseChoiceIterator
 
 from clinic.admin import (
@@ -117,6 +119,27 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ClientChangeList(ChangeList):
+    """The client list, with whether each client shown has an active and an overdue course.
+
+    Read for the page's clients only, in one query: as annotations of the list, PostgreSQL
+    read every active course of the chain to answer them for 50 rows.
+    """
+
+    def get_results(self, request):
+        super().get_results(request)
+        clients = list(self.result_list)
+        courses = list(
+            _plans().active().filter(client__in=clients).values_list("client", "next_due_on")
+        )
+        today = timezone.localdate()
+        active = {client_id for client_id, _ in courses}
+        overdue = {client_id for client_id, due in courses if due and due < today}
+        for client in clients:
+            client.has_active_course = client.pk in active
+            client.has_overdue_course = client.pk in overdue
+
+
 class ClientHistory:
     """A client's complete record, read in a fixed number of queries when the page shows it."""
 
@@ -216,15 +239,8 @@ class ClientHistoryAdmin(
         STAMP_FIELDSET,
     )
 
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                has_active_course=Exists(_plans().active().filter(client=OuterRef("pk"))),
-                has_overdue_course=Exists(_plans().overdue().filter(client=OuterRef("pk"))),
-            )
-        )
+    def get_changelist(self, request, **kwargs):
+        return ClientChangeList
 
     def get_search_results(self, request, queryset, search_term):
         """Match words that read as a date against the date of birth, the rest as usual."""
@@ -261,11 +277,13 @@ class ClientHistoryAdmin(
             ClientAccess.record(user=request.user, client=client_id, via=ClientAccess.Via.ADMIN)
         return response
 
-    @admin.display(boolean=True, description="active course", ordering="has_active_course")
+    # Not sortable: sorting by them would read every client's courses; the filters narrow the
+    # list to them instead.
+    @admin.display(boolean=True, description="active course")
     def active_course(self, obj):
         return obj.has_active_course
 
-    @admin.display(boolean=True, description="overdue", ordering="has_overdue_course")
+    @admin.display(boolean=True, description="overdue")
     def overdue(self, obj):
         return obj.has_overdue_course
 

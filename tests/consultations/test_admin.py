@@ -229,6 +229,20 @@ def test_client_filters_narrow_the_list(manager_client, filter_clients, params, 
     assert set(response.context["cl"].result_list) == {filter_clients[k] for k in expected}
 
 
+def test_client_list_marks_active_and_overdue_courses(manager_client, filter_clients):
+    rows = manager_client.get(changelist("client")).context["cl"].result_list
+    marks = {
+        client.first_name: (client.has_active_course, client.has_overdue_course) for client in rows
+    }
+    assert marks == {
+        "Olive": (True, True),
+        "Rita": (True, False),
+        "Tina": (False, False),
+        "Nora": (False, False),
+        "Archie": (False, False),
+    }
+
+
 def test_consultation_filters_narrow_the_list(manager_client, make_client, make_consultation):
     suitable = make_consultation(make_client(), held_on=TODAY - 3 * DAYS)
     deferred = make_consultation(make_client(), bleeding_disorder=True, held_on=TODAY - 400 * DAYS)
@@ -307,7 +321,7 @@ def test_add_page_has_no_history(manager_client):
 @pytest.mark.parametrize(
     ("url_name", "target", "bound"),
     [
-        ("admin:consultations_client_changelist", None, 6),
+        ("admin:consultations_client_changelist", None, 7),
         ("admin:consultations_client_add", None, 4),
         ("admin:consultations_client_change", "client", 14),
         ("admin:consultations_client_history", "client", 8),
