@@ -489,7 +489,10 @@ class TreatmentSession(ChecksRepeatedInPython, Voidable, Stamped):
         verbose_name = "treatment session"
         indexes = [
             models.Index(fields=["performed_on"], name="session_date_idx"),
-            models.Index(fields=["practitioner", "performed_on"], name="session_practitioner_idx"),
+            # With the key last, "my sessions, newest first" (Today) reads in index order.
+            models.Index(
+                fields=["practitioner", "performed_on", "id"], name="session_practitioner_idx"
+            ),
             models.Index(fields=["plan", "performed_on"], name="session_plan_date_idx"),
         ]
         constraints = [

@@ -119,7 +119,6 @@ class Command(BaseCommand):
                 write=self.stdout.write,
                 offset=have[0],
             )
-            self.analyze()
             pages = self.pages(staff)
             results[label] = {page.name: self.measure(page, staff, repeat) for page in pages}
             self.stdout.write(table(results[label], f"{label} size ({grow_to[1]:,} sessions)"))
@@ -127,10 +126,6 @@ class Command(BaseCommand):
                 for page in pages:
                     self.explain(page, staff)
         self.stdout.write(growth_table(results))
-
-    def analyze(self):
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
 
     def pages(self, staff):
         client = self.client_with_sessions(staff["alex"], 50)
