@@ -7,7 +7,8 @@ PORT ?= 8000
 DEV_ENV := DJANGO_DEBUG=1
 CHECK_ENV := DJANGO_SECRET_KEY=make-check-only-not-a-real-secret-key-0123456789
 
-.PHONY: setup run test lint checks pytest browser-deps bench bench-sqlite bench-postgres clean
+.PHONY: setup run test lint checks pytest browser-deps bench bench-sqlite bench-postgres loadtest \
+	clean
 
 # The venv is rebuilt when pyproject.toml changes. XStatic-Bootstrap's sdist still imports
 # pkg_resources when it builds, hence the build constraint on setuptools.
@@ -58,6 +59,17 @@ bench-postgres: setup
 	$(BENCH_ENV) DATABASE_URL=$(BENCH_POSTGRES_URL) $(BIN)/python manage.py migrate -v0
 	$(BENCH_ENV) DATABASE_URL=$(BENCH_POSTGRES_URL) $(BIN)/python manage.py \
 		benchmark --clients 50000 --sessions 1000000 $(BENCH_ARGS)
+
+# The load test (see README): gunicorn with 2 workers and wrk on the loopback, against the data
+# `make bench-postgres` left at BENCH_POSTGRES_URL (run that first). It logs sessions there.
+# wrk is Debian's package, installed here when missing and we may (as root).
+LOADTEST_ARGS ?=
+
+loadtest: setup
+	@command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || \
+		{ echo "Installing Debian's wrk for the load test..."; apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(BENCH_ENV) DATABASE_URL=$(BENCH_POSTGRES_URL) $(BIN)/python manage.py loadtest $(LOADTEST_ARGS)
 
 browser-deps:
 	@bash .ci/ensure-chromium
