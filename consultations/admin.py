@@ -13,7 +13,7 @@ from django import forms
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
-from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch
 from django.forms.models import BaseInlineFormSet
@@ -229,7 +229,10 @@ class ClientHistoryAdmin(
     list_display_links = ("last_name", "first_name")
     list_filter = ("skin_type", ActiveCourseFilter, OverdueFilter, "archived")
     search_fields = ("last_name", "first_name", "email", "phone")
-    search_help_text = "Name, email, phone, or date of birth (1985-05-17 or 17/05/1985)."
+    search_help_text = (
+        "Name, email, phone, or date of birth (1985-05-17 or 17/05/1985). "
+        "Matches are listed newest client first."
+    )
     list_per_page = LIST_PER_PAGE
     readonly_fields = STAMP_FIELDS
     fieldsets = (
@@ -242,14 +245,22 @@ class ClientHistoryAdmin(
     def get_changelist(self, request, **kwargs):
         return ClientChangeList
 
+    def get_ordering(self, request):
+        # A searched list shows the newest clients first, as the workspace's does: its page is
+        # then the first matches found from the newest, whatever the size of the chain.
+        if request.GET.get(SEARCH_VAR, "").strip():
+            return ["-pk"]
+        return super().get_ordering(request)
+
     def get_search_results(self, request, queryset, search_term):
-        """Match words that read as a date against the date of birth, the rest as usual."""
+        """Words that read as a date match the date of birth; the others, the workspace's
+        client search (names, email and phone, served by one index on PostgreSQL)."""
         words = search_term.split()
         dates = [date for date in map(_parse_date, words) if date]
         for date in dates:
             queryset = queryset.filter(date_of_birth=date)
         rest = " ".join(word for word in words if not _parse_date(word))
-        return super().get_search_results(request, queryset, rest)
+        return queryset.search(rest), False
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         try:

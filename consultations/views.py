@@ -53,7 +53,10 @@ class ClientListView(RoleRequiredMixin, ListView):
         self.include_archived = self.request.GET.get("archived") == "1"
         clients = Client.objects.all() if self.include_archived else Client.objects.current()
         if self.query:
-            clients = clients.search(self.query)
+            # Newest clients first: the page is the first 25 matches found walking back from
+            # the newest, whatever the table's size. Alphabetical order would read every match
+            # (a common surname is a share of the chain) before showing any.
+            clients = clients.search(self.query).order_by("-pk")
         return clients
 
     def get_context_data(self, **kwargs):

@@ -41,9 +41,9 @@ def test_a_long_search_in_the_workspace_asks_for_a_narrower_one(signed_in, smith
     page = text(signed_in.get(reverse("consultations:client-list"), {"q": "smith"}))
     narrower = text(signed_in.get(reverse("consultations:client-list"), {"q": "smith bea"}))
 
-    assert "More than 3 clients matching “smith”. Add a word" in page
+    assert "More than 3 clients matching “smith”, newest first. Add a word" in page
     assert "Smith" in page
-    assert "1 client matching “smith bea”." in narrower
+    assert "1 client matching “smith bea”, newest first." in narrower
 
 
 def test_the_whole_client_list_is_counted_up_to_its_cap(signed_in, smiths, monkeypatch):

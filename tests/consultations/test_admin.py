@@ -168,6 +168,19 @@ def test_search_finds_the_right_client(manager_client, search_clients, query, ex
     assert found(manager_client, query) == {search_clients[expected]}
 
 
+def test_a_search_lists_the_newest_clients_first_unless_sorted(manager_client, make_client):
+    for first_name in ("Cora", "Abby", "Bess"):  # registered in this order
+        make_client(first_name=first_name, last_name="Smith")
+
+    def names(**params):
+        response = manager_client.get(changelist("client"), params)
+        return [client.first_name for client in response.context["cl"].result_list]
+
+    assert names() == ["Abby", "Bess", "Cora"]
+    assert names(q="smith") == ["Bess", "Abby", "Cora"]
+    assert names(q="smith", o="1") == ["Abby", "Bess", "Cora"]  # sorted by first name
+
+
 def test_search_by_date_of_birth_and_wrong_name_finds_nobody(manager_client, search_clients):
     assert found(manager_client, "Hopper 17/05/1985") == set()
     assert found(manager_client, "01/01/2000") == set()

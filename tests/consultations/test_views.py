@@ -172,6 +172,18 @@ def test_client_list_searches_name_email_and_phone(signed_in, make_client):
     assert "Grace Hopper" in by_phone and "Ada Lovelace" not in by_phone
 
 
+def test_the_whole_list_is_alphabetical_and_a_search_newest_first(signed_in, make_client):
+    for first_name in ("Cora", "Abby", "Bess"):  # registered in this order
+        make_client(first_name=first_name, last_name="Smith")
+    url = reverse("consultations:client-list")
+
+    listed = [c.first_name for c in signed_in.get(url).context["client_list"]]
+    searched = [c.first_name for c in signed_in.get(url, {"q": "smith"}).context["client_list"]]
+
+    assert listed == ["Abby", "Bess", "Cora"]
+    assert searched == ["Bess", "Abby", "Cora"]
+
+
 def test_client_list_hides_archived_clients_unless_asked(signed_in, make_client):
     make_client(first_name="Archie", last_name="Ved", archived=True)
     url = reverse("consultations:client-list")
