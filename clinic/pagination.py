@@ -29,7 +29,7 @@ class CappedCountPaginator(Paginator):
 class ShortCountPaginator(CappedCountPaginator):
     """For searched lists and daily worklists. A common word ("smith") matches a share of the
     whole table, as "overdue" does in a chain's ten years of courses, and every match counted is
-    a row read; past ten pages the list wants narrowing, not counting, so the count stops there
-    and the cost stays that of a few pages."""
+    a row read; past 250 rows (ten pages of the workspace, five of the admin) the list wants
+    narrowing, not counting, so the count stops there and costs what a few pages cost."""
 
     cap = 250
