@@ -32,7 +32,14 @@ def test_a_photo_is_uploaded_with_the_session_and_shown_as_a_thumbnail(
     assert (photo.area, photo.angle, photo.session.plan_id) == (Area.CHEEKS, "left", plan.pk)
     thumbnail = page.locator(f'img[src="/photos/{photo.pk}/thumbnail/"]')
     expect(thumbnail).to_be_visible()
-    assert thumbnail.evaluate("img => img.naturalWidth") == 320
+    # Visible is not loaded: wait for the picture itself (0 if it fails to load).
+    width = thumbnail.evaluate(
+        """img => img.complete ? img.naturalWidth : new Promise(done => {
+            img.addEventListener("load", () => done(img.naturalWidth));
+            img.addEventListener("error", () => done(0));
+        })"""
+    )
+    assert width == 320
 
     page.get_by_role("link", name="Photos", exact=True).click()
     expect(page.get_by_role("heading", name=f"{Area.CHEEKS.label}, left")).to_be_visible()
