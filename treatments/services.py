@@ -206,7 +206,7 @@ def log_session(
     `areas`: (area, depth_mm) pairs; `products`: (product, lot_number) pairs; `progress`:
     (recorded_concern, practitioner_rating, client_rating or None) triples.
     """
-    # The course's concerns never change once it has started: the caller's prefetch will do.
+    # The course's concerns, from the caller's prefetch when it has one (read with the page).
     plan_concern_ids = {link.recorded_concern_id for link in plan.plan_concerns.all()}
     plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
     if plan.status != TreatmentPlan.Status.ACTIVE:
