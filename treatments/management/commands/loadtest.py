@@ -161,11 +161,6 @@ class Command(BaseCommand):
 
     def prepare(self):
         options = self.options
-        # Freshly seeded tables have no statistics until autovacuum gets to them, and without
-        # them PostgreSQL picks plans a hundred times slower for the client page's prefetches.
-        self.stdout.write("Updating the planner's statistics (ANALYZE)...")
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
         # A session for each connection, as on a clinic's tablets: each its own practitioner
         # while there are enough, so no one's "recent sessions" holds the whole run's.
         users = aestheticians()
