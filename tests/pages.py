@@ -19,8 +19,8 @@ def text(response):
     return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", content))).strip()
 
 
-# Queries every signed-in page makes whatever it shows: the session, the user, and the user's
+# Queries every signed-in page makes whatever it shows: the session, and the user with their
 # permissions (clinic.backends). The session is saved again at most once a minute
 # (clinic.middleware.IdleLogoffMiddleware), not within a test. View tests bound a page's queries
 # as SIGNED_IN_QUERIES + the page's own, the same bound at every data size.
-SIGNED_IN_QUERIES = 3
+SIGNED_IN_QUERIES = 2

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from axes.models import AccessAttempt, AccessLog
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
@@ -20,6 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.backends import ModelBackendOneQuery
 from clinic.middleware import ACTIVE_AT
 from tests.conftest import PASSWORD
 
@@ -215,7 +217,38 @@ def test_idle_period_and_lockout_come_from_the_environment():
 
 
 class TestPermissions:
-    """clinic.backends reads a user's own and their groups' permissions in one query."""
+    """clinic.backends reads a signed-in user with their permissions in one query."""
+
+    def test_the_signed_in_user_comes_with_their_permissions(
+        self, practitioner, django_assert_num_queries
+    ):
+        practitioner.user_permissions.add(Permission.objects.get(codename="change_concern"))
+        expected = ModelBackend().get_all_permissions(practitioner)
+
+        with django_assert_num_queries(1):
+            user = ModelBackendOneQuery().get_user(practitioner.pk)
+            assert user.get_all_permissions() == expected
+            assert user.has_perm("treatments.add_treatmentsession")
+
+        assert "treatments.change_concern" in expected
+        assert "treatments.add_treatmentsession" in expected
+
+    def test_a_user_without_permissions_has_none(self, make_user, django_assert_num_queries):
+        user = make_user(role=None)
+
+        with django_assert_num_queries(1):
+            assert ModelBackendOneQuery().get_user(user.pk).get_all_permissions() == set()
+
+    def test_inactive_and_missing_users_are_not_signed_in(self, make_user):
+        inactive = make_user(is_active=False)
+
+        assert ModelBackendOneQuery().get_user(inactive.pk) is None
+        assert ModelBackendOneQuery().get_user(inactive.pk + 1000) is None
+
+    def test_a_signed_in_superuser_has_every_permission(self, make_user):
+        superuser = ModelBackendOneQuery().get_user(make_user(superuser=True).pk)
+
+        assert superuser.get_all_permissions() == ModelBackend().get_all_permissions(superuser)
 
     def test_role_permissions_come_from_the_group(self, practitioner, django_assert_num_queries):
         with django_assert_num_queries(1):

@@ -749,7 +749,7 @@ def test_consultation_form_runs_bounded_queries(
     for _ in range(clients):
         person = make_client()
 
-    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 7):
+    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 6):
         response = signed_in.get(
             reverse("consultations:consultation-create", kwargs={"pk": person.pk})
         )
