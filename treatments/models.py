@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Count, F, Max, Q
+from django.db.models import Count, F, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -260,6 +261,18 @@ class PlanQuerySet(models.QuerySet):
 
     def overdue(self, today=None):
         return self.active().filter(next_due_on__lt=today or timezone.localdate())
+
+    def locked_with_counts(self):
+        """Courses locked until the transaction ends (their own rows, not the rows joined to
+        them), with their sessions' figures read in the same query: `highest_number` (voided
+        sessions included), `valid_count` and `last_valid_on` (of the sessions that count)."""
+        sessions = TreatmentSession.objects.filter(plan=OuterRef("pk")).order_by().values("plan")
+        valid = sessions.filter(voided_at__isnull=True)
+        return self.select_for_update(of=("self",)).annotate(
+            highest_number=Subquery(sessions.annotate(value=Max("number")).values("value")),
+            valid_count=Coalesce(Subquery(valid.annotate(value=Count("pk")).values("value")), 0),
+            last_valid_on=Subquery(valid.annotate(value=Max("performed_on")).values("value")),
+        )
 
 
 class TreatmentPlan(Stamped):

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -185,9 +185,40 @@ def start_plan(
 
 
 @transaction.atomic
-def log_session(
-    *,
+def log_session(*, plan, **details):
+    """Log a session on an active course; complete the course when its planned count is reached.
+
+    Reads the course again under its lock. The arguments are log_session_on_locked()'s.
+    """
+    # The course's concerns, from the caller's prefetch when it has one (read with the page).
+    plan_concern_ids = {link.recorded_concern_id for link in plan.plan_concerns.all()}
+    locked = TreatmentPlan.objects.locked_with_counts().get(pk=plan.pk)
+    return _log_session(locked, plan_concern_ids, **details)
+
+
+def log_session_on_locked(*, plan, **details):
+    """log_session() on a course the caller has read, in its transaction, with
+    `TreatmentPlan.objects.locked_with_counts()`: the session form reads it so with the page's
+    details, to check the form against the course as the session will be saved on it.
+
+    `areas`: (area, depth_mm) pairs; `products`: (product, lot_number) pairs; `progress`:
+    (recorded_concern, practitioner_rating, client_rating or None) triples; the course's
+    concerns come from its prefetch when it has one.
+    """
+    if not (transaction.get_connection().in_atomic_block and hasattr(plan, "valid_count")):
+        raise TransactionManagementError(
+            "log_session_on_locked() needs a course read with "
+            "TreatmentPlan.objects.locked_with_counts() in the current transaction; "
+            "log_session() reads it so itself."
+        )
+    plan_concern_ids = {link.recorded_concern_id for link in plan.plan_concerns.all()}
+    return _log_session(plan, plan_concern_ids, **details)
+
+
+def _log_session(
     plan,
+    plan_concern_ids,
+    *,
     practitioner,
     areas,
     by,
@@ -201,14 +232,7 @@ def log_session(
     progress=(),
     notes="",
 ):
-    """Log a session on an active course; complete the course when its planned count is reached.
-
-    `areas`: (area, depth_mm) pairs; `products`: (product, lot_number) pairs; `progress`:
-    (recorded_concern, practitioner_rating, client_rating or None) triples.
-    """
-    # The course's concerns, from the caller's prefetch when it has one (read with the page).
-    plan_concern_ids = {link.recorded_concern_id for link in plan.plan_concerns.all()}
-    plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
+    """Log a session on `plan`, locked with its counts (locked_with_counts())."""
     if plan.status != TreatmentPlan.Status.ACTIVE:
         raise ValidationError(
             f"This course is {plan.get_status_display().lower()}: no more sessions can be logged "
@@ -225,15 +249,9 @@ def log_session(
         )
     areas, progress = _check_rows(plan, areas, progress, plan_concern_ids)
 
-    valid = Q(voided_at__isnull=True)
-    before = plan.sessions.aggregate(
-        number=Max("number"),
-        logged=Count("pk", filter=valid),
-        last=Max("performed_on", filter=valid),
-    )
     session = TreatmentSession(
         plan=plan,
-        number=(before["number"] or 0) + 1,
+        number=(plan.highest_number or 0) + 1,
         performed_on=performed_on,
         practitioner=practitioner,
         device=device,
@@ -252,8 +270,8 @@ def log_session(
 
     # The course's figures with the new session, counted under its lock.
     counted = {
-        "logged": before["logged"] + 1,
-        "last": max(before["last"] or performed_on, performed_on),
+        "logged": plan.valid_count + 1,
+        "last": max(plan.last_valid_on or performed_on, performed_on),
     }
     plan.refresh_progress(counted)
     if plan.sessions_logged >= plan.planned_sessions:

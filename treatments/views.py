@@ -38,7 +38,7 @@ from treatments.models import (
 from treatments.photos import add_photos
 from treatments.services import (
     complete_plan,
-    log_session,
+    log_session_on_locked,
     session_edit_refusal,
     start_plan,
     stop_plan,
@@ -259,7 +259,8 @@ class SessionFormsMixin:
     template_name = "treatments/treatmentsession_form.html"
     session = None
 
-    def get_plan(self):
+    def get_plan(self, for_update=False):
+        """The course; `for_update`: read for a posted form, in the request's transaction."""
         raise NotImplementedError
 
     def kept_product_ids(self):
@@ -360,19 +361,24 @@ class SessionFormsMixin:
         return self.refusal_response() or self.render_forms(self.build_forms())
 
     def post(self, request, *args, **kwargs):
-        self.plan = self.get_plan()
-        refused = self.refusal_response()
-        if refused:
-            return refused
-        forms = self.build_forms(request.POST, request.FILES)
-        valid = [
-            forms["form"].is_valid(),
-            forms["photo_form"].is_valid(),
-            forms["areas"].is_valid(),
-            forms["products"].is_valid(),
-            *[form.is_valid() for form in forms["progress_forms"]],
-        ]
-        if all(valid):
+        # One transaction for the whole request: the form is checked against the course as the
+        # session is saved on it (a new session's course is read locked), and a refused photo
+        # leaves the session unsaved too.
+        with transaction.atomic():
+            self.plan = self.get_plan(for_update=True)
+            refused = self.refusal_response()
+            if refused:
+                return refused
+            forms = self.build_forms(request.POST, request.FILES)
+            valid = [
+                forms["form"].is_valid(),
+                forms["photo_form"].is_valid(),
+                forms["areas"].is_valid(),
+                forms["products"].is_valid(),
+                *[form.is_valid() for form in forms["progress_forms"]],
+            ]
+            if not all(valid):
+                return self.render_forms(forms)
             form = self.session_form = forms["form"]
             values = {name: form.cleaned_data[name] for name in SessionForm.Meta.fields}
             values.update(
@@ -382,31 +388,34 @@ class SessionFormsMixin:
             )
             self.photo_batch = forms["photo_form"].cleaned_data
             try:
-                with transaction.atomic():  # a refused photo leaves the session unsaved too
-                    return self.save(values)
-            except StaleRecord as stale:
-                current = TreatmentSession.objects.get(pk=self.session.pk)
-                refuse_stale(form, stale, current.version)
-            except ValidationError as error:
-                areas = partial(add_formset_errors, forms["areas"])
-                products = partial(add_formset_errors, forms["products"])
-                add_service_errors(
-                    form,
-                    error,
-                    elsewhere={
-                        "areas": areas,
-                        "area": areas,
-                        "depth_mm": areas,
-                        "products": products,
-                        "product": products,
-                        "lot_number": products,
-                        "progress": forms["progress_errors"].extend,
-                        "practitioner_rating": forms["progress_errors"].extend,
-                        "client_rating": forms["progress_errors"].extend,
-                        "image": forms["photo_form"].add_photo_errors,
-                        "photo_consent": forms["photo_form"].add_photo_errors,
-                    },
-                )
+                return self.save(values)
+            except (StaleRecord, ValidationError) as error:
+                # Nothing is kept: the refusal is shown once the transaction is rolled back.
+                transaction.set_rollback(True)
+                refusal = error
+        if isinstance(refusal, StaleRecord):
+            current = TreatmentSession.objects.get(pk=self.session.pk)
+            refuse_stale(form, refusal, current.version)
+        else:
+            areas = partial(add_formset_errors, forms["areas"])
+            products = partial(add_formset_errors, forms["products"])
+            add_service_errors(
+                form,
+                refusal,
+                elsewhere={
+                    "areas": areas,
+                    "area": areas,
+                    "depth_mm": areas,
+                    "products": products,
+                    "product": products,
+                    "lot_number": products,
+                    "progress": forms["progress_errors"].extend,
+                    "practitioner_rating": forms["progress_errors"].extend,
+                    "client_rating": forms["progress_errors"].extend,
+                    "image": forms["photo_form"].add_photo_errors,
+                    "photo_consent": forms["photo_form"].add_photo_errors,
+                },
+            )
         return self.render_forms(forms)
 
     def save_photos(self, session):
@@ -434,8 +443,11 @@ class SessionCreateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
 
     permission_required = "treatments.add_treatmentsession"
 
-    def get_plan(self):
-        return get_object_or_404(plans_with_details(), pk=self.kwargs["pk"])
+    def get_plan(self, for_update=False):
+        plans = plans_with_details()
+        if for_update:  # locked, with the counts log_session_on_locked() takes the number from
+            plans = plans.locked_with_counts()
+        return get_object_or_404(plans, pk=self.kwargs["pk"])
 
     def get_initial(self):
         if self.request.method == "POST":
@@ -483,7 +495,7 @@ class SessionCreateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
         return initial
 
     def save(self, values):
-        session = log_session(
+        session = log_session_on_locked(
             plan=self.plan, practitioner=self.request.user, by=self.request.user, **values
         )
         self.save_photos(session)
@@ -515,7 +527,8 @@ class SessionUpdateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
 
     permission_required = "treatments.change_treatmentsession"
 
-    def get_plan(self):
+    def get_plan(self, for_update=False):
+        # update_session() locks the course itself.
         self.session = get_object_or_404(
             with_positions(TreatmentSession.objects.all()).prefetch_related(
                 "areas", "products_used", "progress"

@@ -1,13 +1,24 @@
 import datetime
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from consultations.models import Area, Client
 from treatments.models import PlanConcern, SessionProgress, TreatmentPlan, TreatmentSession
-from treatments.services import complete_plan, log_session, start_plan, stop_plan, suggest_course
+from treatments.services import (
+    complete_plan,
+    log_session,
+    log_session_on_locked,
+    start_plan,
+    stop_plan,
+    suggest_course,
+    void_session,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -311,10 +322,10 @@ class TestQuerySets:
 
 # Queries ----------------------------------------------------------------------------------------
 
-# Logging a session: lock the course, check its concerns, number the session, check the numbing
-# cream, write the session, its areas, products and ratings (each in one insert, with its history
-# in another), recount the course and save it (with its history), in a savepoint (2 queries).
-LOG_SESSION_QUERIES = 17
+# Logging a session: read the course's concerns, lock the course and count its sessions (one
+# query), write the session, its areas, products and ratings (each in one insert, with its
+# history in another) and save the course (with its history), in a savepoint (2 queries).
+LOG_SESSION_QUERIES = 14
 
 
 @pytest.mark.parametrize("rows", [1, 5])
@@ -359,3 +370,41 @@ def test_a_concern_is_rated_once_a_session(make_plan, practitioner):
 
     assert refused.value.message_dict == {"progress": ["Rate each concern once."]}
     assert not TreatmentSession.objects.exists()
+
+
+def test_logging_on_a_course_not_read_locked_is_a_programming_error(make_plan, practitioner):
+    plan = make_plan()
+    session = {"practitioner": practitioner, "by": practitioner, "areas": [(Area.CHEEKS, "1.50")]}
+
+    with (
+        pytest.raises(TransactionManagementError, match="locked_with_counts"),
+        transaction.atomic(),
+    ):
+        log_session_on_locked(plan=plan, **session)
+    locked = TreatmentPlan.objects.locked_with_counts().get(pk=plan.pk)
+    # The test runs in a transaction: as if the course had been read in one since ended.
+    with (
+        mock.patch.object(connection, "in_atomic_block", False),
+        pytest.raises(TransactionManagementError, match="current transaction"),
+    ):
+        log_session_on_locked(plan=locked, **session)
+    assert log_session_on_locked(plan=locked, **session).number == 1
+
+
+def test_a_locked_course_comes_with_its_session_counts(make_plan, log, practitioner):
+    plan = make_plan(planned_sessions=6)
+    first = log(plan, TODAY() - weeks(4))
+    log(plan, TODAY() - weeks(2))
+    void_session(session=first, reason="Logged on the wrong client.", by=practitioner)
+
+    with transaction.atomic():
+        locked = TreatmentPlan.objects.locked_with_counts().get(pk=plan.pk)
+
+    assert (locked.highest_number, locked.valid_count, locked.last_valid_on) == (
+        2,
+        1,
+        TODAY() - weeks(2),
+    )
+    with transaction.atomic():
+        empty = TreatmentPlan.objects.locked_with_counts().get(pk=make_plan().pk)
+    assert (empty.highest_number, empty.valid_count, empty.last_valid_on) == (None, 0, None)
