@@ -13,6 +13,8 @@ from treatments.models import (
     Photo,
     PlanConcern,
     Product,
+    SessionProduct,
+    SessionProgress,
     TreatmentPlan,
     TreatmentSession,
 )
@@ -103,7 +105,16 @@ def client_history(client, *, exported_by):
     sessions = list(
         TreatmentSession.objects.filter(plan__client=client)
         .select_related("numbing")
-        .prefetch_related("areas", "products_used__product", "progress__recorded_concern__concern")
+        .prefetch_related(
+            "areas",
+            models.Prefetch(
+                "products_used", queryset=SessionProduct.objects.select_related("product")
+            ),
+            models.Prefetch(
+                "progress",
+                queryset=SessionProgress.objects.select_related("recorded_concern__concern"),
+            ),
+        )
         .order_by("plan", "number")
     )
     attempts = list(ContactAttempt.objects.filter(client=client).order_by("attempted_at", "pk"))

@@ -394,9 +394,9 @@ def test_client_export_and_printout_run_bounded_queries(
             client=plan.client, plan=plan, reason="due", outcome="no_answer", by=manager
         )
 
-    # client, consultations, concerns, courses, course concerns, sessions, areas, products used,
-    # products, progress, contacts, photos, staff; the access record
-    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 14):
+    # client, consultations, concerns, courses, course concerns, sessions, areas, products used
+    # with their products, progress with their concerns, contacts, photos, staff; the access record
+    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 13):
         export = manager_client.get(reverse("reports:client-export", kwargs={"pk": plan.client_id}))
     # course, concerns, sessions
     with django_assert_max_num_queries(SIGNED_IN_QUERIES + 3):
