@@ -103,8 +103,14 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    options = DATABASES["default"].setdefault("OPTIONS", {})
     # The reports' aggregate queries spend longer compiling with the JIT than running.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    options["options"] = "-c jit=off"
+    # Server-side parameters, so that psycopg prepares a statement a connection has run 5 times
+    # and PostgreSQL plans it once, not on every request. Off behind a PgBouncer in transaction
+    # pooling mode, which cannot keep prepared statements.
+    if env_bool("DJANGO_DB_PREPARED_STATEMENTS", default=True):
+        options.update(server_side_binding=True, prepare_threshold=5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [

@@ -8,14 +8,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def load_settings(**env):
-    """Import the settings in a fresh interpreter with exactly these DJANGO_* variables."""
+def load_settings(
+    show="settings.DEBUG, settings.ALLOWED_HOSTS, settings.DATABASES['default']['ENGINE']", **env
+):
+    """Import the settings in a fresh interpreter with exactly these DJANGO_* variables; print
+    `show`."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
     clean.update(env)
-    code = (
-        "from django.conf import settings; "
-        "print(settings.DEBUG, settings.ALLOWED_HOSTS, settings.DATABASES['default']['ENGINE'])"
-    )
+    code = f"from django.conf import settings; print({show})"
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
@@ -52,6 +52,19 @@ def test_allowed_hosts_and_database_url_come_from_the_environment():
     assert result.returncode == 0, result.stderr
     assert "['clinic.example.com', 'www.clinic.example.com']" in result.stdout
     assert "django.db.backends.postgresql" in result.stdout
+
+
+def test_postgresql_statements_are_prepared_unless_turned_off():
+    show = "sorted(settings.DATABASES['default']['OPTIONS'].items())"
+    postgres = {"DJANGO_SECRET_KEY": "x" * 50, "DATABASE_URL": "postgres://db.example.com/clinic"}
+
+    prepared = load_settings(show, **postgres)
+    plain = load_settings(show, DJANGO_DB_PREPARED_STATEMENTS="0", **postgres)
+
+    assert prepared.stdout.strip() == (
+        "[('options', '-c jit=off'), ('prepare_threshold', 5), ('server_side_binding', True)]"
+    ), prepared.stderr
+    assert plain.stdout.strip() == "[('options', '-c jit=off')]", plain.stderr
 
 
 def test_the_default_database_is_a_sqlite_file_in_the_repo():
