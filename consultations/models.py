@@ -8,8 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
+from clinic.history import AuditTrail
 from consultations import screening
 
 
@@ -41,7 +41,7 @@ class Stamped(models.Model):
         help_text="Raised by every change, so a save based on an older version is refused.",
     )
     # Every create and change keeps the previous version, with who and when.
-    history = HistoricalRecords(inherit=True)
+    history = AuditTrail(inherit=True)
 
     class Meta:
         abstract = True

@@ -95,6 +95,17 @@ def test_a_change_through_a_service_shows_the_aesthetician(manager_client, cours
     assert "Created Alex Smith" in created
 
 
+def test_a_records_history_manager_is_made_once_and_still_reads_that_record(make_client):
+    first, second = make_client(), make_client()
+    first.phone = "020 7946 0999"
+    first.save()
+
+    assert type(first.history) is type(second.history)
+    assert [row.phone for row in first.history.all()][0] == "020 7946 0999"
+    assert first.history.count() == 2
+    assert second.history.count() == 1
+
+
 @pytest.mark.parametrize(("model", "field"), [(Concern, "summary"), (Product, "notes")])
 def test_catalogue_and_product_changes_keep_their_history(manager_client, model, field):
     record = model.objects.order_by("pk").first()

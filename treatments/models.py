@@ -13,8 +13,8 @@ from django.db.models import Count, F, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
+from clinic.history import AuditTrail
 from consultations.models import Area, Client, Consultation, RecordedConcern, Stamped, Voidable
 
 DEPTH_MIN = Decimal("0.25")
@@ -116,7 +116,7 @@ class Concern(models.Model):
         help_text="Active inflammation (acne, rosacea): needling may spread or flare it.",
     )
 
-    history = HistoricalRecords()
+    history = AuditTrail()
 
     class Meta:
         ordering = ["name"]
@@ -242,7 +242,7 @@ class Product(models.Model):
     in_use = models.BooleanField(default=True, help_text="Offered when logging a session.")
     notes = models.TextField(blank=True)
 
-    history = HistoricalRecords()
+    history = AuditTrail()
 
     class Meta:
         ordering = ["kind", "name"]
@@ -423,7 +423,7 @@ class PlanConcern(models.Model):
         RecordedConcern, on_delete=models.PROTECT, related_name="plan_links"
     )
 
-    history = HistoricalRecords()
+    history = AuditTrail()
 
     class Meta:
         ordering = ["plan", "pk"]
@@ -550,7 +550,7 @@ class SessionArea(ChecksRepeatedInPython, models.Model):
         "needle depth (mm)", max_digits=3, decimal_places=2, validators=DEPTH_VALIDATORS
     )
 
-    history = HistoricalRecords()
+    history = AuditTrail()
 
     class Meta:
         ordering = ["session", "pk"]
@@ -582,7 +582,7 @@ class SessionProduct(ChecksRepeatedInPython, models.Model):
         max_length=50, help_text="From the pack, so a manufacturer recall can be traced."
     )
 
-    history = HistoricalRecords()
+    history = AuditTrail()
 
     class Meta:
         ordering = ["session", "pk"]
@@ -615,7 +615,7 @@ class SessionProgress(ChecksRepeatedInPython, models.Model):
         choices=Rating, null=True, blank=True, help_text="How the client sees it."
     )
 
-    history = HistoricalRecords()
+    history = AuditTrail()
 
     class Meta:
         ordering = ["session", "pk"]
