@@ -107,6 +107,18 @@ class ClientUpdateView(RoleRequiredMixin, StampedFormMixin, UpdateView):
     success_message = "{object}'s details saved."
 
 
+def count_positions(sessions):
+    """Set `position` on each of `sessions` as `treatments.views.with_positions` annotates it,
+    counting in Python instead of a subquery per row: `sessions` must hold all the sessions of
+    their courses."""
+    counted = {}
+    for session in sorted(sessions, key=lambda session: (session.plan_id, session.number)):
+        if not session.is_voided:
+            counted[session.plan_id] = counted.get(session.plan_id, 0) + 1
+        # None before the course's first session that counts, as the subquery finds no row.
+        session.position = counted.get(session.plan_id)
+
+
 class ClientDetailView(RoleRequiredMixin, DetailView):
     """Everything about one client: alerts, active courses, timeline and the next actions.
 
@@ -122,27 +134,36 @@ class ClientDetailView(RoleRequiredMixin, DetailView):
         return response
 
     def get_context_data(self, **kwargs):
-        from treatments.models import PlanConcern, TreatmentPlan, TreatmentSession
+        from treatments.models import SessionArea, TreatmentPlan, TreatmentSession
         from treatments.services import session_edit_refusal
-        from treatments.views import with_positions
+        from treatments.views import plan_concern_names
 
         context = super().get_context_data(**kwargs)
         client = self.object
         today = timezone.localdate()
-        # Every course starts from one of the client's consultations, so the courses come with
-        # them: a fixed number of queries whatever the size of the record.
-        plans_with_concerns = TreatmentPlan.objects.prefetch_related(
-            Prefetch(
-                "plan_concerns",
-                queryset=PlanConcern.objects.select_related("recorded_concern__concern"),
+        # Of each recorded concern, its label and what the screening weighs. In primary key order,
+        # as Meta.ordering has it within a consultation, without a join to sort.
+        concerns = (
+            RecordedConcern.objects.select_related("concern")
+            .only(
+                "consultation",
+                "area",
+                "concern__name",
+                "concern__scar_concern",
+                "concern__pigment_concern",
+                "concern__inflammatory_concern",
             )
+            .order_by("pk")
         )
+        # Every course starts from one of the client's consultations, so the courses come with
+        # them: a fixed number of queries whatever the size of the record. Each consultation's
+        # `client` is `client` already (the related manager sets it).
         consultations = list(
-            client.consultations.select_related(
-                "client", "practitioner", "voided_by"
-            ).prefetch_related(
-                Prefetch("concerns", queryset=RecordedConcern.objects.select_related("concern")),
-                Prefetch("plans", queryset=plans_with_concerns),
+            client.consultations.select_related("practitioner", "voided_by").prefetch_related(
+                Prefetch("concerns", queryset=concerns),
+                Prefetch(
+                    "plans", queryset=TreatmentPlan.objects.prefetch_related(plan_concern_names())
+                ),
             )
         )
         plans = sorted(
@@ -151,14 +172,20 @@ class ClientDetailView(RoleRequiredMixin, DetailView):
             reverse=True,
         )
         plans_by_id = {plan.pk: plan for plan in plans}
+        concern_names = {plan.pk: plan.concern_names for plan in plans}  # once, not per session
+        # All the client's sessions, so every course's are here to number (count_positions).
+        # Their areas as a plain list (`area_list`): no queryset is made for each session.
+        areas = Prefetch("areas", queryset=SessionArea.objects.order_by("pk"), to_attr="area_list")
         sessions = list(
-            with_positions(TreatmentSession.objects.filter(plan__client=client))
+            TreatmentSession.objects.filter(plan__client=client)
             .select_related("practitioner", "voided_by")
-            .prefetch_related("areas")
+            .prefetch_related(areas)
             .order_by("-performed_on", "-number")
         )
+        count_positions(sessions)
         for session in sessions:
             session.plan = plans_by_id[session.plan_id]
+            session.concern_names = concern_names[session.plan_id]
             session.editable = not session_edit_refusal(
                 session=session, user=self.request.user, today=today
             )

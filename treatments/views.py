@@ -55,6 +55,18 @@ PLAN_CONCERNS = Prefetch(
 )
 
 
+def plan_concern_names():
+    """Prefetch the concerns of courses with only what `concern_names` reads, for pages listing
+    many courses: the catalogue's long texts stay unread. In primary key order, as Meta.ordering
+    has it within a course, without joining the course to sort by it."""
+    return Prefetch(
+        "plan_concerns",
+        queryset=PlanConcern.objects.select_related("recorded_concern__concern")
+        .only("plan", "recorded_concern__area", "recorded_concern__concern__name")
+        .order_by("pk"),
+    )
+
+
 def with_positions(sessions):
     """`sessions` annotated with `position`: the n of "session n of N" among the sessions of its
     course that count. Voided sessions keep their number but no longer count."""
@@ -67,6 +79,23 @@ def with_positions(sessions):
         .values("n")
     )
     return sessions.annotate(position=Subquery(counted_before))
+
+
+# The columns Today shows: its lists are read on every visit and their rows are wide.
+DUE_FIELDS = (
+    "client__first_name",
+    "client__last_name",
+    "next_due_on",
+    "planned_sessions",
+    "sessions_logged",
+)
+RECENT_FIELDS = (
+    "performed_on",
+    "voided_at",
+    "plan__planned_sessions",
+    "plan__client__first_name",
+    "plan__client__last_name",
+)
 
 
 class TodayView(RoleRequiredMixin, TemplateView):
@@ -82,7 +111,8 @@ class TodayView(RoleRequiredMixin, TemplateView):
             TreatmentPlan.objects.due_by(today)
             .filter(client__archived=False)
             .select_related("client")
-            .prefetch_related(PLAN_CONCERNS)
+            .only(*DUE_FIELDS)
+            .prefetch_related(plan_concern_names())
             .order_by("next_due_on", "pk")
         )
         # Counted up to a cap: a chain's courses overdue over the years can run to thousands.
@@ -90,6 +120,7 @@ class TodayView(RoleRequiredMixin, TemplateView):
         recent = (
             with_positions(TreatmentSession.objects.filter(practitioner=self.request.user))
             .select_related("plan__client")
+            .only(*RECENT_FIELDS)
             .order_by("-performed_on", "-pk")[:RECENT_SESSIONS]
         )
         context.update({"today": today, "due_page": page, "recent_sessions": recent})

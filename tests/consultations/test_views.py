@@ -11,7 +11,9 @@ from xstatic.pkg import bootstrap as xstatic_bootstrap
 
 from consultations.models import Area, Client, Consultation
 from tests.pages import SIGNED_IN_QUERIES, field_errors, text
+from treatments.models import TreatmentSession
 from treatments.services import void_consultation, void_session
+from treatments.views import with_positions
 
 pytestmark = pytest.mark.django_db
 
@@ -420,6 +422,37 @@ def test_client_page_highlights_an_overdue_course(signed_in, make_plan, log):
     page = text(signed_in.get(plan.client.get_absolute_url()))
 
     assert "Overdue since" in page
+
+
+def test_client_page_numbers_sessions_among_those_that_count(
+    signed_in, make_plan, log, practitioner
+):
+    plan = make_plan(planned_sessions=4)
+    mistaken = log(plan, TODAY() - datetime.timedelta(days=60))
+    first = log(plan, TODAY() - datetime.timedelta(days=30))
+    second = log(plan, TODAY() - datetime.timedelta(days=2))
+    void_session(session=mistaken, reason="Logged on the wrong client.", by=practitioner)
+
+    response = signed_in.get(plan.client.get_absolute_url())
+    content = response.content.decode()
+    page = text(response)
+
+    # Counted in Python on this page, as the subquery of `with_positions` counts elsewhere.
+    shown = {
+        item.pk: item.position for kind, item in response.context["timeline"] if kind == "session"
+    }
+    counted = with_positions(TreatmentSession.objects.filter(plan=plan)).values_list(
+        "pk", "position"
+    )
+    assert shown == dict(counted) == {mistaken.pk: None, first.pk: 1, second.pk: 2}
+    assert "Voided session" in page
+    assert "Session 1 of 4" in page and "Session 2 of 4" in page
+    assert page.count(plan.concern_names) >= 3  # the course's concerns beside each session
+    assert "at 1.50 mm" in page  # each session's areas
+    # Logged today by the signed-in practitioner: correctable, except the voided one.
+    for session in (first, second):
+        assert reverse("treatments:session-update", args=[session.pk]) in content
+    assert reverse("treatments:session-update", args=[mistaken.pk]) not in content
 
 
 def test_a_voided_consultation_shows_as_voided_and_offers_no_course(
