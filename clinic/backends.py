@@ -1,8 +1,11 @@
 """Authentication backend: Django's own, with a user's permissions read with the user."""
 
+import functools
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
 from django.db.models import Aggregate, OuterRef, Subquery, TextField, Value
 from django.db.models.functions import Concat
 
@@ -41,6 +44,21 @@ def with_permissions(users):
     )
 
 
+# Stands for the user's key while the ORM compiles the sign-in query: keys are never negative.
+USER_KEY_MARKER = -7_654_321
+
+
+@functools.cache
+def user_with_permissions_sql(alias):
+    """The SQL reading one user with their permissions (with_permissions()) on database `alias`:
+    (sql, params, index of the user's key in params). The ORM compiles it once a process: on
+    every page, compiling its two subqueries would cost more than running them."""
+    users = with_permissions(get_user_model()._default_manager.db_manager(alias))
+    query = users.filter(pk=USER_KEY_MARKER).query
+    sql, params = query.get_compiler(using=alias).as_sql()
+    return sql, tuple(params), list(params).index(USER_KEY_MARKER)
+
+
 class ModelBackendOneQuery(ModelBackend):
     """Django's ModelBackend, reading a signed-in user and their permissions in one query.
 
@@ -51,12 +69,15 @@ class ModelBackendOneQuery(ModelBackend):
     """
 
     def get_user(self, user_id):
-        users = with_permissions(get_user_model()._default_manager)
+        users = get_user_model()._default_manager
         try:
-            user = users.get(pk=user_id)
-        except users.model.DoesNotExist:
+            key = users.model._meta.pk.to_python(user_id)
+        except ValidationError:
             return None
-        if not self.user_can_authenticate(user):
+        sql, params, key_at = user_with_permissions_sql(users.db)
+        params = [key if at == key_at else param for at, param in enumerate(params)]
+        user = next(iter(users.raw(sql, params)), None)
+        if user is None or not self.user_can_authenticate(user):
             return None
         if not user.is_superuser:
             user._perm_cache = as_set(user.own_permissions, user.group_permissions)

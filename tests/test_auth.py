@@ -244,6 +244,7 @@ class TestPermissions:
 
         assert ModelBackendOneQuery().get_user(inactive.pk) is None
         assert ModelBackendOneQuery().get_user(inactive.pk + 1000) is None
+        assert ModelBackendOneQuery().get_user("not a key") is None
 
     def test_a_signed_in_superuser_has_every_permission(self, make_user):
         superuser = ModelBackendOneQuery().get_user(make_user(superuser=True).pk)
