@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from clinic.pagination import CappedCountPaginator, ShortCountPaginator
+from clinic.pagination import CappedCountPaginator, ShortCountPaginator, WorklistPaginator
 from consultations.models import Client
 from tests.pages import text
 
@@ -72,3 +72,20 @@ def test_todays_worklist_is_counted_up_to_its_cap(signed_in, make_plan, monkeypa
 
     assert "Due today and overdue 2+" in page
     assert page.count("Overdue since") == 3  # the page shows every row it has
+
+
+def test_a_worklist_counts_in_its_own_order_and_stops_at_the_cap(
+    monkeypatch, make_client, django_assert_num_queries
+):
+    for _ in range(5):
+        make_client()
+    monkeypatch.setattr(WorklistPaginator, "cap", 3)
+    paginator = WorklistPaginator(Client.objects.order_by("-pk"), 2)
+
+    with django_assert_num_queries(1) as captured:
+        assert paginator.count == 4
+    assert paginator.capped
+    assert "ORDER BY" in captured.captured_queries[0]["sql"]
+    assert [c.pk for c in paginator.page(2)] == list(
+        Client.objects.order_by("-pk").values_list("pk", flat=True)[2:4]
+    )

@@ -332,7 +332,7 @@ class TreatmentPlan(Stamped):
         verbose_name = "treatment course"
         permissions = [("view_reports", "Can view the managers' reports")]
         indexes = [
-            models.Index(fields=["status", "next_due_on"], name="plan_status_due_idx"),
+            models.Index(fields=["status", "next_due_on", "id"], name="plan_status_due_idx"),
             models.Index(fields=["client", "status"], name="plan_client_status_idx"),
         ]
         constraints = [

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
 from clinic.locking import StaleRecord, check_version
-from clinic.pagination import ShortCountPaginator
+from clinic.pagination import WorklistPaginator
 from consultations.forms import add_formset_errors, add_service_errors, refuse_stale
 from consultations.models import Consultation, RecordedConcern
 from consultations.views import RoleRequiredMixin
@@ -116,7 +116,7 @@ class TodayView(RoleRequiredMixin, TemplateView):
             .order_by("next_due_on", "pk")
         )
         # Counted up to a cap: a chain's courses overdue over the years can run to thousands.
-        page = ShortCountPaginator(due, DUE_PER_PAGE).get_page(self.request.GET.get("page"))
+        page = WorklistPaginator(due, DUE_PER_PAGE).get_page(self.request.GET.get("page"))
         recent = (
             with_positions(TreatmentSession.objects.filter(practitioner=self.request.user))
             .select_related("plan__client")
