@@ -475,9 +475,16 @@ class SessionCreateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
     permission_required = "treatments.add_treatmentsession"
 
     def get_plan(self, for_update=False):
-        plans = plans_with_details()
-        if for_update:  # locked, with the counts log_session_on_locked() takes the number from
-            plans = plans.locked_with_counts()
+        if for_update:
+            # Locked, with the counts log_session_on_locked() numbers the session from; with what
+            # saving needs only (the client, to go back to): a refused form reads the rest.
+            plans = (
+                TreatmentPlan.objects.select_related("client")
+                .prefetch_related(PLAN_CONCERNS)
+                .locked_with_counts()
+            )
+        else:
+            plans = plans_with_details()
         return get_object_or_404(plans, pk=self.kwargs["pk"])
 
     def get_initial(self):
