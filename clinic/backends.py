@@ -12,7 +12,7 @@ from django.db.models.functions import Concat
 SEPARATOR = ","  # permission names are "app_label.codename": letters, digits, "_" and "."
 
 
-class Joined(Aggregate):
+class JoinedAcrossRows(Aggregate):
     """A text expression's values joined by SEPARATOR: string_agg (PostgreSQL), group_concat."""
 
     function = "STRING_AGG"
@@ -37,7 +37,7 @@ def with_permissions(users):
             annotation: Subquery(
                 links.order_by()
                 .values(everything=Value(1))  # one group: the aggregate's single row
-                .values(joined=Joined(name))
+                .values(joined=JoinedAcrossRows(name))
             )
             for annotation, links in lists.items()
         }
