@@ -25,6 +25,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
 from django.utils import formats, timezone
+from django.utils.text import capfirst
 from import_export.admin import ExportMixin
 from import_export.formats import base_formats
 from simple_history.admin import SimpleHistoryAdmin
@@ -32,6 +33,7 @@ from simple_history.models import ModelChange
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from clinic import roles
+from clinic.history import changes_to_rows
 from clinic.locking import FIELD_NAME as VERSION_FIELD
 from clinic.pagination import CappedCountPaginator, ShortCountPaginator
 
@@ -126,19 +128,24 @@ class AuditTrailAdmin(SimpleHistoryAdmin):
 
     def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
         """What each version changed, including the fields the system sets (voiding, the
-        screening outcome, a course's progress), which simple_history's diff leaves out."""
-        newer = None
-        for record in historical_records:  # newest first
-            if newer is not None:
-                delta = newer.diff_against(record, foreign_keys_are_objs=foreign_keys_are_objs)
-                changes = sorted(
-                    [*delta.changes, *_system_changes(record, newer)], key=lambda c: c.field
-                )
-                helper = self.get_historical_record_context_helper(request, newer)
-                newer.history_delta_changes = helper.context_for_delta_changes(
-                    dataclasses.replace(delta, changes=changes)
-                )
-            newer = record
+        screening outcome, a course's progress), which simple_history's diff leaves out, and
+        the rows the record owns (a session's areas, products and ratings)."""
+        records = list(historical_records)  # newest first
+        pairs = list(zip(records[1:], records, strict=False))  # (older, newer)
+        for (older, newer), row_changes in zip(
+            pairs, changes_to_rows(self.model, pairs), strict=True
+        ):
+            delta = newer.diff_against(older, foreign_keys_are_objs=foreign_keys_are_objs)
+            changes = sorted(
+                [*delta.changes, *_system_changes(older, newer)], key=lambda c: c.field
+            )
+            helper = self.get_historical_record_context_helper(request, newer)
+            newer.history_delta_changes = helper.context_for_delta_changes(
+                dataclasses.replace(delta, changes=changes)
+            ) + [
+                {"field": capfirst(label), "old": old, "new": new}
+                for label, old, new in row_changes
+            ]
 
     def history_view(self, request, object_id, extra_context=None):
         _object_id(self.model, object_id)

@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.history import changes_to_rows
+
 FIELD_NAME = "version"
 
 
@@ -22,13 +24,16 @@ class StaleRecord(ValidationError):
 def describe_changes(record, since_version):
     """Lines saying who changed which fields of `record` after `since_version`, oldest first."""
     history = list(record.history.filter(version__gte=since_version).order_by("history_id"))
+    pairs = list(zip(history, history[1:], strict=False))
     lines = []
-    for older, newer in zip(history, history[1:], strict=False):
+    for (older, newer), row_changes in zip(
+        pairs, changes_to_rows(type(record), pairs), strict=True
+    ):
         changed = [
             f"{field.verbose_name}: {_shown(_value(older, field))} → {_shown(_value(newer, field))}"
             for field in _compared_fields(record)
             if getattr(older, field.attname) != getattr(newer, field.attname)
-        ]
+        ] + [f"{label}: {_shown(old)} → {_shown(new)}" for label, old, new in row_changes]
         user = newer.history_user
         who = (user.get_full_name() or user.get_username()) if user else "Someone"
         when = timezone.localtime(newer.history_date).strftime("%H:%M on %d %b %Y")

@@ -3,6 +3,7 @@ optimistic locking of the admin's change forms."""
 
 import datetime
 import re
+from decimal import Decimal
 from http import HTTPStatus
 
 import pytest
@@ -10,7 +11,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
-from consultations.models import Client, ClientAccess
+from consultations.models import Area, Client, ClientAccess
 from tests.consultations.test_admin import admin_form_data, page_queries
 from tests.pages import text
 from treatments.models import Concern, Product, TreatmentSession
@@ -160,6 +161,109 @@ def test_history_page_queries_do_not_grow_with_the_versions(manager_client, make
     few = page_queries(manager_client, history_url(client))
     edit(20)
     assert page_queries(manager_client, history_url(client)) == few
+
+
+# A session's areas, products and ratings: kept in the session's own audit rows -----------------
+
+
+def test_a_correction_of_a_sessions_rows_shows_in_its_history(
+    manager_client, course, practitioner, product
+):
+    session = course().sessions.get()
+    serum = product("Hyaluronic")
+    update_session(
+        session=session,
+        by=practitioner,
+        areas=[(Area.CHEEKS, Decimal("1.75")), (Area.FOREHEAD, Decimal("0.50"))],
+        products=[(serum, "LOT-2")],
+    )
+
+    changed, created = history_rows(manager_client.get(history_url(session)))
+
+    assert "Changed Alex Smith" in changed
+    assert (
+        "Areas treated: Cheeks and chin 1.50 mm → Cheeks and chin 1.75 mm; Forehead 0.50 mm"
+        in changed
+    )
+    assert f"Products applied: {serum}, lot LOT-1 → {serum}, lot LOT-2" in changed
+    assert "Progress ratings" not in changed  # not corrected
+    assert "Created Alex Smith" in created
+    assert [v.rows["products"] for v in session.history.order_by("history_id")] == [
+        [{"product": serum.pk, "lot_number": "LOT-1"}],
+        [{"product": serum.pk, "lot_number": "LOT-2"}],
+    ]
+
+
+def test_a_voided_sessions_audit_row_keeps_its_rows(course, manager):
+    session = course().sessions.get()
+
+    void_session(session=session, reason="Logged on the wrong client.", by=manager)
+
+    created, voided = session.history.order_by("history_id")
+    assert voided.voided_by == manager
+    assert voided.rows == created.rows
+    assert [row["lot_number"] for row in voided.rows["products"]] == ["LOT-1"]
+
+
+def test_rows_changed_in_the_admin_are_in_the_sessions_audit_row(
+    manager_client, course, manager, product
+):
+    session = course().sessions.get()
+    page = change_url(session)
+    data = admin_form_data(
+        manager_client.get(page),
+        **{"areas-0-depth_mm": "1.25", "products_used-0-lot_number": "LOT-9"},
+    )
+
+    assert manager_client.post(page, data).status_code == HTTPStatus.FOUND
+
+    created, changed = session.history.order_by("history_id")
+    assert (changed.history_type, changed.history_user) == ("~", manager)
+    assert changed.rows["areas"] == [{"area": Area.CHEEKS, "depth_mm": "1.25"}]
+    assert changed.rows["products"] == [
+        {"product": product("Hyaluronic").pk, "lot_number": "LOT-9"}
+    ]
+    assert changed.rows["progress"] == created.rows["progress"]
+    shown = history_rows(manager_client.get(history_url(session)))[0]
+    assert "Areas treated: Cheeks and chin 1.50 mm → Cheeks and chin 1.25 mm" in shown
+
+
+def test_a_stale_session_edit_names_the_rows_someone_else_changed(
+    manager_client, course, practitioner
+):
+    session = course().sessions.get()
+    shown = manager_client.get(change_url(session))
+    update_session(session=session, by=practitioner, areas=[(Area.CHEEKS, Decimal("1.75"))])
+
+    refused = manager_client.post(
+        change_url(session), admin_form_data(shown, notes="The manager's note.")
+    )
+
+    assert refused.status_code == HTTPStatus.OK
+    assert "areas treated: “Cheeks and chin 1.50 mm” → “Cheeks and chin 1.75 mm”" in text(refused)
+    session.refresh_from_db()
+    assert session.notes == ""
+
+
+def test_a_sessions_history_page_queries_do_not_grow_with_its_corrections(
+    manager_client, course, practitioner, product
+):
+    session = course().sessions.get()
+    serums = [product("Hyaluronic"), product("Peptide")]
+
+    def correct(times):
+        for n in range(times):
+            update_session(
+                session=session,
+                by=practitioner,
+                products=[(serums[n % 2], f"LOT-{session.history.count()}")],
+                progress=[],
+            )
+
+    correct(1)
+    few = page_queries(manager_client, history_url(session))
+    correct(6)
+    assert page_queries(manager_client, history_url(session)) == few
 
 
 # Access events: who opened which client's record ---------------------------------------------

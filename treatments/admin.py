@@ -14,6 +14,7 @@ from clinic.admin import (
     VoidAdminMixin,
     VoidedFilter,
 )
+from clinic.history import write_audit_row
 from clinic.locking import VersionedFormMixin
 from consultations.admin import (
     STAMP_FIELDS,
@@ -403,11 +404,19 @@ class SessionLogAdmin(
             plan = TreatmentPlan.objects.select_for_update().get(pk=obj.plan_id)
             last = plan.sessions.aggregate(last=Max("number"))["last"] or 0
             obj.number = last + 1
-        super().save_model(request, obj, form, change)
+        # The session's audit row keeps its areas, products and ratings, which the inlines save
+        # after it: save_related() writes it once they are saved.
+        obj.skip_history_when_saving = True
+        try:
+            super().save_model(request, obj, form, change)
+        finally:
+            del obj.skip_history_when_saving
 
     def save_related(self, request, form, formsets, change):
-        """Keep the course's count and due date right; complete it when the last one is added."""
+        """Write the session's audit row with its rows; keep the course's count and due date
+        right, and complete it when the last one is added."""
         super().save_related(request, form, formsets, change)
+        write_audit_row(form.instance, "~" if change else "+")
         plan = TreatmentPlan.objects.select_for_update().get(pk=form.instance.plan_id)
         plan.refresh_progress()
         if not change and plan.is_active and plan.sessions_logged >= plan.planned_sessions:
@@ -430,8 +439,9 @@ class SessionLogAdmin(
 
 
 @admin.register(SessionProduct)
-class LotTraceAdmin(CappedCountAdminMixin, ReadOnlyAdminMixin, AuditTrailAdmin):
-    """Which lot of which product went to which client: read only, rows come from sessions."""
+class LotTraceAdmin(CappedCountAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Which lot of which product went to which client: read only, rows come from sessions
+    (whose audit trail keeps the lots each version of a session recorded)."""
 
     list_display = ("lot_number", "product", "client", "performed_on", "practitioner")
     list_select_related = ("product", "session__plan__client", "session__practitioner")

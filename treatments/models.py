@@ -542,6 +542,52 @@ class TreatmentSession(ChecksRepeatedInPython, Voidable, Stamped):
         if self.voided_at and not self.void_reason.strip():
             raise ValidationError("Say why this session is voided.")
 
+    def audited_rows(self):
+        """The session's areas, products and ratings as each of its audit rows keeps them
+        (clinic.history.AuditTrail): the rows a service is writing with it, which it lists by
+        kind in `rows_written` before saving the session, and the others as saved."""
+        written = getattr(self, "rows_written", {})
+        return {
+            kind: [
+                row.audited()
+                for row in (
+                    written[kind] if kind in written else model.objects.filter(session=self)
+                )
+            ]
+            for kind, model in SESSION_ROWS.items()
+        }
+
+    @staticmethod
+    def describe_row_changes(pairs):
+        """For (older, newer) pairs of audited rows, the changes each made: a list of
+        (label, old, new) texts per pair, products and concerns named in a query each."""
+        product_ids, concern_ids = set(), set()
+        for pair in pairs:
+            for rows in pair:
+                product_ids.update(row["product"] for row in rows.get("products", ()))
+                concern_ids.update(row["recorded_concern"] for row in rows.get("progress", ()))
+        products = Product.objects.in_bulk(product_ids) if product_ids else {}
+        concerns = (
+            RecordedConcern.objects.select_related("concern").in_bulk(concern_ids)
+            if concern_ids
+            else {}
+        )
+
+        def text(kind, rows):
+            described = [_describe_audited(kind, row, products, concerns) for row in rows]
+            return "; ".join(described) or "none"
+
+        changes = []
+        for older, newer in pairs:
+            changes.append(
+                [
+                    (model._meta.verbose_name_plural, text(kind, old), text(kind, new))
+                    for kind, model in SESSION_ROWS.items()
+                    if (old := older.get(kind, [])) != (new := newer.get(kind, []))
+                ]
+            )
+        return changes
+
 
 class SessionArea(ChecksRepeatedInPython, models.Model):
     session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="areas")
@@ -550,11 +596,10 @@ class SessionArea(ChecksRepeatedInPython, models.Model):
         "needle depth (mm)", max_digits=3, decimal_places=2, validators=DEPTH_VALIDATORS
     )
 
-    history = AuditTrail()
-
     class Meta:
         ordering = ["session", "pk"]
         verbose_name = "area treated"
+        verbose_name_plural = "areas treated"
         constraints = [
             models.CheckConstraint(
                 condition=Q(depth_mm__gte=DEPTH_MIN) & Q(depth_mm__lte=DEPTH_MAX),
@@ -566,6 +611,9 @@ class SessionArea(ChecksRepeatedInPython, models.Model):
 
     def __str__(self):
         return f"{self.get_area_display()} at {self.depth_mm} mm"
+
+    def audited(self):
+        return {"area": self.area, "depth_mm": f"{Decimal(self.depth_mm):.2f}"}
 
     def clean(self):
         super().clean()
@@ -582,8 +630,6 @@ class SessionProduct(ChecksRepeatedInPython, models.Model):
         max_length=50, help_text="From the pack, so a manufacturer recall can be traced."
     )
 
-    history = AuditTrail()
-
     class Meta:
         ordering = ["session", "pk"]
         verbose_name = "product applied"
@@ -595,6 +641,9 @@ class SessionProduct(ChecksRepeatedInPython, models.Model):
 
     def __str__(self):
         return f"{self.product} (lot {self.lot_number})"
+
+    def audited(self):
+        return {"product": self.product_id, "lot_number": self.lot_number}
 
 
 class SessionProgress(ChecksRepeatedInPython, models.Model):
@@ -615,8 +664,6 @@ class SessionProgress(ChecksRepeatedInPython, models.Model):
         choices=Rating, null=True, blank=True, help_text="How the client sees it."
     )
 
-    history = AuditTrail()
-
     class Meta:
         ordering = ["session", "pk"]
         verbose_name = "progress rating"
@@ -633,6 +680,31 @@ class SessionProgress(ChecksRepeatedInPython, models.Model):
 
     def __str__(self):
         return f"{self.recorded_concern}: {self.get_practitioner_rating_display()}"
+
+    def audited(self):
+        return {
+            "recorded_concern": self.recorded_concern_id,
+            "practitioner_rating": self.practitioner_rating,
+            "client_rating": self.client_rating,
+        }
+
+
+# A session's own rows by the name its audit rows keep them under (TreatmentSession.audited_rows).
+SESSION_ROWS = {"areas": SessionArea, "products": SessionProduct, "progress": SessionProgress}
+
+
+def _describe_audited(kind, row, products, concerns):
+    """One row as an audit row keeps it (`audited()`), in words."""
+    if kind == "areas":
+        return f"{Area(row['area']).label} {row['depth_mm']} mm"
+    if kind == "products":
+        product = products.get(row["product"], f"product #{row['product']}")
+        return f"{product}, lot {row['lot_number']}"
+    concern = concerns.get(row["recorded_concern"], f"concern #{row['recorded_concern']}")
+    text = f"{concern}: {SessionProgress.Rating(row['practitioner_rating']).label}"
+    if row["client_rating"] is not None:
+        text += f" (client: {SessionProgress.Rating(row['client_rating']).label})"
+    return text
 
 
 def photo_storage():

@@ -6,11 +6,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
 from clinic.locking import check_version
 from consultations.models import Consultation
 from treatments.models import (
+    SESSION_ROWS,
     PlanConcern,
     SessionArea,
     SessionProduct,
@@ -265,8 +265,8 @@ def _log_session(
     # The session's number is taken under the course's lock and clean() repeats the rules its
     # check constraints keep, so only the fields and clean() are checked here.
     session.full_clean(exclude=SESSION_PARENTS, validate_constraints=False)
-    session.save()
-    _write_rows(session, areas=areas, products=products, progress=progress, replace=False)
+    rows = _build_rows(session, areas=areas, products=products, progress=progress)
+    _save_with_rows(session, rows, replace=False)
 
     # The course's figures with the new session, counted under its lock.
     counted = {
@@ -315,54 +315,58 @@ def _check_rows(plan, areas, progress, plan_concern_ids=None):
     return areas, progress
 
 
-def _write_rows(session, *, areas=None, products=None, progress=None, replace=True):
-    """Write a session's areas, products and ratings; rows given replace the existing ones.
+def _build_rows(session, *, areas=None, products=None, progress=None):
+    """A session's rows of each kind given (None: that kind stays as saved), by their name in
+    SESSION_ROWS, validated.
 
-    Each kind is written in one insert, with its history in another, whatever the number of
-    rows. The rows are validated in Python: their parents are the session being written and
-    objects already loaded, and `_check_rows` has refused repeated areas and concerns, so the
-    per-row database checks (`full_clean`'s foreign key and constraint queries) add nothing.
-    `replace=False` (a new session) skips deleting rows that cannot exist yet.
+    The rows are validated in Python: their parents are the session being written and objects
+    already loaded, and `_check_rows` has refused repeated areas and concerns, so the per-row
+    database checks (`full_clean`'s foreign key and constraint queries) add nothing.
     """
-    rows = []
+    rows = {}
     if areas is not None:
-        rows.append(
-            (
-                session.areas,
-                [SessionArea(session=session, area=area, depth_mm=depth) for area, depth in areas],
-            )
-        )
+        rows["areas"] = [
+            SessionArea(session=session, area=area, depth_mm=depth) for area, depth in areas
+        ]
     if products is not None:
-        written = []
+        rows["products"] = []
         for product, lot in products:
             row = SessionProduct(session=session, product=product, lot_number=(lot or "").strip())
             if not row.lot_number:
                 raise ValidationError({"products": f"Give the lot number of {product}."})
-            written.append(row)
-        rows.append((session.products_used, written))
+            rows["products"].append(row)
     if progress is not None:
-        rows.append(
-            (
-                session.progress,
-                [
-                    SessionProgress(
-                        session=session,
-                        recorded_concern=recorded_concern,
-                        practitioner_rating=practitioner_rating,
-                        client_rating=client_rating,
-                    )
-                    for recorded_concern, practitioner_rating, client_rating in progress
-                ],
+        rows["progress"] = [
+            SessionProgress(
+                session=session,
+                recorded_concern=recorded_concern,
+                practitioner_rating=practitioner_rating,
+                client_rating=client_rating,
             )
-        )
-    for _related, written in rows:
+            for recorded_concern, practitioner_rating, client_rating in progress
+        ]
+    for written in rows.values():
         for row in written:
             row.full_clean(exclude=ROW_PARENTS, validate_constraints=False)
-    for related, written in rows:
+    return rows
+
+
+def _save_with_rows(session, rows, *, replace):
+    """Save `session` and write `rows` (from `_build_rows`): each kind in one insert, replacing
+    the saved rows of that kind, and the session's audit row keeping them all (see
+    TreatmentSession.audited_rows). `replace=False` (a new session) skips deleting rows that
+    cannot exist yet."""
+    session.rows_written = rows
+    try:
+        session.save()
+    finally:
+        del session.rows_written
+    for kind, written in rows.items():
+        model = SESSION_ROWS[kind]
         if replace:
-            related.all().delete()
+            model.objects.filter(session=session).delete()
         if written:
-            bulk_create_with_history(written, related.model, default_user=session.updated_by)
+            model.objects.bulk_create(written)
 
 
 def _end_plan(plan, *, status, by, reason, on):
@@ -462,8 +466,8 @@ def update_session(
 
     session.stamp(by)
     session.full_clean()
-    session.save()
-    _write_rows(session, areas=areas, products=products, progress=progress)
+    rows = _build_rows(session, areas=areas, products=products, progress=progress)
+    _save_with_rows(session, rows, replace=True)
 
     plan.refresh_progress()
     if (

@@ -414,6 +414,10 @@ def test_adding_the_last_session_numbers_it_and_completes_the_course(
     assert session.areas.get().depth_mm == Decimal("1.25")
     assert session.products_used.get().lot_number == "PEP-77"
     assert session.progress.get().practitioner_rating == 4
+    (version,) = session.history.all()  # written once the inline rows are saved
+    assert (version.history_type, version.history_user) == ("+", manager)
+    assert version.rows["products"] == [{"product": product("Peptide").pk, "lot_number": "PEP-77"}]
+    assert version.rows == session.audited_rows()
     plan.refresh_from_db()
     assert plan.progress_label == "session 3 of 3"
     assert plan.status == TreatmentPlan.Status.COMPLETED

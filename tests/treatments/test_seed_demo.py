@@ -248,6 +248,10 @@ class TestBulk:
             assert model.history.filter(history_type="+").count() == model.objects.count()
         assert SessionArea.objects.count() == 200
         assert SessionProgress.objects.count() == 200
+        # Each session's audit row keeps its rows as a session saved one by one would.
+        kept = dict(TreatmentSession.history.values_list("id", "rows"))
+        assert {s.pk: s.audited_rows() for s in TreatmentSession.objects.all()} == kept
+        assert any(rows["products"] for rows in kept.values())
 
     def test_bulk_rows_obey_the_rules_and_plans_know_their_progress(self):
         self.run("--clients", "20", "--sessions", "150")

@@ -11,6 +11,7 @@ for a million sessions.
 """
 
 import datetime
+import json
 import random
 import time
 from dataclasses import dataclass
@@ -278,29 +279,49 @@ def write_chunk(ctx, offset, session_counts):
                     **stamps(ctx, course.by),
                 }
             )
-            areas.append(
-                {"session_id": session_id, "area": course.kind.area, "depth_mm": course.kind.depth}
-            )
+            area = {
+                "session_id": session_id,
+                "area": course.kind.area,
+                "depth_mm": course.kind.depth,
+            }
+            areas.append(area)
+            product = None
             if number % 3 == 1:
-                products.append(
-                    {
-                        "session_id": session_id,
-                        "product_id": ctx.serums[course.kind.serum],
-                        "lot_number": f"{course.kind.serum[:2].upper()}-{day:%y%m}",
-                    }
-                )
-            ratings.append(
-                {
+                product = {
                     "session_id": session_id,
-                    "recorded_concern_id": recorded_id,
-                    "practitioner_rating": min(5, 1 + number // 2),
-                    "client_rating": min(5, 1 + (number + 1) // 2),
+                    "product_id": ctx.serums[course.kind.serum],
+                    "lot_number": f"{course.kind.serum[:2].upper()}-{day:%y%m}",
+                }
+                products.append(product)
+            rating = {
+                "session_id": session_id,
+                "recorded_concern_id": recorded_id,
+                "practitioner_rating": min(5, 1 + number // 2),
+                "client_rating": min(5, 1 + (number + 1) // 2),
+            }
+            ratings.append(rating)
+            # The session's audit row keeps its rows as TreatmentSession.audited_rows() does.
+            sessions[-1]["rows"] = json.dumps(
+                {
+                    "areas": [{"area": area["area"], "depth_mm": f"{area['depth_mm']:.2f}"}],
+                    "products": [
+                        {"product": product["product_id"], "lot_number": product["lot_number"]}
+                    ]
+                    if product
+                    else [],
+                    "progress": [
+                        {
+                            "recorded_concern": recorded_id,
+                            "practitioner_rating": rating["practitioner_rating"],
+                            "client_rating": rating["client_rating"],
+                        }
+                    ],
                 }
             )
     load.insert(TreatmentSession, sessions)
-    load.insert(SessionArea, areas, history=False)
-    load.insert(SessionProduct, products, history=False)
-    load.insert(SessionProgress, ratings, history=False)
+    load.insert(SessionArea, areas)
+    load.insert(SessionProduct, products)
+    load.insert(SessionProgress, ratings)
     return len(sessions)
 
 
@@ -415,7 +436,14 @@ class Loader:
                 }
                 for row in rows
             ]
-            names = {f.attname for f in fields} | set(extra) | {"history_date", "history_user_id"}
+            # Values only the audit rows keep (a session's `rows`) come with the rows too.
+            names = {
+                *rows[0],
+                *(f.attname for f in fields),
+                *extra,
+                "history_date",
+                "history_user_id",
+            }
             history_fields = [
                 f
                 for f in historical._meta.concrete_fields

@@ -1,0 +1,106 @@
+"""Migrations that move data: what was recorded before comes through."""
+
+import datetime
+import importlib
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+BEFORE = [("treatments", "0006_due_index_with_key")]
+AFTER = [("treatments", "0007_session_rows_in_session_history")]
+
+
+@pytest.fixture
+def migrator():
+    """Migrate to a state, give its models; back to the latest migrations afterwards."""
+    executor = MigrationExecutor(connection)
+
+    def migrate(targets):
+        executor.loader.build_graph()
+        executor.migrate(targets)
+        return executor.loader.project_state(targets).apps
+
+    yield migrate
+    migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_session_rows_audited_row_by_row_move_into_the_sessions_audit_rows(migrator):
+    old = migrator(BEFORE)
+    Version = old.get_model("treatments", "HistoricalTreatmentSession")
+    AreaVersion = old.get_model("treatments", "HistoricalSessionArea")
+    ProductVersion = old.get_model("treatments", "HistoricalSessionProduct")
+    logged = timezone.now() - datetime.timedelta(days=2)
+    corrected = logged + datetime.timedelta(hours=1)
+    later = logged + datetime.timedelta(days=1)
+    session = {
+        "id": 41,
+        "created_at": logged,
+        "updated_at": logged,
+        "number": 1,
+        "performed_on": logged.date(),
+        "history_type": "+",
+    }
+    first = Version.objects.create(**session, version=1, history_date=logged)
+    second = Version.objects.create(**session, version=2, history_date=corrected)
+    third = Version.objects.create(**session, version=3, history_date=later)
+    just_after = datetime.timedelta(milliseconds=3)
+
+    def area(row_id, when, kind, depth):
+        AreaVersion.objects.create(
+            id=row_id,
+            session_id=41,
+            area="cheeks",
+            depth_mm=Decimal(depth),
+            history_date=when + just_after,
+            history_type=kind,
+        )
+
+    area(1, logged, "+", "1.5")
+    area(1, corrected, "-", "1.5")  # the correction replaced the row
+    area(2, corrected, "+", "1.75")
+    ProductVersion.objects.create(
+        id=7,
+        session_id=41,
+        product_id=3,
+        lot_number="HA-1",
+        history_date=logged + just_after,
+        history_type="+",
+    )
+
+    new = migrator(AFTER)
+
+    kept = dict(
+        new.get_model("treatments", "HistoricalTreatmentSession").objects.values_list(
+            "history_id", "rows"
+        )
+    )
+    lot = [{"product": 3, "lot_number": "HA-1"}]
+    assert kept[first.history_id] == {
+        "areas": [{"area": "cheeks", "depth_mm": "1.50"}],
+        "products": lot,
+        "progress": [],
+    }
+    assert kept[second.history_id] == {
+        "areas": [{"area": "cheeks", "depth_mm": "1.75"}],
+        "products": lot,
+        "progress": [],
+    }
+    assert kept[third.history_id] == kept[second.history_id]  # voided, say: rows unchanged
+
+
+def test_a_session_never_audited_row_by_row_keeps_its_rows_in_every_version():
+    """Bulk-generated sessions had no per-row audit: their current rows stand for every version."""
+    migration = importlib.import_module(
+        "treatments.migrations.0007_session_rows_in_session_history"
+    )
+    now = timezone.now()
+    versions = [{"history_date": now}, {"history_date": now + datetime.timedelta(hours=1)}]
+    current = [{"area": "neck", "depth_mm": Decimal("1.0")}]
+
+    kept = migration._versions_with_rows(versions, [], current, ("area", "depth_mm"))
+
+    assert kept == [[{"area": "neck", "depth_mm": "1.00"}]] * 2
