@@ -434,6 +434,16 @@ def test_a_manager_voids_a_session_with_a_reason(manager_client, course, manager
     assert "Voided by: - → manager" in voiding
 
 
+def test_the_row_checkbox_is_djangos_own_html(course):
+    session = course(last_name="O'Brien <b>&").sessions.get()
+    session_admin = admin.site._registry[TreatmentSession]
+
+    drawn = session_admin.action_checkbox(session)
+
+    assert drawn == admin.ModelAdmin.action_checkbox(session_admin, session)
+    assert "O&#x27;Brien &lt;b&gt;&amp;" in drawn
+
+
 def test_voiding_needs_a_reason(manager_client, course):
     session = course().sessions.get()
 
