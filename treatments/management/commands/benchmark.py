@@ -13,14 +13,19 @@ import os
 import platform
 import statistics
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test import Client as TestClient
-from django.test.utils import CaptureQueriesContext, setup_test_environment
+from django.test.utils import (
+    CaptureQueriesContext,
+    override_settings,
+    setup_test_environment,
+    teardown_test_environment,
+)
 from django.urls import reverse
 from django.utils import timezone
 
@@ -40,6 +45,71 @@ class Page:
     url: str = ""
     role: str = "aesthetician"
     post: bool = False
+
+
+class PageRun:
+    """One page's measurements: server time and queries of each request."""
+
+    def __init__(self, page, browser):
+        self.page, self.browser = page, browser
+        self.times, self.queries, self.result = [], [], {}
+
+    def once(self, plans, *, measured):
+        """Request the page (a POST logs a session on the next of `plans`); what went wrong,
+        or None."""
+        if self.page.post:
+            plan = next(plans, None)
+            if plan is None:
+                return "no active course left to log a session on"
+            url = reverse("treatments:session-create", args=[plan.pk])
+            reader = FormReader()
+            reader.feed(self.browser.get(url).content.decode())
+            send, args = self.browser.post, (url, reader.data)
+        else:
+            send, args = self.browser.get, (self.page.url,)
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = send(*args)
+            elapsed = time.perf_counter() - started
+        if response.status_code != (302 if self.page.post else 200):
+            return f"HTTP {response.status_code}"
+        if measured:
+            self.times.append(elapsed * 1000)
+            self.queries.append(len(captured))
+        return None
+
+    def summary(self):
+        if "failed" in self.result:
+            return self.result
+        times = sorted(self.times)
+        return {
+            "median": statistics.median(times),
+            "p95": times[min(len(times) - 1, round(0.95 * (len(times) - 1)))],
+            "queries": max(self.queries),
+        }
+
+
+@contextmanager
+def test_client_environment():
+    """The test client's host and in-memory e-mail, as the test suite sets them up (already
+    there when the suite runs the command)."""
+    try:
+        setup_test_environment()
+    except RuntimeError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        teardown_test_environment()
+
+
+def machine_speed():
+    """Seconds a fixed Python loop takes: how fast this machine is right now, so runs on
+    different machines, or in slower spells of one, can be compared."""
+    started = time.perf_counter()
+    sum(i * i for i in range(3_000_000))
+    return time.perf_counter() - started
 
 
 class FormReader(HTMLParser):
@@ -100,8 +170,10 @@ class Command(BaseCommand):
             )
         if clients < 10 or sessions < 10:
             raise CommandError("Give at least 10 clients and 10 sessions.")
-        setup_test_environment()  # the test client's host, in-memory e-mail
-        settings.SECURE_SSL_REDIRECT = False
+        with test_client_environment(), override_settings(SECURE_SSL_REDIRECT=False):
+            self.benchmark(clients, sessions, repeat, explain)
+
+    def benchmark(self, clients, sessions, repeat, explain):
         self.stdout.write(machine())
 
         staff, _, _ = year.ensure_staff()
@@ -120,8 +192,11 @@ class Command(BaseCommand):
                 offset=have[0],
             )
             pages = self.pages(staff)
-            results[label] = {page.name: self.measure(page, staff, repeat) for page in pages}
-            self.stdout.write(table(results[label], f"{label} size ({grow_to[1]:,} sessions)"))
+            before = machine_speed()
+            results[label] = self.measure(pages, staff, repeat)
+            speed = f"a fixed loop took {before:.3f} s before, {machine_speed():.3f} s after"
+            title = f"{label} size ({grow_to[1]:,} sessions); machine speed: {speed}"
+            self.stdout.write(table(results[label], title))
             if explain and label == "full":
                 for page in pages:
                     self.explain(page, staff)
@@ -213,41 +288,25 @@ class Command(BaseCommand):
         browser.force_login(user)
         return browser
 
-    def measure(self, page, staff, repeat):
-        browser = self.browser(page, staff)
-        times, queries = [], []
+    def measure(self, pages, staff, repeat):
+        """Every page once a round, for `repeat` rounds after a warm-up: a slower spell of the
+        machine falls on all pages alike rather than on whichever page it caught."""
         plans = iter(
             TreatmentPlan.objects.active()
             .filter(sessions_logged__lt=10, client__archived=False)
             .order_by("-pk")[: repeat + WARMUP]
         )
+        runs = {page.name: PageRun(page, self.browser(page, staff)) for page in pages}
         for n in range(repeat + WARMUP):
-            if page.post:
-                plan = next(plans)
-                url = reverse("treatments:session-create", args=[plan.pk])
-                reader = FormReader()
-                reader.feed(browser.get(url).content.decode())
-                send, args = browser.post, (url, reader.data)
-            else:
-                send, args = browser.get, (page.url,)
-            with CaptureQueriesContext(connection) as captured:
-                started = time.perf_counter()
-                response = send(*args)
-                elapsed = time.perf_counter() - started
-            expected = {302} if page.post else {200}
-            if response.status_code not in expected:
-                # Reported in the table (and loudly here), so the other pages are still measured.
-                self.stderr.write(f"{page.name}: HTTP {response.status_code} from {args[0]}")
-                return {"failed": response.status_code}
-            if n >= WARMUP:
-                times.append(elapsed * 1000)
-                queries.append(len(captured))
-        times.sort()
-        return {
-            "median": statistics.median(times),
-            "p95": times[min(len(times) - 1, round(0.95 * (len(times) - 1)))],
-            "queries": max(queries),
-        }
+            for run in runs.values():
+                if "failed" in run.result:
+                    continue
+                status = run.once(plans if run.page.post else None, measured=n >= WARMUP)
+                if status is not None:
+                    # Reported in the table (and loudly here); the other pages are still measured.
+                    self.stderr.write(f"{run.page.name}: {status}")
+                    run.result["failed"] = status
+        return {name: run.summary() for name, run in runs.items()}
 
     def explain(self, page, staff):
         if page.post:
@@ -297,7 +356,7 @@ def table(results, title):
     ]
     for name, r in results.items():
         if "failed" in r:
-            lines.append(f"| {name} | failed: HTTP {r['failed']} | | |")
+            lines.append(f"| {name} | failed: {r['failed']} | | |")
             continue
         flag = "" if r["queries"] <= TARGET_QUERIES else " (over 15)"
         lines.append(f"| {name} | {r['median']:.1f} | {r['p95']:.1f} | {r['queries']}{flag} |")
