@@ -100,6 +100,16 @@ class Area(models.TextChoices):
     SCALP = "scalp", "Scalp"
 
 
+# Area names as they read inside a sentence ("Acne scars (cheeks and chin)"), looked up by code:
+# lists print many, and a model's get_area_display() costs several times a dict's look-up.
+AREA_IN_TEXT = {area.value: area.label.lower() for area in Area}
+
+
+def concern_label(concern_name, area):
+    """How a recorded concern reads in lists: the catalogue's name and the area."""
+    return f"{concern_name} ({AREA_IN_TEXT.get(area) or str(area).lower()})"
+
+
 class Joined(models.Func):
     """SQL's `||` over text columns that are never NULL: plain enough to index."""
 
@@ -369,7 +379,7 @@ class RecordedConcern(Stamped):
         ]
 
     def __str__(self):
-        return f"{self.concern} ({self.get_area_display().lower()})"
+        return concern_label(self.concern, self.area)
 
 
 class ClientAccess(models.Model):

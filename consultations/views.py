@@ -136,7 +136,6 @@ class ClientDetailView(RoleRequiredMixin, DetailView):
     def get_context_data(self, **kwargs):
         from treatments.models import SessionArea, TreatmentPlan, TreatmentSession
         from treatments.services import session_edit_refusal
-        from treatments.views import plan_concern_names
 
         context = super().get_context_data(**kwargs)
         client = self.object
@@ -161,9 +160,7 @@ class ClientDetailView(RoleRequiredMixin, DetailView):
         consultations = list(
             client.consultations.select_related("practitioner", "voided_by").prefetch_related(
                 Prefetch("concerns", queryset=concerns),
-                Prefetch(
-                    "plans", queryset=TreatmentPlan.objects.prefetch_related(plan_concern_names())
-                ),
+                Prefetch("plans", queryset=TreatmentPlan.objects.with_concern_names()),
             )
         )
         plans = sorted(

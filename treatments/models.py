@@ -10,12 +10,21 @@ from django.core.files.storage import storages
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Count, F, Max, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, JSONArray
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.expressions import JSONList
 from clinic.history import AuditTrail
-from consultations.models import Area, Client, Consultation, RecordedConcern, Stamped, Voidable
+from consultations.models import (
+    Area,
+    Client,
+    Consultation,
+    RecordedConcern,
+    Stamped,
+    Voidable,
+    concern_label,
+)
 
 DEPTH_MIN = Decimal("0.25")
 DEPTH_MAX = Decimal("3.00")
@@ -262,6 +271,21 @@ class PlanQuerySet(models.QuerySet):
     def overdue(self, today=None):
         return self.active().filter(next_due_on__lt=today or timezone.localdate())
 
+    def with_concern_names(self):
+        """Courses with what `concern_names` reads in the same query, for pages listing many:
+        each course's (key, concern name, area) as one JSON column, `concern_rows`, instead
+        of a query for their concerns and three objects a concern."""
+        rows = PlanConcern.objects.filter(plan=OuterRef("pk")).order_by().values("plan")
+        return self.annotate(
+            concern_rows=Subquery(
+                rows.values(
+                    rows=JSONList(
+                        JSONArray("pk", "recorded_concern__concern__name", "recorded_concern__area")
+                    )
+                )
+            )
+        )
+
     def locked_with_counts(self):
         """Courses locked until the transaction ends (their own rows, not the rows joined to
         them), with their sessions' figures read in the same query: `highest_number` (voided
@@ -365,6 +389,10 @@ class TreatmentPlan(Stamped):
 
     @property
     def concern_names(self):
+        if "concern_rows" in self.__dict__:  # read by PlanQuerySet.with_concern_names()
+            return ", ".join(
+                concern_label(name, area) for _pk, name, area in sorted(self.concern_rows or ())
+            )
         return ", ".join(str(pc.recorded_concern) for pc in self.plan_concerns.all())
 
     @property

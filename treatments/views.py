@@ -55,18 +55,6 @@ PLAN_CONCERNS = Prefetch(
 )
 
 
-def plan_concern_names():
-    """Prefetch the concerns of courses with only what `concern_names` reads, for pages listing
-    many courses: the catalogue's long texts stay unread. In primary key order, as Meta.ordering
-    has it within a course, without joining the course to sort by it."""
-    return Prefetch(
-        "plan_concerns",
-        queryset=PlanConcern.objects.select_related("recorded_concern__concern")
-        .only("plan", "recorded_concern__area", "recorded_concern__concern__name")
-        .order_by("pk"),
-    )
-
-
 def with_positions(sessions):
     """`sessions` annotated with `position`: the n of "session n of N" among the sessions of its
     course that count. Voided sessions keep their number but no longer count."""
@@ -112,7 +100,7 @@ class TodayView(RoleRequiredMixin, TemplateView):
             .filter(client__archived=False)
             .select_related("client")
             .only(*DUE_FIELDS)
-            .prefetch_related(plan_concern_names())
+            .with_concern_names()
             .order_by("next_due_on", "pk")
         )
         # Counted up to a cap: a chain's courses overdue over the years can run to thousands.

@@ -532,7 +532,7 @@ def test_client_page_runs_bounded_queries(
         void_consultation(consultation=mistaken, reason="Wrong client.", by=practitioner)
         make_client()
 
-    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 9):
+    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 8):
         response = signed_in.get(person.get_absolute_url())
 
     assert response.status_code == HTTPStatus.OK

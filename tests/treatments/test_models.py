@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import CheckConstraint
 
+from consultations.models import Area
 from treatments.models import (
     Concern,
     Product,
@@ -160,6 +161,36 @@ class TestPlanAndSessionRules:
             TreatmentPlan.objects.filter(pk=plan.pk).update(
                 status="stopped", end_reason="", ended_on=plan.start_date
             )
+
+    def test_concern_names_read_with_the_courses_are_the_names_read_row_by_row(
+        self, make_consultation, make_plan, django_assert_num_queries
+    ):
+        concerns = (
+            ("stretch-marks", Area.THIGHS),
+            ("acne-scars", Area.CHEEKS),
+            ("hyperpigmentation", Area.DECOLLETE),
+        )
+        plans = [make_plan(make_consultation(concerns=concerns[:n])) for n in (1, 2, 3)]
+        # A manager's renamed concern, with the characters JSON and lists have to keep.
+        Concern.objects.filter(slug="acne-scars").update(name='Scars, "boxcar" & ice-pick')
+
+        with django_assert_num_queries(1):
+            read = list(TreatmentPlan.objects.with_concern_names().order_by("pk"))
+            names = [plan.concern_names for plan in read]
+
+        assert names == [TreatmentPlan.objects.get(pk=plan.pk).concern_names for plan in plans]
+        assert names[2] == (
+            "Stretch marks (striae) (thighs), "
+            'Scars, "boxcar" & ice-pick (cheeks and chin), '
+            "Hyperpigmentation and PIH (décolleté)"
+        )
+
+    def test_a_course_without_concerns_reads_no_names_either_way(self, make_plan):
+        plan = make_plan()
+        plan.plan_concerns.all().delete()
+
+        assert TreatmentPlan.objects.with_concern_names().get(pk=plan.pk).concern_names == ""
+        assert TreatmentPlan.objects.get(pk=plan.pk).concern_names == ""
 
     def test_depth_outside_the_device_range_is_refused(self, make_plan, log):
         session = log(make_plan())

@@ -167,7 +167,7 @@ def test_today_runs_bounded_queries(signed_in, make_plan, log, django_assert_max
         plan = make_plan(planned_sessions=6)
         log(plan, TODAY() - datetime.timedelta(weeks=4, days=n))
 
-    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 4):
+    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 3):
         response = signed_in.get(reverse("today"))
 
     assert response.status_code == HTTPStatus.OK
