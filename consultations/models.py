@@ -100,14 +100,14 @@ class Area(models.TextChoices):
     SCALP = "scalp", "Scalp"
 
 
-# Area names as they read inside a sentence ("Acne scars (cheeks and chin)"), looked up by code:
-# lists print many, and a model's get_area_display() costs several times a dict's look-up.
-AREA_IN_TEXT = {area.value: area.label.lower() for area in Area}
+# Area names by code, for labels that lists print many of: a model's get_area_display() costs
+# several times a dict's look-up.
+AREA_NAMES = dict(Area.choices)
 
 
 def concern_label(concern_name, area):
-    """How a recorded concern reads in lists: the catalogue's name and the area."""
-    return f"{concern_name} ({AREA_IN_TEXT.get(area) or str(area).lower()})"
+    """How a recorded concern reads in lists: "Acne scars (cheeks and chin)"."""
+    return f"{concern_name} ({AREA_NAMES.get(area, area).lower()})"
 
 
 class Joined(models.Func):

@@ -17,6 +17,7 @@ from django.utils import timezone
 from clinic.expressions import JSONList
 from clinic.history import AuditTrail
 from consultations.models import (
+    AREA_NAMES,
     Area,
     Client,
     Consultation,
@@ -638,7 +639,7 @@ class SessionArea(ChecksRepeatedInPython, models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_area_display()} at {self.depth_mm} mm"
+        return f"{AREA_NAMES.get(self.area, self.area)} at {self.depth_mm} mm"
 
     def audited(self):
         return {"area": self.area, "depth_mm": f"{Decimal(self.depth_mm):.2f}"}

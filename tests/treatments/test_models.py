@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import CheckConstraint
 
-from consultations.models import Area
+from consultations.models import Area, RecordedConcern
 from treatments.models import (
     Concern,
     Product,
@@ -184,6 +184,14 @@ class TestPlanAndSessionRules:
             'Scars, "boxcar" & ice-pick (cheeks and chin), '
             "Hyperpigmentation and PIH (décolleté)"
         )
+
+    @pytest.mark.parametrize("area", Area.values)
+    def test_labels_name_every_area_as_its_choice_does(self, area, concern):
+        treated = SessionArea(area=area, depth_mm=Decimal("1.50"))
+        recorded = RecordedConcern(concern=concern("acne-scars"), area=area)
+
+        assert str(treated) == f"{treated.get_area_display()} at 1.50 mm"
+        assert str(recorded) == f"Atrophic acne scars ({recorded.get_area_display().lower()})"
 
     def test_a_course_without_concerns_reads_no_names_either_way(self, make_plan):
         plan = make_plan()

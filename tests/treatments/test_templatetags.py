@@ -1,11 +1,13 @@
 """The list tags (treatments/templatetags/lists.py) give what the built-ins they replace give."""
 
 import datetime
+from types import SimpleNamespace
 from unittest import mock
 
 import pytest
 from django.template import Context, Template
 from django.urls import reverse
+from django.utils.html import strip_tags
 
 from treatments.templatetags import lists
 
@@ -64,3 +66,21 @@ def test_date_filters_show_a_moment_on_the_clinics_calendar_day():
 
 def test_date_filters_show_nothing_for_no_date():
     assert render("[{{ day|day_month_year }}|{{ day|day_month }}]", day=None) == "[|]"
+
+
+@pytest.mark.parametrize(
+    ("voided_at", "position", "shown"),
+    [
+        (None, 3, "Session 3 of 6"),
+        (None, 1, "Session 1 of 6"),
+        (datetime.datetime(2026, 3, 4, 10, tzinfo=datetime.UTC), None, "Voided session"),
+    ],
+)
+def test_session_label_names_the_session_in_its_course(voided_at, position, shown):
+    session = SimpleNamespace(is_voided=voided_at is not None, position=position)
+    plan = SimpleNamespace(planned_sessions=6)
+
+    label = render("{% session_label session plan %}", session=session, plan=plan)
+
+    assert strip_tags(label) == shown
+    assert ("text-decoration-line-through" in label) == (voided_at is not None)
