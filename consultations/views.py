@@ -134,7 +134,7 @@ class ClientDetailView(RoleRequiredMixin, DetailView):
         return response
 
     def get_context_data(self, **kwargs):
-        from treatments.models import SessionArea, TreatmentPlan, TreatmentSession
+        from treatments.models import TreatmentPlan, TreatmentSession
         from treatments.services import session_edit_refusal
 
         context = super().get_context_data(**kwargs)
@@ -156,11 +156,12 @@ class ClientDetailView(RoleRequiredMixin, DetailView):
         )
         # Every course starts from one of the client's consultations, so the courses come with
         # them: a fixed number of queries whatever the size of the record. Each consultation's
-        # `client` is `client` already (the related manager sets it).
+        # `client` is `client` already (the related manager sets it). The courses are sorted
+        # below, so the database does not sort them.
+        courses = TreatmentPlan.objects.with_concern_names().order_by()
         consultations = list(
             client.consultations.select_related("practitioner", "voided_by").prefetch_related(
-                Prefetch("concerns", queryset=concerns),
-                Prefetch("plans", queryset=TreatmentPlan.objects.with_concern_names()),
+                Prefetch("concerns", queryset=concerns), Prefetch("plans", queryset=courses)
             )
         )
         plans = sorted(
@@ -171,12 +172,10 @@ class ClientDetailView(RoleRequiredMixin, DetailView):
         plans_by_id = {plan.pk: plan for plan in plans}
         concern_names = {plan.pk: plan.concern_names for plan in plans}  # once, not per session
         # All the client's sessions, so every course's are here to number (count_positions).
-        # Their areas as a plain list (`area_list`): no queryset is made for each session.
-        areas = Prefetch("areas", queryset=SessionArea.objects.order_by("pk"), to_attr="area_list")
         sessions = list(
             TreatmentSession.objects.filter(plan__client=client)
             .select_related("practitioner", "voided_by")
-            .prefetch_related(areas)
+            .with_area_names()
             .order_by("-performed_on", "-number")
         )
         count_positions(sessions)

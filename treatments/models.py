@@ -10,11 +10,11 @@ from django.core.files.storage import storages
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Count, F, Max, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, JSONArray
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.expressions import JSONList
+from clinic.expressions import json_rows
 from clinic.history import AuditTrail
 from consultations.models import (
     AREA_NAMES,
@@ -31,6 +31,12 @@ DEPTH_MIN = Decimal("0.25")
 DEPTH_MAX = Decimal("3.00")
 DEPTH_VALIDATORS = [MinValueValidator(DEPTH_MIN), MaxValueValidator(DEPTH_MAX)]
 DEPTH_MESSAGE = "Needle depth must be between 0.25 and 3.0 mm."
+
+
+def area_label(area, depth_mm):
+    """How an area treated reads in lists: "Cheeks and chin at 1.50 mm" (the depth a Decimal,
+    or a number read from JSON)."""
+    return f"{AREA_NAMES.get(area, area)} at {depth_mm:.2f} mm"
 
 
 class ChecksRepeatedInPython:
@@ -276,14 +282,13 @@ class PlanQuerySet(models.QuerySet):
         """Courses with what `concern_names` reads in the same query, for pages listing many:
         each course's (key, concern name, area) as one JSON column, `concern_rows`, instead
         of a query for their concerns and three objects a concern."""
-        rows = PlanConcern.objects.filter(plan=OuterRef("pk")).order_by().values("plan")
         return self.annotate(
-            concern_rows=Subquery(
-                rows.values(
-                    rows=JSONList(
-                        JSONArray("pk", "recorded_concern__concern__name", "recorded_concern__area")
-                    )
-                )
+            concern_rows=json_rows(
+                PlanConcern.objects.filter(plan=OuterRef("pk")),
+                "plan",
+                "pk",
+                "recorded_concern__concern__name",
+                "recorded_concern__area",
             )
         )
 
@@ -477,6 +482,20 @@ class SessionQuerySet(models.QuerySet):
             "areas", "products_used__product", "progress__recorded_concern__concern"
         )
 
+    def with_area_names(self):
+        """Sessions with what `area_names` reads in the same query, for pages listing many:
+        each session's (key, area, depth) as one JSON column, `area_rows`, instead of a query
+        for their areas and an object an area."""
+        return self.annotate(
+            area_rows=json_rows(
+                SessionArea.objects.filter(session=OuterRef("pk")),
+                "session",
+                "pk",
+                "area",
+                "depth_mm",
+            )
+        )
+
 
 class TreatmentSession(ChecksRepeatedInPython, Voidable, Stamped):
     class Device(models.TextChoices):
@@ -571,6 +590,15 @@ class TreatmentSession(ChecksRepeatedInPython, Voidable, Stamped):
         if self.voided_at and not self.void_reason.strip():
             raise ValidationError("Say why this session is voided.")
 
+    @property
+    def area_names(self):
+        """The areas treated and their depths: "Cheeks and chin at 1.50 mm, Forehead at 0.50 mm"."""
+        if "area_rows" in self.__dict__:  # read by SessionQuerySet.with_area_names()
+            return ", ".join(
+                area_label(area, depth) for _pk, area, depth in sorted(self.area_rows or ())
+            )
+        return ", ".join(str(area) for area in self.areas.all())
+
     def audited_rows(self):
         """The session's areas, products and ratings as each of its audit rows keeps them
         (clinic.history.AuditTrail): the rows a service is writing with it, which it lists by
@@ -639,7 +667,7 @@ class SessionArea(ChecksRepeatedInPython, models.Model):
         ]
 
     def __str__(self):
-        return f"{AREA_NAMES.get(self.area, self.area)} at {self.depth_mm} mm"
+        return area_label(self.area, self.depth_mm)
 
     def audited(self):
         return {"area": self.area, "depth_mm": f"{Decimal(self.depth_mm):.2f}"}

@@ -193,6 +193,24 @@ class TestPlanAndSessionRules:
         assert str(treated) == f"{treated.get_area_display()} at 1.50 mm"
         assert str(recorded) == f"Atrophic acne scars ({recorded.get_area_display().lower()})"
 
+    def test_area_names_read_with_the_sessions_are_the_names_read_row_by_row(
+        self, make_plan, log, django_assert_num_queries
+    ):
+        plan = make_plan(planned_sessions=6)
+        depths = [Decimal("0.25"), Decimal("1.5"), Decimal("3.00"), Decimal("0.35")]
+        areas = [(area, depths[n % len(depths)]) for n, area in enumerate(Area.values)]
+        sessions = [log(plan, areas=areas[:5]), log(plan, areas=areas[5:]), log(plan)]
+
+        with django_assert_num_queries(1):
+            read = list(TreatmentSession.objects.with_area_names().order_by("pk"))
+            names = [session.area_names for session in read]
+
+        assert names == [TreatmentSession.objects.get(pk=s.pk).area_names for s in sessions]
+        assert names[0] == (
+            "Full face at 0.25 mm, Forehead at 1.50 mm, Around the eyes at 3.00 mm, "
+            "Around the mouth at 0.35 mm, Cheeks and chin at 0.25 mm"
+        )
+
     def test_a_course_without_concerns_reads_no_names_either_way(self, make_plan):
         plan = make_plan()
         plan.plan_concerns.all().delete()
