@@ -205,8 +205,9 @@ class Command(BaseCommand):
     def pages(self, staff):
         client = self.client_with_sessions(staff["alex"], 50)
         term = "smith"
+        # The last whole month: early in a month, the current one holds a few days' sessions.
         this_month = timezone.localdate().replace(day=1)
-        next_month = (this_month + datetime.timedelta(days=32)).replace(day=1)
+        last_month = (this_month - datetime.timedelta(days=1)).replace(day=1)
         sessions_url = reverse("admin:treatments_treatmentsession_changelist")
         return [
             Page("Today", reverse("today")),
@@ -223,7 +224,7 @@ class Command(BaseCommand):
             Page(
                 "Admin sessions, practitioner + month",
                 f"{sessions_url}?practitioner__id__exact={staff['alex'].pk}"
-                f"&performed_on__gte={this_month}&performed_on__lt={next_month}",
+                f"&performed_on__gte={last_month}&performed_on__lt={this_month}",
                 "manager",
             ),
             Page(
