@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.storage import storages
 from django.db import connection
-from django.test import Client as TestClient
+from django.test import Client as DjangoClient
 from django.utils import timezone
 
 from clinic import roles
@@ -118,7 +118,7 @@ def practitioner(make_user):
 @pytest.fixture
 def signed_in(practitioner):
     """A Django test client signed in as the practitioner (`client` is pytest-django's)."""
-    browser = TestClient()
+    browser = DjangoClient()
     browser.force_login(practitioner)
     return browser
 

@@ -3,7 +3,7 @@
 from http import HTTPStatus
 
 import pytest
-from django.test import Client as TestClient
+from django.test import Client as DjangoClient
 from django.urls import reverse
 
 from treatments.management.commands.benchmark import FormReader
@@ -14,7 +14,7 @@ CSV, XLSX = "0", "1"
 
 
 def export(manager, model, query, file_format):
-    browser = TestClient()
+    browser = DjangoClient()
     browser.force_login(manager)
     url = reverse(f"admin:{model}_export") + query
     page = browser.get(url)
@@ -59,7 +59,7 @@ def test_spreadsheet_formulas_are_escaped(manager, make_client):
 
 
 def test_aestheticians_cannot_export(practitioner):
-    browser = TestClient()
+    browser = DjangoClient()
     browser.force_login(practitioner)
     response = browser.get(reverse("admin:consultations_client_export"))
     assert response.status_code == HTTPStatus.FOUND

@@ -4,7 +4,7 @@ from http import HTTPStatus
 
 import pytest
 from django.contrib import admin
-from django.test import Client as TestClient
+from django.test import Client as DjangoClient
 from django.urls import reverse
 
 from clinic import roles
@@ -46,7 +46,7 @@ def pages(plan):
 
 
 def browser_for(user):
-    browser = TestClient()
+    browser = DjangoClient()
     if user is not None:
         browser.force_login(user)
     return browser

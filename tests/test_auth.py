@@ -16,7 +16,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.test import Client as TestClient
+from django.test import Client as DjangoClient
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -44,7 +44,7 @@ class TestLockout:
     def test_five_failures_lock_the_username_and_the_right_password_does_not_get_in(
         self, practitioner
     ):
-        browser = TestClient()
+        browser = DjangoClient()
         fail_times(browser, practitioner.username, 5)
         response = sign_in(browser, practitioner.username, PASSWORD)
         assert response.status_code in {HTTPStatus.FORBIDDEN, HTTPStatus.TOO_MANY_REQUESTS}
@@ -53,15 +53,15 @@ class TestLockout:
 
     def test_the_lock_holds_from_any_address(self, practitioner):
         for n in range(5):
-            TestClient(REMOTE_ADDR=f"10.0.0.{n + 1}").post(
+            DjangoClient(REMOTE_ADDR=f"10.0.0.{n + 1}").post(
                 LOGIN, {"username": practitioner.username, "password": "wrong-password!"}
             )
-        elsewhere = TestClient(REMOTE_ADDR="192.0.2.99")
+        elsewhere = DjangoClient(REMOTE_ADDR="192.0.2.99")
         response = sign_in(elsewhere, practitioner.username, PASSWORD)
         assert response.status_code in {HTTPStatus.FORBIDDEN, HTTPStatus.TOO_MANY_REQUESTS}
 
     def test_four_failures_still_let_the_right_password_in_and_reset_the_count(self, practitioner):
-        browser = TestClient()
+        browser = DjangoClient()
         fail_times(browser, practitioner.username, 4)
         response = sign_in(browser, practitioner.username, PASSWORD)
         assert response.status_code == HTTPStatus.FOUND
@@ -70,13 +70,13 @@ class TestLockout:
 
     def test_another_username_is_not_locked(self, practitioner, make_user):
         other = make_user("other")
-        browser = TestClient()
+        browser = DjangoClient()
         fail_times(browser, practitioner.username, 5)
         assert sign_in(browser, other.username, PASSWORD).status_code == HTTPStatus.FOUND
 
     def test_the_lock_ends_after_the_cool_off(self, practitioner, settings):
         settings.AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
-        browser = TestClient()
+        browser = DjangoClient()
         fail_times(browser, practitioner.username, 5)
         sixteen_minutes_ago = timezone.now() - datetime.timedelta(minutes=16)
         AccessAttempt.objects.filter(username=practitioner.username).update(
@@ -85,7 +85,7 @@ class TestLockout:
         assert sign_in(browser, practitioner.username, PASSWORD).status_code == HTTPStatus.FOUND
 
     def test_sign_ins_are_logged(self, practitioner, caplog):
-        browser = TestClient()
+        browser = DjangoClient()
         with caplog.at_level(logging.INFO, logger="clinic.auth"):
             sign_in(browser, practitioner.username, "wrong-password!")
             sign_in(browser, practitioner.username, PASSWORD)
@@ -107,7 +107,7 @@ class TestPasswords:
 
 class TestSessions:
     def test_sign_in_issues_a_new_session_id(self, practitioner):
-        browser = TestClient()
+        browser = DjangoClient()
         browser.get(LOGIN)
         browser.session.save()
         before = browser.cookies["sessionid"].value if "sessionid" in browser.cookies else None
@@ -116,11 +116,11 @@ class TestSessions:
         assert after and after != before
 
     def test_logout_invalidates_the_old_session(self, practitioner):
-        browser = TestClient()
+        browser = DjangoClient()
         sign_in(browser, practitioner.username, PASSWORD)
         stolen = browser.cookies["sessionid"].value
         browser.post(reverse("logout"))
-        thief = TestClient()
+        thief = DjangoClient()
         thief.cookies["sessionid"] = stolen
         response = thief.get(reverse("today"))
         assert response.status_code == HTTPStatus.FOUND
@@ -128,7 +128,7 @@ class TestSessions:
 
     def test_idle_sessions_expire_after_the_configured_period(self, practitioner, settings):
         assert settings.SESSION_COOKIE_AGE == 15 * 60
-        browser = TestClient()
+        browser = DjangoClient()
         sign_in(browser, practitioner.username, PASSWORD)
         session = browser.session
         session.set_expiry(-1)  # as if the idle period had passed
@@ -162,7 +162,7 @@ class TestSessions:
         assert not [q for q in queries.captured_queries if "UPDATE" in q["sql"]]
 
     def test_the_idle_clock_starts_at_sign_in(self, practitioner):
-        browser = TestClient()
+        browser = DjangoClient()
         sign_in(browser, practitioner.username, PASSWORD)
         assert abs(browser.session[ACTIVE_AT] - timezone.now().timestamp()) < 5
 

@@ -11,7 +11,7 @@ from http import HTTPStatus
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client as TestClient
+from django.test import Client as DjangoClient
 from django.urls import reverse
 from django.utils import timezone
 
@@ -48,7 +48,7 @@ WORKSPACE_URL_NAMES = sorted(
 @pytest.fixture
 def visitor(request, make_user):
     """A test client for `request.param` (one of VISITORS) and its user (None when signed out)."""
-    browser = TestClient()
+    browser = DjangoClient()
     if request.param == "anonymous":
         return browser, None
     role = None if request.param == "no role" else request.param
@@ -156,7 +156,7 @@ def test_each_role_on_each_workspace_page(visitor, workspace, name):
 @pytest.mark.parametrize("name", sorted(POST_ONLY))
 def test_a_user_without_a_role_cannot_end_a_course(make_user, make_plan, name):
     plan = make_plan()
-    browser = TestClient()
+    browser = DjangoClient()
     browser.force_login(make_user("nobody", role=None))
     action = name.removeprefix("treatments:plan-")
 
@@ -171,7 +171,7 @@ def test_a_user_without_a_role_cannot_end_a_course(make_user, make_plan, name):
 
 
 def test_a_user_without_a_role_cannot_add_a_client(make_user):
-    browser = TestClient()
+    browser = DjangoClient()
     browser.force_login(make_user("nobody", role=None))
 
     response = browser.post(
@@ -189,7 +189,7 @@ def test_a_user_without_a_role_cannot_add_a_client(make_user):
 
 
 def test_the_menu_offers_only_what_the_user_may_open(make_user):
-    nobody, aesthetician, manager = TestClient(), TestClient(), TestClient()
+    nobody, aesthetician, manager = DjangoClient(), DjangoClient(), DjangoClient()
     nobody.force_login(make_user("nobody", role=None))
     aesthetician.force_login(make_user("alex", role=roles.AESTHETICIAN))
     manager.force_login(make_user("maria", role=roles.MANAGER))
@@ -216,7 +216,7 @@ def test_opening_a_client_page_records_who_opened_which_client_and_when(
 ):
     person, other = make_client(), make_client()
     user = make_user("reader", role=role)
-    browser = TestClient()
+    browser = DjangoClient()
     browser.force_login(user)
     before = timezone.now()
 
@@ -235,9 +235,9 @@ def test_opening_a_client_page_records_who_opened_which_client_and_when(
 
 def test_refused_or_missing_client_pages_record_no_access(make_user, make_client, client):
     person = make_client()
-    nobody = TestClient()
+    nobody = DjangoClient()
     nobody.force_login(make_user("nobody", role=None))
-    reader = TestClient()
+    reader = DjangoClient()
     reader.force_login(make_user("reader"))
 
     assert client.get(person.get_absolute_url()).status_code == HTTPStatus.FOUND
@@ -291,7 +291,7 @@ def test_text_typed_into_notes_is_shown_as_text_never_run(
 def test_a_post_without_the_csrf_token_is_refused(practitioner, make_client, make_plan):
     person = make_client(first_name="Nora")
     plan = make_plan()
-    browser = TestClient(enforce_csrf_checks=True)
+    browser = DjangoClient(enforce_csrf_checks=True)
     browser.force_login(practitioner)
     form_page = browser.get(reverse("consultations:client-update", args=[person.pk]))
     assert 'name="csrfmiddlewaretoken"' in form_page.content.decode()
@@ -319,7 +319,7 @@ def test_a_post_without_the_csrf_token_is_refused(practitioner, make_client, mak
 
 def test_a_post_with_the_csrf_token_goes_through(practitioner, make_client):
     person = make_client(first_name="Nora", date_of_birth=datetime.date(1985, 5, 17))
-    browser = TestClient(enforce_csrf_checks=True)
+    browser = DjangoClient(enforce_csrf_checks=True)
     browser.force_login(practitioner)
     browser.get(reverse("consultations:client-update", args=[person.pk]))
 

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 from django.core.management import call_command
-from django.test import Client as TestClient
+from django.test import Client as DjangoClient
 from django.urls import reverse
 
 from treatments.management.commands import loadtest
@@ -26,7 +26,7 @@ def bulk_data():
 
 def browser_with(cookie_header):
     """A test client that checks CSRF and carries the load test's Cookie header."""
-    browser = TestClient(enforce_csrf_checks=True)
+    browser = DjangoClient(enforce_csrf_checks=True)
     for pair in cookie_header.split("; "):
         name, value = pair.split("=", 1)
         browser.cookies[name] = value
