@@ -1,6 +1,6 @@
 """Database expressions the ORM lacks on both of our databases."""
 
-from django.db.models import Aggregate, JSONField, Subquery
+from django.db.models import Aggregate, JSONField, OuterRef, Subquery
 from django.db.models.functions import JSONArray
 
 
@@ -16,9 +16,10 @@ class JSONList(Aggregate):
         return super().as_sql(compiler, connection, function="JSON_GROUP_ARRAY", **extra_context)
 
 
-def json_rows(rows, parent, *fields):
-    """A subquery annotating each row of a query with its own `rows`: each of `rows` (a
-    queryset filtered on its `parent` with OuterRef) as a JSON array of `fields`, all in one
-    list, or None when it has none. A list page reads a row's few children this way in its
-    own query: no second query, no object made for each child."""
-    return Subquery(rows.order_by().values(parent).values(rows=JSONList(JSONArray(*fields))))
+def json_rows(model, parent, *fields):
+    """A subquery annotating each row of a query with its own rows of `model` (those whose
+    foreign key `parent` points at it), each as a JSON array of `fields`, all in one list, or
+    None when it has none. A list page reads a row's few children this way in its own query:
+    no second query, no object made for each child."""
+    rows = model.objects.filter(**{parent: OuterRef("pk")}).order_by().values(parent)
+    return Subquery(rows.values(rows=JSONList(JSONArray(*fields))))

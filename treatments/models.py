@@ -282,15 +282,8 @@ class PlanQuerySet(models.QuerySet):
         """Courses with what `concern_names` reads in the same query, for pages listing many:
         each course's (key, concern name, area) as one JSON column, `concern_rows`, instead
         of a query for their concerns and three objects a concern."""
-        return self.annotate(
-            concern_rows=json_rows(
-                PlanConcern.objects.filter(plan=OuterRef("pk")),
-                "plan",
-                "pk",
-                "recorded_concern__concern__name",
-                "recorded_concern__area",
-            )
-        )
+        fields = ("pk", "recorded_concern__concern__name", "recorded_concern__area")
+        return self.annotate(concern_rows=json_rows(PlanConcern, "plan", *fields))
 
     def locked_with_counts(self):
         """Courses locked until the transaction ends (their own rows, not the rows joined to
@@ -486,15 +479,7 @@ class SessionQuerySet(models.QuerySet):
         """Sessions with what `area_names` reads in the same query, for pages listing many:
         each session's (key, area, depth) as one JSON column, `area_rows`, instead of a query
         for their areas and an object an area."""
-        return self.annotate(
-            area_rows=json_rows(
-                SessionArea.objects.filter(session=OuterRef("pk")),
-                "session",
-                "pk",
-                "area",
-                "depth_mm",
-            )
-        )
+        return self.annotate(area_rows=json_rows(SessionArea, "session", "pk", "area", "depth_mm"))
 
 
 class TreatmentSession(ChecksRepeatedInPython, Voidable, Stamped):
