@@ -15,7 +15,12 @@ def field_errors(response, auto_id):
 
 def text(response):
     """The page's visible text, tags stripped and whitespace collapsed."""
-    content = re.sub(r"<(script|template)\b.*?</\1>", " ", response.content.decode(), flags=re.S)
+    return visible_text(response.content.decode())
+
+
+def visible_text(markup):
+    """The visible text of HTML `markup`: tags stripped, whitespace collapsed."""
+    content = re.sub(r"<(script|template)\b.*?</\1>", " ", markup, flags=re.S)
     return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", content))).strip()
 
 
