@@ -3,6 +3,7 @@
 import datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connections, models
 from django.db.models import Q
@@ -79,6 +80,20 @@ class Voidable(models.Model):
     @property
     def is_voided(self):
         return self.voided_at is not None
+
+
+def staff_names_only(*relations):
+    """`defer()` arguments leaving, of the staff a query joins through `relations`, what names
+    them (`get_full_name()`, `get_username()`): a list's rows show who did what, and need no
+    password hash, sign-in dates or flags, each a column to read and a value to convert."""
+    user = get_user_model()
+    kept = {user._meta.pk.name, user.USERNAME_FIELD, "first_name", "last_name"}
+    return [
+        f"{relation}__{field.name}"
+        for relation in relations
+        for field in user._meta.concrete_fields
+        if field.name not in kept
+    ]
 
 
 class Area(models.TextChoices):

@@ -24,7 +24,13 @@ from consultations.forms import (
     add_service_errors,
     refuse_stale,
 )
-from consultations.models import Client, ClientAccess, Consultation, RecordedConcern
+from consultations.models import (
+    Client,
+    ClientAccess,
+    Consultation,
+    RecordedConcern,
+    staff_names_only,
+)
 from consultations.services import record_consultation
 
 CLIENTS_PER_PAGE = 25
@@ -159,8 +165,11 @@ class ClientDetailView(RoleRequiredMixin, DetailView):
         # `client` is `client` already (the related manager sets it). The courses are sorted
         # below, so the database does not sort them.
         courses = TreatmentPlan.objects.with_concern_names().order_by()
+        staff = ("practitioner", "voided_by")
         consultations = list(
-            client.consultations.select_related("practitioner", "voided_by").prefetch_related(
+            client.consultations.select_related(*staff)
+            .defer(*staff_names_only(*staff))
+            .prefetch_related(
                 Prefetch("concerns", queryset=concerns), Prefetch("plans", queryset=courses)
             )
         )
@@ -174,7 +183,8 @@ class ClientDetailView(RoleRequiredMixin, DetailView):
         # All the client's sessions, so every course's are here to number (count_positions).
         sessions = list(
             TreatmentSession.objects.filter(plan__client=client)
-            .select_related("practitioner", "voided_by")
+            .select_related(*staff)
+            .defer(*staff_names_only(*staff))
             .with_area_names()
             .order_by("-performed_on", "-number")
         )
