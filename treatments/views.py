@@ -91,26 +91,30 @@ class TodayView(RoleRequiredMixin, TemplateView):
 
     template_name = "treatments/today.html"
     permission_required = "treatments.view_treatmentplan"
+    # Built once, as Django builds a view's `queryset`, and cloned by each request's filters:
+    # annotating with a subquery costs more than the page's own filters.
+    due_courses = (
+        TreatmentPlan.objects.select_related("client").only(*DUE_FIELDS).with_concern_names()
+    )
+    sessions = (
+        with_positions(TreatmentSession.objects.all())
+        .select_related("plan__client")
+        .only(*RECENT_FIELDS)
+    )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         today = timezone.localdate()
         due = (
-            TreatmentPlan.objects.due_by(today)
+            self.due_courses.due_by(today)
             .filter(client__archived=False)
-            .select_related("client")
-            .only(*DUE_FIELDS)
-            .with_concern_names()
             .order_by("next_due_on", "pk")
         )
         # Counted up to a cap: a chain's courses overdue over the years can run to thousands.
         page = WorklistPaginator(due, DUE_PER_PAGE).get_page(self.request.GET.get("page"))
-        recent = (
-            with_positions(TreatmentSession.objects.filter(practitioner=self.request.user))
-            .select_related("plan__client")
-            .only(*RECENT_FIELDS)
-            .order_by("-performed_on", "-pk")[:RECENT_SESSIONS]
-        )
+        recent = self.sessions.filter(practitioner=self.request.user).order_by(
+            "-performed_on", "-pk"
+        )[:RECENT_SESSIONS]
         context.update({"today": today, "due_page": page, "recent_sessions": recent})
         return context
 
@@ -461,18 +465,17 @@ class SessionCreateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
     """Log a session, pre-filled from the course's previous session (one that counts)."""
 
     permission_required = "treatments.add_treatmentsession"
+    # For a posted form: locked, with the counts log_session_on_locked() numbers the session
+    # from, and with what saving needs only (the client, to go back to): a refused form reads the
+    # rest. Built once and cloned by each request, as TodayView's lists.
+    locked_plans = (
+        TreatmentPlan.objects.select_related("client")
+        .prefetch_related(PLAN_CONCERNS)
+        .locked_with_counts()
+    )
 
     def get_plan(self, for_update=False):
-        if for_update:
-            # Locked, with the counts log_session_on_locked() numbers the session from; with what
-            # saving needs only (the client, to go back to): a refused form reads the rest.
-            plans = (
-                TreatmentPlan.objects.select_related("client")
-                .prefetch_related(PLAN_CONCERNS)
-                .locked_with_counts()
-            )
-        else:
-            plans = plans_with_details()
+        plans = self.locked_plans if for_update else plans_with_details()
         return get_object_or_404(plans, pk=self.kwargs["pk"])
 
     def get_initial(self):
