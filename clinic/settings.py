@@ -146,6 +146,8 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if env_bool("DJANGO_BEHIND_PROXY") else ["REMOTE_ADDR"]
 )
 
+# Django's database sessions, with the query each page reads its session by compiled once.
+SESSION_ENGINE = "clinic.sessions"
 # Idle logoff: the session expires after DJANGO_IDLE_MINUTES without a request.
 SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_IDLE_MINUTES", "15")) * 60
 # The idle deadline moves with activity (clinic.middleware.IdleLogoffMiddleware), rewriting the

@@ -13,6 +13,7 @@ from axes.models import AccessAttempt, AccessLog
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.backends.db import SessionStore as DjangoDB
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -21,6 +22,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic import sessions
 from clinic.backends import ModelBackendOneQuery
 from clinic.middleware import ACTIVE_AT
 from tests.conftest import PASSWORD
@@ -160,6 +162,45 @@ class TestSessions:
 
         assert Session.objects.get(session_key=key).expire_date == deadline
         assert not [q for q in queries.captured_queries if "UPDATE" in q["sql"]]
+
+    @pytest.mark.parametrize(
+        "expires_in",
+        [datetime.timedelta(minutes=5), datetime.timedelta(seconds=-1)],
+        ids=["current", "expired"],
+    )
+    def test_the_session_engine_reads_a_session_as_djangos_does(self, db, expires_in):
+        saved = sessions.SessionStore()
+        saved["note"] = "kept"
+        saved.save()
+        Session.objects.filter(session_key=saved.session_key).update(
+            expire_date=timezone.now() + expires_in
+        )
+
+        ours, djangos = (store(saved.session_key) for store in (sessions.SessionStore, DjangoDB))
+
+        current = expires_in > datetime.timedelta(0)
+        assert ours.load() == djangos.load() == ({"note": "kept"} if current else {})
+        assert ours.session_key == djangos.session_key == (saved.session_key if current else None)
+
+    def test_an_unknown_session_key_reads_as_no_session(self, db):
+        store = sessions.SessionStore("abcdefgh" * 4)
+
+        assert store.load() == {}
+        assert store.session_key is None
+
+    def test_the_session_query_is_compiled_once_and_run_once_a_page(
+        self, db, django_assert_num_queries
+    ):
+        saved = sessions.SessionStore()
+        saved["note"] = "kept"
+        saved.save()
+        sessions.session_sql.cache_clear()
+
+        with django_assert_num_queries(3):
+            loads = [sessions.SessionStore(saved.session_key).load() for _ in range(3)]
+
+        assert loads == [{"note": "kept"}] * 3
+        assert sessions.session_sql.cache_info().misses == 1
 
     def test_the_idle_clock_starts_at_sign_in(self, practitioner):
         browser = DjangoClient()
