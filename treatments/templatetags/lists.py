@@ -4,6 +4,10 @@ Each does what a built-in does, without the part that costs on every call: `row_
 route once per page instead of once per row, the date filters format a date directly instead
 of parsing a format string and looking up the locale's formats each time, and `session_label`
 prints in Python what an included template would render through a context of its own.
+
+`due_course` (Today's worklist) and `timeline_session` (a client's timeline) write the rows of
+the two longest lists staff open all day: in the template engine, a node per condition and per
+value cost 30 to 80 microseconds a row. They escape what they print as the templates did.
 """
 
 from django import template
