@@ -96,7 +96,7 @@ class TodayView(RoleRequiredMixin, TemplateView):
     due_courses = (
         TreatmentPlan.objects.select_related("client").only(*DUE_FIELDS).with_concern_names()
     )
-    sessions = (
+    numbered_sessions = (
         with_positions(TreatmentSession.objects.all())
         .select_related("plan__client")
         .only(*RECENT_FIELDS)
@@ -112,7 +112,7 @@ class TodayView(RoleRequiredMixin, TemplateView):
         )
         # Counted up to a cap: a chain's courses overdue over the years can run to thousands.
         page = WorklistPaginator(due, DUE_PER_PAGE).get_page(self.request.GET.get("page"))
-        recent = self.sessions.filter(practitioner=self.request.user).order_by(
+        recent = self.numbered_sessions.filter(practitioner=self.request.user).order_by(
             "-performed_on", "-pk"
         )[:RECENT_SESSIONS]
         context.update({"today": today, "due_page": page, "recent_sessions": recent})

@@ -199,7 +199,7 @@ def test_pages_clone_the_querysets_built_once_and_never_run_them(
     reads = client_page_reads()
     built_once = [
         TodayView.due_courses,
-        TodayView.sessions,
+        TodayView.numbered_sessions,
         SessionCreateView.locked_plans,
         reads.sessions,
         reads.courses.queryset,
