@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Aggregate, OuterRef, Subquery, TextField, Value
 from django.db.models.functions import Concat
 
+from clinic.expressions import compiled
+
 SEPARATOR = ","  # permission names are "app_label.codename": letters, digits, "_" and "."
 
 
@@ -50,13 +52,11 @@ USER_KEY_MARKER = -7_654_321
 
 @functools.cache
 def user_with_permissions_sql(alias):
-    """The SQL reading one user with their permissions (with_permissions()) on database `alias`:
-    (sql, params, index of the user's key in params). The ORM compiles it once a process: on
-    every page, compiling its two subqueries would cost more than running them."""
+    """The SQL reading one user with their permissions (with_permissions()) on database `alias`,
+    the user's key standing for USER_KEY_MARKER. The ORM compiles it once a process: on every
+    page, compiling its two subqueries would cost more than running them."""
     users = with_permissions(get_user_model()._default_manager.db_manager(alias))
-    query = users.filter(pk=USER_KEY_MARKER).query
-    sql, params = query.get_compiler(using=alias).as_sql()
-    return sql, tuple(params), list(params).index(USER_KEY_MARKER)
+    return compiled(users.filter(pk=USER_KEY_MARKER), USER_KEY_MARKER)
 
 
 class ModelBackendOneQuery(ModelBackend):
@@ -74,9 +74,8 @@ class ModelBackendOneQuery(ModelBackend):
             key = users.model._meta.pk.to_python(user_id)
         except ValidationError:
             return None
-        sql, params, key_at = user_with_permissions_sql(users.db)
-        params = [key if at == key_at else param for at, param in enumerate(params)]
-        user = next(iter(users.raw(sql, params)), None)
+        query = user_with_permissions_sql(users.db)
+        user = next(iter(users.raw(query.sql, query.params_with(key))), None)
         if user is None or not self.user_can_authenticate(user):
             return None
         if not user.is_superuser:

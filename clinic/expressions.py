@@ -1,4 +1,6 @@
-"""Database expressions the ORM lacks on both of our databases."""
+"""Database expressions the ORM lacks on both of our databases, and SQL compiled once."""
+
+from typing import NamedTuple
 
 from django.db.models import Aggregate, JSONField, OuterRef, Subquery
 from django.db.models.functions import JSONArray
@@ -23,3 +25,23 @@ def json_rows(model, parent, *fields):
     no second query, no object made for each child."""
     rows = model.objects.filter(**{parent: OuterRef("pk")}).order_by().values(parent)
     return Subquery(rows.values(rows=JSONList(JSONArray(*fields))))
+
+
+class CompiledOnce(NamedTuple):
+    """A query's SQL and parameters, with where its one varying value goes (compiled()). For
+    queries every page runs, whose compiling by the ORM costs more than running them."""
+
+    sql: str
+    params: tuple
+    at: int
+
+    def params_with(self, value):
+        """The parameters, with `value` where the marker stood."""
+        return [value if n == self.at else param for n, param in enumerate(self.params)]
+
+
+def compiled(queryset, marker):
+    """`queryset`, filtered on `marker` (a value no row holds), compiled on its database, for
+    the caller to keep (functools.cache) and run with `params_with(value)`."""
+    sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    return CompiledOnce(sql, tuple(params), list(params).index(marker))

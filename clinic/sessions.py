@@ -5,20 +5,18 @@ import functools
 from django.contrib.sessions.backends import db
 from django.utils import timezone
 
+from clinic.expressions import compiled
+
 # Stands for the session key while the ORM compiles the query.
 SESSION_KEY_MARKER = "session-key-marker"
 
 
 @functools.cache
 def session_sql(model, alias):
-    """The SQL reading one session of `model` by its key on database `alias` (its only
-    parameter). The ORM compiles it once a process: on every page, compiling it would cost more
-    than running it."""
-    query = model._default_manager.db_manager(alias).filter(session_key=SESSION_KEY_MARKER).query
-    sql, params = query.get_compiler(using=alias).as_sql()
-    if list(params) != [SESSION_KEY_MARKER]:
-        raise ValueError(f"The session query takes the key only, not {params!r}.")
-    return sql
+    """The SQL reading one session of `model` by its key on database `alias`. The ORM compiles
+    it once a process: on every page, compiling it would cost more than running it."""
+    sessions = model._default_manager.db_manager(alias)
+    return compiled(sessions.filter(session_key=SESSION_KEY_MARKER), SESSION_KEY_MARKER)
 
 
 class SessionStore(db.SessionStore):
@@ -32,8 +30,8 @@ class SessionStore(db.SessionStore):
 
     def _get_session_from_db(self):
         manager = self.model._default_manager
-        sql = session_sql(self.model, manager.db)
-        session = next(iter(manager.raw(sql, [self.session_key])), None)
+        query = session_sql(self.model, manager.db)
+        session = next(iter(manager.raw(query.sql, query.params_with(self.session_key))), None)
         if session is None or session.expire_date <= timezone.now():
             self._session_key = None
             return None
