@@ -15,7 +15,7 @@ _CLINICAL = {
         "photo",
     ],
 }
-_CATALOGUE = {"treatments": ["concern", "product"]}
+_CATALOGUE = {"catalogue": ["concern", "product"]}
 
 # (app_label, codename) pairs.
 AESTHETICIAN_PERMISSIONS = sorted(
@@ -31,7 +31,7 @@ AESTHETICIAN_PERMISSIONS = sorted(
 # Managers: every permission of these apps (the clinical records, the catalogue, history,
 # access events, sign-in records and staff accounts). The admin still never deletes clinical
 # records: their admins refuse deletion whatever the permission says.
-MANAGER_APPS = ["consultations", "treatments", "axes", "auth"]
+MANAGER_APPS = ["catalogue", "consultations", "treatments", "axes", "auth"]
 
 
 def sync_groups(apps):

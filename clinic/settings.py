@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "axes",
     "import_export",
     "clinic",
+    "catalogue",
     "consultations",
     "treatments",
 ]

@@ -11,6 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", TodayView.as_view(), name="today"),
+    path("", include("catalogue.urls")),
     path("", include("consultations.urls")),
     path("", include("treatments.urls")),
     path("", include("treatments.report_urls")),

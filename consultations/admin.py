@@ -32,8 +32,9 @@ from clinic.admin import (
     VoidedFilter,
 )
 from clinic.locking import VersionedFormMixin
+from clinic.models import Stamped
 from consultations import screening
-from consultations.models import Client, ClientAccess, Consultation, RecordedConcern, Stamped
+from consultations.models import Client, ClientAccess, Consultation, RecordedConcern
 from consultations.resources import ClientExport
 
 STAMP_FIELDS = ("created_at", "created_by", "updated_at", "updated_by")

@@ -10,76 +10,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.history import AuditTrail
+from catalogue.models import AREA_NAMES, Area, Concern
+from clinic.models import Stamped, Voidable
 from consultations import screening
-
-
-class Stamped(models.Model):
-    """Who created and who last changed a clinical row, and when."""
-
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="+",
-    )
-    updated_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="+",
-    )
-
-    version = models.PositiveIntegerField(
-        default=1,
-        editable=False,
-        help_text="Raised by every change, so a save based on an older version is refused.",
-    )
-    # Every create and change keeps the previous version, with who and when.
-    history = AuditTrail(inherit=True)
-
-    class Meta:
-        abstract = True
-
-    def stamp(self, user):
-        """Record `user` as the author of the change about to be saved (and in its history)."""
-        now = timezone.now()
-        if self._state.adding:
-            self.created_at = now
-            self.created_by = user
-        else:
-            self.version += 1
-        self.updated_at = now
-        self.updated_by = user
-        self._history_user = user
-
-
-class Voidable(models.Model):
-    """Clinical records are never deleted: a mistaken one is voided with a reason."""
-
-    voided_at = models.DateTimeField(null=True, blank=True, editable=False)
-    voided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="+",
-    )
-    void_reason = models.TextField(blank=True, editable=False)
-
-    class Meta:
-        abstract = True
-
-    @property
-    def is_voided(self):
-        return self.voided_at is not None
 
 
 def staff_names_only(*relations):
@@ -94,30 +27,6 @@ def staff_names_only(*relations):
         for field in user._meta.concrete_fields
         if field.name not in kept
     ]
-
-
-class Area(models.TextChoices):
-    """Treatment areas, from the device makers' depth charts."""
-
-    FACE = "face", "Full face"
-    FOREHEAD = "forehead", "Forehead"
-    PERIORBITAL = "periorbital", "Around the eyes"
-    PERIORAL = "perioral", "Around the mouth"
-    CHEEKS = "cheeks", "Cheeks and chin"
-    NECK = "neck", "Neck"
-    DECOLLETE = "decollete", "Décolleté"
-    ARMS = "arms", "Arms"
-    HANDS = "hands", "Hands"
-    BACK = "back", "Back"
-    ABDOMEN = "abdomen", "Abdomen"
-    BUTTOCKS = "buttocks", "Buttocks"
-    THIGHS = "thighs", "Thighs"
-    SCALP = "scalp", "Scalp"
-
-
-# Area names by code, for labels that lists print many of: a model's get_area_display() costs
-# several times a dict's look-up.
-AREA_NAMES = dict(Area.choices)
 
 
 def concern_label(concern_name, area):
@@ -375,9 +284,7 @@ class RecordedConcern(Stamped):
     consultation = models.ForeignKey(
         Consultation, on_delete=models.PROTECT, related_name="concerns"
     )
-    concern = models.ForeignKey(
-        "treatments.Concern", on_delete=models.PROTECT, related_name="recorded"
-    )
+    concern = models.ForeignKey(Concern, on_delete=models.PROTECT, related_name="recorded")
     area = models.CharField(max_length=20, choices=Area)
     severity = models.CharField(max_length=10, choices=Severity, default=Severity.MODERATE)
     notes = models.TextField(blank=True)

@@ -9,7 +9,6 @@ from functools import cached_property, partial
 from types import SimpleNamespace
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect
@@ -18,6 +17,7 @@ from django.views.generic import CreateView, DetailView, FormView, ListView, Upd
 
 from clinic.locking import StaleRecord
 from clinic.pagination import CappedCountPaginator, ShortCountPaginator
+from clinic.views import RoleRequiredMixin
 from consultations.forms import (
     ClientForm,
     ConsultationForm,
@@ -36,13 +36,6 @@ from consultations.models import (
 from consultations.services import record_consultation
 
 CLIENTS_PER_PAGE = 25
-
-
-class RoleRequiredMixin(LoginRequiredMixin, PermissionRequiredMixin):
-    """Signed out: the sign-in page. Signed in without the page's permission (no role): 403.
-
-    The roles (clinic/roles.py) give aestheticians and managers the workspace's permissions.
-    """
 
 
 class ClientListView(RoleRequiredMixin, ListView):
@@ -255,7 +248,7 @@ class ConsultationCreateView(RoleRequiredMixin, FormView):
         return RecordedConcernFormSet(prefix="concerns")
 
     def get_context_data(self, **kwargs):
-        from treatments.models import Concern
+        from catalogue.models import Concern
 
         kwargs.setdefault("formset", self.get_formset())
         context = super().get_context_data(**kwargs)

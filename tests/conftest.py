@@ -18,10 +18,11 @@ from django.db import connection
 from django.test import Client as DjangoClient
 from django.utils import timezone
 
+from catalogue.models import Area, Concern, Product
 from clinic import roles
-from consultations.models import Area, Client
+from consultations.models import Client
 from consultations.services import record_consultation
-from treatments.models import Concern, Photo, Product
+from treatments.models import Photo
 from treatments.services import log_session, start_plan
 
 PASSWORD = "correct-horse-battery-staple"

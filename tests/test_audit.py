@@ -11,10 +11,11 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
-from consultations.models import Area, Client, ClientAccess
+from catalogue.models import Area, Concern, Product
+from consultations.models import Client, ClientAccess
 from tests.consultations.test_admin import admin_form_data, page_queries
 from tests.pages import text
-from treatments.models import Concern, Product, TreatmentSession
+from treatments.models import TreatmentSession
 from treatments.services import stop_plan, update_session, void_session
 
 pytestmark = pytest.mark.django_db

@@ -271,7 +271,7 @@ class TestPermissions:
             assert user.get_all_permissions() == expected
             assert user.has_perm("treatments.add_treatmentsession")
 
-        assert "treatments.change_concern" in expected
+        assert "catalogue.change_concern" in expected
         assert "treatments.add_treatmentsession" in expected
 
     def test_a_user_without_permissions_has_none(self, make_user, django_assert_num_queries):
@@ -295,17 +295,17 @@ class TestPermissions:
     def test_role_permissions_come_from_the_group(self, practitioner, django_assert_num_queries):
         with django_assert_num_queries(1):
             assert practitioner.has_perm("treatments.add_treatmentsession")
-            assert not practitioner.has_perm("treatments.change_concern")
+            assert not practitioner.has_perm("catalogue.change_concern")
 
     def test_a_users_own_permissions_count_too(self, make_user):
         user = make_user(role=None)
         user.user_permissions.add(Permission.objects.get(codename="view_concern"))
-        assert user.get_all_permissions() == {"treatments.view_concern"}
+        assert user.get_all_permissions() == {"catalogue.view_concern"}
 
     def test_own_and_group_permissions_are_combined(self, practitioner):
         practitioner.user_permissions.add(Permission.objects.get(codename="change_concern"))
         permissions = practitioner.get_all_permissions()
-        assert {"treatments.change_concern", "treatments.add_treatmentsession"} <= permissions
+        assert {"catalogue.change_concern", "treatments.add_treatmentsession"} <= permissions
 
     def test_superusers_have_every_permission_and_inactive_users_none(self, make_user):
         assert make_user(superuser=True).get_all_permissions() == {
@@ -314,4 +314,4 @@ class TestPermissions:
         }
         inactive = make_user(is_active=False)
         assert inactive.get_all_permissions() == set()
-        assert not inactive.has_perm("treatments.view_concern")
+        assert not inactive.has_perm("catalogue.view_concern")

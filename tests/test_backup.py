@@ -355,3 +355,44 @@ def test_the_backup_names_photo_files_it_could_not_find(seeded, tmp_path):
     photos = [o for o in document["objects"] if o["model"] == "treatments.photo"]
     assert photos[0]["fields"]["image"] == "clients/1/lost.jpg"
     assert document["files"] == []
+
+
+def as_made_before_the_catalogue_moved(lines):
+    """The backup as the release before the catalogue app wrote it: concerns and products (and
+    their history, content types and permissions) under `treatments`, and none of the
+    migrations of the move applied."""
+    header = json.loads(lines[0].removesuffix(",\n") + "}")
+    header["counts"] = {
+        name.replace("catalogue.", "treatments."): count for name, count in header["counts"].items()
+    }
+    header["migrations"] = [
+        name
+        for name in header["migrations"]
+        if not name.startswith("catalogue.") and "catalogue" not in name
+    ]
+    body = [
+        line.replace('"model":"catalogue.', '"model":"treatments.').replace(
+            '"catalogue","', '"treatments","'
+        )
+        for line in lines[1:]
+    ]
+    return [json.dumps(header)[:-1] + ",\n", *body]
+
+
+def test_a_backup_made_before_the_catalogue_moved_restores(backup_file):
+    before_rows, before_ids = every_row(), identities()
+    rewrite(backup_file, as_made_before_the_catalogue_moved)
+    with gzip.open(backup_file, "rt") as stream:
+        old = stream.read()
+    assert '"model":"treatments.concern"' in old and '"model":"catalogue.' not in old
+    assert '"view_concern","treatments","concern"' in old
+
+    output = restore(backup_file, "--replace")
+
+    assert "Restored" in output
+    assert every_row() == before_rows
+    assert identities() == before_ids
+    aesthetician = Group.objects.get(name="Aesthetician")
+    assert aesthetician.permissions.filter(
+        content_type__app_label="catalogue", codename="view_concern"
+    ).exists()

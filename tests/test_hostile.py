@@ -33,10 +33,11 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from catalogue.models import Area, Concern, Product
 from clinic import roles
-from consultations.models import Area, Client, Consultation, RecordedConcern
+from consultations.models import Client, Consultation, RecordedConcern
 from consultations.services import record_consultation
-from treatments.models import Concern, Product, TreatmentPlan, TreatmentSession
+from treatments.models import TreatmentPlan, TreatmentSession
 from treatments.services import log_session, start_plan
 
 pytestmark = pytest.mark.django_db
@@ -72,6 +73,7 @@ PAYLOADS = [
     "\r\n\r\nSet-Cookie: x=y",
     "NaN",
     "-nan",
+    "sNaN",
     "inf",
     "-Infinity",
     "1e309",
@@ -631,7 +633,7 @@ def admin_fill(clinic, label):
             "concerns-0-area": [Area.CHEEKS],
             "concerns-0-severity": ["moderate"],
         },
-        "treatments.Product": {"name": ["Test serum"], "kind": ["serum"]},
+        "catalogue.Product": {"name": ["Test serum"], "kind": ["serum"]},
         "treatments.TreatmentPlan": {
             "client": [str(clinic["client"].pk)],
             "consultation": [str(consultation.pk)],
@@ -689,10 +691,10 @@ ADMIN_FORMS = [
     "consultations.Client change",
     "consultations.Consultation add",
     "consultations.Consultation change",
-    "treatments.Concern add",
-    "treatments.Concern change",
-    "treatments.Product add",
-    "treatments.Product change",
+    "catalogue.Concern add",
+    "catalogue.Concern change",
+    "catalogue.Product add",
+    "catalogue.Product change",
     "treatments.TreatmentPlan add",
     "treatments.TreatmentPlan change",
     "treatments.TreatmentSession add",
@@ -703,7 +705,7 @@ ADMIN_FORMS = [
     "auth.Group change",
 ]
 # Add forms left empty on purpose: a catalogue entry has too many required fields to fill here.
-ADMIN_FORMS_NOT_FILLED = {"treatments.Concern add"}
+ADMIN_FORMS_NOT_FILLED = {"catalogue.Concern add"}
 
 
 def admin_form(clinic, admin_browser, name):
@@ -890,7 +892,7 @@ def test_an_admin_autocomplete_field_refuses_a_malformed_id(
 LIST_PAGES = [
     "today",
     "consultations:client-list",
-    "treatments:concern-list",
+    "catalogue:concern-list",
     *[
         f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist"
         for model in admin.site._registry
@@ -930,8 +932,8 @@ NUL_PARAMETERS = [
     ("admin:consultations_client_changelist", "skin_type__exact"),
     ("admin:consultations_consultation_changelist", "outcome__exact"),
     ("admin:consultations_clientaccess_changelist", "via__exact"),
-    ("admin:treatments_concern_changelist", "evidence_level__exact"),
-    ("admin:treatments_product_changelist", "kind__exact"),
+    ("admin:catalogue_concern_changelist", "evidence_level__exact"),
+    ("admin:catalogue_product_changelist", "kind__exact"),
     ("admin:treatments_treatmentplan_changelist", "status__exact"),
     ("admin:treatments_treatmentplan_changelist", "concern"),
     ("admin:treatments_treatmentsession_changelist", "device__exact"),

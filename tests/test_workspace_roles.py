@@ -15,9 +15,11 @@ from django.test import Client as DjangoClient
 from django.urls import reverse
 from django.utils import timezone
 
+from catalogue import urls as catalogue_urls
+from catalogue.models import Area
 from clinic import roles
 from consultations import urls as consultation_urls
-from consultations.models import Area, Client, ClientAccess
+from consultations.models import Client, ClientAccess
 from tests.pages import text
 from treatments import urls as treatment_urls
 from treatments.models import TreatmentPlan
@@ -40,6 +42,7 @@ POST_ONLY = {"treatments:plan-complete", "treatments:plan-stop"}
 POST_AND_BACK = {"treatments:consultation-photo-create"}
 WORKSPACE_URL_NAMES = sorted(
     ["today"]
+    + [f"catalogue:{p.name}" for p in catalogue_urls.urlpatterns]
     + [f"consultations:{p.name}" for p in consultation_urls.urlpatterns]
     + [f"treatments:{p.name}" for p in treatment_urls.urlpatterns]
 )
@@ -108,8 +111,8 @@ def workspace(make_plan, concern):
             "treatments:session-void": reverse(
                 "treatments:session-void", kwargs={"pk": session.pk}
             ),
-            "treatments:concern-list": reverse("treatments:concern-list"),
-            "treatments:concern-detail": concern("acne-scars").get_absolute_url(),
+            "catalogue:concern-list": reverse("catalogue:concern-list"),
+            "catalogue:concern-detail": concern("acne-scars").get_absolute_url(),
             "treatments:photo-image": reverse("treatments:photo-image", kwargs=photo_pk),
             "treatments:photo-thumbnail": reverse("treatments:photo-thumbnail", kwargs=photo_pk),
             "treatments:client-photos": reverse("treatments:client-photos", kwargs=client_pk),

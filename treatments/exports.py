@@ -7,12 +7,11 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from catalogue.models import Concern, Product
 from consultations.models import Consultation, ContactAttempt, RecordedConcern
 from treatments.models import (
-    Concern,
     Photo,
     PlanConcern,
-    Product,
     SessionProduct,
     SessionProgress,
     TreatmentPlan,

@@ -6,13 +6,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from catalogue.models import DEPTH_MAX, DEPTH_MESSAGE, DEPTH_MIN, Area
 from clinic.locking import VersionedFormMixin
 from consultations.forms import DateInput, flag_damaged_version
-from consultations.models import Area
 from treatments.models import (
-    DEPTH_MAX,
-    DEPTH_MESSAGE,
-    DEPTH_MIN,
     Photo,
     SessionArea,
     SessionProduct,
@@ -239,8 +236,20 @@ class SessionForm(LoadedChoicesMixin, VersionedFormMixin, forms.ModelForm):
         return super().clean()
 
 
+class FiniteDecimalField(forms.DecimalField):
+    """A DecimalField that reads "NaN", "sNaN" and "Infinity" as invalid at once: Django's
+    refuses them only in validate(), after has_changed() has compared them, and comparing a
+    signalling NaN raises."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is not None and not value.is_finite():
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return value
+
+
 class SessionAreaForm(forms.ModelForm):
-    depth_mm = forms.DecimalField(
+    depth_mm = FiniteDecimalField(
         label="Depth (mm)",
         min_value=DEPTH_MIN,
         max_value=DEPTH_MAX,

@@ -24,8 +24,8 @@ from django.urls import reverse
 from django.views.generic import TemplateView, View
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from clinic.views import RoleRequiredMixin
 from consultations.models import Client, ClientAccess, Consultation
-from consultations.views import RoleRequiredMixin
 from treatments.models import Photo
 
 pillow_heif.register_heif_opener()

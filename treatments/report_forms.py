@@ -3,8 +3,8 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
+from catalogue.models import Concern, Product
 from consultations.models import ContactAttempt
-from treatments.models import Concern, Product
 from treatments.recall import Recall
 from treatments.reports import practitioners, staff_name
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 
+from catalogue.models import Concern
 from treatments.models import (
-    Concern,
     PlanConcern,
     SessionProduct,
     SessionProgress,

@@ -33,6 +33,4 @@ urlpatterns = [
         photos.ConsultationPhotoCreateView.as_view(),
         name="consultation-photo-create",
     ),
-    path("catalogue/", views.ConcernListView.as_view(), name="concern-list"),
-    path("catalogue/<slug:slug>/", views.ConcernDetailView.as_view(), name="concern-detail"),
 ]

@@ -9,13 +9,14 @@ from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, prefetch_re
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.views.generic import DetailView, FormView, ListView, TemplateView
+from django.views.generic import DetailView, FormView, TemplateView
 
+from catalogue.models import Product
 from clinic.locking import StaleRecord, check_version
 from clinic.pagination import WorklistPaginator
+from clinic.views import RoleRequiredMixin
 from consultations.forms import add_formset_errors, add_service_errors, refuse_stale
 from consultations.models import Consultation, RecordedConcern
-from consultations.views import RoleRequiredMixin
 from treatments.forms import (
     EndPlanForm,
     PhotoUploadForm,
@@ -27,14 +28,7 @@ from treatments.forms import (
     VoidSessionForm,
     suggested_depth,
 )
-from treatments.models import (
-    Concern,
-    PlanConcern,
-    Product,
-    SessionProgress,
-    TreatmentPlan,
-    TreatmentSession,
-)
+from treatments.models import PlanConcern, SessionProgress, TreatmentPlan, TreatmentSession
 from treatments.photos import add_photos
 from treatments.services import (
     complete_plan,
@@ -662,13 +656,3 @@ class SessionVoidView(RoleRequiredMixin, TemplateView):
                 )
                 return redirect(self.session.plan)
         return self.render_form(form)
-
-
-class ConcernListView(RoleRequiredMixin, ListView):
-    model = Concern
-    permission_required = "treatments.view_concern"
-
-
-class ConcernDetailView(RoleRequiredMixin, DetailView):
-    model = Concern
-    permission_required = "treatments.view_concern"

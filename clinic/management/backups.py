@@ -64,12 +64,18 @@ SIGN_IN_RECORDS_APP = "axes"
 # Rows that `migrate` ships with every new database: a restore may replace them freely.
 SHIPPED = {
     "auth.group",
-    "treatments.concern",
-    "treatments.historicalconcern",
-    "treatments.product",
-    "treatments.historicalproduct",
+    "catalogue.concern",
+    "catalogue.historicalconcern",
+    "catalogue.product",
+    "catalogue.historicalproduct",
 }
 CLINICAL_APPS = {"consultations", "treatments"}
+# Models that moved to another app since backups were first made: {old label: new label}. Their
+# tables did not change, so a backup made before the move restores as it is, renamed on the way.
+MOVED = {
+    f"treatments.{model}": f"catalogue.{model}"
+    for model in ("concern", "historicalconcern", "product", "historicalproduct")
+}
 CHUNK_SIZE = 2000
 OBJECTS_LINE = '"objects": [\n'
 END_LINE = "]}\n"
@@ -308,13 +314,42 @@ def _objects(stream, path, version=VERSION):
             if line == END_LINE or (line == OBJECTS_END_LINE and version >= 2):
                 return
             if line.strip():
-                yield json.loads(line.removesuffix("\n").removesuffix(","))
+                yield moved_to_today(json.loads(line.removesuffix("\n").removesuffix(",")))
     except (OSError, EOFError, ValueError, UnicodeDecodeError) as error:
         raise CommandError(f"{path} is damaged ({error}). Nothing was restored.") from None
     raise CommandError(
         f"{path} ends early: the backup is incomplete (was it copied before it was finished?). "
         "Nothing was restored."
     )
+
+
+def _moved_label(app_label, model):
+    return MOVED.get(f"{app_label}.{model}", f"{app_label}.{model}").split(".")
+
+
+def _moved_key(value):
+    """A content type's or permission's natural key, naming a moved model by its app today."""
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        if len(value) == 2:  # content type: [app_label, model]
+            return _moved_label(*value)
+        if len(value) == 3:  # permission: [codename, app_label, model]
+            return [value[0], *_moved_label(*value[1:])]
+    if isinstance(value, list):
+        return [_moved_key(item) for item in value]
+    return value
+
+
+def moved_to_today(record):
+    """A backed-up record as the models stand today (see MOVED)."""
+    if not isinstance(record, dict):
+        return record
+    record["model"] = MOVED.get(record.get("model"), record.get("model"))
+    fields = record.get("fields")
+    if isinstance(fields, dict):
+        for name, value in fields.items():
+            if isinstance(value, list):
+                fields[name] = _moved_key(value)
+    return record
 
 
 def _restore_files(stream, path):
@@ -461,7 +496,7 @@ def load_backup(header, stream, path, *, progress=None):
     Returns the number of rows loaded per model, and of photo files put back. Anything wrong
     rolls the database back (photo files already put back stay: they are the backup's own).
     """
-    expected = header["counts"]
+    expected = {MOVED.get(name, name): count for name, count in header["counts"].items()}
     loaded = Counter()
     with transaction.atomic():
         with connection.cursor() as cursor:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.test import override_settings
 from pytest_django.live_server_helper import LiveServer
 
@@ -68,10 +70,12 @@ def live_server(request):
 @pytest.fixture
 def catalogue(transactional_db):
     """The shipped catalogue: transactional tests flush tables, so load it again if it is gone."""
-    Concern = apps.get_model("treatments", "Concern")
+    Concern = apps.get_model("catalogue", "Concern")
     if not Concern.objects.exists():
+        # The migration that ships it, run against the models as they stood then (same tables).
         shipped = importlib.import_module("treatments.migrations.0002_catalogue")
-        shipped.load_catalogue(apps, None)
+        state = MigrationLoader(connection).project_state(("treatments", "0002_catalogue"))
+        shipped.load_catalogue(state.apps, None)
     assert Concern.objects.filter(slug="acne-scars").exists()
 
 

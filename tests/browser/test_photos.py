@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from consultations.models import Area
+from catalogue.models import Area
 from treatments.models import Photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

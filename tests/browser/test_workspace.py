@@ -7,7 +7,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from consultations.models import Area, Client
+from catalogue.models import Area
+from consultations.models import Client
 from treatments.models import TreatmentPlan, TreatmentSession
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from consultations.models import Area, Client, Consultation
+from catalogue.models import Area
+from consultations.models import Client, Consultation
 
 pytestmark = pytest.mark.django_db
 

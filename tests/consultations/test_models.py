@@ -6,7 +6,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
-from consultations.models import Area, Client, Consultation, RecordedConcern, staff_names_only
+from catalogue.models import Area
+from consultations.models import Client, Consultation, RecordedConcern, staff_names_only
 
 pytestmark = pytest.mark.django_db
 

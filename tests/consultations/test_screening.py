@@ -1,7 +1,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from consultations.models import Area, Client, Consultation
+from catalogue.models import Area
+from consultations.models import Client, Consultation
 from consultations.screening import ABSOLUTE, RELATIVE
 from consultations.services import record_consultation
 

@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 from xstatic.pkg import bootstrap as xstatic_bootstrap
 
-from consultations.models import Area, Client, Consultation
+from catalogue.models import Area
+from consultations.models import Client, Consultation
 from tests.pages import SIGNED_IN_QUERIES, field_errors, text
 from treatments.models import TreatmentSession
 from treatments.services import void_consultation, void_session

@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from consultations.models import Area
+from catalogue.models import Area, Concern, Product
 from tests.consultations.test_admin import admin_form_data, page_queries
-from treatments.models import Concern, Product, SessionProduct, TreatmentPlan, TreatmentSession
+from treatments.models import SessionProduct, TreatmentPlan, TreatmentSession
 from treatments.services import log_session, start_plan
 
 pytestmark = pytest.mark.django_db
@@ -97,7 +97,8 @@ def courses(course, second_practitioner):
 
 
 def url(name, *args):
-    return reverse(f"admin:treatments_{name}", args=args)
+    app = "catalogue" if name.startswith(("concern_", "product_")) else "treatments"
+    return reverse(f"admin:{app}_{name}", args=args)
 
 
 def listed(client, name, params=None):

@@ -5,10 +5,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import CheckConstraint
 
-from consultations.models import Area, RecordedConcern
+from catalogue.models import Area, Concern, Product
+from consultations.models import RecordedConcern
 from treatments.models import (
-    Concern,
-    Product,
     SessionArea,
     SessionProduct,
     SessionProgress,

@@ -12,8 +12,9 @@ from django.core.management import call_command
 from django.urls import reverse
 from PIL import ExifTags, Image
 
+from catalogue.models import Area
 from clinic import roles
-from consultations.models import Area, ClientAccess
+from consultations.models import ClientAccess
 from tests.pages import SIGNED_IN_QUERIES, field_errors, text
 from tests.treatments.test_views import session_data
 from treatments.models import Photo, TreatmentSession
@@ -292,9 +293,9 @@ def test_any_two_of_the_clients_photos_can_be_compared(signed_in, add, session, 
 
 def make_consultation_with_consent(session):
     """Another client's consultation with photo consent (a foreign photo for the tests)."""
+    from catalogue.models import Concern
     from consultations.services import record_consultation
     from tests.conftest import _serial
-    from treatments.models import Concern
 
     other = type(session.plan.client).objects.create(
         first_name="Other",

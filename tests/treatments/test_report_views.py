@@ -12,8 +12,9 @@ from django.test import Client as Browser
 from django.urls import reverse
 from django.utils import timezone
 
+from catalogue.models import Area
 from clinic import roles
-from consultations.models import Area, Client, ClientAccess, ContactAttempt
+from consultations.models import Client, ClientAccess, ContactAttempt
 from tests.pages import SIGNED_IN_QUERIES, field_errors, text
 from treatments.recall import record_contact_attempt
 from treatments.services import complete_plan, log_session, void_session

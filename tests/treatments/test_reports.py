@@ -8,7 +8,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from consultations.models import Area, Client, ContactAttempt
+from catalogue.models import Area
+from consultations.models import Client, ContactAttempt
 from treatments.models import TreatmentPlan
 from treatments.recall import Recall, recall_items, recall_plans, record_contact_attempt
 from treatments.reports import (

@@ -8,7 +8,8 @@ from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
-from consultations.models import Area, Client
+from catalogue.models import Area
+from consultations.models import Client
 from treatments.models import PlanConcern, SessionProgress, TreatmentPlan, TreatmentSession
 from treatments.services import (
     complete_plan,

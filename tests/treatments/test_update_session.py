@@ -7,8 +7,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from catalogue.models import Area
 from clinic.locking import StaleRecord
-from consultations.models import Area
 from treatments.models import SessionProgress, TreatmentPlan, TreatmentSession
 from treatments.services import session_edit_refusal, update_session, void_session
 

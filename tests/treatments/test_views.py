@@ -8,15 +8,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from consultations.models import Area
+from catalogue.models import Area, Product
 from consultations.views import client_page_reads
 from tests.pages import SIGNED_IN_QUERIES, field_errors, text
-from treatments.models import (
-    Product,
-    SessionProgress,
-    TreatmentPlan,
-    TreatmentSession,
-)
+from treatments.models import SessionProgress, TreatmentPlan, TreatmentSession
 from treatments.services import log_session, update_session, void_session
 from treatments.views import SessionCreateView, TodayView
 
@@ -42,8 +37,8 @@ def urls(make_plan, log):
         "plan-detail": reverse("treatments:plan-detail", kwargs={"pk": plan.pk}),
         "session-create": reverse("treatments:session-create", kwargs={"pk": plan.pk}),
         "session-update": reverse("treatments:session-update", kwargs={"pk": session.pk}),
-        "concern-list": reverse("treatments:concern-list"),
-        "concern-detail": reverse("treatments:concern-detail", kwargs={"slug": "acne-scars"}),
+        "concern-list": reverse("catalogue:concern-list"),
+        "concern-detail": reverse("catalogue:concern-detail", kwargs={"slug": "acne-scars"}),
     }
 
 
@@ -1154,7 +1149,7 @@ def test_voiding_the_session_that_completed_a_course_reopens_it(signed_in, make_
 
 
 def test_catalogue_lists_every_concern_with_its_course(signed_in, concern):
-    page = text(signed_in.get(reverse("treatments:concern-list")))
+    page = text(signed_in.get(reverse("catalogue:concern-list")))
 
     assert "Atrophic acne scars" in page
     assert "Active acne and blackheads" in page

@@ -25,12 +25,11 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from catalogue.models import Area, Concern, Product
 from clinic import roles
-from consultations.models import Area, Client, Consultation, RecordedConcern
+from consultations.models import Client, Consultation, RecordedConcern
 from treatments.models import (
-    Concern,
     PlanConcern,
-    Product,
     SessionArea,
     SessionProduct,
     SessionProgress,

@@ -16,11 +16,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from catalogue.models import Area, Concern, Product
 from clinic import roles
-from consultations.models import Area, Client, Consultation, RecordedConcern
+from consultations.models import Client, Consultation, RecordedConcern
 from consultations.screening import Assessment
 from consultations.services import record_consultation
-from treatments.models import Concern, Product, TreatmentSession
+from treatments.models import TreatmentSession
 from treatments.services import complete_plan, log_session, start_plan, stop_plan, suggest_course
 
 # Demo logins, printed by the command and in the README. Change them on any shared server.

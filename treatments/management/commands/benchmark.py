@@ -29,10 +29,11 @@ from django.test.utils import (
 from django.urls import reverse
 from django.utils import timezone
 
-from consultations.models import Area, Client
+from catalogue.models import Area, Concern
+from consultations.models import Client
 from consultations.services import record_consultation
 from treatments.demo import bulk, year
-from treatments.models import Concern, TreatmentPlan, TreatmentSession
+from treatments.models import TreatmentPlan, TreatmentSession
 from treatments.services import log_session, start_plan
 
 TARGET_QUERIES = 15

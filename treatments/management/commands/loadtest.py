@@ -44,11 +44,12 @@ from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils import timezone
 
+from catalogue.models import Product
 from clinic import roles
 from consultations.models import Client
 from treatments.forms import suggested_depth
 from treatments.management.commands.benchmark import machine, machine_speed
-from treatments.models import PlanConcern, Product, TreatmentPlan, TreatmentSession
+from treatments.models import PlanConcern, TreatmentPlan, TreatmentSession
 
 SCRIPT = Path(__file__).with_name("loadtest.lua")
 TARGET_RPS = 150

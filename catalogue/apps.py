@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CatalogueConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "catalogue"
+    verbose_name = "Catalogue"

@@ -1,0 +1,79 @@
+"""The shared kernel of every clinical record: who made and changed it, its version, voiding.
+
+Abstract models only: the apps' models inherit them, so every clinical row is stamped and
+audited the same way.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from clinic.history import AuditTrail
+
+
+class Stamped(models.Model):
+    """Who created and who last changed a clinical row, and when."""
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+
+    version = models.PositiveIntegerField(
+        default=1,
+        editable=False,
+        help_text="Raised by every change, so a save based on an older version is refused.",
+    )
+    # Every create and change keeps the previous version, with who and when.
+    history = AuditTrail(inherit=True)
+
+    class Meta:
+        abstract = True
+
+    def stamp(self, user):
+        """Record `user` as the author of the change about to be saved (and in its history)."""
+        now = timezone.now()
+        if self._state.adding:
+            self.created_at = now
+            self.created_by = user
+        else:
+            self.version += 1
+        self.updated_at = now
+        self.updated_by = user
+        self._history_user = user
+
+
+class Voidable(models.Model):
+    """Clinical records are never deleted: a mistaken one is voided with a reason."""
+
+    voided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    void_reason = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_voided(self):
+        return self.voided_at is not None
