@@ -121,7 +121,7 @@ class Concern(models.Model):
         help_text="Active inflammation (acne, rosacea): needling may spread or flare it.",
     )
 
-    history = AuditTrail(table_name="treatments_historicalconcern")
+    history = AuditTrail()
 
     class Meta:
         db_table = "treatments_concern"  # the table it had in treatments
@@ -248,7 +248,7 @@ class Product(models.Model):
     in_use = models.BooleanField(default=True, help_text="Offered when logging a session.")
     notes = models.TextField(blank=True)
 
-    history = AuditTrail(table_name="treatments_historicalproduct")
+    history = AuditTrail()
 
     class Meta:
         db_table = "treatments_product"  # the table it had in treatments

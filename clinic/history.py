@@ -43,6 +43,16 @@ class AuditTrail(HistoricalRecords):
         kwargs.setdefault("history_manager", HistoryManagerMadeOnce)
         super().__init__(*args, **kwargs)
 
+    def get_meta_options(self, model):
+        """A model that moved to another app keeps its table (`Meta.db_table`, "<old app>_<model>"),
+        and its audit rows keep theirs: "<old app>_historical<model>"."""
+        options = super().get_meta_options(model)
+        table = model._meta.original_attrs.get("db_table")
+        if table and not self.table_name:
+            app_prefix = table.removesuffix(f"_{model._meta.model_name}")
+            options["db_table"] = f"{app_prefix}_historical{model._meta.model_name}"
+        return options
+
     def get_extra_fields(self, model, fields):
         extra = super().get_extra_fields(model, fields)
         if hasattr(model, "audited_rows"):

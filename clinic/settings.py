@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "catalogue",
     "consultations",
     "treatments",
+    "reports",
 ]
 
 MIDDLEWARE = [

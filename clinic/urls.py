@@ -14,5 +14,5 @@ urlpatterns = [
     path("", include("catalogue.urls")),
     path("", include("consultations.urls")),
     path("", include("treatments.urls")),
-    path("", include("treatments.report_urls")),
+    path("", include("reports.urls")),
 ]

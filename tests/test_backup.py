@@ -357,34 +357,36 @@ def test_the_backup_names_photo_files_it_could_not_find(seeded, tmp_path):
     assert document["files"] == []
 
 
-def as_made_before_the_catalogue_moved(lines):
+def as_made_before_the_moves(lines):
     """The backup as the release before the catalogue app wrote it: concerns and products (and
-    their history, content types and permissions) under `treatments`, and none of the
-    migrations of the move applied."""
+    their history, content types and permissions) under `treatments`, recall contacts under
+    `consultations`, and none of the migrations of the moves applied."""
+    old_label = {new: old for old, new in backups.MOVED.items()}
     header = json.loads(lines[0].removesuffix(",\n") + "}")
-    header["counts"] = {
-        name.replace("catalogue.", "treatments."): count for name, count in header["counts"].items()
-    }
+    header["counts"] = {old_label.get(name, name): n for name, n in header["counts"].items()}
     header["migrations"] = [
         name
         for name in header["migrations"]
-        if not name.startswith("catalogue.") and "catalogue" not in name
+        if not name.startswith("catalogue.") and "catalogue" not in name and "contact" not in name
     ]
-    body = [
-        line.replace('"model":"catalogue.', '"model":"treatments.').replace(
-            '"catalogue","', '"treatments","'
-        )
-        for line in lines[1:]
-    ]
+    body = []
+    for line in lines[1:]:
+        for new, old in old_label.items():
+            new_app, model = new.split(".")
+            old_app = old.split(".")[0]
+            line = line.replace(f'"model":"{new}"', f'"model":"{old}"')
+            line = line.replace(f'"{new_app}","{model}"', f'"{old_app}","{model}"')
+        body.append(line)
     return [json.dumps(header)[:-1] + ",\n", *body]
 
 
-def test_a_backup_made_before_the_catalogue_moved_restores(backup_file):
+def test_a_backup_made_before_models_moved_between_apps_restores(backup_file):
     before_rows, before_ids = every_row(), identities()
-    rewrite(backup_file, as_made_before_the_catalogue_moved)
+    rewrite(backup_file, as_made_before_the_moves)
     with gzip.open(backup_file, "rt") as stream:
         old = stream.read()
     assert '"model":"treatments.concern"' in old and '"model":"catalogue.' not in old
+    assert '"view_contactattempt","consultations","contactattempt"' in old
     assert '"view_concern","treatments","concern"' in old
 
     output = restore(backup_file, "--replace")
@@ -396,3 +398,8 @@ def test_a_backup_made_before_the_catalogue_moved_restores(backup_file):
     assert aesthetician.permissions.filter(
         content_type__app_label="catalogue", codename="view_concern"
     ).exists()
+    assert (
+        Group.objects.get(name="Manager")
+        .permissions.filter(content_type__app_label="treatments", codename="view_contactattempt")
+        .exists()
+    )

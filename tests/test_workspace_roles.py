@@ -23,7 +23,7 @@ from consultations.models import Client, ClientAccess
 from tests.pages import text
 from treatments import urls as treatment_urls
 from treatments.models import TreatmentPlan
-from treatments.photos import add_photo
+from treatments.photos.services import add_photo
 from treatments.services import log_session
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,7 @@ from treatments.models import (
     TreatmentPlan,
     TreatmentSession,
 )
-from treatments.photos import ACCEPTED_TYPES, clean_photo
+from treatments.photos.services import ACCEPTED_TYPES, clean_photo
 
 DEFAULT_DEPTH = Decimal("1.00")
 PLANNED_SESSIONS_MESSAGE = "Plan between 1 and 52 sessions."

@@ -249,6 +249,46 @@ class PlanConcern(models.Model):
         return str(self.recorded_concern)
 
 
+class ContactAttempt(Stamped):
+    """A recall call, message or e-mail to a client, and how it went."""
+
+    class Reason(models.TextChoices):
+        DUE = "due", "Session due or overdue"
+        MAINTENANCE = "maintenance", "Maintenance after a course"
+
+    class Outcome(models.TextChoices):
+        CONTACTED = "contacted", "Contacted, no booking yet"
+        NO_ANSWER = "no_answer", "No answer"
+        BOOKED = "booked", "Booked"
+        DECLINED = "declined", "Declined"
+        DO_NOT_CONTACT = "do_not_contact", "Do not contact"
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="contact_attempts")
+    plan = models.ForeignKey(
+        TreatmentPlan,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="contact_attempts",
+        help_text="The course the recall is about.",
+    )
+    reason = models.CharField(max_length=20, choices=Reason)
+    outcome = models.CharField(max_length=20, choices=Outcome)
+    attempted_at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        db_table = "consultations_contactattempt"  # the table it had in consultations
+        ordering = ["-attempted_at", "-pk"]
+        indexes = [
+            models.Index(fields=["client", "attempted_at"], name="contact_client_idx"),
+            models.Index(fields=["plan", "attempted_at"], name="contact_plan_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.client}: {self.get_outcome_display()} ({self.attempted_at:%d %b %Y})"
+
+
 class SessionQuerySet(models.QuerySet):
     def valid(self):
         """Sessions that count: not voided."""

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from treatments import photos, views
+from treatments import views
+from treatments.photos import views as photos
 
 app_name = "treatments"
 

@@ -29,7 +29,7 @@ from treatments.forms import (
     suggested_depth,
 )
 from treatments.models import PlanConcern, SessionProgress, TreatmentPlan, TreatmentSession
-from treatments.photos import add_photos
+from treatments.photos.services import add_photos
 from treatments.services import (
     complete_plan,
     log_session_on_locked,

@@ -73,8 +73,12 @@ CLINICAL_APPS = {"consultations", "treatments"}
 # Models that moved to another app since backups were first made: {old label: new label}. Their
 # tables did not change, so a backup made before the move restores as it is, renamed on the way.
 MOVED = {
-    f"treatments.{model}": f"catalogue.{model}"
-    for model in ("concern", "historicalconcern", "product", "historicalproduct")
+    **{
+        f"treatments.{model}": f"catalogue.{model}"
+        for model in ("concern", "historicalconcern", "product", "historicalproduct")
+    },
+    "consultations.contactattempt": "treatments.contactattempt",
+    "consultations.historicalcontactattempt": "treatments.historicalcontactattempt",
 }
 CHUNK_SIZE = 2000
 OBJECTS_LINE = '"objects": [\n'

@@ -18,7 +18,7 @@ from consultations.models import ClientAccess
 from tests.pages import SIGNED_IN_QUERIES, field_errors, text
 from tests.treatments.test_views import session_data
 from treatments.models import Photo, TreatmentSession
-from treatments.photos import add_photo
+from treatments.photos.services import add_photo
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@
 
 Every function makes a fixed number of queries whatever the amount of data, so the report pages
 stay fast with years of a chain's records. Voided sessions never count. The recall worklist's
-selectors live with its service, in treatments/recall.py.
+selectors live with its service, in reports/recall.py.
 """
 
 import calendar

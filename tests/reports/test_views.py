@@ -14,9 +14,10 @@ from django.utils import timezone
 
 from catalogue.models import Area
 from clinic import roles
-from consultations.models import Client, ClientAccess, ContactAttempt
+from consultations.models import Client, ClientAccess
+from reports.recall import record_contact_attempt
 from tests.pages import SIGNED_IN_QUERIES, field_errors, text
-from treatments.recall import record_contact_attempt
+from treatments.models import ContactAttempt
 from treatments.services import complete_plan, log_session, void_session
 
 pytestmark = pytest.mark.django_db

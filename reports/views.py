@@ -16,25 +16,25 @@ from django.utils.text import slugify
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
-from consultations.models import Client, ClientAccess, ContactAttempt
-from treatments import charts
-from treatments.exports import client_history, csv_cell
-from treatments.models import PlanConcern, TreatmentPlan
-from treatments.recall import recall_items, recall_plans, record_contact_attempt
-from treatments.report_forms import (
+from consultations.models import Client, ClientAccess
+from reports import charts
+from reports.exports import client_history, csv_cell
+from reports.forms import (
     ContactAttemptForm,
     LotForm,
     OutcomesFilterForm,
     RecallFilterForm,
     add_errors,
 )
-from treatments.reports import (
+from reports.recall import recall_items, recall_plans, record_contact_attempt
+from reports.selectors import (
     concern_outcomes,
     course_schedule,
     lot_sessions,
     practitioner_activity,
     staff_name,
 )
+from treatments.models import ContactAttempt, PlanConcern, TreatmentPlan
 
 RECALL_PER_PAGE = 25
 LOT_SESSIONS_PER_PAGE = 50
@@ -122,7 +122,7 @@ class RecallContactView(RecallView):
     """Record a recall contact from the worklist (POST); refused, the worklist shows why."""
 
     http_method_names = ["post"]
-    permission_required = ("treatments.view_reports", "consultations.add_contactattempt")
+    permission_required = ("treatments.view_reports", "treatments.add_contactattempt")
 
     def post(self, request, *args, **kwargs):
         form = ContactAttemptForm(request.POST)

@@ -1,4 +1,4 @@
-"""The managers' report figures (treatments.reports, treatments.recall), against values
+"""The managers' report figures (reports.selectors, reports.recall), against values
 computed by hand."""
 
 import datetime
@@ -9,10 +9,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from catalogue.models import Area
-from consultations.models import Client, ContactAttempt
-from treatments.models import TreatmentPlan
-from treatments.recall import Recall, recall_items, recall_plans, record_contact_attempt
-from treatments.reports import (
+from consultations.models import Client
+from reports.recall import Recall, recall_items, recall_plans, record_contact_attempt
+from reports.selectors import (
     concern_outcomes,
     course_schedule,
     lot_sessions,
@@ -20,6 +19,7 @@ from treatments.reports import (
     months_before,
     practitioner_activity,
 )
+from treatments.models import ContactAttempt, TreatmentPlan
 from treatments.services import complete_plan, log_session, start_plan, stop_plan, void_session
 
 pytestmark = pytest.mark.django_db

@@ -12,9 +12,9 @@ from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from consultations.models import Client, ContactAttempt
-from treatments.models import PlanConcern, TreatmentPlan, TreatmentSession
-from treatments.reports import months_before
+from consultations.models import Client
+from reports.selectors import months_before
+from treatments.models import ContactAttempt, PlanConcern, TreatmentPlan, TreatmentSession
 
 DUE_WINDOW_DAYS = 7
 MAINTENANCE_MONTHS = 6
@@ -244,7 +244,7 @@ def record_contact_attempt(*, client, plan, reason, outcome, note="", by, attemp
     """Record a call, message or e-mail to `client` about `plan` (None for none) and its outcome.
 
     "Do not contact" also marks the client so no recall lists them again. "Booked" and
-    "declined" settle the recall (see treatments.reports.recall_plans); "contacted" and
+    "declined" settle the recall (see reports.selectors.recall_plans); "contacted" and
     "no answer" keep the client on the worklist with this attempt shown.
     """
     client = Client.objects.select_for_update().get(pk=client.pk)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from treatments import report_views as views
+from reports import views
 
 app_name = "reports"
 

@@ -4,9 +4,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from catalogue.models import Concern, Product
-from consultations.models import ContactAttempt
-from treatments.recall import Recall
-from treatments.reports import practitioners, staff_name
+from reports.recall import Recall
+from reports.selectors import practitioners, staff_name
+from treatments.models import ContactAttempt
 
 
 class PractitionerField(forms.ModelChoiceField):

@@ -4,7 +4,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from treatments.charts import bar_chart, line_chart, nice_ceiling
+from reports.charts import bar_chart, line_chart, nice_ceiling
 
 SVG = "{http://www.w3.org/2000/svg}"
 

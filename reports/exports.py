@@ -8,8 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalogue.models import Concern, Product
-from consultations.models import Consultation, ContactAttempt, RecordedConcern
+from consultations.models import Consultation, RecordedConcern
 from treatments.models import (
+    ContactAttempt,
     Photo,
     PlanConcern,
     SessionProduct,

@@ -1,0 +1,1 @@
+"""Before-and-after photos: checked, cleaned and stored (services), and shown (views)."""
