@@ -4,7 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 # Only for the local demo and checks: production sets its own key and leaves debug off.
-DEV_ENV := DJANGO_DEBUG=1
+# DJANGO_DEV_TOOLS installs the devtools app (seed_demo, benchmark, loadtest); production has none.
+DEV_ENV := DJANGO_DEBUG=1 DJANGO_DEV_TOOLS=1
 CHECK_ENV := DJANGO_SECRET_KEY=make-check-only-not-a-real-secret-key-0123456789
 
 .PHONY: setup run test lint checks pytest browser-deps bench bench-sqlite bench-postgres loadtest \
@@ -41,7 +42,7 @@ test: lint checks pytest
 # The benchmark (see README): production settings, collected static files, fresh databases.
 BENCH_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/clinic_bench
 BENCH_ENV := DJANGO_SECRET_KEY=bench-only-not-a-real-secret-key-0123456789abcdef \
-	DJANGO_STATIC_ROOT=$(CURDIR)/staticfiles
+	DJANGO_STATIC_ROOT=$(CURDIR)/staticfiles DJANGO_DEV_TOOLS=1
 BENCH_ARGS ?=
 
 bench: bench-sqlite bench-postgres

@@ -18,7 +18,7 @@ from django.test import RequestFactory, override_settings
 
 from clinic.management import backups
 from consultations.models import Client, Consultation
-from treatments.demo.year import DEMO_LOGINS
+from devtools.demo.year import DEMO_LOGINS
 from treatments.models import Photo, SessionProduct, TreatmentSession
 
 pytestmark = pytest.mark.django_db

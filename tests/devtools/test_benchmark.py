@@ -6,7 +6,7 @@ import re
 import pytest
 from django.core.management import CommandError, call_command
 
-from treatments.management.commands.benchmark import table
+from devtools.management.commands.benchmark import table
 
 pytestmark = pytest.mark.django_db
 

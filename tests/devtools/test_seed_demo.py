@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from clinic import roles
 from consultations.models import Client, Consultation
-from treatments.demo import year as seed_demo
+from devtools.demo import year as seed_demo
 from treatments.models import (
     SessionArea,
     SessionProduct,

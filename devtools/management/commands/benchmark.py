@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from consultations.models import Area, Client
 from consultations.services import record_consultation
-from treatments.demo import bulk, year
+from devtools.demo import bulk, year
 from treatments.models import Concern, TreatmentPlan, TreatmentSession
 from treatments.services import log_session, start_plan
 
