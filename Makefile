@@ -1,4 +1,5 @@
-# Two commands for a fresh machine: `make run` (demo on SQLite) and `make test` (the whole suite).
+# Two commands for a fresh machine: `make run` (demo on SQLite) and `make test` (the whole suite);
+# `make test-fast` for the inner loop.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -8,8 +9,8 @@ PORT ?= 8000
 DEV_ENV := DJANGO_DEBUG=1 DJANGO_DEV_TOOLS=1
 CHECK_ENV := DJANGO_SECRET_KEY=make-check-only-not-a-real-secret-key-0123456789
 
-.PHONY: setup run test lint checks pytest browser-deps bench bench-sqlite bench-postgres loadtest \
-	clean
+.PHONY: setup run test test-fast lint checks pytest pytest-fast browser-deps bench bench-sqlite \
+	bench-postgres loadtest clean
 
 # The venv is rebuilt when pyproject.toml changes. XStatic-Bootstrap's sdist still imports
 # pkg_resources when it builds, hence the build constraint on setuptools.
@@ -38,6 +39,13 @@ pytest: setup browser-deps
 	$(BIN)/pytest
 
 test: lint checks pytest
+
+# The inner loop: everything but the tests marked slow (large seeds, hypothesis exploration, the
+# wheel) and the browser tests. `make test` still runs them all.
+pytest-fast: setup
+	$(BIN)/pytest -m "not slow and not browser"
+
+test-fast: lint checks pytest-fast
 
 # The benchmark (see README): production settings, collected static files, fresh databases.
 BENCH_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/clinic_bench

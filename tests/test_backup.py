@@ -21,7 +21,8 @@ from consultations.models import Client, Consultation
 from devtools.demo.year import DEMO_LOGINS
 from treatments.models import Photo, SessionProduct, TreatmentSession
 
-pytestmark = pytest.mark.django_db
+# Every test works on the demo year, seeded once for the module.
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
 def fast_hashing():

@@ -24,6 +24,7 @@ PAGES = {
 ROW = re.compile(r"^\| ([^|]+) \| ([\d.]+) \| ([\d.]+) \| (\d+) \|$", re.M)
 
 
+@pytest.mark.slow
 def test_every_page_is_measured_at_a_tenth_and_at_the_full_size():
     out = io.StringIO()
 
