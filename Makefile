@@ -1,14 +1,16 @@
-# Two commands for a fresh machine: `make run` (demo on SQLite) and `make test` (the whole suite).
+# Two commands for a fresh machine: `make run` (demo on SQLite) and `make test` (the whole suite);
+# `make test-fast` for the inner loop.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 # Only for the local demo and checks: production sets its own key and leaves debug off.
-DEV_ENV := DJANGO_DEBUG=1
+# DJANGO_DEV_TOOLS installs the devtools app (seed_demo, benchmark, loadtest); production has none.
+DEV_ENV := DJANGO_DEBUG=1 DJANGO_DEV_TOOLS=1
 CHECK_ENV := DJANGO_SECRET_KEY=make-check-only-not-a-real-secret-key-0123456789
 
-.PHONY: setup run test lint checks pytest browser-deps bench bench-sqlite bench-postgres loadtest \
-	clean
+.PHONY: setup run test test-fast lint checks pytest pytest-fast browser-deps bench bench-sqlite \
+	bench-postgres loadtest clean
 
 # The venv is rebuilt when pyproject.toml changes. XStatic-Bootstrap's sdist still imports
 # pkg_resources when it builds, hence the build constraint on setuptools.
@@ -38,10 +40,17 @@ pytest: setup browser-deps
 
 test: lint checks pytest
 
+# The inner loop: everything but the tests marked slow (large seeds, hypothesis exploration, the
+# wheel) and the browser tests. `make test` still runs them all.
+pytest-fast: setup
+	$(BIN)/pytest -m "not slow and not browser"
+
+test-fast: lint checks pytest-fast
+
 # The benchmark (see README): production settings, collected static files, fresh databases.
 BENCH_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/clinic_bench
 BENCH_ENV := DJANGO_SECRET_KEY=bench-only-not-a-real-secret-key-0123456789abcdef \
-	DJANGO_STATIC_ROOT=$(CURDIR)/staticfiles
+	DJANGO_STATIC_ROOT=$(CURDIR)/staticfiles DJANGO_DEV_TOOLS=1
 BENCH_ARGS ?=
 
 bench: bench-sqlite bench-postgres

@@ -60,6 +60,10 @@ INSTALLED_APPS = [
     "treatments",
     "reports",
 ]
+# Demo data, seed_demo, benchmark and loadtest: for development, benchmarks and the tests only.
+# The wheel leaves the package out, so production keeps this off.
+if env_bool("DJANGO_DEV_TOOLS"):
+    INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client as DjangoClient
 from django.urls import reverse
 
-from treatments.management.commands.benchmark import FormReader
+from devtools.management.commands.benchmark import FormReader
 
 pytestmark = pytest.mark.django_db
 

@@ -18,10 +18,11 @@ from django.test import RequestFactory, override_settings
 
 from clinic.management import backups
 from consultations.models import Client, Consultation
-from treatments.demo.year import DEMO_LOGINS
+from devtools.demo.year import DEMO_LOGINS
 from treatments.models import Photo, SessionProduct, TreatmentSession
 
-pytestmark = pytest.mark.django_db
+# Every test works on the demo year, seeded once for the module.
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
 def fast_hashing():

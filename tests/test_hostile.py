@@ -581,6 +581,7 @@ def test_the_workspace_form_as_filled_in_is_accepted(clinic, workspace, name):
     assert response.status_code == 302, response.content.decode()[:3000]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", WORKSPACE_FORMS)
 def test_hostile_input_to_a_workspace_form_never_fails_or_saves_a_refused_form(
     clinic, workspace, name
@@ -732,6 +733,7 @@ def test_the_admin_form_as_filled_in_is_accepted(clinic, admin_browser, name):
     assert response.status_code == 302, re.sub(r"\s+", " ", response.content.decode())[-4000:]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ADMIN_FORMS)
 def test_hostile_input_to_an_admin_form_never_fails_or_saves_a_refused_form(
     clinic, admin_browser, name

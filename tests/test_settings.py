@@ -74,3 +74,30 @@ def test_the_default_database_is_a_sqlite_file_in_the_repo():
         ["git", "check-ignore", "-q", "db.sqlite3"], cwd=ROOT, check=False
     ).returncode
     assert ignored == 0
+
+
+def commands(**env):
+    """The commands manage.py lists in a fresh interpreter with exactly these DJANGO_* variables."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "help", "--commands"],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SECRET_KEY": "x" * 50, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(result.stdout.split())
+
+
+DEV_TOOLS = {"seed_demo", "benchmark", "loadtest"}
+
+
+def test_production_has_no_developer_tooling():
+    available = commands()
+    assert "backup" in available
+    assert available.isdisjoint(DEV_TOOLS)
+
+
+def test_dev_tools_installs_seed_demo_benchmark_and_loadtest():
+    assert DEV_TOOLS.issubset(commands(DJANGO_DEV_TOOLS="1"))

@@ -32,7 +32,7 @@ from django.utils import timezone
 from catalogue.models import Area, Concern
 from consultations.models import Client
 from consultations.services import record_consultation
-from treatments.demo import bulk, year
+from devtools.demo import bulk, year
 from treatments.models import TreatmentPlan, TreatmentSession
 from treatments.services import log_session, start_plan
 

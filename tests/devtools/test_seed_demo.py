@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from clinic import roles
 from consultations.models import Client, Consultation
-from treatments.demo import year as seed_demo
+from devtools.demo import year as seed_demo
 from treatments.models import (
     SessionArea,
     SessionProduct,
@@ -63,6 +63,7 @@ def seeded(django_db_setup, django_db_blocker):
         transaction.set_rollback(True)
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("seeded")
 class TestTheDemoYear:
     def test_the_demo_logins_work_and_only_the_manager_is_staff(self):
@@ -181,6 +182,7 @@ class TestTheDemoYear:
         assert sign_in(username="alex", password=seed_demo.AESTHETICIAN_PASSWORD)
 
 
+@pytest.mark.slow
 def test_the_demo_is_the_same_on_every_run():
     def snapshot():
         return list(
@@ -204,6 +206,7 @@ def test_the_demo_is_the_same_on_every_run():
     assert snapshot() == first
 
 
+@pytest.mark.slow
 def test_existing_staff_accounts_are_used_as_they_are(make_user):
     manager = make_user("manager", role=roles.MANAGER)
     output = seed()

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from consultations.models import Client, Consultation
-from treatments.demo import bulk, year
+from devtools.demo import bulk, year
 from treatments.models import TreatmentPlan, TreatmentSession
 
 

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.test import Client as DjangoClient
 from django.urls import reverse
 
-from treatments.management.commands import loadtest
+from devtools.management.commands import loadtest
 from treatments.models import TreatmentPlan, TreatmentSession
 
 pytestmark = pytest.mark.django_db

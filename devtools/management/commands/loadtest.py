@@ -47,8 +47,8 @@ from django.utils import timezone
 from catalogue.models import Product
 from clinic import roles
 from consultations.models import Client
+from devtools.management.commands.benchmark import machine, machine_speed
 from treatments.forms import suggested_depth
-from treatments.management.commands.benchmark import machine, machine_speed
 from treatments.models import PlanConcern, TreatmentPlan, TreatmentSession
 
 SCRIPT = Path(__file__).with_name("loadtest.lua")

@@ -6,7 +6,7 @@ import re
 import pytest
 from django.core.management import CommandError, call_command
 
-from treatments.management.commands.benchmark import table
+from devtools.management.commands.benchmark import table
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +24,7 @@ PAGES = {
 ROW = re.compile(r"^\| ([^|]+) \| ([\d.]+) \| ([\d.]+) \| (\d+) \|$", re.M)
 
 
+@pytest.mark.slow
 def test_every_page_is_measured_at_a_tenth_and_at_the_full_size():
     out = io.StringIO()
 
