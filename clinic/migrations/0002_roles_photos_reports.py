@@ -1,57 +1,79 @@
-"""Give the roles the permissions of photos, recall contacts and the managers' reports."""
+"""Give the roles the permissions of photos, recall contacts and the managers' reports.
 
+As in 0001, what this needs is written out as it stood when it ran.
+"""
+
+from django.apps import apps as installed_apps
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-# The roles as they stood when this migration was written: later changes to clinic/roles.py
-# must not change what replaying it does.
 AESTHETICIAN = "Aesthetician"
 MANAGER = "Manager"
-CLINICAL = {
-    "consultations": ["client", "consultation", "recordedconcern"],
-    "treatments": [
-        "treatmentplan",
-        "planconcern",
-        "treatmentsession",
-        "sessionarea",
-        "sessionproduct",
-        "sessionprogress",
-        "photo",
-    ],
-}
-CATALOGUE = {"treatments": ["concern", "product"]}
+
+# (app_label, codename): 0001's, and the photos.
+AESTHETICIAN_PERMISSIONS = [
+    ("consultations", "add_client"),
+    ("consultations", "add_consultation"),
+    ("consultations", "add_recordedconcern"),
+    ("consultations", "change_client"),
+    ("consultations", "change_consultation"),
+    ("consultations", "change_recordedconcern"),
+    ("consultations", "view_client"),
+    ("consultations", "view_consultation"),
+    ("consultations", "view_recordedconcern"),
+    ("treatments", "add_photo"),
+    ("treatments", "add_planconcern"),
+    ("treatments", "add_sessionarea"),
+    ("treatments", "add_sessionproduct"),
+    ("treatments", "add_sessionprogress"),
+    ("treatments", "add_treatmentplan"),
+    ("treatments", "add_treatmentsession"),
+    ("treatments", "change_photo"),
+    ("treatments", "change_planconcern"),
+    ("treatments", "change_sessionarea"),
+    ("treatments", "change_sessionproduct"),
+    ("treatments", "change_sessionprogress"),
+    ("treatments", "change_treatmentplan"),
+    ("treatments", "change_treatmentsession"),
+    ("treatments", "view_concern"),
+    ("treatments", "view_photo"),
+    ("treatments", "view_planconcern"),
+    ("treatments", "view_product"),
+    ("treatments", "view_sessionarea"),
+    ("treatments", "view_sessionproduct"),
+    ("treatments", "view_sessionprogress"),
+    ("treatments", "view_treatmentplan"),
+    ("treatments", "view_treatmentsession"),
+]
+
+# Managers: every permission of these apps (now with the recall contacts and `view_reports`).
 MANAGER_APPS = ["consultations", "treatments", "axes", "auth"]
 
 
-def sync_groups(apps):
-    """Create both groups and give each its permissions, of the models that exist by now."""
-    # Permissions are normally created after migrate; create them now so the groups get them.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    wanted = [
-        (app, f"{action}_{model}")
-        for app, models in CLINICAL.items()
-        for model in models
-        for action in ("view", "add", "change")
-    ] + [(app, f"view_{model}") for app, models in CATALOGUE.items() for model in models]
-    aesthetician, _ = Group.objects.get_or_create(name=AESTHETICIAN)
-    aesthetician.permissions.set(
-        permission
-        for app_label, codename in wanted
-        for permission in Permission.objects.filter(
-            content_type__app_label=app_label, codename=codename
-        )
-    )
-    manager, _ = Group.objects.get_or_create(name=MANAGER)
-    manager.permissions.set(Permission.objects.filter(content_type__app_label__in=MANAGER_APPS))
+def create_app_permissions(apps, app_labels):
+    """Create the apps' content types and permissions for the models of this migration's state.
+
+    Django creates them after `migrate` finishes (post_migrate); the groups need them now. This
+    calls the same function as post_migrate, the same way: the installed app's config, the models
+    of the migration's `apps`.
+    """
+    for app_label in app_labels:
+        create_permissions(installed_apps.get_app_config(app_label), apps=apps, verbosity=0)
 
 
 def sync(apps, schema_editor):
-    sync_groups(apps)
+    create_app_permissions(apps, MANAGER_APPS)
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    aesthetician, _ = Group.objects.get_or_create(name=AESTHETICIAN)
+    aesthetician.permissions.set(
+        [
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            for app_label, codename in AESTHETICIAN_PERMISSIONS
+        ]
+    )
+    manager, _ = Group.objects.get_or_create(name=MANAGER)
+    manager.permissions.set(Permission.objects.filter(content_type__app_label__in=MANAGER_APPS))
 
 
 class Migration(migrations.Migration):

@@ -15,7 +15,10 @@ def relabel(apps, schema_editor, old, new):
     ContentType = apps.get_model("contenttypes", "ContentType")
     types = ContentType.objects.using(schema_editor.connection.alias)
     for model in MOVED:
-        if not types.filter(app_label=new, model=model).exists():
+        if types.filter(app_label=old, model=model).exists():
+            # A `migrate` that stopped between the move's steps let post_migrate make an empty
+            # twin under the new label: the old one holds the groups' permissions, so it stays.
+            types.filter(app_label=new, model=model).delete()
             types.filter(app_label=old, model=model).update(app_label=new)
 
 
