@@ -388,7 +388,7 @@ def test_the_access_list_runs_the_same_queries_at_any_size(
 
     open_records(3)
     few = page_queries(manager_client, url)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(8):
         manager_client.get(url)
     open_records(30)
     assert page_queries(manager_client, url) == few
