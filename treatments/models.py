@@ -15,7 +15,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalogue.models import (
-    AREA_NAMES,
     DEPTH_MAX,
     DEPTH_MESSAGE,
     DEPTH_MIN,
@@ -23,16 +22,9 @@ from catalogue.models import (
     Area,
     Product,
 )
-from clinic.expressions import json_rows
 from clinic.history import AuditTrail
 from clinic.models import Stamped, Voidable
-from consultations.models import Client, Consultation, RecordedConcern, concern_label
-
-
-def area_label(area, depth_mm):
-    """How an area treated reads in lists: "Cheeks and chin at 1.50 mm" (the depth a Decimal,
-    or a number read from JSON)."""
-    return f"{AREA_NAMES.get(area, area)} at {depth_mm:.2f} mm"
+from consultations.models import Client, Consultation, RecordedConcern
 
 
 class ChecksRepeatedInPython:
@@ -62,12 +54,15 @@ class PlanQuerySet(models.QuerySet):
     def overdue(self, today=None):
         return self.active().filter(next_due_on__lt=today or timezone.localdate())
 
-    def with_concern_names(self):
-        """Courses with what `concern_names` reads in the same query, for pages listing many:
-        each course's (key, concern name, area) as one JSON column, `concern_rows`, instead
-        of a query for their concerns and three objects a concern."""
-        fields = ("pk", "recorded_concern__concern__name", "recorded_concern__area")
-        return self.annotate(concern_rows=json_rows(PlanConcern, "plan", *fields))
+    def with_concerns(self):
+        """Courses with their concerns and the concerns' catalogue entries, in one more query
+        for all of them: what `concern_names` reads, for pages listing many courses."""
+        return self.prefetch_related(
+            models.Prefetch(
+                "plan_concerns",
+                queryset=PlanConcern.objects.select_related("recorded_concern__concern"),
+            )
+        )
 
     def locked_with_counts(self):
         """Courses locked until the transaction ends (their own rows, not the rows joined to
@@ -172,10 +167,8 @@ class TreatmentPlan(Stamped):
 
     @property
     def concern_names(self):
-        if "concern_rows" in self.__dict__:  # read by PlanQuerySet.with_concern_names()
-            return ", ".join(
-                concern_label(name, area) for _pk, name, area in sorted(self.concern_rows or ())
-            )
+        """The course's concerns: "Acne scars (cheeks and chin), Melasma (face)". A list of
+        courses reads them with PlanQuerySet.with_concerns()."""
         return ", ".join(str(pc.recorded_concern) for pc in self.plan_concerns.all())
 
     @property
@@ -258,12 +251,6 @@ class SessionQuerySet(models.QuerySet):
         return self.select_related("plan__client", "practitioner", "numbing").prefetch_related(
             "areas", "products_used__product", "progress__recorded_concern__concern"
         )
-
-    def with_area_names(self):
-        """Sessions with what `area_names` reads in the same query, for pages listing many:
-        each session's (key, area, depth) as one JSON column, `area_rows`, instead of a query
-        for their areas and an object an area."""
-        return self.annotate(area_rows=json_rows(SessionArea, "session", "pk", "area", "depth_mm"))
 
 
 class TreatmentSession(ChecksRepeatedInPython, Voidable, Stamped):
@@ -361,11 +348,8 @@ class TreatmentSession(ChecksRepeatedInPython, Voidable, Stamped):
 
     @property
     def area_names(self):
-        """The areas treated and their depths: "Cheeks and chin at 1.50 mm, Forehead at 0.50 mm"."""
-        if "area_rows" in self.__dict__:  # read by SessionQuerySet.with_area_names()
-            return ", ".join(
-                area_label(area, depth) for _pk, area, depth in sorted(self.area_rows or ())
-            )
+        """The areas treated and their depths: "Cheeks and chin at 1.50 mm, Forehead at 0.50 mm".
+        A list of sessions reads them with prefetch_related("areas")."""
         return ", ".join(str(area) for area in self.areas.all())
 
     def audited_rows(self):
@@ -436,7 +420,7 @@ class SessionArea(ChecksRepeatedInPython, models.Model):
         ]
 
     def __str__(self):
-        return area_label(self.area, self.depth_mm)
+        return f"{self.get_area_display()} at {self.depth_mm:.2f} mm"
 
     def audited(self):
         return {"area": self.area, "depth_mm": f"{Decimal(self.depth_mm):.2f}"}
