@@ -27,22 +27,6 @@ from clinic.models import Stamped, Voidable
 from consultations.models import Client, Consultation, RecordedConcern
 
 
-class ChecksRepeatedInPython:
-    """For a model whose every check constraint a field validator or clean() repeats.
-
-    Django validates a check constraint by asking the database, one query per constraint per
-    row, so a session form with its areas and ratings ran a query per row. Validation here
-    leaves the check constraints to the Python rules that repeat them (tested constraint by
-    constraint); unique constraints are still validated, and the database enforces them all.
-    """
-
-    def get_constraints(self):
-        return [
-            (model, [c for c in constraints if not isinstance(c, models.CheckConstraint)])
-            for model, constraints in super().get_constraints()
-        ]
-
-
 class PlanQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status=TreatmentPlan.Status.ACTIVE)
@@ -253,7 +237,7 @@ class SessionQuerySet(models.QuerySet):
         )
 
 
-class TreatmentSession(ChecksRepeatedInPython, Voidable, Stamped):
+class TreatmentSession(Voidable, Stamped):
     class Device(models.TextChoices):
         PEN = "pen", "Motorised pen"
         ROLLER = "roller", "Roller"
@@ -399,7 +383,7 @@ class TreatmentSession(ChecksRepeatedInPython, Voidable, Stamped):
         return changes
 
 
-class SessionArea(ChecksRepeatedInPython, models.Model):
+class SessionArea(models.Model):
     session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="areas")
     area = models.CharField(max_length=20, choices=Area)
     depth_mm = models.DecimalField(
@@ -431,7 +415,7 @@ class SessionArea(ChecksRepeatedInPython, models.Model):
             raise ValidationError({"depth_mm": DEPTH_MESSAGE})
 
 
-class SessionProduct(ChecksRepeatedInPython, models.Model):
+class SessionProduct(models.Model):
     session = models.ForeignKey(
         TreatmentSession, on_delete=models.PROTECT, related_name="products_used"
     )
@@ -456,7 +440,7 @@ class SessionProduct(ChecksRepeatedInPython, models.Model):
         return {"product": self.product_id, "lot_number": self.lot_number}
 
 
-class SessionProgress(ChecksRepeatedInPython, models.Model):
+class SessionProgress(models.Model):
     class Rating(models.IntegerChoices):
         WORSE = 0, "Worse"
         NO_CHANGE = 1, "No change"

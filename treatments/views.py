@@ -31,6 +31,7 @@ from treatments.forms import (
 from treatments.models import SessionProgress, TreatmentPlan, TreatmentSession
 from treatments.photos import add_photos
 from treatments.services import (
+    SESSION_FIELDS,
     complete_plan,
     log_session_on_locked,
     session_edit_refusal,
@@ -370,7 +371,7 @@ class SessionFormsMixin:
             if not all(valid):
                 return self.render_forms(forms)
             form = self.session_form = forms["form"]
-            values = {name: form.cleaned_data[name] for name in SessionForm.Meta.fields}
+            values = {name: form.cleaned_data[name] for name in SESSION_FIELDS}
             values.update(
                 areas=forms["areas"].areas(),
                 products=forms["products"].products(),
