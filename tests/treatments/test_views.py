@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalogue.models import Area, Product
-from tests.pages import SIGNED_IN_QUERIES, field_errors, text
+from tests.pages import SIGNED_IN_QUERIES, SIGNED_IN_QUERIES_WITH_REDIS, field_errors, text
 from treatments.models import SessionProgress, TreatmentPlan, TreatmentSession
 from treatments.services import log_session, update_session, void_session
 
@@ -728,12 +728,21 @@ def test_session_form_runs_bounded_queries(
 # list (3), the session with its audit row, which keeps the session's rows (2), its areas,
 # products and ratings (3) and the course with its audit row (2), in the request's transaction
 # (2: a savepoint here, BEGIN and COMMIT in production). The same count whatever the rows posted.
+# With the signed-in user's queries it is 16 on database sessions: within the 15-query budget
+# only with the session read from Redis (DJANGO_REDIS_URL), as production runs it.
 LOG_SESSION_POST_QUERIES = 12
 
 
 @pytest.mark.parametrize(("sessions", "rows"), [(1, 1), (10, 3)])
 def test_logging_a_session_runs_bounded_queries(
-    signed_in, make_plan, log, product, django_assert_max_num_queries, sessions, rows
+    sessions_as_with_redis,
+    signed_in,
+    make_plan,
+    log,
+    product,
+    django_assert_max_num_queries,
+    sessions,
+    rows,
 ):
     plan = make_plan(planned_sessions=20)
     for n in range(sessions):
@@ -747,7 +756,7 @@ def test_logging_a_session_runs_bounded_queries(
         numbing=product("Lidocaine 4%").pk,
     )
 
-    with django_assert_max_num_queries(SIGNED_IN_QUERIES + LOG_SESSION_POST_QUERIES):
+    with django_assert_max_num_queries(SIGNED_IN_QUERIES_WITH_REDIS + LOG_SESSION_POST_QUERIES):
         response = signed_in.post(
             reverse("treatments:session-create", kwargs={"pk": plan.pk}), data
         )
