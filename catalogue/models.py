@@ -39,11 +39,6 @@ class Area(models.TextChoices):
     SCALP = "scalp", "Scalp"
 
 
-# Area names by code, for labels that lists print many of: a model's get_area_display() costs
-# several times a dict's look-up.
-AREA_NAMES = dict(Area.choices)
-
-
 class Concern(models.Model):
     """One entry of the concern catalogue: what micro-needling can honestly do for it."""
 

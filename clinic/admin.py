@@ -25,7 +25,6 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
 from django.utils import formats, timezone
-from django.utils.html import format_html
 from django.utils.text import capfirst
 from import_export.admin import ExportMixin
 from import_export.formats import base_formats
@@ -262,16 +261,6 @@ class VoidAdminMixin:
 
     def void(self, obj, *, reason, by):
         raise NotImplementedError("call the void service for this record")
-
-    def action_checkbox(self, obj):
-        """Django's row checkbox for actions, the same HTML written directly: the widget's
-        templates, rendered on every row, took a quarter of a 50-row list's time."""
-        return format_html(
-            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
-            helpers.ACTION_CHECKBOX_NAME,
-            obj.pk,
-            format_html("Select this object for an action - {}", str(obj)),
-        )
 
     @admin.display(description="voided", ordering="voided_at")
     def void_status(self, obj):

@@ -1,10 +1,7 @@
-"""The audit trail's records: simple-history's, with their manager class made once, and with
-the rows a record owns kept in its own audit rows where the model asks for it."""
-
-import functools
+"""The audit trail's records: simple-history's, with the rows a record owns kept in its own audit
+rows where the model asks for it."""
 
 from django.db import models
-from simple_history.manager import HistoryManager
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
@@ -12,36 +9,14 @@ from simple_history.signals import pre_create_historical_record
 _TRAILS = {}
 
 
-class HistoryManagerMadeOnce(HistoryManager):
-    """simple-history's HistoryManager, whose class for a queryset class is made once.
-
-    simple-history makes the manager class again on every access to `record.history`, and
-    saving a record reads it: building the class inspects every queryset method, about 0.2 ms a
-    record saved.
-    """
-
-    @classmethod
-    def from_queryset(cls, queryset_class, class_name=None):
-        return _manager_class(cls, queryset_class, class_name)
-
-
-@functools.cache
-def _manager_class(manager, queryset_class, class_name):
-    return super(HistoryManagerMadeOnce, manager).from_queryset(queryset_class, class_name)
-
-
 class AuditTrail(HistoricalRecords):
-    """HistoricalRecords with HistoryManagerMadeOnce: every audited model's `history`.
+    """simple-history's HistoricalRecords: every audited model's `history`.
 
     A model with an `audited_rows()` method owns rows that have no trail of their own (a
     session's areas, products and ratings): each of its audit rows keeps what `audited_rows()`
     returns in the JSON field `rows`. A record and its rows then make one version, written in
     one insert, and a version's changes include its rows' (see `changes_to_rows`).
     """
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("history_manager", HistoryManagerMadeOnce)
-        super().__init__(*args, **kwargs)
 
     def get_meta_options(self, model):
         """A model that moved to another app keeps its table (`Meta.db_table`, "<old app>_<model>"),

@@ -122,7 +122,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTHENTICATION_BACKENDS = [
     # django-axes first: it refuses a locked-out username before the password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "clinic.backends.ModelBackendOneQuery",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -152,8 +152,21 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if env_bool("DJANGO_BEHIND_PROXY") else ["REMOTE_ADDR"]
 )
 
-# Django's database sessions, with the query each page reads its session by compiled once.
-SESSION_ENGINE = "clinic.sessions"
+# Django's database sessions. With DJANGO_REDIS_URL, the cache is Redis, shared by every
+# gunicorn worker, and sessions are read from it (written through to the database): a page
+# then reads no session row, and signing out in one worker is seen by all of them.
+REDIS_URL = os.environ.get("DJANGO_REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "clinic",
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # Idle logoff: the session expires after DJANGO_IDLE_MINUTES without a request.
 SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_IDLE_MINUTES", "15")) * 60
 # The idle deadline moves with activity (clinic.middleware.IdleLogoffMiddleware), rewriting the

@@ -15,7 +15,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, UniqueConstraint
 from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 from django.utils.choices import BaseChoiceIterator
@@ -346,12 +346,20 @@ class SavedRowsFormSet(BaseInlineFormSet):
         for form in self.forms:
             if form.errors or not form.has_changed() or self._should_delete_form(form):
                 continue
-            try:
-                form.instance.validate_constraints(
-                    exclude=form._get_validation_exclusions() - {self.fk.name}
-                )
-            except ValidationError as error:
-                form.add_error(None, error)
+            row = form.instance
+            # The unique constraints over the row's fields and its parent's key; the row's form
+            # has checked the rest.
+            exclude = {
+                field.name
+                for field in row._meta.fields
+                if field.name not in form.fields and field.name != self.fk.name
+            }
+            for constraint in row._meta.constraints:
+                if isinstance(constraint, UniqueConstraint):
+                    try:
+                        constraint.validate(type(row), row, exclude=exclude)
+                    except ValidationError as error:
+                        form.add_error(None, error)
 
 
 class AtLeastOneInline(admin.TabularInline):

@@ -3,35 +3,15 @@
 import datetime
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connections, models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from catalogue.models import AREA_NAMES, Area, Concern
+from catalogue.models import Area, Concern
 from clinic.models import Stamped, Voidable
 from consultations import screening
-
-
-def staff_names_only(*relations):
-    """`defer()` arguments leaving, of the staff a query joins through `relations`, what names
-    them (`get_full_name()`, `get_username()`): a list's rows show who did what, and need no
-    password hash, sign-in dates or flags, each a column to read and a value to convert."""
-    user = get_user_model()
-    kept = {user._meta.pk.name, user.USERNAME_FIELD, "first_name", "last_name"}
-    return [
-        f"{relation}__{field.name}"
-        for relation in relations
-        for field in user._meta.concrete_fields
-        if field.name not in kept
-    ]
-
-
-def concern_label(concern_name, area):
-    """How a recorded concern reads in lists: "Acne scars (cheeks and chin)"."""
-    return f"{concern_name} ({AREA_NAMES.get(area, area).lower()})"
 
 
 class Joined(models.Func):
@@ -301,7 +281,8 @@ class RecordedConcern(Stamped):
         ]
 
     def __str__(self):
-        return concern_label(self.concern, self.area)
+        """How a recorded concern reads in lists: "Acne scars (cheeks and chin)"."""
+        return f"{self.concern} ({self.get_area_display().lower()})"
 
 
 class ClientAccess(models.Model):

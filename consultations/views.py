@@ -4,9 +4,7 @@
 so the few views that show courses and sessions import them inside the method that needs them.
 """
 
-import functools
 from functools import cached_property, partial
-from types import SimpleNamespace
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -31,7 +29,6 @@ from consultations.models import (
     ClientAccess,
     Consultation,
     RecordedConcern,
-    staff_names_only,
 )
 from consultations.services import record_consultation
 
@@ -120,47 +117,6 @@ def count_positions(sessions):
         session.position = counted.get(session.plan_id)
 
 
-# Who recorded or voided a consultation or session: read for their names only.
-STAFF = ("practitioner", "voided_by")
-
-
-@functools.cache
-def client_page_reads():
-    """What the client page reads a record through, built once a process as Django builds a
-    view's `queryset` once: annotating with a subquery (a course's concerns, a session's areas)
-    costs more than the page's own filter. Each request clones them; they are never run
-    themselves.
-
-    - `concerns`: each recorded concern's label and what the screening weighs, in primary key
-      order as Meta.ordering has it within a consultation, without a join to sort;
-    - `courses`: every course starts from one of the client's consultations, so the courses come
-      with them, in a fixed number of queries whatever the size of the record; the page sorts
-      them, so the database does not;
-    - `sessions`: with their areas and staff, for the page to filter by client.
-    """
-    from treatments.models import TreatmentPlan, TreatmentSession
-
-    concerns = (
-        RecordedConcern.objects.select_related("concern")
-        .only(
-            "consultation",
-            "area",
-            "concern__name",
-            "concern__scar_concern",
-            "concern__pigment_concern",
-            "concern__inflammatory_concern",
-        )
-        .order_by("pk")
-    )
-    return SimpleNamespace(
-        concerns=Prefetch("concerns", queryset=concerns),
-        courses=Prefetch("plans", queryset=TreatmentPlan.objects.with_concern_names().order_by()),
-        sessions=TreatmentSession.objects.select_related(*STAFF)
-        .defer(*staff_names_only(*STAFF))
-        .with_area_names(),
-    )
-
-
 class ClientDetailView(RoleRequiredMixin, DetailView):
     """Everything about one client: alerts, active courses, timeline and the next actions.
 
@@ -176,17 +132,20 @@ class ClientDetailView(RoleRequiredMixin, DetailView):
         return response
 
     def get_context_data(self, **kwargs):
+        from treatments.models import TreatmentPlan, TreatmentSession
         from treatments.services import session_edit_refusal
 
         context = super().get_context_data(**kwargs)
         client = self.object
         today = timezone.localdate()
-        reads = client_page_reads()
-        # Each consultation's `client` is `client` already (the related manager sets it).
+        # Every course starts from one of the client's consultations, so the courses come with
+        # them, with their concerns, in a fixed number of queries whatever the size of the
+        # record. Each consultation's `client` is `client` already (the related manager sets it).
         consultations = list(
-            client.consultations.select_related(*STAFF)
-            .defer(*staff_names_only(*STAFF))
-            .prefetch_related(reads.concerns, reads.courses)
+            client.consultations.select_related("practitioner", "voided_by").prefetch_related(
+                Prefetch("concerns", queryset=RecordedConcern.objects.select_related("concern")),
+                Prefetch("plans", queryset=TreatmentPlan.objects.with_concerns()),
+            )
         )
         plans = sorted(
             (plan for consultation in consultations for plan in consultation.plans.all()),
@@ -194,15 +153,16 @@ class ClientDetailView(RoleRequiredMixin, DetailView):
             reverse=True,
         )
         plans_by_id = {plan.pk: plan for plan in plans}
-        concern_names = {plan.pk: plan.concern_names for plan in plans}  # once, not per session
         # All the client's sessions, so every course's are here to number (count_positions).
         sessions = list(
-            reads.sessions.filter(plan__client=client).order_by("-performed_on", "-number")
+            TreatmentSession.objects.filter(plan__client=client)
+            .select_related("practitioner", "voided_by")
+            .prefetch_related("areas")
+            .order_by("-performed_on", "-number")
         )
         count_positions(sessions)
         for session in sessions:
             session.plan = plans_by_id[session.plan_id]
-            session.concern_names = concern_names[session.plan_id]
             session.editable = not session_edit_refusal(
                 session=session, user=self.request.user, today=today
             )

@@ -5,25 +5,26 @@ import logging
 import os
 import subprocess
 import sys
+import uuid
 from http import HTTPStatus
 from pathlib import Path
 
 import pytest
+import redis
 from axes.models import AccessAttempt, AccessLog
-from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import Permission
 from django.contrib.auth.password_validation import validate_password
-from django.contrib.sessions.backends.db import SessionStore as DjangoDB
+from django.contrib.sessions.backends import cached_db
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client as DjangoClient
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic import sessions
-from clinic.backends import ModelBackendOneQuery
 from clinic.middleware import ACTIVE_AT
 from tests.conftest import PASSWORD
 
@@ -163,44 +164,43 @@ class TestSessions:
         assert Session.objects.get(session_key=key).expire_date == deadline
         assert not [q for q in queries.captured_queries if "UPDATE" in q["sql"]]
 
-    @pytest.mark.parametrize(
-        "expires_in",
-        [datetime.timedelta(minutes=5), datetime.timedelta(seconds=-1)],
-        ids=["current", "expired"],
-    )
-    def test_the_session_engine_reads_a_session_as_djangos_does(self, db, expires_in):
-        saved = sessions.SessionStore()
-        saved["note"] = "kept"
-        saved.save()
-        Session.objects.filter(session_key=saved.session_key).update(
-            expire_date=timezone.now() + expires_in
-        )
-
-        ours, djangos = (store(saved.session_key) for store in (sessions.SessionStore, DjangoDB))
-
-        current = expires_in > datetime.timedelta(0)
-        assert ours.load() == djangos.load() == ({"note": "kept"} if current else {})
-        assert ours.session_key == djangos.session_key == (saved.session_key if current else None)
-
-    def test_an_unknown_session_key_reads_as_no_session(self, db):
-        store = sessions.SessionStore("abcdefgh" * 4)
-
-        assert store.load() == {}
-        assert store.session_key is None
-
-    def test_the_session_query_is_compiled_once_and_run_once_a_page(
-        self, db, django_assert_num_queries
+    def test_a_sign_out_in_one_worker_is_seen_by_the_others_through_redis(
+        self, practitioner, settings, django_assert_num_queries
     ):
-        saved = sessions.SessionStore()
-        saved["note"] = "kept"
-        saved.save()
-        sessions.session_sql.cache_clear()
+        """With DJANGO_REDIS_URL, sessions are `cached_db` in Redis. Each worker has its own
+        connection to it: here a second cache alias stands for a second gunicorn worker."""
+        url = os.environ.get("DJANGO_REDIS_URL") or "redis://127.0.0.1:6379/0"
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+        except redis.exceptions.ConnectionError:
+            pytest.skip(f"Redis is not reachable at {url}")
+        # A prefix of this test's own: the Redis server may be shared.
+        redis_cache = {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        }
+        settings.CACHES = {"default": redis_cache, "other-worker": redis_cache}
+        settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
-        with django_assert_num_queries(3):
-            loads = [sessions.SessionStore(saved.session_key).load() for _ in range(3)]
+        def other_worker(key):
+            with override_settings(SESSION_CACHE_ALIAS="other-worker"):
+                return cached_db.SessionStore(key)
 
-        assert loads == [{"note": "kept"}] * 3
-        assert sessions.session_sql.cache_info().misses == 1
+        browser = DjangoClient()
+        sign_in(browser, practitioner.username, PASSWORD)
+        key = browser.cookies["sessionid"].value
+        with django_assert_num_queries(0):  # read from Redis, not from the database
+            assert other_worker(key).load()[SESSION_KEY] == str(practitioner.pk)
+
+        browser.post(reverse("logout"))
+
+        signed_out = other_worker(key)
+        assert signed_out.load() == {}
+        assert signed_out.session_key is None
+        thief = DjangoClient()
+        thief.cookies["sessionid"] = key
+        assert thief.get(reverse("today"))["Location"].startswith(LOGIN)
 
     def test_the_idle_clock_starts_at_sign_in(self, practitioner):
         browser = DjangoClient()
@@ -258,44 +258,11 @@ def test_idle_period_and_lockout_come_from_the_environment():
 
 
 class TestPermissions:
-    """clinic.backends reads a signed-in user with their permissions in one query."""
+    """Django's ModelBackend, after axes' backend: a role's permissions come from its group."""
 
-    def test_the_signed_in_user_comes_with_their_permissions(
-        self, practitioner, django_assert_num_queries
-    ):
-        practitioner.user_permissions.add(Permission.objects.get(codename="change_concern"))
-        expected = ModelBackend().get_all_permissions(practitioner)
-
-        with django_assert_num_queries(1):
-            user = ModelBackendOneQuery().get_user(practitioner.pk)
-            assert user.get_all_permissions() == expected
-            assert user.has_perm("treatments.add_treatmentsession")
-
-        assert "catalogue.change_concern" in expected
-        assert "treatments.add_treatmentsession" in expected
-
-    def test_a_user_without_permissions_has_none(self, make_user, django_assert_num_queries):
-        user = make_user(role=None)
-
-        with django_assert_num_queries(1):
-            assert ModelBackendOneQuery().get_user(user.pk).get_all_permissions() == set()
-
-    def test_inactive_and_missing_users_are_not_signed_in(self, make_user):
-        inactive = make_user(is_active=False)
-
-        assert ModelBackendOneQuery().get_user(inactive.pk) is None
-        assert ModelBackendOneQuery().get_user(inactive.pk + 1000) is None
-        assert ModelBackendOneQuery().get_user("not a key") is None
-
-    def test_a_signed_in_superuser_has_every_permission(self, make_user):
-        superuser = ModelBackendOneQuery().get_user(make_user(superuser=True).pk)
-
-        assert superuser.get_all_permissions() == ModelBackend().get_all_permissions(superuser)
-
-    def test_role_permissions_come_from_the_group(self, practitioner, django_assert_num_queries):
-        with django_assert_num_queries(1):
-            assert practitioner.has_perm("treatments.add_treatmentsession")
-            assert not practitioner.has_perm("catalogue.change_concern")
+    def test_role_permissions_come_from_the_group(self, practitioner):
+        assert practitioner.has_perm("treatments.add_treatmentsession")
+        assert not practitioner.has_perm("catalogue.change_concern")
 
     def test_a_users_own_permissions_count_too(self, make_user):
         user = make_user(role=None)
@@ -315,3 +282,12 @@ class TestPermissions:
         inactive = make_user(is_active=False)
         assert inactive.get_all_permissions() == set()
         assert not inactive.has_perm("catalogue.view_concern")
+
+    def test_an_inactive_user_is_signed_out(self, signed_in, practitioner):
+        practitioner.is_active = False
+        practitioner.save()
+
+        response = signed_in.get(reverse("today"))
+
+        assert response.status_code == HTTPStatus.FOUND
+        assert response["Location"].startswith(LOGIN)

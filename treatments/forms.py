@@ -11,7 +11,6 @@ from clinic.locking import VersionedFormMixin
 from consultations.forms import DateInput, flag_damaged_version
 from treatments.models import (
     Photo,
-    SessionArea,
     SessionProduct,
     SessionProgress,
     TreatmentPlan,
@@ -139,8 +138,8 @@ class LoadedChoiceField(forms.ChoiceField):
     """A choice among objects the view has already loaded; the submitted value is the pk.
 
     A ModelChoiceField queries its queryset to draw its options and again to check the choice,
-    in every form: the session form, with a product field on each row, ran a query per row.
-    These fields share one list, read once by the view.
+    in every form: the session form, with a product field on each row, would run a query per
+    row. These fields share one list, read once by the view for the whole formset.
     """
 
     def __init__(self, *, empty_label="---------", label_from_instance=str, **kwargs):
@@ -179,26 +178,19 @@ class LoadedChoiceField(forms.ChoiceField):
         forms.Field.validate(self, value)  # required or not; to_python checked the choice
 
 
-class LoadedChoicesMixin:
-    """For a ModelForm with LoadedChoiceFields: the object chosen was read with the page, so the
-    model's own check that it exists (a query per field, per row) is left out."""
-
-    def _get_validation_exclusions(self):
-        exclude = super()._get_validation_exclusions()
-        exclude.update(
-            name for name, field in self.fields.items() if isinstance(field, LoadedChoiceField)
-        )
-        return exclude
-
-
 def product_label(product):
     return f"{product.name} ({product.get_kind_display().lower()})"
 
 
-class SessionForm(LoadedChoicesMixin, VersionedFormMixin, forms.ModelForm):
+class SessionForm(VersionedFormMixin, forms.ModelForm):
     """The session itself: when, device, numbing, response, pain and notes.
 
     Correcting a session carries its version: a correction based on an older version is refused.
+    The numbing cream and the pain score are the form's own fields, left out of Meta.fields so
+    the model does not check them again: the cream is one of those the view loaded, the score's
+    range is the field's, and the service checks the whole session (full_clean) before saving
+    it. Checked by the model, they would cost a query each (the cream's key, the pain score's
+    check constraint).
     """
 
     pain_score = forms.IntegerField(
@@ -213,23 +205,29 @@ class SessionForm(LoadedChoicesMixin, VersionedFormMixin, forms.ModelForm):
 
     class Meta:
         model = TreatmentSession
-        fields = [
-            "performed_on",
-            "device",
-            "device_model",
-            "numbing",
-            "skin_response",
-            "pain_score",
-            "notes",
-        ]
+        fields = ["performed_on", "device", "device_model", "skin_response", "notes"]
         widgets = {
             "performed_on": DateInput(),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
+    # The order the fields are drawn and read in (numbing and pain_score are not in Meta.fields).
+    field_order = [
+        "performed_on",
+        "device",
+        "device_model",
+        "numbing",
+        "skin_response",
+        "pain_score",
+        "notes",
+    ]
+
     def __init__(self, *args, numbing_creams, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["numbing"].objects = numbing_creams
+        if self.instance.pk and not self.is_bound:
+            self.initial.setdefault("numbing", self.instance.numbing_id)
+            self.initial.setdefault("pain_score", self.instance.pain_score)
 
     def clean(self):
         flag_damaged_version(self)
@@ -248,7 +246,13 @@ class FiniteDecimalField(forms.DecimalField):
         return value
 
 
-class SessionAreaForm(forms.ModelForm):
+# The rows of a session (areas, products, progress ratings) are plain forms: they only collect
+# what the practitioner entered. The service builds the rows and checks them with the session
+# (full_clean(), whose clean() repeats the check constraints the database enforces).
+
+
+class SessionAreaForm(forms.Form):
+    area = forms.ChoiceField(label="Area", choices=[("", "---------"), *Area.choices])
     depth_mm = FiniteDecimalField(
         label="Depth (mm)",
         min_value=DEPTH_MIN,
@@ -258,10 +262,6 @@ class SessionAreaForm(forms.ModelForm):
         error_messages={"min_value": DEPTH_MESSAGE, "max_value": DEPTH_MESSAGE},
         widget=forms.NumberInput(attrs={"step": "0.05", "inputmode": "decimal"}),
     )
-
-    class Meta:
-        model = SessionArea
-        fields = ["area", "depth_mm"]
 
 
 class BaseRowFormSet(forms.BaseFormSet):
@@ -308,16 +308,13 @@ SessionAreaFormSet = forms.formset_factory(
 )
 
 
-class SessionProductForm(LoadedChoicesMixin, forms.ModelForm):
+class SessionProductForm(forms.Form):
     product = LoadedChoiceField(label="Product", label_from_instance=product_label)
-
-    class Meta:
-        model = SessionProduct
-        fields = ["product", "lot_number"]
-        help_texts = {"lot_number": ""}
-        error_messages = {
-            "lot_number": {"required": "Give the lot number from the pack, for recalls."},
-        }
+    lot_number = forms.CharField(
+        label="Lot number",
+        max_length=SessionProduct._meta.get_field("lot_number").max_length,
+        error_messages={"required": "Give the lot number from the pack, for recalls."},
+    )
 
     def __init__(self, *args, products, **kwargs):
         super().__init__(*args, **kwargs)
@@ -343,19 +340,25 @@ SessionProductFormSet = forms.formset_factory(
 )
 
 
-class ProgressForm(forms.ModelForm):
+class ProgressForm(forms.Form):
     """Progress on one of the course's concerns, as the practitioner and the client see it."""
 
-    class Meta:
-        model = SessionProgress
-        fields = ["practitioner_rating", "client_rating"]
-        labels = {"practitioner_rating": "Your rating", "client_rating": "Client's rating"}
-        help_texts = {"client_rating": ""}
+    practitioner_rating = forms.TypedChoiceField(
+        label="Your rating",
+        choices=[("", "---------"), *SessionProgress.Rating.choices],
+        coerce=int,
+    )
+    client_rating = forms.TypedChoiceField(
+        label="Client's rating",
+        choices=[("", "Not asked"), *SessionProgress.Rating.choices],
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
 
     def __init__(self, *args, recorded_concern, **kwargs):
         super().__init__(*args, **kwargs)
         self.recorded_concern = recorded_concern
-        self.fields["client_rating"].choices = [("", "Not asked"), *SessionProgress.Rating.choices]
 
     def progress(self):
         return (

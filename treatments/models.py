@@ -15,7 +15,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalogue.models import (
-    AREA_NAMES,
     DEPTH_MAX,
     DEPTH_MESSAGE,
     DEPTH_MIN,
@@ -23,32 +22,9 @@ from catalogue.models import (
     Area,
     Product,
 )
-from clinic.expressions import json_rows
 from clinic.history import AuditTrail
 from clinic.models import Stamped, Voidable
-from consultations.models import Client, Consultation, RecordedConcern, concern_label
-
-
-def area_label(area, depth_mm):
-    """How an area treated reads in lists: "Cheeks and chin at 1.50 mm" (the depth a Decimal,
-    or a number read from JSON)."""
-    return f"{AREA_NAMES.get(area, area)} at {depth_mm:.2f} mm"
-
-
-class ChecksRepeatedInPython:
-    """For a model whose every check constraint a field validator or clean() repeats.
-
-    Django validates a check constraint by asking the database, one query per constraint per
-    row, so a session form with its areas and ratings ran a query per row. Validation here
-    leaves the check constraints to the Python rules that repeat them (tested constraint by
-    constraint); unique constraints are still validated, and the database enforces them all.
-    """
-
-    def get_constraints(self):
-        return [
-            (model, [c for c in constraints if not isinstance(c, models.CheckConstraint)])
-            for model, constraints in super().get_constraints()
-        ]
+from consultations.models import Client, Consultation, RecordedConcern
 
 
 class PlanQuerySet(models.QuerySet):
@@ -62,12 +38,15 @@ class PlanQuerySet(models.QuerySet):
     def overdue(self, today=None):
         return self.active().filter(next_due_on__lt=today or timezone.localdate())
 
-    def with_concern_names(self):
-        """Courses with what `concern_names` reads in the same query, for pages listing many:
-        each course's (key, concern name, area) as one JSON column, `concern_rows`, instead
-        of a query for their concerns and three objects a concern."""
-        fields = ("pk", "recorded_concern__concern__name", "recorded_concern__area")
-        return self.annotate(concern_rows=json_rows(PlanConcern, "plan", *fields))
+    def with_concerns(self):
+        """Courses with their concerns and the concerns' catalogue entries, in one more query
+        for all of them: what `concern_names` reads, for pages listing many courses."""
+        return self.prefetch_related(
+            models.Prefetch(
+                "plan_concerns",
+                queryset=PlanConcern.objects.select_related("recorded_concern__concern"),
+            )
+        )
 
     def locked_with_counts(self):
         """Courses locked until the transaction ends (their own rows, not the rows joined to
@@ -172,10 +151,8 @@ class TreatmentPlan(Stamped):
 
     @property
     def concern_names(self):
-        if "concern_rows" in self.__dict__:  # read by PlanQuerySet.with_concern_names()
-            return ", ".join(
-                concern_label(name, area) for _pk, name, area in sorted(self.concern_rows or ())
-            )
+        """The course's concerns: "Acne scars (cheeks and chin), Melasma (face)". A list of
+        courses reads them with PlanQuerySet.with_concerns()."""
         return ", ".join(str(pc.recorded_concern) for pc in self.plan_concerns.all())
 
     @property
@@ -299,14 +276,8 @@ class SessionQuerySet(models.QuerySet):
             "areas", "products_used__product", "progress__recorded_concern__concern"
         )
 
-    def with_area_names(self):
-        """Sessions with what `area_names` reads in the same query, for pages listing many:
-        each session's (key, area, depth) as one JSON column, `area_rows`, instead of a query
-        for their areas and an object an area."""
-        return self.annotate(area_rows=json_rows(SessionArea, "session", "pk", "area", "depth_mm"))
 
-
-class TreatmentSession(ChecksRepeatedInPython, Voidable, Stamped):
+class TreatmentSession(Voidable, Stamped):
     class Device(models.TextChoices):
         PEN = "pen", "Motorised pen"
         ROLLER = "roller", "Roller"
@@ -401,11 +372,8 @@ class TreatmentSession(ChecksRepeatedInPython, Voidable, Stamped):
 
     @property
     def area_names(self):
-        """The areas treated and their depths: "Cheeks and chin at 1.50 mm, Forehead at 0.50 mm"."""
-        if "area_rows" in self.__dict__:  # read by SessionQuerySet.with_area_names()
-            return ", ".join(
-                area_label(area, depth) for _pk, area, depth in sorted(self.area_rows or ())
-            )
+        """The areas treated and their depths: "Cheeks and chin at 1.50 mm, Forehead at 0.50 mm".
+        A list of sessions reads them with prefetch_related("areas")."""
         return ", ".join(str(area) for area in self.areas.all())
 
     def audited_rows(self):
@@ -455,7 +423,7 @@ class TreatmentSession(ChecksRepeatedInPython, Voidable, Stamped):
         return changes
 
 
-class SessionArea(ChecksRepeatedInPython, models.Model):
+class SessionArea(models.Model):
     session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="areas")
     area = models.CharField(max_length=20, choices=Area)
     depth_mm = models.DecimalField(
@@ -476,7 +444,7 @@ class SessionArea(ChecksRepeatedInPython, models.Model):
         ]
 
     def __str__(self):
-        return area_label(self.area, self.depth_mm)
+        return f"{self.get_area_display()} at {self.depth_mm:.2f} mm"
 
     def audited(self):
         return {"area": self.area, "depth_mm": f"{Decimal(self.depth_mm):.2f}"}
@@ -487,7 +455,7 @@ class SessionArea(ChecksRepeatedInPython, models.Model):
             raise ValidationError({"depth_mm": DEPTH_MESSAGE})
 
 
-class SessionProduct(ChecksRepeatedInPython, models.Model):
+class SessionProduct(models.Model):
     session = models.ForeignKey(
         TreatmentSession, on_delete=models.PROTECT, related_name="products_used"
     )
@@ -512,7 +480,7 @@ class SessionProduct(ChecksRepeatedInPython, models.Model):
         return {"product": self.product_id, "lot_number": self.lot_number}
 
 
-class SessionProgress(ChecksRepeatedInPython, models.Model):
+class SessionProgress(models.Model):
     class Rating(models.IntegerChoices):
         WORSE = 0, "Worse"
         NO_CHANGE = 1, "No change"

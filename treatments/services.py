@@ -465,7 +465,9 @@ def update_session(
     areas, progress = _check_rows(plan, areas, progress)
 
     session.stamp(by)
-    session.full_clean()
+    # As for a new session: clean() repeats the check constraints, which the database keeps,
+    # and the number (the unique constraint's) does not change.
+    session.full_clean(exclude=SESSION_PARENTS, validate_constraints=False)
     rows = _build_rows(session, areas=areas, products=products, progress=progress)
     _save_with_rows(session, rows, replace=True)
 

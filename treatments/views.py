@@ -28,9 +28,10 @@ from treatments.forms import (
     VoidSessionForm,
     suggested_depth,
 )
-from treatments.models import PlanConcern, SessionProgress, TreatmentPlan, TreatmentSession
+from treatments.models import SessionProgress, TreatmentPlan, TreatmentSession
 from treatments.photos.services import add_photos
 from treatments.services import (
+    SESSION_FIELDS,
     complete_plan,
     log_session_on_locked,
     session_edit_refusal,
@@ -43,10 +44,6 @@ from treatments.services import (
 
 DUE_PER_PAGE = 25
 RECENT_SESSIONS = 10
-# A course's concerns with their catalogue entries, in one query.
-PLAN_CONCERNS = Prefetch(
-    "plan_concerns", queryset=PlanConcern.objects.select_related("recorded_concern__concern")
-)
 
 
 def with_positions(sessions):
@@ -63,52 +60,29 @@ def with_positions(sessions):
     return sessions.annotate(position=Subquery(counted_before))
 
 
-# The columns Today shows: its lists are read on every visit and their rows are wide.
-DUE_FIELDS = (
-    "client__first_name",
-    "client__last_name",
-    "next_due_on",
-    "planned_sessions",
-    "sessions_logged",
-)
-RECENT_FIELDS = (
-    "performed_on",
-    "voided_at",
-    "plan__planned_sessions",
-    "plan__client__first_name",
-    "plan__client__last_name",
-)
-
-
 class TodayView(RoleRequiredMixin, TemplateView):
     """Who is due back (today and overdue), my recent sessions, and a quick client search."""
 
     template_name = "treatments/today.html"
     permission_required = "treatments.view_treatmentplan"
-    # Built once, as Django builds a view's `queryset`, and cloned by each request's filters:
-    # annotating with a subquery costs more than the page's own filters.
-    due_courses = (
-        TreatmentPlan.objects.select_related("client").only(*DUE_FIELDS).with_concern_names()
-    )
-    numbered_sessions = (
-        with_positions(TreatmentSession.objects.all())
-        .select_related("plan__client")
-        .only(*RECENT_FIELDS)
-    )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         today = timezone.localdate()
         due = (
-            self.due_courses.due_by(today)
+            TreatmentPlan.objects.due_by(today)
             .filter(client__archived=False)
+            .select_related("client")
+            .with_concerns()
             .order_by("next_due_on", "pk")
         )
         # Counted up to a cap: a chain's courses overdue over the years can run to thousands.
         page = WorklistPaginator(due, DUE_PER_PAGE).get_page(self.request.GET.get("page"))
-        recent = self.numbered_sessions.filter(practitioner=self.request.user).order_by(
-            "-performed_on", "-pk"
-        )[:RECENT_SESSIONS]
+        recent = (
+            with_positions(TreatmentSession.objects.filter(practitioner=self.request.user))
+            .select_related("plan__client")
+            .order_by("-performed_on", "-pk")[:RECENT_SESSIONS]
+        )
         context.update({"today": today, "due_page": page, "recent_sessions": recent})
         return context
 
@@ -195,7 +169,7 @@ class PlanDetailView(RoleRequiredMixin, DetailView):
     def get_queryset(self):
         return TreatmentPlan.objects.select_related(
             "client", "consultation", "practitioner"
-        ).prefetch_related(PLAN_CONCERNS)
+        ).with_concerns()
 
     def get_context_data(self, **kwargs):
         plan = self.object
@@ -397,7 +371,7 @@ class SessionFormsMixin:
             if not all(valid):
                 return self.render_forms(forms)
             form = self.session_form = forms["form"]
-            values = {name: form.cleaned_data[name] for name in SessionForm.Meta.fields}
+            values = {name: form.cleaned_data[name] for name in SESSION_FIELDS}
             values.update(
                 areas=forms["areas"].areas(),
                 products=forms["products"].products(),
@@ -452,24 +426,22 @@ class SessionFormsMixin:
 def plans_with_details():
     return TreatmentPlan.objects.select_related(
         "client", "consultation__client", "practitioner"
-    ).prefetch_related(PLAN_CONCERNS)
+    ).with_concerns()
 
 
 class SessionCreateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
     """Log a session, pre-filled from the course's previous session (one that counts)."""
 
     permission_required = "treatments.add_treatmentsession"
-    # For a posted form: locked, with the counts log_session_on_locked() numbers the session
-    # from, and with what saving needs only (the client, to go back to): a refused form reads the
-    # rest. Built once and cloned by each request, as TodayView's lists.
-    locked_plans = (
-        TreatmentPlan.objects.select_related("client")
-        .prefetch_related(PLAN_CONCERNS)
-        .locked_with_counts()
-    )
 
     def get_plan(self, for_update=False):
-        plans = self.locked_plans if for_update else plans_with_details()
+        if for_update:
+            # Locked, with the counts log_session_on_locked() numbers the session from, and with
+            # what saving needs only (the client, to go back to): a refused form reads the rest.
+            plans = TreatmentPlan.objects.select_related("client").with_concerns()
+            plans = plans.locked_with_counts()
+        else:
+            plans = plans_with_details()
         return get_object_or_404(plans, pk=self.kwargs["pk"])
 
     def get_initial(self):

@@ -335,14 +335,14 @@ def test_add_page_has_no_history(manager_client):
 @pytest.mark.parametrize(
     ("url_name", "target", "bound"),
     [
-        ("admin:consultations_client_changelist", None, 6),
-        ("admin:consultations_client_add", None, 3),
-        ("admin:consultations_client_change", "client", 13),
-        ("admin:consultations_client_history", "client", 7),
-        ("admin:consultations_consultation_changelist", None, 6),
-        ("admin:consultations_consultation_add", None, 4),
-        ("admin:consultations_consultation_change", "consultation", 12),
-        ("admin:consultations_consultation_history", "consultation", 6),
+        ("admin:consultations_client_changelist", None, 8),
+        ("admin:consultations_client_add", None, 5),
+        ("admin:consultations_client_change", "client", 15),
+        ("admin:consultations_client_history", "client", 9),
+        ("admin:consultations_consultation_changelist", None, 8),
+        ("admin:consultations_consultation_add", None, 6),
+        ("admin:consultations_consultation_change", "consultation", 14),
+        ("admin:consultations_consultation_history", "consultation", 8),
     ],
 )
 def test_pages_run_a_bounded_number_of_queries(

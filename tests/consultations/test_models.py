@@ -7,7 +7,7 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 
 from catalogue.models import Area
-from consultations.models import Client, Consultation, RecordedConcern, staff_names_only
+from consultations.models import Client, Consultation, RecordedConcern
 
 pytestmark = pytest.mark.django_db
 
@@ -131,36 +131,3 @@ def test_the_client_search_is_served_by_its_trigram_index(make_client):
     plan = Client.objects.search("lovelace").explain()
 
     assert "client_search_trgm_idx" in plan
-
-
-def test_staff_names_only_defers_all_but_what_names_the_staff(
-    make_consultation, django_assert_num_queries
-):
-    consultation = make_consultation()
-    deferred = staff_names_only("practitioner", "voided_by")
-
-    assert {"practitioner__password", "voided_by__password", "practitioner__last_login"} <= set(
-        deferred
-    )
-    assert not {
-        "practitioner__first_name",
-        "practitioner__last_name",
-        "practitioner__username",
-    } & set(deferred)
-    with django_assert_num_queries(1):
-        loaded = (
-            Consultation.objects.select_related("practitioner")
-            .defer(*deferred)
-            .get(pk=consultation.pk)
-        )
-        staff = loaded.practitioner
-        assert staff.get_full_name() or staff.get_username()
-    assert staff.get_deferred_fields() == {
-        "password",
-        "last_login",
-        "is_superuser",
-        "email",
-        "is_staff",
-        "is_active",
-        "date_joined",
-    }

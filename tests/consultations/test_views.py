@@ -533,7 +533,9 @@ def test_client_page_runs_bounded_queries(
         void_consultation(consultation=mistaken, reason="Wrong client.", by=practitioner)
         make_client()
 
-    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 7):
+    # The client, consultations with their staff, their concerns, courses and the courses'
+    # concerns, sessions with their staff and areas, photos; the access record.
+    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 9):
         response = signed_in.get(person.get_absolute_url())
 
     assert response.status_code == HTTPStatus.OK

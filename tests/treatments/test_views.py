@@ -9,11 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalogue.models import Area, Product
-from consultations.views import client_page_reads
-from tests.pages import SIGNED_IN_QUERIES, field_errors, text
+from tests.pages import SIGNED_IN_QUERIES, SIGNED_IN_QUERIES_WITH_REDIS, field_errors, text
 from treatments.models import SessionProgress, TreatmentPlan, TreatmentSession
 from treatments.services import log_session, update_session, void_session
-from treatments.views import SessionCreateView, TodayView
 
 pytestmark = pytest.mark.django_db
 
@@ -164,43 +162,12 @@ def test_today_runs_bounded_queries(signed_in, make_plan, log, django_assert_max
         plan = make_plan(planned_sessions=6)
         log(plan, TODAY() - datetime.timedelta(weeks=4, days=n))
 
-    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 3):
+    # The courses due, counted up to a cap, their concerns, and my recent sessions.
+    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 4):
         response = signed_in.get(reverse("today"))
 
     assert response.status_code == HTTPStatus.OK
     assert response.context["due_page"].paginator.count == size
-
-
-def test_pages_clone_the_querysets_built_once_and_never_run_them(
-    signed_in, make_plan, log, make_user
-):
-    """Today, the client page and logging a session start from querysets built once a process;
-    run themselves, they would keep their rows and show one request's to the next."""
-    plan = make_plan()
-    log(plan, days_ago(30))
-    someone_else = make_user("someone-else")
-
-    mine = signed_in.get(reverse("today"))
-    signed_in.get(plan.client.get_absolute_url())
-    logged = signed_in.post(
-        reverse("treatments:session-create", kwargs={"pk": plan.pk}), session_data(plan)
-    )
-    signed_in.force_login(someone_else)
-    theirs = signed_in.get(reverse("today"))
-
-    assert logged.status_code == HTTPStatus.FOUND
-    assert len(mine.context["recent_sessions"]) == 1
-    assert list(theirs.context["recent_sessions"]) == []
-    reads = client_page_reads()
-    built_once = [
-        TodayView.due_courses,
-        TodayView.numbered_sessions,
-        SessionCreateView.locked_plans,
-        reads.sessions,
-        reads.courses.queryset,
-        reads.concerns.queryset,
-    ]
-    assert [queryset._result_cache for queryset in built_once] == [None] * len(built_once)
 
 
 # Starting a course ------------------------------------------------------------------------------
@@ -761,12 +728,21 @@ def test_session_form_runs_bounded_queries(
 # list (3), the session with its audit row, which keeps the session's rows (2), its areas,
 # products and ratings (3) and the course with its audit row (2), in the request's transaction
 # (2: a savepoint here, BEGIN and COMMIT in production). The same count whatever the rows posted.
+# With the signed-in user's queries it is 16 on database sessions: within the 15-query budget
+# only with the session read from Redis (DJANGO_REDIS_URL), as production runs it.
 LOG_SESSION_POST_QUERIES = 12
 
 
 @pytest.mark.parametrize(("sessions", "rows"), [(1, 1), (10, 3)])
 def test_logging_a_session_runs_bounded_queries(
-    signed_in, make_plan, log, product, django_assert_max_num_queries, sessions, rows
+    sessions_as_with_redis,
+    signed_in,
+    make_plan,
+    log,
+    product,
+    django_assert_max_num_queries,
+    sessions,
+    rows,
 ):
     plan = make_plan(planned_sessions=20)
     for n in range(sessions):
@@ -780,7 +756,7 @@ def test_logging_a_session_runs_bounded_queries(
         numbing=product("Lidocaine 4%").pk,
     )
 
-    with django_assert_max_num_queries(SIGNED_IN_QUERIES + LOG_SESSION_POST_QUERIES):
+    with django_assert_max_num_queries(SIGNED_IN_QUERIES_WITH_REDIS + LOG_SESSION_POST_QUERIES):
         response = signed_in.post(
             reverse("treatments:session-create", kwargs={"pk": plan.pk}), data
         )
