@@ -30,6 +30,7 @@ run: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 checks: setup
 	$(CHECK_ENV) $(BIN)/python manage.py check --fail-level WARNING

@@ -9,6 +9,9 @@
 - `CheckedAutocompleteMixin`: a malformed id typed into an autocomplete field is refused politely.
 - `CappedCountAdminMixin`: the big lists count at most 10,000 rows ("more than 10000"), and a
   searched list a few pages' worth, so a list's cost does not grow with a million sessions.
+- `ClinicalRecordAdminMixin`: stamps who saved a clinical row (inline rows too), never deletes.
+- `SavedRowsFormSet`, `AtLeastOneInline`: inline rows checked against the saved ones; a select's
+  options read once per formset.
 """
 
 import dataclasses
@@ -22,9 +25,12 @@ from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
+from django.db.models import UniqueConstraint
+from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
 from django.utils import formats, timezone
+from django.utils.choices import BaseChoiceIterator
 from django.utils.text import capfirst
 from import_export.admin import ExportMixin
 from import_export.formats import base_formats
@@ -35,6 +41,7 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 from clinic import roles
 from clinic.history import changes_to_rows
 from clinic.locking import FIELD_NAME as VERSION_FIELD
+from clinic.models import Stamped
 from clinic.pagination import CappedCountPaginator, ShortCountPaginator
 
 # Bookkeeping every change touches: the history's own columns say who and when.
@@ -330,3 +337,109 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+STAMP_FIELDS = ("created_at", "created_by", "updated_at", "updated_by")
+# `version` is the hidden input of optimistic locking (VersionedAdminMixin).
+STAMP_FIELDSET = ("Record", {"fields": (*STAMP_FIELDS, "version"), "classes": ("collapse",)})
+
+
+class ClinicalRecordAdminMixin(CheckedAutocompleteMixin):
+    """For clinical rows: stamp who saved them (inline rows too) and never offer deletion.
+
+    Records are archived or voided, never hard-deleted, so neither the delete button nor the
+    "delete selected" action is offered. List `STAMP_FIELDS` in `readonly_fields` to show them.
+    """
+
+    def get_queryset(self, request):
+        # A record's page shows who created and last changed it: join them.
+        return super().get_queryset(request).select_related("created_by", "updated_by")
+
+    def save_model(self, request, obj, form, change):
+        obj.stamp(request.user)
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        for instance in formset.save(commit=False):
+            if isinstance(instance, Stamped):
+                instance.stamp(request.user)
+            instance.save()
+        for instance in formset.deleted_objects:
+            instance.delete()
+        formset.save_m2m()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ChoicesReadOnce(BaseChoiceIterator):
+    """A select's options, read from the database when first drawn, then kept for every row."""
+
+    def __init__(self, choices):
+        self.choices = choices
+        self.read = {}  # shared by copies: widgets copy their choices
+
+    def __iter__(self):
+        if "rows" not in self.read:
+            # Not list(): it would ask the queryset's length first, a COUNT query.
+            self.read["rows"] = list(iter(self.choices))
+        return iter(self.read["rows"])
+
+
+class SavedRowsFormSet(BaseInlineFormSet):
+    """Checks each new or changed inline row against the rows already saved.
+
+    Django leaves the parent's key out of a row's own unique checks (it is not one of the
+    inline's fields), so a row repeating a saved one (say, from a tampered management form)
+    would otherwise reach the database and fail there.
+    """
+
+    def _construct_form(self, i, **kwargs):
+        return self._share_choices(super()._construct_form(i, **kwargs))
+
+    @property
+    def empty_form(self):
+        return self._share_choices(super().empty_form)
+
+    def _share_choices(self, form):
+        """Read each select list once for the formset, not once per row (and again for the
+        empty row the admin copies for "Add another")."""
+        shared = self.__dict__.setdefault("_shared_choices", {})
+        for name, field in form.fields.items():
+            widget = getattr(field.widget, "widget", field.widget)  # inside the admin's wrapper
+            if isinstance(field, forms.ModelChoiceField) and type(widget) is forms.Select:
+                if name not in shared:
+                    shared[name] = ChoicesReadOnce(field.choices)
+                field.widget.choices = shared[name]
+        return form
+
+    def clean(self):
+        super().clean()
+        for form in self.forms:
+            if form.errors or not form.has_changed() or self._should_delete_form(form):
+                continue
+            row = form.instance
+            # The unique constraints over the row's fields and its parent's key; the row's form
+            # has checked the rest.
+            exclude = {
+                field.name
+                for field in row._meta.fields
+                if field.name not in form.fields and field.name != self.fk.name
+            }
+            for constraint in row._meta.constraints:
+                if isinstance(constraint, UniqueConstraint):
+                    try:
+                        constraint.validate(type(row), row, exclude=exclude)
+                    except ValidationError as error:
+                        form.add_error(None, error)
+
+
+class AtLeastOneInline(admin.TabularInline):
+    """An inline that must keep at least one row (the admin only hints at min_num otherwise)."""
+
+    formset = SavedRowsFormSet
+    extra = 0
+    min_num = 1
+
+    def get_formset(self, request, obj=None, **kwargs):
+        return super().get_formset(request, obj, validate_min=True, **kwargs)

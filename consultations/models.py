@@ -115,7 +115,7 @@ class Client(Stamped):
         return self.full_name
 
     def get_absolute_url(self):
-        return reverse("consultations:client-detail", kwargs={"pk": self.pk})
+        return reverse("treatments:client-detail", kwargs={"pk": self.pk})
 
     @property
     def full_name(self):
@@ -232,7 +232,7 @@ class Consultation(Voidable, Stamped):
         return f"Consultation with {self.client} on {self.held_on:%d %b %Y}"
 
     def get_absolute_url(self):
-        return reverse("consultations:consultation-detail", kwargs={"pk": self.pk})
+        return reverse("treatments:consultation-detail", kwargs={"pk": self.pk})
 
     def clean(self):
         super().clean()

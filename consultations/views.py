@@ -8,10 +8,9 @@ from functools import cached_property, partial
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
-from django.views.generic import CreateView, DetailView, FormView, ListView, UpdateView
+from django.views.generic import CreateView, FormView, ListView, UpdateView
 
 from clinic.locking import StaleRecord
 from clinic.pagination import CappedCountPaginator, ShortCountPaginator
@@ -26,9 +25,6 @@ from consultations.forms import (
 )
 from consultations.models import (
     Client,
-    ClientAccess,
-    Consultation,
-    RecordedConcern,
 )
 from consultations.services import record_consultation
 
@@ -105,92 +101,6 @@ class ClientUpdateView(RoleRequiredMixin, StampedFormMixin, UpdateView):
     success_message = "{object}'s details saved."
 
 
-def count_positions(sessions):
-    """Set `position` on each of `sessions` as `treatments.views.with_positions` annotates it,
-    counting in Python instead of a subquery per row: `sessions` must hold all the sessions of
-    their courses."""
-    counted = {}
-    for session in sorted(sessions, key=lambda session: (session.plan_id, session.number)):
-        if not session.is_voided:
-            counted[session.plan_id] = counted.get(session.plan_id, 0) + 1
-        # None before the course's first session that counts, as the subquery finds no row.
-        session.position = counted.get(session.plan_id)
-
-
-class ClientDetailView(RoleRequiredMixin, DetailView):
-    """Everything about one client: alerts, active courses, timeline and the next actions.
-
-    Every opening is recorded (who, which client, when) for the managers' access log.
-    """
-
-    model = Client
-    permission_required = "consultations.view_client"
-
-    def get(self, request, *args, **kwargs):
-        response = super().get(request, *args, **kwargs)
-        ClientAccess.record(user=request.user, client=self.object, via=ClientAccess.Via.WORKSPACE)
-        return response
-
-    def get_context_data(self, **kwargs):
-        from treatments.models import TreatmentPlan, TreatmentSession
-        from treatments.services import session_edit_refusal
-
-        context = super().get_context_data(**kwargs)
-        client = self.object
-        today = timezone.localdate()
-        # Every course starts from one of the client's consultations, so the courses come with
-        # them, with their concerns, in a fixed number of queries whatever the size of the
-        # record. Each consultation's `client` is `client` already (the related manager sets it).
-        consultations = list(
-            client.consultations.select_related("practitioner", "voided_by").prefetch_related(
-                Prefetch("concerns", queryset=RecordedConcern.objects.select_related("concern")),
-                Prefetch("plans", queryset=TreatmentPlan.objects.with_concerns()),
-            )
-        )
-        plans = sorted(
-            (plan for consultation in consultations for plan in consultation.plans.all()),
-            key=lambda plan: (plan.start_date, plan.pk),
-            reverse=True,
-        )
-        plans_by_id = {plan.pk: plan for plan in plans}
-        # All the client's sessions, so every course's are here to number (count_positions).
-        sessions = list(
-            TreatmentSession.objects.filter(plan__client=client)
-            .select_related("practitioner", "voided_by")
-            .prefetch_related("areas")
-            .order_by("-performed_on", "-number")
-        )
-        count_positions(sessions)
-        for session in sessions:
-            session.plan = plans_by_id[session.plan_id]
-            session.editable = not session_edit_refusal(
-                session=session, user=self.request.user, today=today
-            )
-
-        timeline = [("consultation", c.held_on, c.created_at, c) for c in consultations]
-        timeline += [("session", s.performed_on, s.created_at, s) for s in sessions]
-        timeline.sort(key=lambda entry: (entry[1], entry[2]), reverse=True)
-
-        standing = [c for c in consultations if not c.is_voided]
-        latest = standing[0] if standing else None
-        active_plans = [plan for plan in plans if plan.is_active]
-        for plan in active_plans:
-            plan.overdue = plan.is_overdue(today)
-        context.update(
-            {
-                "assessment": latest.assess() if latest else None,
-                "latest_consultation": latest,
-                "active_plans": active_plans,
-                "timeline": [(kind, item) for kind, _day, _at, item in timeline],
-                "consultations_to_start": [
-                    c for c in standing if c.consent_given and not c.plans.all()
-                ][:3],
-                "today": today,
-            }
-        )
-        return context
-
-
 class ConsultationCreateView(RoleRequiredMixin, FormView):
     """Record a consultation: concerns, screening and consent, through `record_consultation`."""
 
@@ -264,32 +174,3 @@ class ConsultationCreateView(RoleRequiredMixin, FormView):
                 )
                 return redirect(consultation)
         return self.render_to_response(self.get_context_data(form=form, formset=formset))
-
-
-class ConsultationDetailView(RoleRequiredMixin, DetailView):
-    """The outcome with its reasons, what needling can do for each concern, the course."""
-
-    model = Consultation
-    permission_required = "consultations.view_consultation"
-
-    def get_queryset(self):
-        return Consultation.objects.select_related(
-            "client", "practitioner", "voided_by"
-        ).prefetch_related("concerns__concern", "plans")
-
-    def get_context_data(self, **kwargs):
-        from treatments.forms import PhotoUploadForm
-        from treatments.services import suggest_course
-
-        context = super().get_context_data(**kwargs)
-        consultation = self.object
-        recorded = list(consultation.concerns.all())
-        context["assessment"] = consultation.assess()
-        context["recorded_concerns"] = recorded
-        context["suggestion"] = suggest_course(
-            consultation=consultation, recorded_concerns=recorded
-        )
-        context["plans"] = consultation.plans.all()
-        context["photos"] = consultation.photos.all()
-        context["photo_fields"] = list(PhotoUploadForm(required=True))
-        return context

@@ -8,16 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalogue.models import Concern, Product
-from consultations.models import Consultation, RecordedConcern
-from treatments.models import (
-    ContactAttempt,
-    Photo,
-    PlanConcern,
-    SessionProduct,
-    SessionProgress,
-    TreatmentPlan,
-    TreatmentSession,
-)
+from consultations.models import RecordedConcern
+from treatments.selectors import ClientRecord
 
 # A spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -85,40 +77,9 @@ def client_history(client, *, exported_by):
     queries: details, consultations with screening and consent, recorded concerns, courses with
     their sessions (areas, products and lots, progress ratings), recall contacts and the list of
     photos (the images themselves are kept privately and given on request)."""
-    consultations = list(
-        Consultation.objects.filter(client=client)
-        .prefetch_related(
-            models.Prefetch("concerns", queryset=RecordedConcern.objects.select_related("concern"))
-        )
-        .order_by("held_on", "pk")
-    )
-    plans = list(
-        TreatmentPlan.objects.filter(client=client)
-        .prefetch_related(
-            models.Prefetch(
-                "plan_concerns",
-                queryset=PlanConcern.objects.select_related("recorded_concern__concern"),
-            )
-        )
-        .order_by("start_date", "pk")
-    )
-    sessions = list(
-        TreatmentSession.objects.filter(plan__client=client)
-        .select_related("numbing")
-        .prefetch_related(
-            "areas",
-            models.Prefetch(
-                "products_used", queryset=SessionProduct.objects.select_related("product")
-            ),
-            models.Prefetch(
-                "progress",
-                queryset=SessionProgress.objects.select_related("recorded_concern__concern"),
-            ),
-        )
-        .order_by("plan", "number")
-    )
-    attempts = list(ContactAttempt.objects.filter(client=client).order_by("attempted_at", "pk"))
-    photos = list(Photo.objects.filter(client=client).order_by("taken_on", "pk"))
+    record = ClientRecord(client)
+    consultations, plans, sessions = record.consultations, record.courses, record.sessions
+    attempts, photos = record.contact_attempts, record.photos
     concerns = [rc for consultation in consultations for rc in consultation.concerns.all()]
     users = get_user_model().objects.in_bulk(
         _user_ids([client], consultations, concerns, plans, sessions, attempts, photos)

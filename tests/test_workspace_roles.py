@@ -90,12 +90,12 @@ def workspace(make_plan, concern):
             "today": reverse("today"),
             "consultations:client-list": reverse("consultations:client-list"),
             "consultations:client-create": reverse("consultations:client-create"),
-            "consultations:client-detail": reverse("consultations:client-detail", kwargs=client_pk),
+            "treatments:client-detail": reverse("treatments:client-detail", kwargs=client_pk),
             "consultations:client-update": reverse("consultations:client-update", kwargs=client_pk),
             "consultations:consultation-create": reverse(
                 "consultations:consultation-create", kwargs=client_pk
             ),
-            "consultations:consultation-detail": plan.consultation.get_absolute_url(),
+            "treatments:consultation-detail": plan.consultation.get_absolute_url(),
             "treatments:plan-create": reverse(
                 "treatments:plan-create", kwargs={"pk": plan.consultation_id}
             ),

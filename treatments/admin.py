@@ -1,30 +1,39 @@
-"""The managers' admin for the catalogue, products, courses and sessions."""
+"""The managers' admin for clients, consultations, courses and sessions: a client's admin page is
+their whole record (treatments.selectors.ClientRecord)."""
+
+import datetime
+from http import HTTPStatus
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Max, Prefetch, prefetch_related_objects
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, Max, OuterRef, Prefetch, prefetch_related_objects
+from django.utils import timezone
 
 from catalogue.models import Concern
 from clinic.admin import (
     LIST_PER_PAGE,
+    STAMP_FIELDS,
+    STAMP_FIELDSET,
+    AtLeastOneInline,
     AuditTrailAdmin,
     CappedCountAdminMixin,
+    ClinicalRecordAdminMixin,
     FilteredExportMixin,
     ReadOnlyAdminMixin,
+    SavedRowsFormSet,
     VersionedAdminMixin,
     VoidAdminMixin,
     VoidedFilter,
 )
 from clinic.history import write_audit_row
 from clinic.locking import VersionedFormMixin
-from consultations.admin import (
-    STAMP_FIELDS,
-    STAMP_FIELDSET,
-    AtLeastOneInline,
-    ClinicalRecordAdminMixin,
-    SavedRowsFormSet,
-)
-from consultations.models import RecordedConcern
+from consultations import screening
+from consultations.admin import RecordedConcernInline
+from consultations.models import Client, ClientAccess, Consultation, RecordedConcern
+from consultations.resources import ClientExport
 from treatments.models import (
     PlanConcern,
     SessionArea,
@@ -34,7 +43,263 @@ from treatments.models import (
     TreatmentSession,
 )
 from treatments.resources import PlanExport, SessionExport
-from treatments.services import void_session
+from treatments.selectors import ClientRecord
+from treatments.services import void_consultation, void_session
+
+# Clients and consultations: a client's admin page is their whole record, courses and
+# sessions included, so their admins live here with the courses'.
+
+# How a date of birth may be typed into the client search box.
+SEARCH_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y")
+
+
+def _parse_date(text):
+    for date_format in SEARCH_DATE_FORMATS:
+        try:
+            return datetime.datetime.strptime(text, date_format).date()
+        except ValueError:
+            continue
+    return None
+
+
+class ActiveCourseFilter(admin.SimpleListFilter):
+    title = "active course"
+    parameter_name = "active_course"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        active = Exists(TreatmentPlan.objects.active().filter(client=OuterRef("pk")))
+        if self.value() == "yes":
+            return queryset.filter(active)
+        if self.value() == "no":
+            return queryset.filter(~active)
+        return queryset
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    """Clients with an active course whose next session was due before today."""
+
+    title = "overdue"
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        overdue = Exists(TreatmentPlan.objects.overdue().filter(client=OuterRef("pk")))
+        if self.value() == "yes":
+            return queryset.filter(overdue)
+        if self.value() == "no":
+            return queryset.filter(~overdue)
+        return queryset
+
+
+class ClientChangeList(ChangeList):
+    """The client list, with whether each client shown has an active and an overdue course.
+
+    Read for the page's clients only, in one query: as annotations of the list, PostgreSQL
+    read every active course of the chain to answer them for 50 rows.
+    """
+
+    def get_results(self, request):
+        super().get_results(request)
+        clients = list(self.result_list)
+        courses = list(
+            TreatmentPlan.objects.active()
+            .filter(client__in=clients)
+            .values_list("client", "next_due_on")
+        )
+        today = timezone.localdate()
+        active = {client_id for client_id, _ in courses}
+        overdue = {client_id for client_id, due in courses if due and due < today}
+        for client in clients:
+            client.has_active_course = client.pk in active
+            client.has_overdue_course = client.pk in overdue
+
+
+class ClientAdminForm(VersionedFormMixin, forms.ModelForm):
+    pass
+
+
+@admin.register(Client)
+class ClientAdmin(
+    CappedCountAdminMixin,
+    FilteredExportMixin,
+    VersionedAdminMixin,
+    ClinicalRecordAdminMixin,
+    AuditTrailAdmin,
+):
+    resource_classes = [ClientExport]
+    """Clients, each with its complete history; opening one is recorded as an access."""
+
+    form = ClientAdminForm
+    change_form_template = "admin/consultations/client/change_form.html"
+    list_display = (
+        "last_name",
+        "first_name",
+        "date_of_birth",
+        "skin_type",
+        "phone",
+        "email",
+        "active_course",
+        "overdue",
+        "archived",
+    )
+    list_display_links = ("last_name", "first_name")
+    list_filter = ("skin_type", ActiveCourseFilter, OverdueFilter, "archived")
+    search_fields = ("last_name", "first_name", "email", "phone")
+    search_help_text = (
+        "Name, email, phone, or date of birth (1985-05-17 or 17/05/1985). "
+        "Matches are listed newest client first."
+    )
+    list_per_page = LIST_PER_PAGE
+    readonly_fields = STAMP_FIELDS
+    fieldsets = (
+        (None, {"fields": ("first_name", "last_name", "date_of_birth", "skin_type")}),
+        ("Contact", {"fields": ("email", "phone")}),
+        (None, {"fields": ("notes", "archived")}),
+        STAMP_FIELDSET,
+    )
+
+    def get_changelist(self, request, **kwargs):
+        return ClientChangeList
+
+    def get_ordering(self, request):
+        # A searched list shows the newest clients first, as the workspace's does: its page is
+        # then the first matches found from the newest, whatever the size of the chain.
+        if request.GET.get(SEARCH_VAR, "").strip():
+            return ["-pk"]
+        return super().get_ordering(request)
+
+    def get_search_results(self, request, queryset, search_term):
+        """Words that read as a date match the date of birth; the others, the workspace's
+        client search (names, email and phone, served by one index on PostgreSQL)."""
+        words = search_term.split()
+        dates = [date for date in map(_parse_date, words) if date]
+        for date in dates:
+            queryset = queryset.filter(date_of_birth=date)
+        rest = " ".join(word for word in words if not _parse_date(word))
+        return queryset.search(rest), False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        try:
+            client_id = self.model._meta.pk.to_python(unquote(object_id))
+        except ValidationError:
+            client_id = None
+        response = super().change_view(request, object_id, form_url, extra_context)
+        return self._record_access(request, response, client_id)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["client_record"] = ClientRecord(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def history_view(self, request, object_id, extra_context=None):
+        response = super().history_view(request, object_id, extra_context)
+        return self._record_access(request, response, unquote(object_id))
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        response = super().history_form_view(request, object_id, version_id, extra_context)
+        return self._record_access(request, response, unquote(object_id))
+
+    def _record_access(self, request, response, client_id):
+        """A page that showed a client's record: note who opened it."""
+        if request.method == "GET" and response.status_code == HTTPStatus.OK and client_id:
+            ClientAccess.record(user=request.user, client=client_id, via=ClientAccess.Via.ADMIN)
+        return response
+
+    # Not sortable: sorting by them would read every client's courses; the filters narrow the
+    # list to them instead.
+    @admin.display(boolean=True, description="active course")
+    def active_course(self, obj):
+        return obj.has_active_course
+
+    @admin.display(boolean=True, description="overdue")
+    def overdue(self, obj):
+        return obj.has_overdue_course
+
+
+class ConsultationAdminForm(VersionedFormMixin, forms.ModelForm):
+    pass
+
+
+@admin.register(Consultation)
+class ConsultationAdmin(
+    CappedCountAdminMixin,
+    VoidAdminMixin,
+    VersionedAdminMixin,
+    ClinicalRecordAdminMixin,
+    AuditTrailAdmin,
+):
+    form = ConsultationAdminForm
+    void_consequence = "No course can be started from it."
+    list_display = ("held_on", "client", "practitioner", "outcome", "consent_given", "void_status")
+    list_select_related = ("client", "practitioner", "voided_by")
+    list_filter = ("outcome", "consent_given", VoidedFilter, "practitioner", "held_on")
+    search_fields = ("client__last_name", "client__first_name", "client__email")
+    autocomplete_fields = ("client",)
+    inlines = (RecordedConcernInline,)
+    readonly_fields = ("outcome", "screening_reasons", "void_status", *STAMP_FIELDS)
+    fieldsets = (
+        (None, {"fields": ("client", "held_on", "practitioner", "void_status")}),
+        (
+            "Screening: do not treat",
+            {
+                "fields": (
+                    "infection_in_area",
+                    "lesion_in_area",
+                    "keloid_in_area",
+                    "bleeding_disorder",
+                    "allergy_metal_or_anaesthetic",
+                    "affected_area",
+                )
+            },
+        ),
+        (
+            "Screening: cautions",
+            {
+                "fields": (
+                    "keloid_tendency",
+                    "active_acne",
+                    "cold_sore_history",
+                    "isotretinoin_recent",
+                    "anticoagulants",
+                    "immunosuppressed",
+                    "skin_condition_flare",
+                    "pregnant_or_breastfeeding",
+                    "recent_tan_or_sunburn",
+                )
+            },
+        ),
+        ("Consent", {"fields": ("consent_given", "consent_by", "consent_at", "consent_scope")}),
+        ("Outcome", {"fields": ("outcome", "screening_reasons", "notes")}),
+        STAMP_FIELDSET,
+    )
+
+    def get_queryset(self, request):
+        # The client is part of every consultation's name (pickers, links), so join it
+        # everywhere, not only in the list (which then skips list_select_related).
+        return super().get_queryset(request).select_related(*self.list_select_related)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        form.instance.refresh_outcome()
+
+    def void(self, obj, *, reason, by):
+        return void_consultation(consultation=obj, reason=reason, by=by)
+
+    @admin.display(description="screening reasons")
+    def screening_reasons(self, obj):
+        if obj.pk is None:
+            return "-"
+        concerns = list(obj.concerns.select_related("concern"))
+        assessment = screening.assess(obj, concerns)
+        return "\n".join(assessment.contraindications + assessment.cautions) or "None"
+
+
+# Courses and sessions
 
 
 class ConcernFilter(admin.SimpleListFilter):

@@ -355,7 +355,7 @@ class TreatmentSession(Voidable, Stamped):
 
     def get_absolute_url(self):
         """Sessions are read on their client's page, in the timeline."""
-        return reverse("consultations:client-detail", kwargs={"pk": self.plan.client_id})
+        return reverse("treatments:client-detail", kwargs={"pk": self.plan.client_id})
 
     def clean(self):
         super().clean()

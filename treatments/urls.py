@@ -6,6 +6,13 @@ from treatments.photos import views as photos
 app_name = "treatments"
 
 urlpatterns = [
+    # A client's page and a consultation's show their courses and sessions, so they live here.
+    path("clients/<int:pk>/", views.ClientDetailView.as_view(), name="client-detail"),
+    path(
+        "consultations/<int:pk>/",
+        views.ConsultationDetailView.as_view(),
+        name="consultation-detail",
+    ),
     path(
         "consultations/<int:pk>/plans/new/",
         views.PlanCreateView.as_view(),

@@ -16,7 +16,7 @@ from clinic.locking import StaleRecord, check_version
 from clinic.pagination import WorklistPaginator
 from clinic.views import RoleRequiredMixin
 from consultations.forms import add_formset_errors, add_service_errors, refuse_stale
-from consultations.models import Consultation, RecordedConcern
+from consultations.models import Client, ClientAccess, Consultation, RecordedConcern
 from treatments.forms import (
     EndPlanForm,
     PhotoUploadForm,
@@ -30,6 +30,7 @@ from treatments.forms import (
 )
 from treatments.models import SessionProgress, TreatmentPlan, TreatmentSession
 from treatments.photos.services import add_photos
+from treatments.selectors import ClientRecord
 from treatments.services import (
     SESSION_FIELDS,
     complete_plan,
@@ -58,6 +59,53 @@ def with_positions(sessions):
         .values("n")
     )
     return sessions.annotate(position=Subquery(counted_before))
+
+
+class ClientDetailView(RoleRequiredMixin, DetailView):
+    """Everything about one client: alerts, active courses, timeline and the next actions.
+
+    Every opening is recorded (who, which client, when) for the managers' access log.
+    """
+
+    model = Client
+    permission_required = "consultations.view_client"
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        ClientAccess.record(user=request.user, client=self.object, via=ClientAccess.Via.WORKSPACE)
+        return response
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        record = ClientRecord(self.object)
+        today = timezone.localdate()
+        consultations = record.consultations
+        for session in record.sessions:
+            session.editable = not session_edit_refusal(
+                session=session, user=self.request.user, today=today
+            )
+        timeline = [("consultation", c.held_on, c.created_at, c) for c in consultations]
+        timeline += [("session", s.performed_on, s.created_at, s) for s in record.sessions]
+        timeline.sort(key=lambda entry: (entry[1], entry[2]), reverse=True)
+
+        standing = [c for c in reversed(consultations) if not c.is_voided]
+        latest = standing[0] if standing else None
+        active_plans = [plan for plan in reversed(record.courses) if plan.is_active]
+        for plan in active_plans:
+            plan.overdue = plan.is_overdue(today)
+        context.update(
+            {
+                "assessment": latest.assessment if latest else None,
+                "latest_consultation": latest,
+                "active_plans": active_plans,
+                "timeline": [(kind, item) for kind, _day, _at, item in timeline],
+                "consultations_to_start": [
+                    c for c in standing if c.consent_given and not c.started_courses
+                ][:3],
+                "today": today,
+            }
+        )
+        return context
 
 
 class TodayView(RoleRequiredMixin, TemplateView):
@@ -628,3 +676,29 @@ class SessionVoidView(RoleRequiredMixin, TemplateView):
                 )
                 return redirect(self.session.plan)
         return self.render_form(form)
+
+
+class ConsultationDetailView(RoleRequiredMixin, DetailView):
+    """The outcome with its reasons, what needling can do for each concern, the course."""
+
+    model = Consultation
+    permission_required = "consultations.view_consultation"
+
+    def get_queryset(self):
+        return Consultation.objects.select_related(
+            "client", "practitioner", "voided_by"
+        ).prefetch_related("concerns__concern", "plans")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        consultation = self.object
+        recorded = list(consultation.concerns.all())
+        context["assessment"] = consultation.assess()
+        context["recorded_concerns"] = recorded
+        context["suggestion"] = suggest_course(
+            consultation=consultation, recorded_concerns=recorded
+        )
+        context["plans"] = consultation.plans.all()
+        context["photos"] = consultation.photos.all()
+        context["photo_fields"] = list(PhotoUploadForm(required=True))
+        return context

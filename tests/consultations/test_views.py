@@ -63,18 +63,18 @@ def consultation_data(concern):
 @pytest.mark.parametrize(
     ("name", "needs_pk"),
     [
-        ("client-list", False),
-        ("client-create", False),
-        ("client-detail", True),
-        ("client-update", True),
-        ("consultation-create", True),
-        ("consultation-detail", True),
+        ("consultations:client-list", False),
+        ("consultations:client-create", False),
+        ("treatments:client-detail", True),
+        ("consultations:client-update", True),
+        ("consultations:consultation-create", True),
+        ("treatments:consultation-detail", True),
     ],
 )
 def test_pages_require_sign_in(client, make_consultation, name, needs_pk):
     consultation = make_consultation()
-    pk = consultation.pk if name == "consultation-detail" else consultation.client_id
-    url = reverse(f"consultations:{name}", kwargs={"pk": pk} if needs_pk else None)
+    pk = consultation.pk if name.endswith("consultation-detail") else consultation.client_id
+    url = reverse(name, kwargs={"pk": pk} if needs_pk else None)
 
     response = client.get(url)
 
@@ -533,9 +533,10 @@ def test_client_page_runs_bounded_queries(
         void_consultation(consultation=mistaken, reason="Wrong client.", by=practitioner)
         make_client()
 
-    # The client, consultations with their staff, their concerns, courses and the courses'
-    # concerns, sessions with their staff and areas, photos; the access record.
-    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 9):
+    # The client; from its record (treatments.selectors.ClientRecord, shared with the admin and
+    # the export): consultations with their staff, their concerns, courses with their concerns,
+    # sessions with their staff, areas, products and ratings; photos; the access record.
+    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 11):
         response = signed_in.get(person.get_absolute_url())
 
     assert response.status_code == HTTPStatus.OK

@@ -146,7 +146,7 @@ def test_a_due_course_shows_the_client_the_course_and_a_button_for_the_next_sess
         "Log session 3"
     )
     assert "O&#x27;Neil &lt;Jr&gt;" in row
-    assert f'href="{reverse("consultations:client-detail", args=[plan.client_id])}"' in row
+    assert f'href="{reverse("treatments:client-detail", args=[plan.client_id])}"' in row
     assert f'href="{reverse("treatments:session-create", args=[plan.pk])}"' in row
 
 

@@ -182,7 +182,7 @@ class Command(BaseCommand):
         client_ids = rng.sample(client_ids, min(CLIENT_PAGES, len(client_ids)))
         reads = []
         for client_id in client_ids:
-            reads += [reverse("today"), reverse("consultations:client-detail", args=[client_id])]
+            reads += [reverse("today"), reverse("treatments:client-detail", args=[client_id])]
         seconds = options["warmup"] + options["duration"]
         self.stdout.write("Choosing courses to log sessions on...")
         slots, courses = session_slots(

@@ -1,0 +1,112 @@
+"""Reads that several pages share. The one that matters most: a client's whole record."""
+
+from functools import cached_property
+
+from django.db.models import Prefetch
+
+from consultations import screening
+from consultations.models import Consultation, RecordedConcern
+from treatments.models import (
+    ContactAttempt,
+    Photo,
+    PlanConcern,
+    SessionProduct,
+    SessionProgress,
+    TreatmentPlan,
+    TreatmentSession,
+)
+
+
+class ClientRecord:
+    """Everything recorded about one client, for the workspace's client page, the admin's and
+    the client's history export alike.
+
+    Each part is read when a page first asks for it, in a fixed number of queries whatever the
+    size of the record, and kept for the rest of the request (a record is made per request).
+    Lists run oldest first; a page that shows newest first reverses them.
+    """
+
+    def __init__(self, client):
+        self.client = client
+
+    @cached_property
+    def consultations(self):
+        """Consultations with their recorded concerns, each with its screening `assessment`
+        and the courses started from it (`started_courses`)."""
+        consultations = list(
+            Consultation.objects.filter(client=self.client)
+            .select_related("practitioner", "voided_by")
+            .prefetch_related(
+                Prefetch("concerns", queryset=RecordedConcern.objects.select_related("concern"))
+            )
+            .order_by("held_on", "pk")
+        )
+        started = {}
+        for course in self.courses:
+            started.setdefault(course.consultation_id, []).append(course)
+        for consultation in consultations:
+            consultation.client = self.client
+            consultation.assessment = screening.assess(consultation, consultation.concerns.all())
+            consultation.started_courses = started.get(consultation.pk, [])
+        return consultations
+
+    @cached_property
+    def courses(self):
+        """Courses with the concerns they treat and their sessions (`course_sessions`, in the
+        order they were logged, voided ones included)."""
+        courses = list(
+            TreatmentPlan.objects.filter(client=self.client)
+            .select_related("practitioner", "consultation")
+            .prefetch_related(
+                Prefetch(
+                    "plan_concerns",
+                    queryset=PlanConcern.objects.select_related("recorded_concern__concern"),
+                )
+            )
+            .order_by("start_date", "pk")
+        )
+        by_course = {course.pk: course for course in courses}
+        for course in courses:
+            course.client = self.client
+            course.course_sessions = []
+        for session in self.sessions:
+            session.plan = by_course[session.plan_id]
+            session.plan.course_sessions.append(session)
+        return courses
+
+    @cached_property
+    def sessions(self):
+        """Every session of every course, with its areas, products and lots, and ratings, each
+        with its `position` in its course (None for a voided one before any that counts)."""
+        sessions = list(
+            TreatmentSession.objects.filter(plan__client=self.client)
+            .select_related("practitioner", "numbing", "voided_by")
+            .prefetch_related(
+                "areas",
+                Prefetch(
+                    "products_used", queryset=SessionProduct.objects.select_related("product")
+                ),
+                Prefetch(
+                    "progress",
+                    queryset=SessionProgress.objects.select_related("recorded_concern__concern"),
+                ),
+            )
+            .order_by("plan", "number")
+        )
+        counted = {}
+        for session in sessions:
+            if not session.is_voided:
+                counted[session.plan_id] = counted.get(session.plan_id, 0) + 1
+            session.position = counted.get(session.plan_id)
+        return sessions
+
+    @cached_property
+    def photos(self):
+        return list(Photo.objects.filter(client=self.client).order_by("taken_on", "pk"))
+
+    @cached_property
+    def contact_attempts(self):
+        """Recall calls and messages, with the course each was about."""
+        return list(
+            ContactAttempt.objects.filter(client=self.client).order_by("attempted_at", "pk")
+        )
