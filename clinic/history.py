@@ -5,9 +5,6 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
-# The trail that audits each model, for write_audit_row().
-_TRAILS = {}
-
 
 class AuditTrail(HistoricalRecords):
     """simple-history's HistoricalRecords: every audited model's `history`.
@@ -38,7 +35,6 @@ class AuditTrail(HistoricalRecords):
 
     def create_history_model(self, model, inherited):
         history_model = super().create_history_model(model, inherited)
-        _TRAILS[model] = self
         if hasattr(model, "audited_rows"):
             pre_create_historical_record.connect(_keep_rows, sender=history_model, weak=False)
         return history_model
@@ -46,13 +42,6 @@ class AuditTrail(HistoricalRecords):
 
 def _keep_rows(sender, instance, history_instance, **kwargs):
     history_instance.rows = instance.audited_rows()
-
-
-def write_audit_row(instance, history_type="~"):
-    """Write `instance`'s audit row now: for a save made with `skip_history_when_saving`
-    because the record's own rows are saved after it (the admin saves a session's inline rows
-    after the session). `history_type`: "+" for a new record, "~" for a change."""
-    _TRAILS[type(instance)].create_historical_record(instance, history_type)
 
 
 def changes_to_rows(model, pairs):

@@ -159,9 +159,6 @@ def test_unknown_or_malformed_ids_in_history_urls_are_not_found(manager, model, 
     [
         ("admin:consultations_consultation_add", "client"),
         ("admin:consultations_consultation_add", "concerns-0-concern"),
-        ("admin:treatments_treatmentplan_add", "client"),
-        ("admin:treatments_treatmentplan_add", "consultation"),
-        ("admin:treatments_treatmentsession_add", "plan"),
     ],
 )
 def test_a_malformed_id_in_an_autocomplete_field_is_refused_politely(manager, page, field):

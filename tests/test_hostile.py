@@ -696,9 +696,7 @@ ADMIN_FORMS = [
     "catalogue.Concern change",
     "catalogue.Product add",
     "catalogue.Product change",
-    "treatments.TreatmentPlan add",
     "treatments.TreatmentPlan change",
-    "treatments.TreatmentSession add",
     "treatments.TreatmentSession change",
     "auth.User add",
     "auth.User change",
@@ -871,9 +869,6 @@ def test_a_malformed_body_to_any_workspace_form_is_refused_without_a_500(clinic,
 AUTOCOMPLETE_FORMS = [
     ("consultations.Consultation add", "client"),
     ("consultations.Consultation change", "concerns-0-concern"),
-    ("treatments.TreatmentPlan add", "client"),
-    ("treatments.TreatmentPlan add", "consultation"),
-    ("treatments.TreatmentSession add", "plan"),
 ]
 MALFORMED_IDS = [" ", "abc", "1.5", "9223372036854775808", "1\x00"]
 

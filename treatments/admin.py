@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, Max, OuterRef, Prefetch, prefetch_related_objects
+from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from catalogue.models import Concern
@@ -23,12 +23,12 @@ from clinic.admin import (
     ClinicalRecordAdminMixin,
     FilteredExportMixin,
     ReadOnlyAdminMixin,
+    RefusedSaveAdminMixin,
     SavedRowsFormSet,
     VersionedAdminMixin,
     VoidAdminMixin,
     VoidedFilter,
 )
-from clinic.history import write_audit_row
 from clinic.locking import VersionedFormMixin
 from consultations import screening
 from consultations.admin import RecordedConcernInline
@@ -44,7 +44,14 @@ from treatments.models import (
 )
 from treatments.resources import PlanExport, SessionExport
 from treatments.selectors import ClientRecord
-from treatments.services import void_consultation, void_session
+from treatments.services import (
+    CORRECTABLE_FIELDS,
+    PLAN_FIELDS,
+    change_plan,
+    correct_session,
+    void_consultation,
+    void_session,
+)
 
 # Clients and consultations: a client's admin page is their whole record, courses and
 # sessions included, so their admins live here with the courses'.
@@ -367,14 +374,18 @@ class CourseAdminForm(VersionedFormMixin, forms.ModelForm):
         status, ended_on = cleaned_data.get("status"), cleaned_data.get("ended_on")
         if status and status != TreatmentPlan.Status.ACTIVE and not ended_on:
             self.add_error("ended_on", "Give the date the course ended.")
-        client, consultation = cleaned_data.get("client"), cleaned_data.get("consultation")
-        if client and consultation and consultation.client_id != client.pk:
-            self.add_error("consultation", "Choose one of this client's consultations.")
+        planned, logged = cleaned_data.get("planned_sessions"), self.instance.sessions_logged
+        if planned is not None and planned < logged:
+            self.add_error(
+                "planned_sessions",
+                f"This course has {logged} sessions logged: it cannot plan fewer.",
+            )
         return cleaned_data
 
 
 @admin.register(TreatmentPlan)
-class TreatmentCourseAdmin(
+class TreatmentPlanAdmin(
+    RefusedSaveAdminMixin,
     CappedCountAdminMixin,
     FilteredExportMixin,
     VersionedAdminMixin,
@@ -446,9 +457,16 @@ class TreatmentCourseAdmin(
         # A course stays with the client and consultation it was started from.
         return ("client", "consultation", *self.readonly_fields)
 
+    def has_add_permission(self, request):
+        """Courses start from a consultation's page in the workspace, through its suggestion
+        and the screening's rules: one way in."""
+        return False
+
     def save_model(self, request, obj, form, change):
-        obj.refresh_progress()
-        super().save_model(request, obj, form, change)
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        change_plan(
+            plan=obj, by=request.user, **{n: v for n, v in changes.items() if n in PLAN_FIELDS}
+        )
 
     @admin.display(description="concerns")
     def concerns_treated(self, obj):
@@ -508,12 +526,6 @@ class SessionAdminForm(VersionedFormMixin, forms.ModelForm):
         performed_on = cleaned_data.get("performed_on")
         if plan is None:
             return cleaned_data
-        if self.instance._state.adding and not plan.is_active:
-            self.add_error(
-                "plan",
-                f"This course is {plan.get_status_display().lower()}: no more sessions can be "
-                "logged on it.",
-            )
         if performed_on and performed_on < plan.start_date:
             self.add_error(
                 "performed_on",
@@ -523,7 +535,8 @@ class SessionAdminForm(VersionedFormMixin, forms.ModelForm):
 
 
 @admin.register(TreatmentSession)
-class SessionLogAdmin(
+class TreatmentSessionAdmin(
+    RefusedSaveAdminMixin,
     CappedCountAdminMixin,
     FilteredExportMixin,
     VoidAdminMixin,
@@ -588,33 +601,40 @@ class SessionLogAdmin(
         # Moving a session to another course would break both courses' numbering.
         return ("plan", *self.readonly_fields)
 
+    def has_add_permission(self, request):
+        """Sessions are logged on their course's page in the workspace, through the session
+        form's checks: one way in."""
+        return False
+
     def save_model(self, request, obj, form, change):
-        if not change:
-            # Lock the course so two managers adding at once cannot take the same number.
-            plan = TreatmentPlan.objects.select_for_update().get(pk=obj.plan_id)
-            last = plan.sessions.aggregate(last=Max("number"))["last"] or 0
-            obj.number = last + 1
-        # The session's audit row keeps its areas, products and ratings, which the inlines save
-        # after it: save_related() writes it once they are saved.
-        obj.skip_history_when_saving = True
-        try:
-            super().save_model(request, obj, form, change)
-        finally:
-            del obj.skip_history_when_saving
+        """Nothing yet: save_related() saves the session with its rows, in one version."""
 
     def save_related(self, request, form, formsets, change):
-        """Write the session's audit row with its rows; keep the course's count and due date
-        right, and complete it when the last one is added."""
-        super().save_related(request, form, formsets, change)
-        write_audit_row(form.instance, "~" if change else "+")
-        plan = TreatmentPlan.objects.select_for_update().get(pk=form.instance.plan_id)
-        plan.refresh_progress()
-        if not change and plan.is_active and plan.sessions_logged >= plan.planned_sessions:
-            plan.status = TreatmentPlan.Status.COMPLETED
-            plan.ended_on = plan.last_session_on
-            plan.refresh_progress()
-        plan.stamp(request.user)
-        plan.save()
+        """Save the session and its rows through the service the workspace's correction uses,
+        which recounts the course under its lock."""
+        rows = {}
+        for formset in formsets:
+            formset.save(commit=False)  # notes what changed, for the admin's history message
+            rows[formset.prefix] = [
+                row.cleaned_data
+                for row in formset.forms
+                if row.cleaned_data and not row.cleaned_data.get("DELETE")
+            ]
+        correct_session(
+            session=form.instance,
+            by=request.user,
+            areas=[(row["area"], row["depth_mm"]) for row in rows["areas"]],
+            products=[(row["product"], row["lot_number"]) for row in rows["products_used"]],
+            progress=[
+                (row["recorded_concern"], row["practitioner_rating"], row.get("client_rating"))
+                for row in rows["progress"]
+            ],
+            **{
+                name: form.cleaned_data[name]
+                for name in form.changed_data
+                if name in CORRECTABLE_FIELDS
+            },
+        )
 
     def void(self, obj, *, reason, by):
         return void_session(session=obj, reason=reason, by=by)
@@ -629,7 +649,7 @@ class SessionLogAdmin(
 
 
 @admin.register(SessionProduct)
-class LotTraceAdmin(CappedCountAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class SessionProductAdmin(CappedCountAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Which lot of which product went to which client: read only, rows come from sessions
     (whose audit trail keeps the lots each version of a session recorded)."""
 

@@ -419,6 +419,8 @@ SESSION_FIELDS = {
     "pain_score",
     "notes",
 }
+# What a manager may also correct (correct_session): who performed the session.
+CORRECTABLE_FIELDS = SESSION_FIELDS | {"practitioner"}
 
 
 def session_edit_refusal(*, session, user, today=None):
@@ -442,7 +444,7 @@ def session_edit_refusal(*, session, user, today=None):
 def update_session(
     *, session, by, areas=None, products=None, progress=None, expected_version=None, **changes
 ):
-    """Correct a session on the day it was logged, by its author.
+    """Correct a session on the day it was logged, by its author (the workspace's correction).
 
     `changes` are session fields (performed_on, device, device_model, numbing, skin_response,
     pain_score, notes). `areas`, `products` and `progress` take the shapes `log_session` takes
@@ -450,13 +452,32 @@ def update_session(
     `expected_version`: the version the correction was based on; if the session was saved since,
     `clinic.locking.StaleRecord` says who changed what and nothing is written.
     """
-    unknown = set(changes) - SESSION_FIELDS
-    if unknown:
-        raise TypeError(f"update_session() cannot change {', '.join(sorted(unknown))}")
-    session = check_version(TreatmentSession, session.pk, expected_version)
     refusal = session_edit_refusal(session=session, user=by)
     if refusal:
         raise PermissionDenied(refusal)
+    return correct_session(
+        session=session,
+        by=by,
+        areas=areas,
+        products=products,
+        progress=progress,
+        expected_version=expected_version,
+        **changes,
+    )
+
+
+@transaction.atomic
+def correct_session(
+    *, session, by, areas=None, products=None, progress=None, expected_version=None, **changes
+):
+    """Correct any session that is not voided, whoever logged it and whenever: a manager's
+    correction (the admin). The arguments are update_session()'s."""
+    unknown = set(changes) - CORRECTABLE_FIELDS
+    if unknown:
+        raise TypeError(f"correct_session() cannot change {', '.join(sorted(unknown))}")
+    session = check_version(TreatmentSession, session.pk, expected_version)
+    if session.is_voided:
+        raise ValidationError(SESSION_VOIDED)
     plan = TreatmentPlan.objects.select_for_update().get(pk=session.plan_id)
 
     for name, value in changes.items():
@@ -465,8 +486,6 @@ def update_session(
     areas, progress = _check_rows(plan, areas, progress)
 
     session.stamp(by)
-    # As for a new session: clean() repeats the check constraints, which the database keeps,
-    # and the number (the unique constraint's) does not change.
     session.full_clean(exclude=SESSION_PARENTS, validate_constraints=False)
     rows = _build_rows(session, areas=areas, products=products, progress=progress)
     _save_with_rows(session, rows, replace=True)
@@ -481,6 +500,51 @@ def update_session(
     plan.stamp(by)
     plan.save()
     return session
+
+
+PLAN_FIELDS = {
+    "practitioner",
+    "start_date",
+    "planned_sessions",
+    "interval_weeks",
+    "override_reason",
+    "cautions_acknowledged",
+    "notes",
+    "status",
+    "ended_on",
+    "end_reason",
+}
+
+
+@transaction.atomic
+def change_plan(*, plan, by, expected_version=None, **changes):
+    """A manager's change to a course (the admin): its plan, its notes, or its status.
+
+    The course is locked and its sessions counted under the lock, so a course never plans
+    fewer sessions than it has logged, and its progress and next due date are recounted.
+    """
+    unknown = set(changes) - PLAN_FIELDS
+    if unknown:
+        raise TypeError(f"change_plan() cannot change {', '.join(sorted(unknown))}")
+    plan = check_version(TreatmentPlan, plan.pk, expected_version)
+    for name, value in changes.items():
+        setattr(plan, name, value)
+    plan.refresh_progress()
+    if plan.planned_sessions is not None and plan.planned_sessions < plan.sessions_logged:
+        raise ValidationError(
+            {
+                "planned_sessions": f"This course has {plan.sessions_logged} sessions logged: "
+                "it cannot plan fewer."
+            }
+        )
+    if plan.status != TreatmentPlan.Status.ACTIVE and plan.ended_on is None:
+        raise ValidationError({"ended_on": "Give the date the course ended."})
+    if plan.ended_on and plan.ended_on < plan.start_date:
+        raise ValidationError({"ended_on": "A course cannot end before it started."})
+    plan.stamp(by)
+    plan.full_clean(exclude=["client", "consultation", "practitioner", "created_by", "updated_by"])
+    plan.save()
+    return plan
 
 
 @transaction.atomic

@@ -5,11 +5,13 @@ from decimal import Decimal
 from http import HTTPStatus
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
 from catalogue.models import Area, Concern, Product
 from tests.consultations.test_admin import admin_form_data, page_queries
+from treatments import admin as treatments_admin
 from treatments.models import SessionProduct, TreatmentPlan, TreatmentSession
 from treatments.services import log_session, start_plan
 
@@ -118,14 +120,22 @@ def listed(client, name, params=None):
         "product_changelist",
         "product_add",
         "treatmentplan_changelist",
-        "treatmentplan_add",
         "treatmentsession_changelist",
-        "treatmentsession_add",
         "sessionproduct_changelist",
     ],
 )
 def test_changelists_and_add_pages_load(manager_client, courses, name):
     assert manager_client.get(url(name)).status_code == HTTPStatus.OK
+
+
+@pytest.mark.parametrize("name", ["treatmentplan_add", "treatmentsession_add"])
+def test_courses_and_sessions_are_started_and_logged_in_the_workspace_only(
+    manager_client, courses, name
+):
+    """One way in, with the suggestion, screening and session checks the workspace makes."""
+    assert manager_client.get(url(name)).status_code == HTTPStatus.FORBIDDEN
+    page = manager_client.get(url(name.replace("_add", "_changelist"))).content.decode()
+    assert url(name) not in page
 
 
 def test_change_pages_load(manager_client, courses):
@@ -282,47 +292,31 @@ def test_course_derived_fields_are_read_only(manager_client, courses):
     assert "session 2 of 3" in page.content.decode()
 
 
-def test_adding_a_course_keeps_the_suggestion_fields_empty_and_stamps_it(
-    manager_client, make_consultation, manager, practitioner
-):
-    consultation = make_consultation()
-    page = url("treatmentplan_add")
-    data = admin_form_data(
-        manager_client.get(page),
-        client=consultation.client_id,
-        consultation=consultation.pk,
-        practitioner=practitioner.pk,
-        start_date=TODAY,
-        planned_sessions="4",
-        interval_weeks="6",
-    )
-
-    response = manager_client.post(page, data)
-
-    assert response.status_code == HTTPStatus.FOUND, response.context["errors"]
-    plan = TreatmentPlan.objects.get(consultation=consultation)
-    assert (plan.created_by, plan.updated_by) == (manager, manager)
-    assert (plan.progress_label, plan.next_due_on) == ("session 0 of 4", TODAY)
-    assert plan.suggested_sessions is None
-
-
-def test_course_consultation_must_be_the_clients(manager_client, make_client, make_consultation):
-    consultation = make_consultation()
-    page = url("treatmentplan_add")
-    data = admin_form_data(
-        manager_client.get(page),
-        client=make_client().pk,
-        consultation=consultation.pk,
-        practitioner=consultation.practitioner_id,
-        planned_sessions="4",
-        interval_weeks="6",
-    )
+def test_a_course_cannot_plan_fewer_sessions_than_it_has_logged(manager_client, courses):
+    plan = courses["overdue"]  # 2 sessions logged
+    page = url("treatmentplan_change", plan.pk)
+    data = admin_form_data(manager_client.get(page), planned_sessions="1")
 
     response = manager_client.post(page, data)
 
     assert response.status_code == HTTPStatus.OK
-    assert "Choose one of this client&#x27;s consultations." in response.content.decode()
-    assert not TreatmentPlan.objects.exists()
+    assert "This course has 2 sessions logged: it cannot plan fewer." in response.content.decode()
+    plan.refresh_from_db()
+    assert plan.planned_sessions == 3
+
+
+def test_planning_the_sessions_logged_completes_nothing_but_recounts(manager_client, courses):
+    plan = courses["overdue"]
+    page = url("treatmentplan_change", plan.pk)
+    data = admin_form_data(manager_client.get(page), planned_sessions="6", interval_weeks="2")
+
+    response = manager_client.post(page, data)
+
+    assert response.status_code == HTTPStatus.FOUND
+    plan.refresh_from_db()
+    assert plan.progress_label == "session 2 of 6"
+    assert plan.next_due_on == plan.last_session_on + datetime.timedelta(weeks=2)
+    assert plan.history.first().history_type == "~"
 
 
 def test_stopping_a_course_keeps_progress_right_and_stamps_it(
@@ -384,87 +378,69 @@ def test_moving_a_session_date_updates_the_course(manager_client, courses, manag
     assert not plan.is_overdue()
 
 
-def test_adding_the_last_session_numbers_it_and_completes_the_course(
-    manager_client, courses, manager, practitioner, product
+def test_a_managers_correction_is_one_version_with_its_rows_and_recounts_the_course(
+    manager_client, courses, manager, product
 ):
     plan = courses["overdue"]
-    page = url("treatmentsession_add")
+    session = plan.sessions.get(number=2)
+    page = url("treatmentsession_change", session.pk)
     data = admin_form_data(
         manager_client.get(page),
-        plan=plan.pk,
-        practitioner=practitioner.pk,
-        performed_on=TODAY,
+        performed_on=TODAY - 2 * DAYS,
         **{
-            "areas-0-area": Area.CHEEKS,
             "areas-0-depth_mm": "1.25",
             "products_used-TOTAL_FORMS": "1",
             "products_used-0-product": product("Peptide").pk,
             "products_used-0-lot_number": "PEP-77",
-            "progress-TOTAL_FORMS": "1",
-            "progress-0-recorded_concern": plan.plan_concerns.get().recorded_concern_id,
-            "progress-0-practitioner_rating": "4",
         },
     )
+    versions = session.history.count()
 
     response = manager_client.post(page, data)
 
     assert response.status_code == HTTPStatus.FOUND, response.context["errors"]
-    session = plan.sessions.get(performed_on=TODAY)
-    assert session.number == 3
-    assert (session.created_by, session.updated_by) == (manager, manager)
+    session.refresh_from_db()
+    assert session.updated_by == manager
     assert session.areas.get().depth_mm == Decimal("1.25")
     assert session.products_used.get().lot_number == "PEP-77"
-    assert session.progress.get().practitioner_rating == 4
-    (version,) = session.history.all()  # written once the inline rows are saved
-    assert (version.history_type, version.history_user) == ("+", manager)
+    assert session.history.count() == versions + 1
+    version = session.history.first()
+    assert (version.history_type, version.history_user) == ("~", manager)
     assert version.rows["products"] == [{"product": product("Peptide").pk, "lot_number": "PEP-77"}]
     assert version.rows == session.audited_rows()
     plan.refresh_from_db()
-    assert plan.progress_label == "session 3 of 3"
-    assert plan.status == TreatmentPlan.Status.COMPLETED
-    assert plan.ended_on == TODAY
+    assert plan.last_session_on == TODAY - 2 * DAYS
     assert plan.updated_by == manager
 
 
 @pytest.mark.parametrize(
-    ("which", "performed_on", "message"),
+    ("performed_on", "message"),
     [
-        ("completed", TODAY, "This course is completed"),
-        ("recent", TODAY - 30 * DAYS, "a session cannot be earlier"),
-        ("recent", TODAY + DAYS, "cannot be logged in the future"),
+        (TODAY - 30 * DAYS, "a session cannot be earlier"),
+        (TODAY + DAYS, "cannot be logged in the future"),
     ],
 )
-def test_invalid_session_is_refused_politely(
-    manager_client, courses, practitioner, which, performed_on, message
-):
-    plan = courses[which]
-    page = url("treatmentsession_add")
-    data = admin_form_data(
-        manager_client.get(page),
-        plan=plan.pk,
-        practitioner=practitioner.pk,
-        performed_on=performed_on,
-        **{"areas-0-area": Area.CHEEKS, "areas-0-depth_mm": "1.00"},
-    )
+def test_invalid_session_is_refused_politely(manager_client, courses, performed_on, message):
+    session = courses["recent"].sessions.get()
+    page = url("treatmentsession_change", session.pk)
+    data = admin_form_data(manager_client.get(page), performed_on=performed_on)
 
     response = manager_client.post(page, data)
 
     assert response.status_code == HTTPStatus.OK
     assert message in response.content.decode()
-    assert not TreatmentSession.objects.filter(performed_on=performed_on, plan=plan).exists()
+    session.refresh_from_db()
+    assert session.performed_on != performed_on
 
 
-def test_session_needs_an_area(manager_client, courses, practitioner):
-    page = url("treatmentsession_add")
-    data = admin_form_data(
-        manager_client.get(page),
-        plan=courses["recent"].pk,
-        practitioner=practitioner.pk,
-        performed_on=TODAY,
-    )
+def test_session_needs_an_area(manager_client, courses):
+    session = courses["recent"].sessions.get()
+    page = url("treatmentsession_change", session.pk)
+    data = admin_form_data(manager_client.get(page), **{"areas-0-depth_mm": ""})
     response = manager_client.post(page, data)
     assert response.status_code == HTTPStatus.OK
-    assert "Please submit at least 1 form" in response.content.decode()
+    assert "This field is required." in response.content.decode()
+    assert session.areas.count() == 1
 
 
 @pytest.mark.parametrize("inline", ["areas", "progress"])
@@ -516,11 +492,9 @@ def test_courses_and_sessions_cannot_be_deleted(manager_client, courses):
         ("product_changelist", None, 8),
         ("product_add", None, 5),
         ("treatmentplan_changelist", None, 10),
-        ("treatmentplan_add", None, 7),
         ("treatmentplan_change", "plan", 10),
         ("treatmentplan_history", "plan", 9),
         ("treatmentsession_changelist", None, 10),
-        ("treatmentsession_add", None, 9),
         ("treatmentsession_change", "session", 15),
         ("treatmentsession_history", "session", 9),
         ("sessionproduct_changelist", None, 8),
@@ -579,3 +553,25 @@ def test_a_sessions_inline_rows_share_their_select_lists(
     )
 
     assert one_row == two_rows
+
+
+def test_a_refusal_only_the_service_sees_is_reported_not_a_server_error(
+    manager_client, courses, monkeypatch
+):
+    """A colleague's session logged between the form's check and the save, say: the service
+    refuses under the course's lock, and the manager is told why."""
+    plan = courses["overdue"]
+
+    def refuse(**kwargs):
+        raise ValidationError("Someone logged a session on this course meanwhile.")
+
+    monkeypatch.setattr(treatments_admin, "change_plan", refuse)
+    page = url("treatmentplan_change", plan.pk)
+    data = admin_form_data(manager_client.get(page), planned_sessions="4")
+
+    response = manager_client.post(page, data, follow=True)
+
+    assert response.status_code == HTTPStatus.OK
+    assert "Someone logged a session on this course meanwhile." in response.content.decode()
+    plan.refresh_from_db()
+    assert plan.planned_sessions == 3

@@ -10,7 +10,13 @@ from django.utils import timezone
 from catalogue.models import Area
 from clinic.locking import StaleRecord
 from treatments.models import SessionProgress, TreatmentPlan, TreatmentSession
-from treatments.services import session_edit_refusal, update_session, void_session
+from treatments.services import (
+    change_plan,
+    correct_session,
+    session_edit_refusal,
+    update_session,
+    void_session,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -189,3 +195,70 @@ def test_a_voided_session_cannot_be_corrected(make_plan, log, practitioner):
     assert "voided" in session_edit_refusal(session=session, user=practitioner)
     with pytest.raises(PermissionDenied):
         update_session(session=session, by=practitioner, pain_score=1)
+
+
+# correct_session: a manager's correction (the admin) ------------------------------------------
+
+
+def test_a_manager_corrects_another_practitioners_older_session(make_plan, log, manager):
+    plan = make_plan(planned_sessions=3, interval_weeks=4)
+    session = log(plan, timezone.localdate() - datetime.timedelta(days=10))
+    moved = timezone.localdate() - datetime.timedelta(days=9)
+
+    correct_session(session=session, by=manager, performed_on=moved, practitioner=manager)
+
+    session.refresh_from_db()
+    plan.refresh_from_db()
+    assert (session.performed_on, session.practitioner, session.updated_by) == (
+        moved,
+        manager,
+        manager,
+    )
+    assert plan.next_due_on == moved + datetime.timedelta(weeks=4)
+
+
+def test_a_manager_cannot_correct_a_voided_session(make_plan, log, practitioner, manager):
+    session = log(make_plan())
+    void_session(session=session, reason="Logged twice.", by=practitioner)
+
+    with pytest.raises(ValidationError, match="voided"):
+        correct_session(session=session, by=manager, notes="Changed.")
+
+
+# change_plan: a manager's change to a course (the admin) --------------------------------------
+
+
+def test_a_course_never_plans_fewer_sessions_than_it_has_logged(make_plan, log, manager):
+    plan = make_plan(planned_sessions=3)
+    log(plan)
+    log(plan)
+
+    with pytest.raises(ValidationError) as refused:
+        change_plan(plan=plan, by=manager, planned_sessions=1)
+
+    assert refused.value.message_dict["planned_sessions"] == [
+        "This course has 2 sessions logged: it cannot plan fewer."
+    ]
+    plan.refresh_from_db()
+    assert plan.planned_sessions == 3
+
+
+def test_changing_a_course_recounts_it_and_stamps_it(make_plan, log, manager):
+    plan = make_plan(planned_sessions=3, interval_weeks=4)
+    session = log(plan)
+
+    change_plan(plan=plan, by=manager, planned_sessions=5, interval_weeks=2)
+
+    plan.refresh_from_db()
+    assert plan.progress_label == "session 1 of 5"
+    assert plan.next_due_on == session.performed_on + datetime.timedelta(weeks=2)
+    assert plan.updated_by == manager
+
+
+def test_ending_a_course_needs_its_date(make_plan, manager):
+    plan = make_plan()
+
+    with pytest.raises(ValidationError) as refused:
+        change_plan(plan=plan, by=manager, status=TreatmentPlan.Status.STOPPED, end_reason="Moved.")
+
+    assert "ended_on" in refused.value.message_dict
