@@ -10,7 +10,7 @@ DEV_ENV := DJANGO_DEBUG=1 DJANGO_DEV_TOOLS=1
 CHECK_ENV := DJANGO_SECRET_KEY=make-check-only-not-a-real-secret-key-0123456789
 
 .PHONY: setup run test test-fast lint checks pytest pytest-fast browser-deps bench bench-sqlite \
-	bench-postgres loadtest clean
+	bench-postgres loadtest redis clean
 
 # The venv is rebuilt when pyproject.toml changes. XStatic-Bootstrap's sdist still imports
 # pkg_resources when it builds, hence the build constraint on setuptools.
@@ -48,22 +48,31 @@ pytest-fast: setup
 
 test-fast: lint checks pytest-fast
 
-# The benchmark (see README): production settings, collected static files, fresh databases.
+# The benchmark (BENCHMARKS.md): production settings, collected static files, fresh databases,
+# sessions on Redis as production runs them (README, "Deploying on PostgreSQL").
 BENCH_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/clinic_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/1
 BENCH_ENV := DJANGO_SECRET_KEY=bench-only-not-a-real-secret-key-0123456789abcdef \
-	DJANGO_STATIC_ROOT=$(CURDIR)/staticfiles DJANGO_DEV_TOOLS=1
+	DJANGO_STATIC_ROOT=$(CURDIR)/staticfiles DJANGO_DEV_TOOLS=1 DJANGO_REDIS_URL=$(BENCH_REDIS_URL)
 BENCH_ARGS ?=
 
 bench: bench-sqlite bench-postgres
 
-bench-sqlite: setup
+# Redis on 127.0.0.1:6379, started (keeping nothing on disk) when it does not answer.
+redis:
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { command -v redis-server >/dev/null || \
+		{ echo "Installing Debian's redis-server..."; apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }; \
+		redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no; sleep 1; }
+
+bench-sqlite: setup redis
 	rm -f bench.sqlite3
 	$(BENCH_ENV) $(BIN)/python manage.py collectstatic --noinput -v0
 	$(BENCH_ENV) DATABASE_URL=sqlite:///$(CURDIR)/bench.sqlite3 $(BIN)/python manage.py migrate -v0
 	$(BENCH_ENV) DATABASE_URL=sqlite:///$(CURDIR)/bench.sqlite3 $(BIN)/python manage.py \
 		benchmark --clients 10000 --sessions 100000 $(BENCH_ARGS)
 
-bench-postgres: setup
+bench-postgres: setup redis
 	$(BENCH_ENV) $(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/python .ci/recreate-database.py $(BENCH_POSTGRES_URL)
 	$(BENCH_ENV) DATABASE_URL=$(BENCH_POSTGRES_URL) $(BIN)/python manage.py migrate -v0
@@ -75,7 +84,7 @@ bench-postgres: setup
 # wrk is Debian's package, installed here when missing and we may (as root).
 LOADTEST_ARGS ?=
 
-loadtest: setup
+loadtest: setup redis
 	@command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || \
 		{ echo "Installing Debian's wrk for the load test..."; apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }

@@ -77,7 +77,7 @@ def client_history(client, *, exported_by):
     queries: details, consultations with screening and consent, recorded concerns, courses with
     their sessions (areas, products and lots, progress ratings), recall contacts and the list of
     photos (the images themselves are kept privately and given on request)."""
-    record = ClientRecord(client)
+    record = ClientRecord(client, in_full=True)
     consultations, plans, sessions = record.consultations, record.courses, record.sessions
     attempts, photos = record.contact_attempts, record.photos
     concerns = [rc for consultation in consultations for rc in consultation.concerns.all()]

@@ -200,7 +200,7 @@ class ClientAdmin(
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
-            context["client_record"] = ClientRecord(obj)
+            context["client_record"] = ClientRecord(obj, in_full=True)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def history_view(self, request, object_id, extra_context=None):

@@ -23,11 +23,14 @@ class ClientRecord:
 
     Each part is read when a page first asks for it, in a fixed number of queries whatever the
     size of the record, and kept for the rest of the request (a record is made per request).
-    Lists run oldest first; a page that shows newest first reverses them.
+    Lists run oldest first; a page that shows newest first reverses them. Sessions come with
+    their areas; `in_full` adds their products and lots and their ratings, for the pages that
+    show them (the admin's, the export).
     """
 
-    def __init__(self, client):
+    def __init__(self, client, *, in_full=False):
         self.client = client
+        self.in_full = in_full
 
     @cached_property
     def consultations(self):
@@ -76,13 +79,12 @@ class ClientRecord:
 
     @cached_property
     def sessions(self):
-        """Every session of every course, with its areas, products and lots, and ratings, each
-        with its `position` in its course (None for a voided one before any that counts)."""
-        sessions = list(
-            TreatmentSession.objects.filter(plan__client=self.client)
-            .select_related("practitioner", "numbing", "voided_by")
-            .prefetch_related(
-                "areas",
+        """Every session of every course, with its areas (and in full, its products and lots and
+        its ratings), each with its `position` in its course (None for a voided one before any
+        that counts)."""
+        rows = ["areas"]
+        if self.in_full:
+            rows += [
                 Prefetch(
                     "products_used", queryset=SessionProduct.objects.select_related("product")
                 ),
@@ -90,7 +92,11 @@ class ClientRecord:
                     "progress",
                     queryset=SessionProgress.objects.select_related("recorded_concern__concern"),
                 ),
-            )
+            ]
+        sessions = list(
+            TreatmentSession.objects.filter(plan__client=self.client)
+            .select_related("practitioner", "numbing", "voided_by")
+            .prefetch_related(*rows)
             .order_by("plan", "number")
         )
         counted = {}
