@@ -5,8 +5,8 @@ course there needs a recorded override reason). Relative ones are cautions the p
 weighs and acknowledges. Some cautions come from a combination of an answer and a concern, such
 as a keloid tendency with a scar concern. Source: shared/domain/MICRONEEDLING.md.
 
-This module works on attributes only, so it imports no models (consultations does not import
-treatments at module level).
+This module works on attributes only (the models import its help texts, so it reads the
+outcome choices from the model when it runs), and is tested on its own.
 """
 
 from dataclasses import dataclass, field

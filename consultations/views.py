@@ -1,8 +1,6 @@
-"""The aestheticians' pages for clients and consultations.
-
-`consultations` does not import `treatments` models at module level (the arrows point one way),
-so the few views that show courses and sessions import them inside the method that needs them.
-"""
+"""The aestheticians' pages for finding, adding and correcting clients and recording
+consultations. A client's page and a consultation's show their courses and sessions, so they
+live in treatments.views (the arrows point one way)."""
 
 from functools import cached_property, partial
 
@@ -12,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.generic import CreateView, FormView, ListView, UpdateView
 
+from catalogue.models import Concern
 from clinic.locking import StaleRecord
 from clinic.pagination import CappedCountPaginator, ShortCountPaginator
 from clinic.views import RoleRequiredMixin
@@ -118,8 +117,6 @@ class ConsultationCreateView(RoleRequiredMixin, FormView):
         return RecordedConcernFormSet(prefix="concerns")
 
     def get_context_data(self, **kwargs):
-        from catalogue.models import Concern
-
         kwargs.setdefault("formset", self.get_formset())
         context = super().get_context_data(**kwargs)
         catalogue = list(Concern.objects.all())
