@@ -10,8 +10,8 @@ MANAGER = "Manager"
 _CLINICAL = {
     "consultations": ["client", "consultation", "recordedconcern"],
     "treatments": [
-        "treatmentplan",
-        "planconcern",
+        "course",
+        "courseconcern",
         "treatmentsession",
         "sessionarea",
         "sessionproduct",

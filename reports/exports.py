@@ -78,18 +78,18 @@ def client_history(client, *, exported_by):
     their sessions (areas, products and lots, progress ratings), recall contacts and the list of
     photos (the images themselves are kept privately and given on request)."""
     record = ClientRecord(client, in_full=True)
-    consultations, plans, sessions = record.consultations, record.courses, record.sessions
+    consultations, courses, sessions = record.consultations, record.courses, record.sessions
     attempts, photos = record.contact_attempts, record.photos
     concerns = [rc for consultation in consultations for rc in consultation.concerns.all()]
     users = get_user_model().objects.in_bulk(
-        _user_ids([client], consultations, concerns, plans, sessions, attempts, photos)
+        _user_ids([client], consultations, concerns, courses, sessions, attempts, photos)
     )
 
-    by_plan = {}
+    by_course = {}
     for session in sessions:
-        by_plan.setdefault(session.plan_id, []).append(
+        by_course.setdefault(session.course_id, []).append(
             {
-                **_record(session, users, skip={"plan"}),
+                **_record(session, users, skip={"course"}),
                 "areas": [_record(a, users, skip={"session"}) for a in session.areas.all()],
                 "products": [
                     _record(p, users, skip={"session"}) for p in session.products_used.all()
@@ -112,11 +112,11 @@ def client_history(client, *, exported_by):
         ],
         "courses": [
             {
-                **_record(plan, users, skip={"client"}),
-                "concerns": [str(pc.recorded_concern) for pc in plan.plan_concerns.all()],
-                "sessions": by_plan.get(plan.pk, []),
+                **_record(course, users, skip={"client"}),
+                "concerns": [str(pc.recorded_concern) for pc in course.course_concerns.all()],
+                "sessions": by_course.get(course.pk, []),
             }
-            for plan in plans
+            for course in courses
         ],
         "contact_attempts": [_record(a, users, skip={"client"}) for a in attempts],
         "photos": [

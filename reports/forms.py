@@ -46,14 +46,14 @@ class RecallFilterForm(forms.Form):
 class ContactAttemptForm(forms.ModelForm):
     """One recall line's contact: who and which course come from the line (hidden)."""
 
-    HIDDEN = ("client", "plan", "reason")
+    HIDDEN = ("client", "course", "reason")
 
     class Meta:
         model = ContactAttempt
-        fields = ["client", "plan", "reason", "outcome", "note"]
+        fields = ["client", "course", "reason", "outcome", "note"]
         widgets = {
             "client": forms.HiddenInput,
-            "plan": forms.HiddenInput,
+            "course": forms.HiddenInput,
             "reason": forms.HiddenInput,
             "note": forms.Textarea(attrs={"rows": 2}),
         }
@@ -77,8 +77,8 @@ class ContactAttemptForm(forms.ModelForm):
             raise ValidationError(
                 "This recall line was not recognised: reload the worklist and try again."
             )
-        plan = cleaned.get("plan")
-        if plan is not None and plan.client_id != cleaned["client"].pk:
+        course = cleaned.get("course")
+        if course is not None and course.client_id != cleaned["client"].pk:
             raise ValidationError("This course belongs to another client: reload the worklist.")
         return cleaned
 

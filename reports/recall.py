@@ -14,13 +14,13 @@ from django.utils import timezone
 
 from consultations.models import Client
 from reports.selectors import months_before
-from treatments.models import ContactAttempt, PlanConcern, TreatmentPlan, TreatmentSession
+from treatments.models import ContactAttempt, Course, CourseConcern, TreatmentSession
 
 DUE_WINDOW_DAYS = 7
 MAINTENANCE_MONTHS = 6
 # A recall is settled by these outcomes; "contacted" and "no answer" keep the client listed.
 SETTLED = [ContactAttempt.Outcome.BOOKED, ContactAttempt.Outcome.DECLINED]
-ENDED = [TreatmentPlan.Status.COMPLETED, TreatmentPlan.Status.STOPPED]
+ENDED = [Course.Status.COMPLETED, Course.Status.STOPPED]
 
 
 # Recall worklist --------------------------------------------------------------------------------
@@ -38,14 +38,14 @@ def _last_seen_by(practitioner):
     Written as an uncorrelated IN, which databases evaluate once, not once per course.
     """
     last_sessions = TreatmentSession.objects.valid().filter(
-        practitioner=practitioner, performed_on=F("plan__last_session_on")
+        practitioner=practitioner, performed_on=F("course__last_session_on")
     )
-    return Q(pk__in=last_sessions.values("plan")) | Q(
+    return Q(pk__in=last_sessions.values("course")) | Q(
         last_session_on__isnull=True, practitioner=practitioner
     )
 
 
-def recall_plans(*, today, reason="", practitioner=None, concern=None):
+def recall_courses(*, today, reason="", practitioner=None, concern=None):
     """The recall worklist's lines, most urgent first: dicts of the course's `id`, `recall` (a
     Recall value), `recall_rank` and `recall_on` (when due, or when the course ended).
 
@@ -60,25 +60,27 @@ def recall_plans(*, today, reason="", practitioner=None, concern=None):
     The two kinds are queried apart and joined with UNION ALL, so each stays a plain indexed
     search with anti-joins, whatever the size of the history.
     """
-    plans = TreatmentPlan.objects.filter(
+    courses = Course.objects.filter(
         client__archived=False, client__do_not_contact=False
     ).order_by()  # no ordering inside the UNION
     if practitioner is not None:
-        plans = plans.filter(_last_seen_by(practitioner))
+        courses = courses.filter(_last_seen_by(practitioner))
     if concern is not None:
-        plans = plans.filter(
+        courses = courses.filter(
             Exists(
-                PlanConcern.objects.filter(plan=OuterRef("pk"), recorded_concern__concern=concern)
+                CourseConcern.objects.filter(
+                    course=OuterRef("pk"), recorded_concern__concern=concern
+                )
             )
         )
 
     due_settled = ContactAttempt.objects.filter(
-        plan=OuterRef("pk"),
+        course=OuterRef("pk"),
         outcome__in=SETTLED,
         attempted_at__date__gte=Coalesce(OuterRef("last_session_on"), OuterRef("start_date")),
     )
-    due = plans.filter(
-        status=TreatmentPlan.Status.ACTIVE,
+    due = courses.filter(
+        status=Course.Status.ACTIVE,
         next_due_on__lte=today + datetime.timedelta(days=DUE_WINDOW_DAYS),
     ).exclude(Exists(due_settled))
     if reason == Recall.OVERDUE:
@@ -92,8 +94,8 @@ def recall_plans(*, today, reason="", practitioner=None, concern=None):
         recall_on=F("next_due_on"),
     ).values("id", "recall", "recall_rank", "recall_on")
 
-    newer_course = TreatmentPlan.objects.filter(client=OuterRef("client")).filter(
-        Q(status=TreatmentPlan.Status.ACTIVE)
+    newer_course = Course.objects.filter(client=OuterRef("client")).filter(
+        Q(status=Course.Status.ACTIVE)
         | Q(ended_on__gt=OuterRef("ended_on"))
         | Q(ended_on=OuterRef("ended_on"), pk__gt=OuterRef("pk"))
     )
@@ -104,7 +106,7 @@ def recall_plans(*, today, reason="", practitioner=None, concern=None):
         attempted_at__date__gte=OuterRef("ended_on"),
     )
     maintenance = (
-        plans.filter(status__in=ENDED, ended_on__lte=months_before(today, MAINTENANCE_MONTHS))
+        courses.filter(status__in=ENDED, ended_on__lte=months_before(today, MAINTENANCE_MONTHS))
         .exclude(Exists(newer_course))
         .exclude(Exists(maintenance_settled))
         .annotate(
@@ -128,7 +130,7 @@ def recall_plans(*, today, reason="", practitioner=None, concern=None):
 class RecallItem:
     """One line of the worklist: who to call, about which course, and how the last call went."""
 
-    plan: TreatmentPlan
+    course: Course
     recall: str
     today: datetime.date
     last_practitioner: object = None
@@ -136,11 +138,11 @@ class RecallItem:
 
     @property
     def client(self):
-        return self.plan.client
+        return self.course.client
 
     @property
     def concerns(self):
-        return [pc.recorded_concern for pc in self.plan.plan_concerns.all()]
+        return [pc.recorded_concern for pc in self.course.course_concerns.all()]
 
     @property
     def contact_reason(self):
@@ -150,24 +152,24 @@ class RecallItem:
 
     @property
     def key(self):
-        return f"{self.contact_reason}-{self.plan.pk}"
+        return f"{self.contact_reason}-{self.course.pk}"
 
     @property
     def since(self):
         """The day from which a contact counts for this recall."""
         if self.recall == Recall.MAINTENANCE:
-            return self.plan.ended_on
-        return self.plan.last_session_on or self.plan.start_date
+            return self.course.ended_on
+        return self.course.last_session_on or self.course.start_date
 
     @property
     def status(self):
         if self.recall == Recall.MAINTENANCE:
-            months = (self.today.year - self.plan.ended_on.year) * 12
-            months += self.today.month - self.plan.ended_on.month
-            if self.today.day < self.plan.ended_on.day:
+            months = (self.today.year - self.course.ended_on.year) * 12
+            months += self.today.month - self.course.ended_on.month
+            if self.today.day < self.course.ended_on.day:
                 months -= 1
             return f"Course ended {months} months ago"
-        days = (self.plan.next_due_on - self.today).days
+        days = (self.course.next_due_on - self.today).days
         if days < 0:
             return f"Overdue by {-days} day{'s' if days != -1 else ''}"
         if days == 0:
@@ -176,59 +178,59 @@ class RecallItem:
 
 
 def recall_items(lines, *, today):
-    """Worklist items for `lines` (one page of `recall_plans`), in six queries."""
+    """Worklist items for `lines` (one page of `recall_courses`), in six queries."""
     lines = list(lines)
     found = (
-        TreatmentPlan.objects.select_related("client")
+        Course.objects.select_related("client")
         .prefetch_related(
             models.Prefetch(
-                "plan_concerns",
-                queryset=PlanConcern.objects.select_related("recorded_concern__concern"),
+                "course_concerns",
+                queryset=CourseConcern.objects.select_related("recorded_concern__concern"),
             )
         )
         .in_bulk([line["id"] for line in lines])
     )
-    plans = [found[line["id"]] for line in lines]
+    courses = [found[line["id"]] for line in lines]
     recall = {line["id"]: line["recall"] for line in lines}
     # The last practitioner of each course: who led its last counted session, else its lead.
-    last_practitioner = {plan.pk: plan.practitioner_id for plan in plans}
+    last_practitioner = {course.pk: course.practitioner_id for course in courses}
     sessions = (
         TreatmentSession.objects.valid()
-        .filter(plan__in=last_practitioner)
-        .order_by("plan", "performed_on", "number")
-        .values_list("plan", "practitioner")
+        .filter(course__in=last_practitioner)
+        .order_by("course", "performed_on", "number")
+        .values_list("course", "practitioner")
     )
     last_practitioner.update(sessions)  # the last session of each course wins
     users = get_user_model().objects.in_bulk(set(last_practitioner.values()))
     items = [
         RecallItem(
-            plan=plan,
-            recall=recall[plan.pk],
+            course=course,
+            recall=recall[course.pk],
             today=today,
-            last_practitioner=users.get(last_practitioner[plan.pk]),
+            last_practitioner=users.get(last_practitioner[course.pk]),
         )
-        for plan in plans
+        for course in courses
     ]
-    due_plans = [i.plan.pk for i in items if i.contact_reason == ContactAttempt.Reason.DUE]
+    due_courses = [i.course.pk for i in items if i.contact_reason == ContactAttempt.Reason.DUE]
     maintenance_clients = [
-        i.plan.client_id for i in items if i.contact_reason == ContactAttempt.Reason.MAINTENANCE
+        i.course.client_id for i in items if i.contact_reason == ContactAttempt.Reason.MAINTENANCE
     ]
     attempts = defaultdict(list)
     if items:
         found = ContactAttempt.objects.filter(
-            Q(plan__in=due_plans)
+            Q(course__in=due_courses)
             | Q(client__in=maintenance_clients, reason=ContactAttempt.Reason.MAINTENANCE)
         )
         for attempt in found.select_related("created_by").order_by("-attempted_at", "-pk"):
             if attempt.reason == ContactAttempt.Reason.MAINTENANCE:
                 attempts[ContactAttempt.Reason.MAINTENANCE, attempt.client_id].append(attempt)
-            if attempt.plan_id:
-                attempts[ContactAttempt.Reason.DUE, attempt.plan_id].append(attempt)
+            if attempt.course_id:
+                attempts[ContactAttempt.Reason.DUE, attempt.course_id].append(attempt)
     for item in items:
         key = (
-            (item.contact_reason, item.plan.client_id)
+            (item.contact_reason, item.course.client_id)
             if item.contact_reason == ContactAttempt.Reason.MAINTENANCE
-            else (item.contact_reason, item.plan.pk)
+            else (item.contact_reason, item.course.pk)
         )
         item.last_attempt = next(
             (a for a in attempts[key] if timezone.localdate(a.attempted_at) >= item.since), None
@@ -240,17 +242,17 @@ def recall_items(lines, *, today):
 
 
 @transaction.atomic
-def record_contact_attempt(*, client, plan, reason, outcome, note="", by, attempted_at=None):
-    """Record a call, message or e-mail to `client` about `plan` (None for none) and its outcome.
+def record_contact_attempt(*, client, course, reason, outcome, note="", by, attempted_at=None):
+    """Record a call, message or e-mail to `client` about `course` (None for none) and its outcome.
 
     "Do not contact" also marks the client so no recall lists them again. "Booked" and
-    "declined" settle the recall (see reports.selectors.recall_plans); "contacted" and
+    "declined" settle the recall (see reports.selectors.recall_courses); "contacted" and
     "no answer" keep the client on the worklist with this attempt shown.
     """
     client = Client.objects.select_for_update().get(pk=client.pk)
     errors = {}
-    if plan is not None and plan.client_id != client.pk:
-        errors["plan"] = "This course belongs to another client."
+    if course is not None and course.client_id != client.pk:
+        errors["course"] = "This course belongs to another client."
     if client.archived:
         errors["__all__"] = f"{client} is archived: restore the client before recording a recall."
     elif client.do_not_contact and outcome != ContactAttempt.Outcome.DO_NOT_CONTACT:
@@ -263,7 +265,7 @@ def record_contact_attempt(*, client, plan, reason, outcome, note="", by, attemp
 
     attempt = ContactAttempt(
         client=client,
-        plan=plan,
+        course=course,
         reason=reason,
         outcome=outcome,
         note=note.strip(),

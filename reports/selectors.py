@@ -15,10 +15,10 @@ from django.db.models import Count, Exists, OuterRef, Q, Sum
 
 from catalogue.models import Concern
 from treatments.models import (
-    PlanConcern,
+    Course,
+    CourseConcern,
     SessionProduct,
     SessionProgress,
-    TreatmentPlan,
     TreatmentSession,
 )
 
@@ -41,7 +41,7 @@ def practitioners():
     return (
         get_user_model()
         .objects.filter(
-            Exists(TreatmentPlan.objects.filter(practitioner=OuterRef("pk")))
+            Exists(Course.objects.filter(practitioner=OuterRef("pk")))
             | Exists(TreatmentSession.objects.filter(practitioner=OuterRef("pk")))
         )
         .order_by("first_name", "last_name", "username")
@@ -104,7 +104,7 @@ class ConcernOutcome:
         return sum(n for sessions, n in self.completion.items() if not low <= sessions <= high)
 
 
-def _plan_filter(prefix, *, started_from=None, started_to=None, practitioner=None):
+def _course_filter(prefix, *, started_from=None, started_to=None, practitioner=None):
     conditions = {}
     if started_from:
         conditions[f"{prefix}start_date__gte"] = started_from
@@ -123,13 +123,13 @@ def _ratings_by_position(filters):
     then have their later ratings moved from their number to their position.
     """
     voided = TreatmentSession.objects.filter(
-        _plan_filter("plan__", **filters), voided_at__isnull=False
+        _course_filter("course__", **filters), voided_at__isnull=False
     ).order_by()
     voided_numbers = defaultdict(list)
-    for plan, number in voided.values_list("plan", "number"):
-        voided_numbers[plan].append(number)
+    for course, number in voided.values_list("course", "number"):
+        voided_numbers[course].append(number)
     ratings = SessionProgress.objects.filter(
-        _plan_filter("session__plan__", **filters), session__voided_at__isnull=True
+        _course_filter("session__course__", **filters), session__voided_at__isnull=True
     ).order_by()
 
     sums = defaultdict(lambda: [0, 0])
@@ -138,11 +138,11 @@ def _ratings_by_position(filters):
     ).annotate(total=Sum("practitioner_rating"), count=Count("pk")):
         sums[concern, number] = [total, count]
     if voided_numbers:
-        moved = ratings.filter(session__plan__in=voided.values("plan")).values_list(
-            "recorded_concern__concern", "session__plan", "session__number", "practitioner_rating"
+        moved = ratings.filter(session__course__in=voided.values("course")).values_list(
+            "recorded_concern__concern", "session__course", "session__number", "practitioner_rating"
         )
-        for concern, plan, number, rating in moved:
-            position = number - sum(1 for n in voided_numbers[plan] if n < number)
+        for concern, course, number, rating in moved:
+            position = number - sum(1 for n in voided_numbers[course] if n < number)
             if position != number:
                 sums[concern, number][0] -= rating
                 sums[concern, number][1] -= 1
@@ -163,18 +163,18 @@ def concern_outcomes(*, started_from=None, started_to=None, practitioner=None):
     }
     outcomes = {c.pk: ConcernOutcome(concern=c) for c in Concern.objects.order_by("name")}
     courses = (
-        PlanConcern.objects.filter(_plan_filter("plan__", **filters))
+        CourseConcern.objects.filter(_course_filter("course__", **filters))
         .order_by()
-        .values_list("recorded_concern__concern", "plan__status", "plan__sessions_logged")
-        .annotate(courses=Count("plan", distinct=True))
+        .values_list("recorded_concern__concern", "course__status", "course__sessions_logged")
+        .annotate(courses=Count("course", distinct=True))
     )
     for concern, status, sessions, count in courses:
         outcome = outcomes[concern]
         outcome.started += count
-        if status == TreatmentPlan.Status.COMPLETED:
+        if status == Course.Status.COMPLETED:
             outcome.completed += count
             outcome.completion[sessions] = count
-        elif status == TreatmentPlan.Status.STOPPED:
+        elif status == Course.Status.STOPPED:
             outcome.stopped += count
         else:
             outcome.active += count
@@ -251,7 +251,7 @@ def lot_sessions(*, product, lot):
     return (
         TreatmentSession.objects.valid()
         .filter(pk__in=used.values("session"))
-        .select_related("plan__client", "practitioner")
+        .select_related("course__client", "practitioner")
         .order_by("-performed_on", "-pk")
     )
 
@@ -266,17 +266,17 @@ class PlannedSession:
     done: bool
 
 
-def course_schedule(plan, sessions):
+def course_schedule(course, sessions):
     """The course's sessions: those logged (counted ones, `sessions` in order) with their dates,
     then, for an active course, the remaining planned ones with their target dates."""
     schedule = [
         PlannedSession(position=n, on=session.performed_on, done=True)
         for n, session in enumerate(sessions, start=1)
     ]
-    if plan.is_active and plan.next_due_on:
-        interval = datetime.timedelta(weeks=plan.interval_weeks)
-        for k, n in enumerate(range(len(schedule) + 1, plan.planned_sessions + 1)):
+    if course.is_active and course.next_due_on:
+        interval = datetime.timedelta(weeks=course.interval_weeks)
+        for k, n in enumerate(range(len(schedule) + 1, course.planned_sessions + 1)):
             schedule.append(
-                PlannedSession(position=n, on=plan.next_due_on + k * interval, done=False)
+                PlannedSession(position=n, on=course.next_due_on + k * interval, done=False)
             )
     return schedule

@@ -12,5 +12,5 @@ urlpatterns = [
     path("reports/activity/", views.ActivityView.as_view(), name="activity"),
     path("reports/lots/", views.LotView.as_view(), name="lots"),
     path("clients/<int:pk>/export/", views.ClientExportView.as_view(), name="client-export"),
-    path("plans/<int:pk>/print/", views.PlanPrintView.as_view(), name="plan-print"),
+    path("courses/<int:pk>/print/", views.CoursePrintView.as_view(), name="course-print"),
 ]

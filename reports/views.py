@@ -26,7 +26,7 @@ from reports.forms import (
     RecallFilterForm,
     add_errors,
 )
-from reports.recall import recall_items, recall_plans, record_contact_attempt
+from reports.recall import recall_courses, recall_items, record_contact_attempt
 from reports.selectors import (
     concern_outcomes,
     course_schedule,
@@ -34,7 +34,7 @@ from reports.selectors import (
     practitioner_activity,
     staff_name,
 )
-from treatments.models import ContactAttempt, PlanConcern, TreatmentPlan
+from treatments.models import ContactAttempt, Course, CourseConcern
 
 RECALL_PER_PAGE = 25
 LOT_SESSIONS_PER_PAGE = 50
@@ -76,13 +76,13 @@ class RecallView(ReportMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         today = timezone.localdate()
         filters, cleaned = filter_form(RecallFilterForm, self.request)
-        plans = recall_plans(
+        courses = recall_courses(
             today=today,
             reason=cleaned.get("reason", ""),
             practitioner=cleaned.get("practitioner"),
             concern=cleaned.get("concern"),
         )
-        page = Paginator(plans, RECALL_PER_PAGE).get_page(self.request.GET.get("page"))
+        page = Paginator(courses, RECALL_PER_PAGE).get_page(self.request.GET.get("page"))
         items = recall_items(page.object_list, today=today)
         unplaced = contact_form
         for item in items:
@@ -92,7 +92,7 @@ class RecallView(ReportMixin, TemplateView):
                 item.form = ContactAttemptForm(
                     initial={
                         "client": item.client.pk,
-                        "plan": item.plan.pk,
+                        "course": item.course.pk,
                         "reason": item.contact_reason,
                     }
                 )
@@ -126,13 +126,13 @@ class RecallContactView(RecallView):
 
     def post(self, request, *args, **kwargs):
         form = ContactAttemptForm(request.POST)
-        self.posted_key = f"{request.POST.get('reason')}-{request.POST.get('plan')}"
+        self.posted_key = f"{request.POST.get('reason')}-{request.POST.get('course')}"
         if form.is_valid():
             data = form.cleaned_data
             try:
                 attempt = record_contact_attempt(
                     client=data["client"],
-                    plan=data["plan"],
+                    course=data["course"],
                     reason=data["reason"],
                     outcome=data["outcome"],
                     note=data["note"],
@@ -281,7 +281,7 @@ class LotView(ReportMixin, TemplateView):
         context = self.get_context_data(form=form, **kwargs)
         if sessions is not None:
             counts = sessions.aggregate(
-                session_count=Count("pk"), client_count=Count("plan__client", distinct=True)
+                session_count=Count("pk"), client_count=Count("course__client", distinct=True)
             )
             paginator = Paginator(sessions, LOT_SESSIONS_PER_PAGE)
             paginator.count = counts["session_count"]  # counted above already
@@ -300,7 +300,7 @@ class LotView(ReportMixin, TemplateView):
         writer = csv.writer(response)
         writer.writerow(LOT_CSV_HEADER)
         for session in sessions.iterator(chunk_size=2000):
-            client = session.plan.client
+            client = session.course.client
             row = [
                 session.performed_on.isoformat(),
                 session.number,
@@ -310,7 +310,7 @@ class LotView(ReportMixin, TemplateView):
                 client.email,
                 "yes" if client.do_not_contact else "no",
                 staff_name(session.practitioner),
-                self.request.build_absolute_uri(session.plan.get_absolute_url()),
+                self.request.build_absolute_uri(session.course.get_absolute_url()),
                 self.request.build_absolute_uri(client.get_absolute_url()),
             ]
             writer.writerow([csv_cell(value) for value in row])
@@ -335,34 +335,34 @@ class ClientExportView(ReportMixin, View):
         return response
 
 
-class PlanPrintView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
+class CoursePrintView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
     """A course plan and aftercare sheet to hand the client: any role that sees the course."""
 
-    permission_required = "treatments.view_treatmentplan"
-    template_name = "reports/print_plan.html"
-    context_object_name = "plan"
+    permission_required = "treatments.view_course"
+    template_name = "reports/print_course.html"
+    context_object_name = "course"
 
     def get_queryset(self):
-        return TreatmentPlan.objects.select_related("client", "practitioner").prefetch_related(
+        return Course.objects.select_related("client", "practitioner").prefetch_related(
             Prefetch(
-                "plan_concerns",
-                queryset=PlanConcern.objects.select_related("recorded_concern__concern"),
+                "course_concerns",
+                queryset=CourseConcern.objects.select_related("recorded_concern__concern"),
             )
         )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        plan = self.object
-        sessions = list(plan.sessions.valid().order_by("number"))
+        course = self.object
+        sessions = list(course.sessions.valid().order_by("number"))
         concerns = {}
-        for link in plan.plan_concerns.all():
+        for link in course.course_concerns.all():
             recorded = link.recorded_concern
             concerns.setdefault(recorded.concern, []).append(recorded.get_area_display())
         context.update(
             {
-                "client": plan.client,
+                "client": course.client,
                 "concerns": list(concerns.items()),
-                "schedule": course_schedule(plan, sessions),
+                "schedule": course_schedule(course, sessions),
                 "today": timezone.localdate(),
             }
         )

@@ -23,7 +23,7 @@ from clinic import roles
 from consultations.models import Client
 from consultations.services import record_consultation
 from treatments.models import Photo
-from treatments.services import log_session, start_plan
+from treatments.services import log_session, start_course
 
 PASSWORD = "correct-horse-battery-staple"
 _serial = itertools.count(1)
@@ -203,7 +203,7 @@ def make_consultation(db, make_client, practitioner, concern):
 
 
 @pytest.fixture
-def make_plan(db, make_consultation, practitioner):
+def make_course(db, make_consultation, practitioner):
     def make(consultation=None, *, planned_sessions=3, interval_weeks=4, **extra):
         consultation = consultation or make_consultation()
         values = {
@@ -211,7 +211,7 @@ def make_plan(db, make_consultation, practitioner):
             "cautions_acknowledged": True,
         }
         values.update(extra)
-        return start_plan(
+        return start_course(
             consultation=consultation,
             recorded_concerns=consultation.concerns.all(),
             planned_sessions=planned_sessions,
@@ -226,14 +226,14 @@ def make_plan(db, make_consultation, practitioner):
 
 @pytest.fixture
 def log(db, practitioner):
-    """Log a session on `plan` on `performed_on` at 1.5 mm on the plan's first concern's area."""
+    """Log a session on `course` on `performed_on`, at 1.5 mm on the area of its first concern."""
 
-    def make(plan, performed_on=None, **extra):
-        area = plan.plan_concerns.first().recorded_concern.area
+    def make(course, performed_on=None, **extra):
+        area = course.course_concerns.first().recorded_concern.area
         values = {"areas": [(area, Decimal("1.50"))]}
         values.update(extra)
         return log_session(
-            plan=plan,
+            course=course,
             practitioner=practitioner,
             by=practitioner,
             performed_on=performed_on or timezone.localdate(),

@@ -35,10 +35,12 @@ def test_client_export_keeps_the_search_and_filters(manager, make_client):
     assert response["Content-Type"].startswith("text/csv")
 
 
-def test_course_and_session_exports_name_concerns_depths_and_lots(manager, make_plan, log, product):
-    plan = make_plan()
-    log(plan, products=[(product("Hyaluronic"), "HA-7781")])
-    courses = export(manager, "treatments_treatmentplan", "", CSV).content.decode()
+def test_course_and_session_exports_name_concerns_depths_and_lots(
+    manager, make_course, log, product
+):
+    course = make_course()
+    log(course, products=[(product("Hyaluronic"), "HA-7781")])
+    courses = export(manager, "treatments_course", "", CSV).content.decode()
     assert "Atrophic acne scars (cheeks and chin)" in courses
     sessions = export(manager, "treatments_treatmentsession", "", CSV).content.decode()
     assert "Cheeks and chin: 1.50" in sessions

@@ -26,22 +26,22 @@ REFUSED = {
 
 
 @pytest.fixture
-def record(make_client, make_consultation, make_plan, log, product):
+def record(make_client, make_consultation, make_course, log, product):
     """Ada Refused's course, from a consultation, with a session that used a serum."""
-    plan = make_plan(make_consultation(make_client(first_name="Ada", last_name="Refused")))
-    log(plan, products=[(product("Hyaluronic"), "LOT-1")])
-    return plan
+    course = make_course(make_consultation(make_client(first_name="Ada", last_name="Refused")))
+    log(course, products=[(product("Hyaluronic"), "LOT-1")])
+    return course
 
 
-def pages(plan):
+def pages(course):
     """Every admin changelist, the index, and a client's change and history pages."""
     return [
         reverse("admin:index"),
         *(reverse(name) for name in CHANGELISTS),
-        reverse("admin:consultations_client_change", args=[plan.client_id]),
-        reverse("admin:consultations_client_history", args=[plan.client_id]),
-        reverse("admin:consultations_consultation_change", args=[plan.consultation_id]),
-        reverse("admin:treatments_treatmentsession_change", args=[plan.sessions.get().pk]),
+        reverse("admin:consultations_client_change", args=[course.client_id]),
+        reverse("admin:consultations_client_history", args=[course.client_id]),
+        reverse("admin:consultations_consultation_change", args=[course.consultation_id]),
+        reverse("admin:treatments_treatmentsession_change", args=[course.sessions.get().pk]),
     ]
 
 

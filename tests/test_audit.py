@@ -16,7 +16,7 @@ from consultations.models import Client, ClientAccess
 from tests.consultations.test_admin import admin_form_data, page_queries
 from tests.pages import text
 from treatments.models import TreatmentSession
-from treatments.services import stop_plan, update_session, void_session
+from treatments.services import stop_course, update_session, void_session
 
 pytestmark = pytest.mark.django_db
 
@@ -24,15 +24,15 @@ TODAY = timezone.localdate()
 
 
 @pytest.fixture
-def course(make_client, make_consultation, make_plan, log, product):
+def new_course(make_client, make_consultation, make_course, log, product):
     """Ada Lovelace's course of three with a session logged today (with a serum) by Alex Smith."""
 
     def make(**client_fields):
         fields = {"first_name": "Ada", "last_name": "Lovelace", **client_fields}
-        plan = make_plan(make_consultation(make_client(**fields)))
-        log(plan, products=[(product("Hyaluronic"), "LOT-1")])
-        plan.refresh_from_db()
-        return plan
+        course = make_course(make_consultation(make_client(**fields)))
+        log(course, products=[(product("Hyaluronic"), "LOT-1")])
+        course.refresh_from_db()
+        return course
 
     return make
 
@@ -86,8 +86,10 @@ def test_a_change_in_the_admin_shows_in_the_history_with_the_managers_name(
     assert "Created Alex Smith" in created
 
 
-def test_a_change_through_a_service_shows_the_aesthetician(manager_client, course, practitioner):
-    session = course().sessions.get()
+def test_a_change_through_a_service_shows_the_aesthetician(
+    manager_client, new_course, practitioner
+):
+    session = new_course().sessions.get()
     update_session(session=session, by=practitioner, notes="Client asked for less depth.")
 
     changed, created = history_rows(manager_client.get(history_url(session)))
@@ -167,9 +169,9 @@ def test_history_page_queries_do_not_grow_with_the_versions(manager_client, make
 
 
 def test_a_correction_of_a_sessions_rows_shows_in_its_history(
-    manager_client, course, practitioner, product
+    manager_client, new_course, practitioner, product
 ):
-    session = course().sessions.get()
+    session = new_course().sessions.get()
     serum = product("Hyaluronic")
     update_session(
         session=session,
@@ -194,8 +196,8 @@ def test_a_correction_of_a_sessions_rows_shows_in_its_history(
     ]
 
 
-def test_a_voided_sessions_audit_row_keeps_its_rows(course, manager):
-    session = course().sessions.get()
+def test_a_voided_sessions_audit_row_keeps_its_rows(new_course, manager):
+    session = new_course().sessions.get()
 
     void_session(session=session, reason="Logged on the wrong client.", by=manager)
 
@@ -206,9 +208,9 @@ def test_a_voided_sessions_audit_row_keeps_its_rows(course, manager):
 
 
 def test_rows_changed_in_the_admin_are_in_the_sessions_audit_row(
-    manager_client, course, manager, product
+    manager_client, new_course, manager, product
 ):
-    session = course().sessions.get()
+    session = new_course().sessions.get()
     page = change_url(session)
     data = admin_form_data(
         manager_client.get(page),
@@ -229,9 +231,9 @@ def test_rows_changed_in_the_admin_are_in_the_sessions_audit_row(
 
 
 def test_a_stale_session_edit_names_the_rows_someone_else_changed(
-    manager_client, course, practitioner
+    manager_client, new_course, practitioner
 ):
-    session = course().sessions.get()
+    session = new_course().sessions.get()
     shown = manager_client.get(change_url(session))
     update_session(session=session, by=practitioner, areas=[(Area.CHEEKS, Decimal("1.75"))])
 
@@ -246,9 +248,9 @@ def test_a_stale_session_edit_names_the_rows_someone_else_changed(
 
 
 def test_a_sessions_history_page_queries_do_not_grow_with_its_corrections(
-    manager_client, course, practitioner, product
+    manager_client, new_course, practitioner, product
 ):
-    session = course().sessions.get()
+    session = new_course().sessions.get()
     serums = [product("Hyaluronic"), product("Peptide")]
 
     def correct(times):
@@ -408,9 +410,9 @@ def void_action(browser, record_or_model, pks, reason=None):
     return browser.post(url, data, follow=reason is not None)
 
 
-def test_a_manager_voids_a_session_with_a_reason(manager_client, course, manager):
-    plan = course()
-    session = plan.sessions.get()
+def test_a_manager_voids_a_session_with_a_reason(manager_client, new_course, manager):
+    course = new_course()
+    session = course.sessions.get()
 
     confirm = void_action(manager_client, session, [session.pk])
 
@@ -426,16 +428,16 @@ def test_a_manager_voids_a_session_with_a_reason(manager_client, course, manager
     session.refresh_from_db()
     assert session.is_voided
     assert (session.voided_by, session.void_reason) == (manager, "Logged on the wrong client.")
-    plan.refresh_from_db()
-    assert plan.sessions_logged == 0
+    course.refresh_from_db()
+    assert course.sessions_logged == 0
     voiding = history_rows(manager_client.get(history_url(session)))[0]
     assert "Changed Maria Manager" in voiding
     assert "Void reason: - → Logged on the wrong client." in voiding
     assert "Voided by: - → manager" in voiding
 
 
-def test_voiding_needs_a_reason(manager_client, course):
-    session = course().sessions.get()
+def test_voiding_needs_a_reason(manager_client, new_course):
+    session = new_course().sessions.get()
 
     response = void_action(manager_client, session, [session.pk], reason="  ")
 
@@ -445,11 +447,11 @@ def test_voiding_needs_a_reason(manager_client, course):
     assert not session.is_voided
 
 
-def test_a_refusal_by_the_service_shows_as_an_error_message(manager_client, course, manager):
-    plan = course()
-    consultation = plan.consultation
-    voided = course(first_name="Grace").consultation
-    stop_plan(plan=voided.plans.get(), reason="Moved away", by=manager)
+def test_a_refusal_by_the_service_shows_as_an_error_message(manager_client, new_course, manager):
+    course = new_course()
+    consultation = course.consultation
+    voided = new_course(first_name="Grace").consultation
+    stop_course(course=voided.courses.get(), reason="Moved away", by=manager)
     void_action(manager_client, voided, [voided.pk], reason="Duplicate.")
 
     response = void_action(
@@ -469,18 +471,18 @@ def test_a_refusal_by_the_service_shows_as_an_error_message(manager_client, cour
 
 
 def test_voided_rows_show_in_the_lists_and_forms_with_who_when_and_why(
-    manager_client, course, manager
+    manager_client, new_course, manager
 ):
-    plan = course()
-    other = course(first_name="Grace")
-    session = plan.sessions.get()
+    course = new_course()
+    other = new_course(first_name="Grace")
+    session = course.sessions.get()
     void_session(session=session, reason="Test entry.", by=manager)
-    stop_plan(plan=plan, reason="Moved away", by=manager)
-    void_action(manager_client, plan.consultation, [plan.consultation_id], reason="Duplicate.")
+    stop_course(course=course, reason="Moved away", by=manager)
+    void_action(manager_client, course.consultation, [course.consultation_id], reason="Duplicate.")
 
     for voided, kept, reason in (
         (session, other.sessions.get(), "Test entry."),
-        (plan.consultation, other.consultation, "Duplicate."),
+        (course.consultation, other.consultation, "Duplicate."),
     ):
         opts = voided._meta
         url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
@@ -494,13 +496,15 @@ def test_voided_rows_show_in_the_lists_and_forms_with_who_when_and_why(
         assert f"by Maria Manager: {reason}" in text(manager_client.get(change_url(voided)))
 
 
-def test_the_clients_history_page_shows_what_was_voided(manager_client, course, manager):
-    plan = course()
-    void_session(session=plan.sessions.get(), reason="Logged twice.", by=manager)
-    stop_plan(plan=plan, reason="Moved away", by=manager)
-    void_action(manager_client, plan.consultation, [plan.consultation_id], reason="Wrong client.")
+def test_the_clients_history_page_shows_what_was_voided(manager_client, new_course, manager):
+    course = new_course()
+    void_session(session=course.sessions.get(), reason="Logged twice.", by=manager)
+    stop_course(course=course, reason="Moved away", by=manager)
+    void_action(
+        manager_client, course.consultation, [course.consultation_id], reason="Wrong client."
+    )
 
-    page = manager_client.get(change_url(plan.client)).content.decode()
+    page = manager_client.get(change_url(course.client)).content.decode()
 
     history = text_of(page[page.index('id="client-history"') :])
     assert "(voided) Voided on" in history
@@ -547,15 +551,15 @@ def test_two_overlapping_admin_edits_of_a_client_lose_nothing(
     assert client.history.count() == 3
 
 
-@pytest.mark.parametrize("name", ["consultation", "plan", "session"])
+@pytest.mark.parametrize("name", ["consultation", "course", "session"])
 def test_a_stale_admin_edit_of_a_clinical_record_is_refused(
-    manager_client, course, practitioner, name
+    manager_client, new_course, practitioner, name
 ):
-    plan = course()
+    course = new_course()
     record = {
-        "consultation": plan.consultation,
-        "plan": plan,
-        "session": plan.sessions.first(),
+        "consultation": course.consultation,
+        "course": course,
+        "session": course.sessions.first(),
     }[name]
     shown = manager_client.get(change_url(record))
     changes = {"notes": "The manager's note."}

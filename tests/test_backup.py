@@ -70,11 +70,11 @@ def identities():
             Consultation.objects.values_list("client__email", "held_on", "outcome")
         ),
         "sessions": sorted(
-            TreatmentSession.objects.values_list("plan__client__email", "number", "performed_on")
+            TreatmentSession.objects.values_list("course__client__email", "number", "performed_on")
         ),
         "lots": sorted(
             SessionProduct.objects.values_list(
-                "product__name", "lot_number", "session__plan__client__email"
+                "product__name", "lot_number", "session__course__client__email"
             )
         ),
         "history rows": {
@@ -266,7 +266,7 @@ BROKEN = {
         "cannot take: Invalid model identifier",
     ),
     "a record linked to nothing": (
-        lambda path: rewrite(path, record_change("treatments.treatmentsession", plan=999999)),
+        lambda path: rewrite(path, record_change("treatments.treatmentsession", course=999999)),
         "do not fit together",
     ),
     "a value of the wrong type": (
@@ -336,9 +336,9 @@ def test_sign_in_records_can_be_left_out(seeded, tmp_path):
 def test_the_backup_names_photo_files_it_could_not_find(seeded, tmp_path):
     """Photo files travel in the backup (see tests/treatments/test_photos.py); one the storage
     has lost is reported, and its record is still backed up."""
-    session = TreatmentSession.objects.select_related("plan").first()
+    session = TreatmentSession.objects.select_related("course").first()
     Photo.objects.create(
-        client_id=session.plan.client_id,
+        client_id=session.course.client_id,
         session=session,
         area="cheeks",
         image="clients/1/lost.jpg",

@@ -37,8 +37,8 @@ from catalogue.models import Area, Concern, Product
 from clinic import roles
 from consultations.models import Client, Consultation, RecordedConcern
 from consultations.services import record_consultation
-from treatments.models import TreatmentPlan, TreatmentSession
-from treatments.services import log_session, start_plan
+from treatments.models import Course, TreatmentSession
+from treatments.services import log_session, start_course
 
 pytestmark = pytest.mark.django_db
 
@@ -122,7 +122,7 @@ EXTRA_NAMES = [
     "id",
     "pk",
     "client",
-    "plan",
+    "course",
     "practitioner",
     "created_by",
     "updated_by",
@@ -385,7 +385,7 @@ def client_with_course(name, practitioner, concerns, *, performed_on, **session)
         consent_by="the client",
     )
     recorded = list(consultation.concerns.all())
-    plan = start_plan(
+    course = start_course(
         consultation=consultation,
         recorded_concerns=recorded,
         planned_sessions=6,
@@ -396,7 +396,7 @@ def client_with_course(name, practitioner, concerns, *, performed_on, **session)
         by=practitioner,
     )
     logged = log_session(
-        plan=plan,
+        course=course,
         practitioner=practitioner,
         by=practitioner,
         performed_on=performed_on,
@@ -404,7 +404,7 @@ def client_with_course(name, practitioner, concerns, *, performed_on, **session)
         progress=[(rc, 1, None) for rc in recorded],
         **session,
     )
-    return client, consultation, plan, logged
+    return client, consultation, course, logged
 
 
 @pytest.fixture(scope="module")
@@ -422,14 +422,14 @@ def clinic(django_db_setup, django_db_blocker):
 def make_clinic():
     today = timezone.localdate()
     practitioner = staff("aesthetician", roles.AESTHETICIAN, first_name="Alex")
-    mine, consultation, plan, session = client_with_course(
+    mine, consultation, course, session = client_with_course(
         "Mine",
         practitioner,
         [("acne-scars", Area.CHEEKS), ("hyperpigmentation", Area.CHEEKS)],
         performed_on=today,
         products=[(Product.objects.get(name__startswith="Hyaluronic"), "LOT-1")],
     )
-    theirs, their_consultation, their_plan, their_session = client_with_course(
+    theirs, their_consultation, their_course, their_session = client_with_course(
         "Theirs",
         practitioner,
         [("stretch-marks", Area.ABDOMEN)],
@@ -443,7 +443,7 @@ def make_clinic():
             RecordedConcern,
             Concern,
             Product,
-            TreatmentPlan,
+            Course,
             TreatmentSession,
         )
         for pk in model.objects.values_list("pk", flat=True)
@@ -454,11 +454,11 @@ def make_clinic():
         "other_practitioner": staff("other", roles.AESTHETICIAN, first_name="Olu"),
         "client": mine,
         "consultation": consultation,
-        "plan": plan,
+        "course": course,
         "session": session,
         "their_client": theirs,
         "their_consultation": their_consultation,
-        "their_plan": their_plan,
+        "their_course": their_course,
         "their_session": their_session,
         "ids": sorted(ids) + ["0", "-1", "999999", "9223372036854775808"],
         "today": today.isoformat(),
@@ -499,8 +499,8 @@ def consultation_fields(clinic):
 
 def workspace_forms(clinic):
     """(name, page, action, values that make the form acceptable) for every workspace form."""
-    plan, session = clinic["plan"], clinic["session"]
-    plan_page = reverse("treatments:plan-detail", args=[plan.pk])
+    course, session = clinic["course"], clinic["session"]
+    course_page = reverse("treatments:course-detail", args=[course.pk])
     forms = [
         ("client create", reverse("consultations:client-create"), None, CLIENT_FIELDS),
         (
@@ -516,28 +516,28 @@ def workspace_forms(clinic):
             consultation_fields(clinic),
         ),
         (
-            "plan create",
-            reverse("treatments:plan-create", args=[clinic["consultation"].pk]),
+            "course create",
+            reverse("treatments:course-create", args=[clinic["consultation"].pk]),
             None,
             {"cautions_acknowledged": ["on"], "override_reason": ["Agreed with the client."]},
         ),
         (
             "session create",
-            reverse("treatments:session-create", args=[plan.pk]),
+            reverse("treatments:session-create", args=[course.pk]),
             None,
             {},
         ),
         ("session update", reverse("treatments:session-update", args=[session.pk]), None, {}),
         (
-            "plan complete",
-            plan_page,
-            reverse("treatments:plan-complete", args=[plan.pk]),
+            "course complete",
+            course_page,
+            reverse("treatments:course-complete", args=[course.pk]),
             {"complete-end_reason": ["Happy with the result."]},
         ),
         (
-            "plan stop",
-            plan_page,
-            reverse("treatments:plan-stop", args=[plan.pk]),
+            "course stop",
+            course_page,
+            reverse("treatments:course-stop", args=[course.pk]),
             {"stop-end_reason": ["Moved away."]},
         ),
     ]
@@ -554,11 +554,11 @@ WORKSPACE_FORMS = [
     "client create",
     "client update",
     "consultation create",
-    "plan create",
+    "course create",
     "session create",
     "session update",
-    "plan complete",
-    "plan stop",
+    "course complete",
+    "course stop",
     "session void",
 ]
 
@@ -598,7 +598,7 @@ def admin_pages(clinic):
     objects = {
         Client: clinic["client"],
         Consultation: clinic["consultation"],
-        TreatmentPlan: clinic["plan"],
+        Course: clinic["course"],
         TreatmentSession: clinic["session"],
     }
     pages = []
@@ -617,7 +617,7 @@ def admin_pages(clinic):
 
 def admin_fill(clinic, label):
     """What makes an empty add form acceptable, by model."""
-    consultation, plan = clinic["consultation"], clinic["plan"]
+    consultation, course = clinic["consultation"], clinic["course"]
     practitioner = str(consultation.practitioner_id)
     today = clinic["today"]
     return {
@@ -635,7 +635,7 @@ def admin_fill(clinic, label):
             "concerns-0-severity": ["moderate"],
         },
         "catalogue.Product": {"name": ["Test serum"], "kind": ["serum"]},
-        "treatments.TreatmentPlan": {
+        "treatments.Course": {
             "client": [str(clinic["client"].pk)],
             "consultation": [str(consultation.pk)],
             "practitioner": [practitioner],
@@ -645,7 +645,7 @@ def admin_fill(clinic, label):
             "status": ["active"],
         },
         "treatments.TreatmentSession": {
-            "plan": [str(plan.pk)],
+            "course": [str(course.pk)],
             "performed_on": [today],
             "practitioner": [practitioner],
             "areas-0-area": [Area.CHEEKS],
@@ -696,7 +696,7 @@ ADMIN_FORMS = [
     "catalogue.Concern change",
     "catalogue.Product add",
     "catalogue.Product change",
-    "treatments.TreatmentPlan change",
+    "treatments.Course change",
     "treatments.TreatmentSession change",
     "auth.User add",
     "auth.User change",
@@ -775,7 +775,7 @@ def their_concern(clinic):
 
 
 def test_a_course_cannot_treat_another_clients_concern(clinic, workspace):
-    url, form = workspace_form(clinic, workspace, "plan create")
+    url, form = workspace_form(clinic, workspace, "course create")
     response = check_post(workspace, url, {**form["data"], "concerns": [their_concern(clinic)]})
     assert response.status_code != 302
 
@@ -931,8 +931,8 @@ NUL_PARAMETERS = [
     ("admin:consultations_clientaccess_changelist", "via__exact"),
     ("admin:catalogue_concern_changelist", "evidence_level__exact"),
     ("admin:catalogue_product_changelist", "kind__exact"),
-    ("admin:treatments_treatmentplan_changelist", "status__exact"),
-    ("admin:treatments_treatmentplan_changelist", "concern"),
+    ("admin:treatments_course_changelist", "status__exact"),
+    ("admin:treatments_course_changelist", "concern"),
     ("admin:treatments_treatmentsession_changelist", "device__exact"),
     ("admin:treatments_treatmentsession_changelist", "concern"),
     ("admin:axes_accesslog_changelist", "path_info"),

@@ -83,7 +83,7 @@ def test_a_fresh_database_has_the_roles_and_the_catalogue(migrated):
         for app, model, codename in database["permissions"]
         if app in roles.MANAGER_APPS
     ]
-    assert ["treatments", "treatmentplan", "view_reports"] in groups[roles.MANAGER]
+    assert ["treatments", "course", "view_reports"] in groups[roles.MANAGER]
 
     shipped = importlib.import_module("treatments.migrations.0002_catalogue")
     assert [row["slug"] for row in database["concerns"]] == sorted(

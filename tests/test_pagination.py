@@ -63,9 +63,9 @@ def test_a_long_search_in_the_admin_asks_for_a_narrower_one(manager_client, smit
     assert "6 clients" in plain
 
 
-def test_todays_worklist_is_counted_up_to_its_cap(signed_in, make_plan, monkeypatch):
+def test_todays_worklist_is_counted_up_to_its_cap(signed_in, make_course, monkeypatch):
     for _ in range(3):
-        make_plan()  # no session yet, started 120 days ago: overdue
+        make_course()  # no session yet, started 120 days ago: overdue
     monkeypatch.setattr(ShortCountPaginator, "cap", 2)
 
     page = text(signed_in.get(reverse("today")))

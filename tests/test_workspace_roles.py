@@ -22,7 +22,7 @@ from consultations import urls as consultation_urls
 from consultations.models import Client, ClientAccess
 from tests.pages import text
 from treatments import urls as treatment_urls
-from treatments.models import TreatmentPlan
+from treatments.models import Course
 from treatments.photos.services import add_photo
 from treatments.services import log_session
 
@@ -37,7 +37,7 @@ PNG = (
 VISITORS = ["anonymous", "no role", roles.AESTHETICIAN, roles.MANAGER]
 # Pages that only take a POST (a form on the course page): they are tried with a POST whose
 # form is incomplete, which a permitted user sees refused on the course page (200).
-POST_ONLY = {"treatments:plan-complete", "treatments:plan-stop"}
+POST_ONLY = {"treatments:course-complete", "treatments:course-stop"}
 # A POST-only form that goes back to its page (a redirect) whatever the outcome.
 POST_AND_BACK = {"treatments:consultation-photo-create"}
 WORKSPACE_URL_NAMES = sorted(
@@ -61,24 +61,24 @@ def visitor(request, make_user):
 
 
 @pytest.fixture
-def workspace(make_plan, concern):
+def workspace(make_course, concern):
     """Every workspace URL by name, for records the visitor may open (a session they logged
     today, so its correction and void pages are theirs)."""
 
     def build(user):
-        plan = make_plan(planned_sessions=6)
-        author = user or plan.practitioner
+        course = make_course(planned_sessions=6)
+        author = user or course.practitioner
         session = log_session(
-            plan=plan,
+            course=course,
             practitioner=author,
             by=author,
             areas=[(Area.CHEEKS, Decimal("1.50"))],
         )
-        client_pk = {"pk": plan.client_id}
-        plan.consultation.photo_consent = True
-        plan.consultation.save(update_fields=["photo_consent"])
+        client_pk = {"pk": course.client_id}
+        course.consultation.photo_consent = True
+        course.consultation.save(update_fields=["photo_consent"])
         photo = add_photo(
-            client=plan.client,
+            client=course.client,
             session=session,
             image_file=SimpleUploadedFile("p.png", PNG),
             area=Area.CHEEKS,
@@ -95,15 +95,17 @@ def workspace(make_plan, concern):
             "consultations:consultation-create": reverse(
                 "consultations:consultation-create", kwargs=client_pk
             ),
-            "treatments:consultation-detail": plan.consultation.get_absolute_url(),
-            "treatments:plan-create": reverse(
-                "treatments:plan-create", kwargs={"pk": plan.consultation_id}
+            "treatments:consultation-detail": course.consultation.get_absolute_url(),
+            "treatments:course-create": reverse(
+                "treatments:course-create", kwargs={"pk": course.consultation_id}
             ),
-            "treatments:plan-detail": plan.get_absolute_url(),
-            "treatments:plan-complete": reverse("treatments:plan-complete", kwargs={"pk": plan.pk}),
-            "treatments:plan-stop": reverse("treatments:plan-stop", kwargs={"pk": plan.pk}),
+            "treatments:course-detail": course.get_absolute_url(),
+            "treatments:course-complete": reverse(
+                "treatments:course-complete", kwargs={"pk": course.pk}
+            ),
+            "treatments:course-stop": reverse("treatments:course-stop", kwargs={"pk": course.pk}),
             "treatments:session-create": reverse(
-                "treatments:session-create", kwargs={"pk": plan.pk}
+                "treatments:session-create", kwargs={"pk": course.pk}
             ),
             "treatments:session-update": reverse(
                 "treatments:session-update", kwargs={"pk": session.pk}
@@ -119,7 +121,7 @@ def workspace(make_plan, concern):
             "treatments:photo-compare": reverse("treatments:photo-compare", kwargs=client_pk)
             + "?area=cheeks&angle=front",
             "treatments:consultation-photo-create": reverse(
-                "treatments:consultation-photo-create", kwargs={"pk": plan.consultation_id}
+                "treatments:consultation-photo-create", kwargs={"pk": course.consultation_id}
             ),
         }
 
@@ -157,20 +159,20 @@ def test_each_role_on_each_workspace_page(visitor, workspace, name):
 
 
 @pytest.mark.parametrize("name", sorted(POST_ONLY))
-def test_a_user_without_a_role_cannot_end_a_course(make_user, make_plan, name):
-    plan = make_plan()
+def test_a_user_without_a_role_cannot_end_a_course(make_user, make_course, name):
+    course = make_course()
     browser = DjangoClient()
     browser.force_login(make_user("nobody", role=None))
-    action = name.removeprefix("treatments:plan-")
+    action = name.removeprefix("treatments:course-")
 
     response = browser.post(
-        reverse(name, kwargs={"pk": plan.pk}),
+        reverse(name, kwargs={"pk": course.pk}),
         {f"{action}-ended_on": timezone.localdate().isoformat(), f"{action}-end_reason": "No."},
     )
 
     assert response.status_code == HTTPStatus.FORBIDDEN
-    plan.refresh_from_db()
-    assert plan.status == TreatmentPlan.Status.ACTIVE
+    course.refresh_from_db()
+    assert course.status == Course.Status.ACTIVE
 
 
 def test_a_user_without_a_role_cannot_add_a_client(make_user):
@@ -257,7 +259,7 @@ ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
 
 def test_text_typed_into_notes_is_shown_as_text_never_run(
-    signed_in, make_client, make_consultation, make_plan, log
+    signed_in, make_client, make_consultation, make_course, log
 ):
     person = make_client(notes=f"Client note {SCRIPT}")
     consultation = make_consultation(
@@ -268,14 +270,14 @@ def test_text_typed_into_notes_is_shown_as_text_never_run(
     recorded = consultation.concerns.get()
     recorded.notes = f"Concern note {SCRIPT}"
     recorded.save()
-    plan = make_plan(consultation, notes=f"Course note {SCRIPT}")
-    session = log(plan, notes=f"Session note {SCRIPT}")
+    course = make_course(consultation, notes=f"Course note {SCRIPT}")
+    session = log(course, notes=f"Session note {SCRIPT}")
 
     pages = {
         "client": signed_in.get(person.get_absolute_url()),
         "client edit": signed_in.get(reverse("consultations:client-update", args=[person.pk])),
         "consultation": signed_in.get(consultation.get_absolute_url()),
-        "course": signed_in.get(plan.get_absolute_url()),
+        "course": signed_in.get(course.get_absolute_url()),
         "correction": signed_in.get(reverse("treatments:session-update", args=[session.pk])),
     }
 
@@ -291,9 +293,9 @@ def test_text_typed_into_notes_is_shown_as_text_never_run(
     assert "Session note " + ESCAPED in pages["course"].content.decode()
 
 
-def test_a_post_without_the_csrf_token_is_refused(practitioner, make_client, make_plan):
+def test_a_post_without_the_csrf_token_is_refused(practitioner, make_client, make_course):
     person = make_client(first_name="Nora")
-    plan = make_plan()
+    course = make_course()
     browser = DjangoClient(enforce_csrf_checks=True)
     browser.force_login(practitioner)
     form_page = browser.get(reverse("consultations:client-update", args=[person.pk]))
@@ -309,15 +311,15 @@ def test_a_post_without_the_csrf_token_is_refused(practitioner, make_client, mak
         },
     )
     stop = browser.post(
-        reverse("treatments:plan-stop", args=[plan.pk]),
+        reverse("treatments:course-stop", args=[course.pk]),
         {"stop-ended_on": timezone.localdate().isoformat(), "stop-end_reason": "Forged."},
     )
 
     assert edit.status_code == stop.status_code == HTTPStatus.FORBIDDEN
     person.refresh_from_db()
-    plan.refresh_from_db()
+    course.refresh_from_db()
     assert person.first_name == "Nora"
-    assert plan.status == TreatmentPlan.Status.ACTIVE
+    assert course.status == Course.Status.ACTIVE
 
 
 def test_a_post_with_the_csrf_token_goes_through(practitioner, make_client):

@@ -35,19 +35,19 @@ from consultations.admin import RecordedConcernInline
 from consultations.models import Client, ClientAccess, Consultation, RecordedConcern
 from consultations.resources import ClientExport
 from treatments.models import (
-    PlanConcern,
+    Course,
+    CourseConcern,
     SessionArea,
     SessionProduct,
     SessionProgress,
-    TreatmentPlan,
     TreatmentSession,
 )
-from treatments.resources import PlanExport, SessionExport
+from treatments.resources import CourseExport, SessionExport
 from treatments.selectors import ClientRecord
 from treatments.services import (
     CORRECTABLE_FIELDS,
-    PLAN_FIELDS,
-    change_plan,
+    COURSE_FIELDS,
+    change_course,
     correct_session,
     void_consultation,
     void_session,
@@ -77,7 +77,7 @@ class ActiveCourseFilter(admin.SimpleListFilter):
         return [("yes", "Yes"), ("no", "No")]
 
     def queryset(self, request, queryset):
-        active = Exists(TreatmentPlan.objects.active().filter(client=OuterRef("pk")))
+        active = Exists(Course.objects.active().filter(client=OuterRef("pk")))
         if self.value() == "yes":
             return queryset.filter(active)
         if self.value() == "no":
@@ -95,7 +95,7 @@ class OverdueFilter(admin.SimpleListFilter):
         return [("yes", "Yes"), ("no", "No")]
 
     def queryset(self, request, queryset):
-        overdue = Exists(TreatmentPlan.objects.overdue().filter(client=OuterRef("pk")))
+        overdue = Exists(Course.objects.overdue().filter(client=OuterRef("pk")))
         if self.value() == "yes":
             return queryset.filter(overdue)
         if self.value() == "no":
@@ -114,9 +114,7 @@ class ClientChangeList(ChangeList):
         super().get_results(request)
         clients = list(self.result_list)
         courses = list(
-            TreatmentPlan.objects.active()
-            .filter(client__in=clients)
-            .values_list("client", "next_due_on")
+            Course.objects.active().filter(client__in=clients).values_list("client", "next_due_on")
         )
         today = timezone.localdate()
         active = {client_id for client_id, _ in courses}
@@ -314,7 +312,7 @@ class ConcernFilter(admin.SimpleListFilter):
 
     title = "concern"
     parameter_name = "concern"
-    plan_field = "pk"
+    course_field = "pk"
 
     def lookups(self, request, model_admin):
         return Concern.objects.values_list("slug", "name")
@@ -322,14 +320,14 @@ class ConcernFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
-        plans = PlanConcern.objects.filter(recorded_concern__concern__slug=self.value())
-        return queryset.filter(**{f"{self.plan_field}__in": plans.values("plan")})
+        courses = CourseConcern.objects.filter(recorded_concern__concern__slug=self.value())
+        return queryset.filter(**{f"{self.course_field}__in": courses.values("course")})
 
 
 class SessionConcernFilter(ConcernFilter):
     """Sessions whose course treats a catalogue concern."""
 
-    plan_field = "plan"
+    course_field = "course"
 
 
 class OverdueCourseFilter(admin.SimpleListFilter):
@@ -343,11 +341,11 @@ class OverdueCourseFilter(admin.SimpleListFilter):
         if self.value() == "yes":
             return queryset.overdue()
         if self.value() == "no":
-            return queryset.exclude(pk__in=TreatmentPlan.objects.overdue().values("pk"))
+            return queryset.exclude(pk__in=Course.objects.overdue().values("pk"))
         return queryset
 
 
-class PlanConcernFormSet(SavedRowsFormSet):
+class CourseConcernFormSet(SavedRowsFormSet):
     """Offer only the concerns recorded at the course's own consultation."""
 
     def add_fields(self, form, index):
@@ -357,9 +355,9 @@ class PlanConcernFormSet(SavedRowsFormSet):
         ).select_related("concern")
 
 
-class PlanConcernInline(admin.TabularInline):
-    model = PlanConcern
-    formset = PlanConcernFormSet
+class CourseConcernInline(admin.TabularInline):
+    model = CourseConcern
+    formset = CourseConcernFormSet
     fields = ("recorded_concern",)
     extra = 0
     can_delete = False
@@ -372,7 +370,7 @@ class CourseAdminForm(VersionedFormMixin, forms.ModelForm):
     def clean(self):
         cleaned_data = super().clean()
         status, ended_on = cleaned_data.get("status"), cleaned_data.get("ended_on")
-        if status and status != TreatmentPlan.Status.ACTIVE and not ended_on:
+        if status and status != Course.Status.ACTIVE and not ended_on:
             self.add_error("ended_on", "Give the date the course ended.")
         planned, logged = cleaned_data.get("planned_sessions"), self.instance.sessions_logged
         if planned is not None and planned < logged:
@@ -383,8 +381,8 @@ class CourseAdminForm(VersionedFormMixin, forms.ModelForm):
         return cleaned_data
 
 
-@admin.register(TreatmentPlan)
-class TreatmentPlanAdmin(
+@admin.register(Course)
+class CourseAdmin(
     RefusedSaveAdminMixin,
     CappedCountAdminMixin,
     FilteredExportMixin,
@@ -392,7 +390,7 @@ class TreatmentPlanAdmin(
     ClinicalRecordAdminMixin,
     AuditTrailAdmin,
 ):
-    resource_classes = [PlanExport]
+    resource_classes = [CourseExport]
     form = CourseAdminForm
     list_display = (
         "client",
@@ -408,7 +406,7 @@ class TreatmentPlanAdmin(
     list_filter = ("status", OverdueCourseFilter, "practitioner", ConcernFilter, "start_date")
     search_fields = ("client__last_name", "client__first_name", "client__email")
     autocomplete_fields = ("client", "consultation")
-    inlines = (PlanConcernInline,)
+    inlines = (CourseConcernInline,)
     readonly_fields = (
         "progress_label",
         "sessions_logged",
@@ -443,12 +441,12 @@ class TreatmentPlanAdmin(
     def get_queryset(self, request):
         # A course's name lists its client and concerns (pickers, links, the list). Joining
         # here makes the list skip list_select_related, so join those too.
-        concerns = PlanConcern.objects.select_related("recorded_concern__concern")
+        concerns = CourseConcern.objects.select_related("recorded_concern__concern")
         return (
             super()
             .get_queryset(request)
             .select_related(*self.list_select_related, "consultation__client")
-            .prefetch_related(Prefetch("plan_concerns", queryset=concerns))
+            .prefetch_related(Prefetch("course_concerns", queryset=concerns))
         )
 
     def get_readonly_fields(self, request, obj=None):
@@ -464,8 +462,8 @@ class TreatmentPlanAdmin(
 
     def save_model(self, request, obj, form, change):
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
-        change_plan(
-            plan=obj, by=request.user, **{n: v for n, v in changes.items() if n in PLAN_FIELDS}
+        change_course(
+            course=obj, by=request.user, **{n: v for n, v in changes.items() if n in COURSE_FIELDS}
         )
 
     @admin.display(description="concerns")
@@ -504,7 +502,7 @@ class SessionProgressFormSet(SavedRowsFormSet):
     def add_fields(self, form, index):
         super().add_fields(form, index)
         form.fields["recorded_concern"].queryset = RecordedConcern.objects.filter(
-            plan_links__plan_id=self.instance.plan_id
+            course_links__course_id=self.instance.course_id
         ).select_related("concern")
 
 
@@ -522,14 +520,16 @@ class SessionProgressInline(admin.TabularInline):
 class SessionAdminForm(VersionedFormMixin, forms.ModelForm):
     def clean(self):
         cleaned_data = super().clean()
-        plan = cleaned_data.get("plan") or (self.instance.plan if self.instance.plan_id else None)
+        course = cleaned_data.get("course") or (
+            self.instance.course if self.instance.course_id else None
+        )
         performed_on = cleaned_data.get("performed_on")
-        if plan is None:
+        if course is None:
             return cleaned_data
-        if performed_on and performed_on < plan.start_date:
+        if performed_on and performed_on < course.start_date:
             self.add_error(
                 "performed_on",
-                f"The course started on {plan.start_date:%d %b %Y}; a session cannot be earlier.",
+                f"The course started on {course.start_date:%d %b %Y}; a session cannot be earlier.",
             )
         return cleaned_data
 
@@ -558,7 +558,7 @@ class TreatmentSessionAdmin(
         "pain_score",
         "void_status",
     )
-    list_select_related = ("plan__client", "practitioner", "voided_by")
+    list_select_related = ("course__client", "practitioner", "voided_by")
     list_filter = (
         "device",
         VoidedFilter,
@@ -567,13 +567,13 @@ class TreatmentSessionAdmin(
         "performed_on",
         "skin_response",
     )
-    search_fields = ("plan__client__last_name", "plan__client__first_name", "device_model")
+    search_fields = ("course__client__last_name", "course__client__first_name", "device_model")
     list_per_page = LIST_PER_PAGE
-    autocomplete_fields = ("plan",)
+    autocomplete_fields = ("course",)
     inlines = (SessionAreaInline, SessionProductInline, SessionProgressInline)
     readonly_fields = ("number", "void_status", *STAMP_FIELDS)
     fieldsets = (
-        (None, {"fields": ("plan", "number", "performed_on", "practitioner", "void_status")}),
+        (None, {"fields": ("course", "number", "performed_on", "practitioner", "void_status")}),
         ("Procedure", {"fields": ("device", "device_model", "numbing")}),
         ("Response", {"fields": ("skin_response", "pain_score", "notes")}),
         STAMP_FIELDSET,
@@ -591,15 +591,17 @@ class TreatmentSessionAdmin(
         session = super().get_object(request, object_id, from_field)
         if session is not None:
             # The page names the session's course by its client and concerns: read them at once.
-            concerns = PlanConcern.objects.select_related("recorded_concern__concern")
-            prefetch_related_objects([session], Prefetch("plan__plan_concerns", queryset=concerns))
+            concerns = CourseConcern.objects.select_related("recorded_concern__concern")
+            prefetch_related_objects(
+                [session], Prefetch("course__course_concerns", queryset=concerns)
+            )
         return session
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return self.readonly_fields
         # Moving a session to another course would break both courses' numbering.
-        return ("plan", *self.readonly_fields)
+        return ("course", *self.readonly_fields)
 
     def has_add_permission(self, request):
         """Sessions are logged on their course's page in the workspace, through the session
@@ -639,9 +641,9 @@ class TreatmentSessionAdmin(
     def void(self, obj, *, reason, by):
         return void_session(session=obj, reason=reason, by=by)
 
-    @admin.display(ordering="plan__client__last_name")
+    @admin.display(ordering="course__client__last_name")
     def client(self, obj):
-        return obj.plan.client
+        return obj.course.client
 
     @admin.display(description="depth per area")
     def depths(self, obj):
@@ -654,13 +656,13 @@ class SessionProductAdmin(CappedCountAdminMixin, ReadOnlyAdminMixin, admin.Model
     (whose audit trail keeps the lots each version of a session recorded)."""
 
     list_display = ("lot_number", "product", "client", "performed_on", "practitioner")
-    list_select_related = ("product", "session__plan__client", "session__practitioner")
+    list_select_related = ("product", "session__course__client", "session__practitioner")
     list_filter = ("product", "session__performed_on")
-    search_fields = ("=lot_number", "session__plan__client__last_name")
+    search_fields = ("=lot_number", "session__course__client__last_name")
 
-    @admin.display(ordering="session__plan__client__last_name")
+    @admin.display(ordering="session__course__client__last_name")
     def client(self, obj):
-        return obj.session.plan.client
+        return obj.session.course.client
 
     @admin.display(description="date", ordering="session__performed_on")
     def performed_on(self, obj):

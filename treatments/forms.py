@@ -10,10 +10,10 @@ from catalogue.models import DEPTH_MAX, DEPTH_MESSAGE, DEPTH_MIN, Area
 from clinic.locking import VersionedFormMixin
 from consultations.forms import DateInput, flag_damaged_version
 from treatments.models import (
+    Course,
     Photo,
     SessionProduct,
     SessionProgress,
-    TreatmentPlan,
     TreatmentSession,
 )
 from treatments.photos.services import ACCEPTED_TYPES, clean_photo
@@ -33,7 +33,7 @@ class RecordedConcernChoiceField(forms.ModelMultipleChoiceField):
         )
 
 
-class PlanForm(forms.ModelForm):
+class CourseForm(forms.ModelForm):
     """Start a course from a consultation; pre-filled with the catalogue's suggestion."""
 
     concerns = RecordedConcernChoiceField(
@@ -59,7 +59,7 @@ class PlanForm(forms.ModelForm):
     )
 
     class Meta:
-        model = TreatmentPlan
+        model = Course
         fields = [
             "concerns",
             "planned_sessions",
@@ -92,7 +92,7 @@ class PlanForm(forms.ModelForm):
             del self.fields["cautions_acknowledged"]
 
 
-class EndPlanForm(forms.Form):
+class EndCourseForm(forms.Form):
     """Complete or stop a course by hand.
 
     `version` is the course's version as the page showed it: if the course changed since (a
@@ -105,9 +105,9 @@ class EndPlanForm(forms.Form):
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, plan, reason_required=False, **kwargs):
+    def __init__(self, *args, course, reason_required=False, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("ended_on", timezone.localdate())
-        kwargs["initial"].setdefault("version", plan.version)
+        kwargs["initial"].setdefault("version", course.version)
         super().__init__(*args, **kwargs)
         self.fields["end_reason"].required = reason_required
         if reason_required:

@@ -27,9 +27,9 @@ from clinic.models import Stamped, Voidable
 from consultations.models import Client, Consultation, RecordedConcern
 
 
-class PlanQuerySet(models.QuerySet):
+class CourseQuerySet(models.QuerySet):
     def active(self):
-        return self.filter(status=TreatmentPlan.Status.ACTIVE)
+        return self.filter(status=Course.Status.ACTIVE)
 
     def due_by(self, date):
         """Active courses whose next session is due on or before `date`."""
@@ -43,8 +43,8 @@ class PlanQuerySet(models.QuerySet):
         for all of them: what `concern_names` reads, for pages listing many courses."""
         return self.prefetch_related(
             models.Prefetch(
-                "plan_concerns",
-                queryset=PlanConcern.objects.select_related("recorded_concern__concern"),
+                "course_concerns",
+                queryset=CourseConcern.objects.select_related("recorded_concern__concern"),
             )
         )
 
@@ -52,7 +52,9 @@ class PlanQuerySet(models.QuerySet):
         """Courses locked until the transaction ends (their own rows, not the rows joined to
         them), with their sessions' figures read in the same query: `highest_number` (voided
         sessions included), `valid_count` and `last_valid_on` (of the sessions that count)."""
-        sessions = TreatmentSession.objects.filter(plan=OuterRef("pk")).order_by().values("plan")
+        sessions = (
+            TreatmentSession.objects.filter(course=OuterRef("pk")).order_by().values("course")
+        )
         valid = sessions.filter(voided_at__isnull=True)
         return self.select_for_update(of=("self",)).annotate(
             highest_number=Subquery(sessions.annotate(value=Max("number")).values("value")),
@@ -61,7 +63,7 @@ class PlanQuerySet(models.QuerySet):
         )
 
 
-class TreatmentPlan(Stamped):
+class Course(Stamped):
     """A course of treatment for a client's recorded concerns."""
 
     class Status(models.TextChoices):
@@ -69,13 +71,15 @@ class TreatmentPlan(Stamped):
         COMPLETED = "completed", "Completed"
         STOPPED = "stopped", "Stopped"
 
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="plans")
-    consultation = models.ForeignKey(Consultation, on_delete=models.PROTECT, related_name="plans")
-    concerns = models.ManyToManyField(RecordedConcern, through="PlanConcern", related_name="plans")
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="courses")
+    consultation = models.ForeignKey(Consultation, on_delete=models.PROTECT, related_name="courses")
+    concerns = models.ManyToManyField(
+        RecordedConcern, through="CourseConcern", related_name="courses"
+    )
     practitioner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
-        related_name="plans",
+        related_name="courses",
         help_text="The practitioner leading the course.",
     )
     start_date = models.DateField(default=timezone.localdate)
@@ -111,35 +115,35 @@ class TreatmentPlan(Stamped):
         "next session due", null=True, blank=True, editable=False, db_index=True
     )
 
-    objects = PlanQuerySet.as_manager()
+    objects = CourseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-start_date", "-pk"]
         verbose_name = "treatment course"
         permissions = [("view_reports", "Can view the managers' reports")]
         indexes = [
-            models.Index(fields=["status", "next_due_on", "id"], name="plan_status_due_idx"),
-            models.Index(fields=["client", "status"], name="plan_client_status_idx"),
+            models.Index(fields=["status", "next_due_on", "id"], name="course_status_due_idx"),
+            models.Index(fields=["client", "status"], name="course_client_status_idx"),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(planned_sessions__gte=1) & Q(planned_sessions__lte=52),
-                name="plan_planned_sessions_range",
+                name="course_planned_sessions_range",
                 violation_error_message="A course has between 1 and 52 sessions.",
             ),
             models.CheckConstraint(
                 condition=Q(interval_weeks__gte=1) & Q(interval_weeks__lte=52),
-                name="plan_interval_range",
+                name="course_interval_range",
                 violation_error_message="The interval is between 1 and 52 weeks.",
             ),
             models.CheckConstraint(
                 condition=~Q(status="stopped") | ~Q(end_reason=""),
-                name="plan_stopped_has_reason",
+                name="course_stopped_has_reason",
                 violation_error_message="Say why the course was stopped.",
             ),
             models.CheckConstraint(
                 condition=Q(status="active") | Q(ended_on__isnull=False),
-                name="plan_ended_has_date",
+                name="course_ended_has_date",
             ),
         ]
 
@@ -147,13 +151,13 @@ class TreatmentPlan(Stamped):
         return f"{self.client}: {self.concern_names or 'course'} from {self.start_date:%d %b %Y}"
 
     def get_absolute_url(self):
-        return reverse("treatments:plan-detail", kwargs={"pk": self.pk})
+        return reverse("treatments:course-detail", kwargs={"pk": self.pk})
 
     @property
     def concern_names(self):
         """The course's concerns: "Acne scars (cheeks and chin), Melasma (face)". A list of
-        courses reads them with PlanQuerySet.with_concerns()."""
-        return ", ".join(str(pc.recorded_concern) for pc in self.plan_concerns.all())
+        courses reads them with CourseQuerySet.with_concerns()."""
+        return ", ".join(str(pc.recorded_concern) for pc in self.course_concerns.all())
 
     @property
     def progress_label(self):
@@ -203,22 +207,22 @@ class TreatmentPlan(Stamped):
             self.next_due_on = self.start_date
 
 
-class PlanConcern(models.Model):
+class CourseConcern(models.Model):
     """A recorded concern that a course addresses."""
 
-    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="plan_concerns")
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="course_concerns")
     recorded_concern = models.ForeignKey(
-        RecordedConcern, on_delete=models.PROTECT, related_name="plan_links"
+        RecordedConcern, on_delete=models.PROTECT, related_name="course_links"
     )
 
     history = AuditTrail()
 
     class Meta:
-        ordering = ["plan", "pk"]
+        ordering = ["course", "pk"]
         verbose_name = "concern treated"
         constraints = [
             models.UniqueConstraint(
-                fields=["plan", "recorded_concern"], name="planconcern_once_per_plan"
+                fields=["course", "recorded_concern"], name="courseconcern_once_per_course"
             ),
         ]
 
@@ -241,8 +245,8 @@ class ContactAttempt(Stamped):
         DO_NOT_CONTACT = "do_not_contact", "Do not contact"
 
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="contact_attempts")
-    plan = models.ForeignKey(
-        TreatmentPlan,
+    course = models.ForeignKey(
+        Course,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -259,7 +263,7 @@ class ContactAttempt(Stamped):
         ordering = ["-attempted_at", "-pk"]
         indexes = [
             models.Index(fields=["client", "attempted_at"], name="contact_client_idx"),
-            models.Index(fields=["plan", "attempted_at"], name="contact_plan_idx"),
+            models.Index(fields=["course", "attempted_at"], name="contact_course_idx"),
         ]
 
     def __str__(self):
@@ -272,7 +276,7 @@ class SessionQuerySet(models.QuerySet):
         return self.filter(voided_at__isnull=True)
 
     def with_details(self):
-        return self.select_related("plan__client", "practitioner", "numbing").prefetch_related(
+        return self.select_related("course__client", "practitioner", "numbing").prefetch_related(
             "areas", "products_used__product", "progress__recorded_concern__concern"
         )
 
@@ -292,7 +296,7 @@ class TreatmentSession(Voidable, Stamped):
         SWELLING = "swelling", "Swelling"
         ADVERSE = "adverse", "Adverse reaction (see notes)"
 
-    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="sessions")
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="sessions")
     number = models.PositiveSmallIntegerField(
         editable=False, help_text="Position in the course: session 1, 2, 3..."
     )
@@ -334,10 +338,10 @@ class TreatmentSession(Voidable, Stamped):
             models.Index(
                 fields=["practitioner", "performed_on", "id"], name="session_practitioner_idx"
             ),
-            models.Index(fields=["plan", "performed_on"], name="session_plan_date_idx"),
+            models.Index(fields=["course", "performed_on"], name="session_course_date_idx"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["plan", "number"], name="session_number_unique"),
+            models.UniqueConstraint(fields=["course", "number"], name="session_number_unique"),
             models.CheckConstraint(condition=Q(number__gte=1), name="session_number_positive"),
             models.CheckConstraint(
                 condition=Q(voided_at__isnull=True) | ~Q(void_reason=""),
@@ -351,11 +355,11 @@ class TreatmentSession(Voidable, Stamped):
         ]
 
     def __str__(self):
-        return f"Session {self.number} for {self.plan.client} on {self.performed_on:%d %b %Y}"
+        return f"Session {self.number} for {self.course.client} on {self.performed_on:%d %b %Y}"
 
     def get_absolute_url(self):
         """Sessions are read on their client's page, in the timeline."""
-        return reverse("treatments:client-detail", kwargs={"pk": self.plan.client_id})
+        return reverse("treatments:client-detail", kwargs={"pk": self.course.client_id})
 
     def clean(self):
         super().clean()

@@ -3,7 +3,7 @@
 from django.db.models import Prefetch
 from import_export import fields, resources
 
-from treatments.models import PlanConcern, TreatmentPlan, TreatmentSession
+from treatments.models import Course, CourseConcern, TreatmentSession
 
 
 def _prefetches(queryset, name):
@@ -18,7 +18,7 @@ def _user(user):
     return (user.get_full_name() or user.get_username()) if user else ""
 
 
-class PlanExport(resources.ModelResource):
+class CourseExport(resources.ModelResource):
     client = fields.Field(column_name="client")
     client_email = fields.Field(attribute="client__email", column_name="client email")
     concerns = fields.Field(column_name="concerns")
@@ -26,7 +26,7 @@ class PlanExport(resources.ModelResource):
     status = fields.Field(column_name="status")
 
     class Meta:
-        model = TreatmentPlan
+        model = Course
         fields = (
             "id",
             "client",
@@ -51,31 +51,31 @@ class PlanExport(resources.ModelResource):
     @staticmethod
     def prepare(queryset):
         queryset = queryset.select_related("client", "practitioner")
-        if not _prefetches(queryset, "plan_concerns"):
+        if not _prefetches(queryset, "course_concerns"):
             queryset = queryset.prefetch_related(
                 Prefetch(
-                    "plan_concerns",
-                    queryset=PlanConcern.objects.select_related("recorded_concern__concern"),
+                    "course_concerns",
+                    queryset=CourseConcern.objects.select_related("recorded_concern__concern"),
                 )
             )
         return queryset
 
-    def dehydrate_client(self, plan):
-        return plan.client.full_name
+    def dehydrate_client(self, course):
+        return course.client.full_name
 
-    def dehydrate_concerns(self, plan):
-        return plan.concern_names
+    def dehydrate_concerns(self, course):
+        return course.concern_names
 
-    def dehydrate_practitioner(self, plan):
-        return _user(plan.practitioner)
+    def dehydrate_practitioner(self, course):
+        return _user(course.practitioner)
 
-    def dehydrate_status(self, plan):
-        return plan.get_status_display()
+    def dehydrate_status(self, course):
+        return course.get_status_display()
 
 
 class SessionExport(resources.ModelResource):
     client = fields.Field(column_name="client")
-    course = fields.Field(attribute="plan_id", column_name="course id")
+    course = fields.Field(attribute="course_id", column_name="course id")
     practitioner = fields.Field(column_name="practitioner")
     device = fields.Field(column_name="device")
     areas = fields.Field(column_name="areas and depths (mm)")
@@ -106,12 +106,12 @@ class SessionExport(resources.ModelResource):
 
     @staticmethod
     def prepare(queryset):
-        return queryset.select_related("plan__client", "practitioner").prefetch_related(
+        return queryset.select_related("course__client", "practitioner").prefetch_related(
             "areas", "products_used__product"
         )
 
     def dehydrate_client(self, session):
-        return session.plan.client.full_name
+        return session.course.client.full_name
 
     def dehydrate_practitioner(self, session):
         return _user(session.practitioner)

@@ -8,11 +8,11 @@ from consultations import screening
 from consultations.models import Consultation, RecordedConcern
 from treatments.models import (
     ContactAttempt,
+    Course,
+    CourseConcern,
     Photo,
-    PlanConcern,
     SessionProduct,
     SessionProgress,
-    TreatmentPlan,
     TreatmentSession,
 )
 
@@ -58,12 +58,12 @@ class ClientRecord:
         """Courses with the concerns they treat and their sessions (`course_sessions`, in the
         order they were logged, voided ones included)."""
         courses = list(
-            TreatmentPlan.objects.filter(client=self.client)
+            Course.objects.filter(client=self.client)
             .select_related("practitioner", "consultation")
             .prefetch_related(
                 Prefetch(
-                    "plan_concerns",
-                    queryset=PlanConcern.objects.select_related("recorded_concern__concern"),
+                    "course_concerns",
+                    queryset=CourseConcern.objects.select_related("recorded_concern__concern"),
                 )
             )
             .order_by("start_date", "pk")
@@ -73,8 +73,8 @@ class ClientRecord:
             course.client = self.client
             course.course_sessions = []
         for session in self.sessions:
-            session.plan = by_course[session.plan_id]
-            session.plan.course_sessions.append(session)
+            session.course = by_course[session.course_id]
+            session.course.course_sessions.append(session)
         return courses
 
     @cached_property
@@ -94,16 +94,16 @@ class ClientRecord:
                 ),
             ]
         sessions = list(
-            TreatmentSession.objects.filter(plan__client=self.client)
+            TreatmentSession.objects.filter(course__client=self.client)
             .select_related("practitioner", "numbing", "voided_by")
             .prefetch_related(*rows)
-            .order_by("plan", "number")
+            .order_by("course", "number")
         )
         counted = {}
         for session in sessions:
             if not session.is_voided:
-                counted[session.plan_id] = counted.get(session.plan_id, 0) + 1
-            session.position = counted.get(session.plan_id)
+                counted[session.course_id] = counted.get(session.course_id, 0) + 1
+            session.position = counted.get(session.course_id)
         return sessions
 
     @cached_property

@@ -11,11 +11,11 @@ from clinic.locking import check_version
 from consultations.models import Consultation
 from treatments.models import (
     SESSION_ROWS,
-    PlanConcern,
+    Course,
+    CourseConcern,
     SessionArea,
     SessionProduct,
     SessionProgress,
-    TreatmentPlan,
     TreatmentSession,
 )
 
@@ -23,7 +23,7 @@ from treatments.models import (
 ROW_PARENTS = ["session", "product", "recorded_concern"]
 # A new session's own foreign keys: the course, the users and the numbing cream are objects
 # already loaded (clean() checks the cream's kind).
-SESSION_PARENTS = ["plan", "practitioner", "created_by", "updated_by", "numbing"]
+SESSION_PARENTS = ["course", "practitioner", "created_by", "updated_by", "numbing"]
 
 NO_COURSE = (
     "{concern}: no typical course is established, so it does not shape the suggested range. "
@@ -113,7 +113,7 @@ def suggest_course(*, consultation, recorded_concerns=None):
 
 
 @transaction.atomic
-def start_plan(
+def start_course(
     *,
     consultation,
     recorded_concerns,
@@ -159,7 +159,7 @@ def start_plan(
     if errors:
         raise ValidationError(errors)
 
-    plan = TreatmentPlan(
+    course = Course(
         client=consultation.client,
         consultation=consultation,
         practitioner=practitioner,
@@ -174,50 +174,50 @@ def start_plan(
         cautions_acknowledged=cautions_acknowledged,
         notes=notes,
     )
-    plan.refresh_progress()
-    plan.stamp(by)
-    plan.full_clean()
-    plan.save()
-    PlanConcern.objects.bulk_create(
-        PlanConcern(plan=plan, recorded_concern=rc) for rc in recorded_concerns
+    course.refresh_progress()
+    course.stamp(by)
+    course.full_clean()
+    course.save()
+    CourseConcern.objects.bulk_create(
+        CourseConcern(course=course, recorded_concern=rc) for rc in recorded_concerns
     )
-    return plan
+    return course
 
 
 @transaction.atomic
-def log_session(*, plan, **details):
+def log_session(*, course, **details):
     """Log a session on an active course; complete the course when its planned count is reached.
 
     Reads the course again under its lock. The arguments are log_session_on_locked()'s.
     """
     # The course's concerns, from the caller's prefetch when it has one (read with the page).
-    plan_concern_ids = {link.recorded_concern_id for link in plan.plan_concerns.all()}
-    locked = TreatmentPlan.objects.locked_with_counts().get(pk=plan.pk)
-    return _log_session(locked, plan_concern_ids, **details)
+    course_concern_ids = {link.recorded_concern_id for link in course.course_concerns.all()}
+    locked = Course.objects.locked_with_counts().get(pk=course.pk)
+    return _log_session(locked, course_concern_ids, **details)
 
 
-def log_session_on_locked(*, plan, **details):
+def log_session_on_locked(*, course, **details):
     """log_session() on a course the caller has read, in its transaction, with
-    `TreatmentPlan.objects.locked_with_counts()`: the session form reads it so with the page's
+    `Course.objects.locked_with_counts()`: the session form reads it so with the page's
     details, to check the form against the course as the session will be saved on it.
 
     `areas`: (area, depth_mm) pairs; `products`: (product, lot_number) pairs; `progress`:
     (recorded_concern, practitioner_rating, client_rating or None) triples; the course's
     concerns come from its prefetch when it has one.
     """
-    if not (transaction.get_connection().in_atomic_block and hasattr(plan, "valid_count")):
+    if not (transaction.get_connection().in_atomic_block and hasattr(course, "valid_count")):
         raise TransactionManagementError(
             "log_session_on_locked() needs a course read with "
-            "TreatmentPlan.objects.locked_with_counts() in the current transaction; "
+            "Course.objects.locked_with_counts() in the current transaction; "
             "log_session() reads it so itself."
         )
-    plan_concern_ids = {link.recorded_concern_id for link in plan.plan_concerns.all()}
-    return _log_session(plan, plan_concern_ids, **details)
+    course_concern_ids = {link.recorded_concern_id for link in course.course_concerns.all()}
+    return _log_session(course, course_concern_ids, **details)
 
 
 def _log_session(
-    plan,
-    plan_concern_ids,
+    course,
+    course_concern_ids,
     *,
     practitioner,
     areas,
@@ -232,26 +232,26 @@ def _log_session(
     progress=(),
     notes="",
 ):
-    """Log a session on `plan`, locked with its counts (locked_with_counts())."""
-    if plan.status != TreatmentPlan.Status.ACTIVE:
+    """Log a session on `course`, locked with its counts (locked_with_counts())."""
+    if course.status != Course.Status.ACTIVE:
         raise ValidationError(
-            f"This course is {plan.get_status_display().lower()}: no more sessions can be logged "
+            f"This course is {course.get_status_display().lower()}: no more sessions can be logged "
             "on it. Start a new course if treatment continues."
         )
     performed_on = performed_on or timezone.localdate()
-    _check_session_date(plan, performed_on)
-    if plan.last_session_on and performed_on < plan.last_session_on:
+    _check_session_date(course, performed_on)
+    if course.last_session_on and performed_on < course.last_session_on:
         raise ValidationError(
             {
                 "performed_on": f"The last session of this course was on "
-                f"{plan.last_session_on:%d %b %Y}; log sessions in the order they happened."
+                f"{course.last_session_on:%d %b %Y}; log sessions in the order they happened."
             }
         )
-    areas, progress = _check_rows(plan, areas, progress, plan_concern_ids)
+    areas, progress = _check_rows(course, areas, progress, course_concern_ids)
 
     session = TreatmentSession(
-        plan=plan,
-        number=(plan.highest_number or 0) + 1,
+        course=course,
+        number=(course.highest_number or 0) + 1,
         performed_on=performed_on,
         practitioner=practitioner,
         device=device,
@@ -270,33 +270,33 @@ def _log_session(
 
     # The course's figures with the new session, counted under its lock.
     counted = {
-        "logged": plan.valid_count + 1,
-        "last": max(plan.last_valid_on or performed_on, performed_on),
+        "logged": course.valid_count + 1,
+        "last": max(course.last_valid_on or performed_on, performed_on),
     }
-    plan.refresh_progress(counted)
-    if plan.sessions_logged >= plan.planned_sessions:
-        plan.status = TreatmentPlan.Status.COMPLETED
-        plan.ended_on = plan.last_session_on
-        plan.refresh_progress(counted)
-    plan.stamp(by)
-    plan.save()
+    course.refresh_progress(counted)
+    if course.sessions_logged >= course.planned_sessions:
+        course.status = Course.Status.COMPLETED
+        course.ended_on = course.last_session_on
+        course.refresh_progress(counted)
+    course.stamp(by)
+    course.save()
     return session
 
 
-def _check_session_date(plan, performed_on):
-    if performed_on and performed_on < plan.start_date:
+def _check_session_date(course, performed_on):
+    if performed_on and performed_on < course.start_date:
         raise ValidationError(
             {
-                "performed_on": f"The course started on {plan.start_date:%d %b %Y}; a session "
+                "performed_on": f"The course started on {course.start_date:%d %b %Y}; a session "
                 "cannot be earlier."
             }
         )
 
 
-def _check_rows(plan, areas, progress, plan_concern_ids=None):
+def _check_rows(course, areas, progress, course_concern_ids=None):
     """Validate a session's areas and progress ratings against its course; None means unchanged.
 
-    `plan_concern_ids`: the course's recorded concerns, when the caller has them.
+    `course_concern_ids`: the course's recorded concerns, when the caller has them.
     """
     if areas is not None:
         areas = list(areas)
@@ -306,9 +306,11 @@ def _check_rows(plan, areas, progress, plan_concern_ids=None):
             raise ValidationError({"areas": "Each area appears once; record one depth per area."})
     if progress is not None:
         progress = list(progress)
-        if plan_concern_ids is None:
-            plan_concern_ids = set(plan.plan_concerns.values_list("recorded_concern_id", flat=True))
-        if any(rc.pk not in plan_concern_ids for rc, _, _ in progress):
+        if course_concern_ids is None:
+            course_concern_ids = set(
+                course.course_concerns.values_list("recorded_concern_id", flat=True)
+            )
+        if any(rc.pk not in course_concern_ids for rc, _, _ in progress):
             raise ValidationError({"progress": "Rate only the concerns this course treats."})
         if len({rc.pk for rc, _, _ in progress}) != len(progress):
             raise ValidationError({"progress": "Rate each concern once."})
@@ -369,34 +371,34 @@ def _save_with_rows(session, rows, *, replace):
             model.objects.bulk_create(written)
 
 
-def _end_plan(plan, *, status, by, reason, on):
-    plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
-    if plan.status != TreatmentPlan.Status.ACTIVE:
-        raise ValidationError(f"This course is already {plan.get_status_display().lower()}.")
-    plan.status = status
-    plan.ended_on = on or timezone.localdate()
-    plan.end_reason = reason.strip()
-    if plan.ended_on < plan.start_date:
+def _end_course(course, *, status, by, reason, on):
+    course = Course.objects.select_for_update().get(pk=course.pk)
+    if course.status != Course.Status.ACTIVE:
+        raise ValidationError(f"This course is already {course.get_status_display().lower()}.")
+    course.status = status
+    course.ended_on = on or timezone.localdate()
+    course.end_reason = reason.strip()
+    if course.ended_on < course.start_date:
         raise ValidationError({"ended_on": "A course cannot end before it started."})
-    plan.refresh_progress()
-    plan.stamp(by)
-    plan.full_clean()
-    plan.save()
-    return plan
+    course.refresh_progress()
+    course.stamp(by)
+    course.full_clean()
+    course.save()
+    return course
 
 
 @transaction.atomic
-def complete_plan(*, plan, by, reason="", on=None):
+def complete_course(*, course, by, reason="", on=None):
     """Mark a course completed by hand (for example when the client is happy early)."""
-    return _end_plan(plan, status=TreatmentPlan.Status.COMPLETED, by=by, reason=reason, on=on)
+    return _end_course(course, status=Course.Status.COMPLETED, by=by, reason=reason, on=on)
 
 
 @transaction.atomic
-def stop_plan(*, plan, reason, by, on=None):
+def stop_course(*, course, reason, by, on=None):
     """Stop a course early; the reason is required."""
     if not reason.strip():
         raise ValidationError({"end_reason": "Say why the course is stopped."})
-    return _end_plan(plan, status=TreatmentPlan.Status.STOPPED, by=by, reason=reason, on=on)
+    return _end_course(course, status=Course.Status.STOPPED, by=by, reason=reason, on=on)
 
 
 SESSION_NOT_AUTHOR = (
@@ -478,31 +480,31 @@ def correct_session(
     session = check_version(TreatmentSession, session.pk, expected_version)
     if session.is_voided:
         raise ValidationError(SESSION_VOIDED)
-    plan = TreatmentPlan.objects.select_for_update().get(pk=session.plan_id)
+    course = Course.objects.select_for_update().get(pk=session.course_id)
 
     for name, value in changes.items():
         setattr(session, name, value)
-    _check_session_date(plan, session.performed_on)
-    areas, progress = _check_rows(plan, areas, progress)
+    _check_session_date(course, session.performed_on)
+    areas, progress = _check_rows(course, areas, progress)
 
     session.stamp(by)
     session.full_clean(exclude=SESSION_PARENTS, validate_constraints=False)
     rows = _build_rows(session, areas=areas, products=products, progress=progress)
     _save_with_rows(session, rows, replace=True)
 
-    plan.refresh_progress()
+    course.refresh_progress()
     if (
-        plan.status == TreatmentPlan.Status.COMPLETED
-        and plan.sessions_logged >= plan.planned_sessions
+        course.status == Course.Status.COMPLETED
+        and course.sessions_logged >= course.planned_sessions
     ):
         # Completed by its last session: the course ends on the (corrected) last session date.
-        plan.ended_on = plan.last_session_on
-    plan.stamp(by)
-    plan.save()
+        course.ended_on = course.last_session_on
+    course.stamp(by)
+    course.save()
     return session
 
 
-PLAN_FIELDS = {
+COURSE_FIELDS = {
     "practitioner",
     "start_date",
     "planned_sessions",
@@ -517,34 +519,37 @@ PLAN_FIELDS = {
 
 
 @transaction.atomic
-def change_plan(*, plan, by, expected_version=None, **changes):
-    """A manager's change to a course (the admin): its plan, its notes, or its status.
+def change_course(*, course, by, expected_version=None, **changes):
+    """A manager's change to a course (the admin): its planned sessions and interval, its notes,
+    or its status.
 
     The course is locked and its sessions counted under the lock, so a course never plans
     fewer sessions than it has logged, and its progress and next due date are recounted.
     """
-    unknown = set(changes) - PLAN_FIELDS
+    unknown = set(changes) - COURSE_FIELDS
     if unknown:
-        raise TypeError(f"change_plan() cannot change {', '.join(sorted(unknown))}")
-    plan = check_version(TreatmentPlan, plan.pk, expected_version)
+        raise TypeError(f"change_course() cannot change {', '.join(sorted(unknown))}")
+    course = check_version(Course, course.pk, expected_version)
     for name, value in changes.items():
-        setattr(plan, name, value)
-    plan.refresh_progress()
-    if plan.planned_sessions is not None and plan.planned_sessions < plan.sessions_logged:
+        setattr(course, name, value)
+    course.refresh_progress()
+    if course.planned_sessions is not None and course.planned_sessions < course.sessions_logged:
         raise ValidationError(
             {
-                "planned_sessions": f"This course has {plan.sessions_logged} sessions logged: "
+                "planned_sessions": f"This course has {course.sessions_logged} sessions logged: "
                 "it cannot plan fewer."
             }
         )
-    if plan.status != TreatmentPlan.Status.ACTIVE and plan.ended_on is None:
+    if course.status != Course.Status.ACTIVE and course.ended_on is None:
         raise ValidationError({"ended_on": "Give the date the course ended."})
-    if plan.ended_on and plan.ended_on < plan.start_date:
+    if course.ended_on and course.ended_on < course.start_date:
         raise ValidationError({"ended_on": "A course cannot end before it started."})
-    plan.stamp(by)
-    plan.full_clean(exclude=["client", "consultation", "practitioner", "created_by", "updated_by"])
-    plan.save()
-    return plan
+    course.stamp(by)
+    course.full_clean(
+        exclude=["client", "consultation", "practitioner", "created_by", "updated_by"]
+    )
+    course.save()
+    return course
 
 
 @transaction.atomic
@@ -559,7 +564,7 @@ def void_session(*, session, reason, by):
     session = TreatmentSession.objects.select_for_update().get(pk=session.pk)
     if session.is_voided:
         raise ValidationError("This session is already voided.")
-    plan = TreatmentPlan.objects.select_for_update().get(pk=session.plan_id)
+    course = Course.objects.select_for_update().get(pk=session.course_id)
     session.voided_at = timezone.now()
     session.voided_by = by
     session.void_reason = reason.strip()
@@ -567,16 +572,16 @@ def void_session(*, session, reason, by):
     session.save()
 
     completed_by_count = (
-        plan.status == TreatmentPlan.Status.COMPLETED
-        and not plan.end_reason
-        and plan.ended_on == plan.last_session_on
+        course.status == Course.Status.COMPLETED
+        and not course.end_reason
+        and course.ended_on == course.last_session_on
     )
     if completed_by_count:
-        plan.status = TreatmentPlan.Status.ACTIVE
-        plan.ended_on = None
-    plan.refresh_progress()
-    plan.stamp(by)
-    plan.save()
+        course.status = Course.Status.ACTIVE
+        course.ended_on = None
+    course.refresh_progress()
+    course.stamp(by)
+    course.save()
     return session
 
 
@@ -588,7 +593,7 @@ def void_consultation(*, consultation, reason, by):
     consultation = Consultation.objects.select_for_update().get(pk=consultation.pk)
     if consultation.is_voided:
         raise ValidationError("This consultation is already voided.")
-    if consultation.plans.filter(status=TreatmentPlan.Status.ACTIVE).exists():
+    if consultation.courses.filter(status=Course.Status.ACTIVE).exists():
         raise ValidationError(
             "A course started from this consultation is still active: stop it before voiding "
             "the consultation."

@@ -18,9 +18,9 @@ from clinic.views import RoleRequiredMixin
 from consultations.forms import add_formset_errors, add_service_errors, refuse_stale
 from consultations.models import Client, ClientAccess, Consultation, RecordedConcern
 from treatments.forms import (
-    EndPlanForm,
+    CourseForm,
+    EndCourseForm,
     PhotoUploadForm,
-    PlanForm,
     ProgressForm,
     SessionAreaFormSet,
     SessionForm,
@@ -28,16 +28,16 @@ from treatments.forms import (
     VoidSessionForm,
     suggested_depth,
 )
-from treatments.models import SessionProgress, TreatmentPlan, TreatmentSession
+from treatments.models import Course, SessionProgress, TreatmentSession
 from treatments.photos.services import add_photos
 from treatments.selectors import ClientRecord
 from treatments.services import (
     SESSION_FIELDS,
-    complete_plan,
+    complete_course,
     log_session_on_locked,
     session_edit_refusal,
-    start_plan,
-    stop_plan,
+    start_course,
+    stop_course,
     suggest_course,
     update_session,
     void_session,
@@ -52,9 +52,9 @@ def with_positions(sessions):
     course that count. Voided sessions keep their number but no longer count."""
     counted_before = (
         TreatmentSession.objects.valid()
-        .filter(plan=OuterRef("plan"), number__lte=OuterRef("number"))
+        .filter(course=OuterRef("course"), number__lte=OuterRef("number"))
         .order_by()
-        .values("plan")
+        .values("course")
         .annotate(n=Count("pk"))
         .values("n")
     )
@@ -90,14 +90,14 @@ class ClientDetailView(RoleRequiredMixin, DetailView):
 
         standing = [c for c in reversed(consultations) if not c.is_voided]
         latest = standing[0] if standing else None
-        active_plans = [plan for plan in reversed(record.courses) if plan.is_active]
-        for plan in active_plans:
-            plan.overdue = plan.is_overdue(today)
+        active_courses = [course for course in reversed(record.courses) if course.is_active]
+        for course in active_courses:
+            course.overdue = course.is_overdue(today)
         context.update(
             {
                 "assessment": latest.assessment if latest else None,
                 "latest_consultation": latest,
-                "active_plans": active_plans,
+                "active_courses": active_courses,
                 "timeline": [(kind, item) for kind, _day, _at, item in timeline],
                 "consultations_to_start": [
                     c for c in standing if c.consent_given and not c.started_courses
@@ -112,13 +112,13 @@ class TodayView(RoleRequiredMixin, TemplateView):
     """Who is due back (today and overdue), my recent sessions, and a quick client search."""
 
     template_name = "treatments/today.html"
-    permission_required = "treatments.view_treatmentplan"
+    permission_required = "treatments.view_course"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         today = timezone.localdate()
         due = (
-            TreatmentPlan.objects.due_by(today)
+            Course.objects.due_by(today)
             .filter(client__archived=False)
             .select_related("client")
             .with_concerns()
@@ -128,19 +128,19 @@ class TodayView(RoleRequiredMixin, TemplateView):
         page = WorklistPaginator(due, DUE_PER_PAGE).get_page(self.request.GET.get("page"))
         recent = (
             with_positions(TreatmentSession.objects.filter(practitioner=self.request.user))
-            .select_related("plan__client")
+            .select_related("course__client")
             .order_by("-performed_on", "-pk")[:RECENT_SESSIONS]
         )
         context.update({"today": today, "due_page": page, "recent_sessions": recent})
         return context
 
 
-class PlanCreateView(RoleRequiredMixin, FormView):
+class CourseCreateView(RoleRequiredMixin, FormView):
     """Start a course from a consultation, pre-filled with the catalogue's suggestion."""
 
-    form_class = PlanForm
-    template_name = "treatments/treatmentplan_form.html"
-    permission_required = "treatments.add_treatmentplan"
+    form_class = CourseForm
+    template_name = "treatments/course_form.html"
+    permission_required = "treatments.add_course"
 
     @cached_property
     def consultation(self):
@@ -175,7 +175,7 @@ class PlanCreateView(RoleRequiredMixin, FormView):
     def form_valid(self, form):
         data = form.cleaned_data
         try:
-            plan = start_plan(
+            course = start_course(
                 consultation=self.consultation,
                 recorded_concerns=data["concerns"],
                 planned_sessions=data["planned_sessions"],
@@ -192,83 +192,86 @@ class PlanCreateView(RoleRequiredMixin, FormView):
             return self.form_invalid(form)
         messages.success(
             self.request,
-            f"Course started: {plan.planned_sessions} sessions, every {plan.interval_weeks} weeks.",
+            f"Course started: {course.planned_sessions} sessions, "
+            f"every {course.interval_weeks} weeks.",
         )
-        return redirect(plan)
+        return redirect(course)
 
 
-def sessions_for_display(plan_by_id, sessions, user, today):
-    """Attach each session's (already loaded) plan and whether `user` may correct or void it."""
+def sessions_for_display(course_by_id, sessions, user, today):
+    """Attach each session's (already loaded) course and whether `user` may correct or void it."""
     for session in sessions:
-        session.plan = plan_by_id[session.plan_id]
+        session.course = course_by_id[session.course_id]
         session.editable = not session_edit_refusal(session=session, user=user, today=today)
         if session.editable:
             session.void_form = VoidSessionForm(auto_id=f"id_void_{session.pk}_%s")
     return sessions
 
 
-class PlanDetailView(RoleRequiredMixin, DetailView):
+class CourseDetailView(RoleRequiredMixin, DetailView):
     """A course: progress, its sessions, next due date, and completing or stopping it."""
 
-    model = TreatmentPlan
-    context_object_name = "plan"
-    permission_required = "treatments.view_treatmentplan"
+    model = Course
+    context_object_name = "course"
+    permission_required = "treatments.view_course"
 
     def get_queryset(self):
-        return TreatmentPlan.objects.select_related(
+        return Course.objects.select_related(
             "client", "consultation", "practitioner"
         ).with_concerns()
 
     def get_context_data(self, **kwargs):
-        plan = self.object
-        kwargs.setdefault("complete_form", EndPlanForm(prefix="complete", plan=plan))
-        kwargs.setdefault("stop_form", EndPlanForm(prefix="stop", plan=plan, reason_required=True))
+        course = self.object
+        kwargs.setdefault("complete_form", EndCourseForm(prefix="complete", course=course))
+        kwargs.setdefault(
+            "stop_form", EndCourseForm(prefix="stop", course=course, reason_required=True)
+        )
         context = super().get_context_data(**kwargs)
         today = timezone.localdate()
         sessions = (
-            with_positions(plan.sessions.all())
+            with_positions(course.sessions.all())
             .select_related("practitioner", "numbing", "voided_by")
             .prefetch_related("areas", "products_used__product", "progress__recorded_concern")
             .order_by("number")
         )
         context.update(
             {
-                "client": plan.client,
+                "client": course.client,
                 "sessions": sessions_for_display(
-                    {plan.pk: plan}, list(sessions), self.request.user, today
+                    {course.pk: course}, list(sessions), self.request.user, today
                 ),
-                "overdue": plan.is_overdue(today),
-                "concerns": [pc.recorded_concern for pc in plan.plan_concerns.all()],
+                "overdue": course.is_overdue(today),
+                "concerns": [pc.recorded_concern for pc in course.course_concerns.all()],
             }
         )
         return context
 
 
-class PlanEndView(PlanDetailView):
+class CourseEndView(CourseDetailView):
     """Complete or stop a course (POST); on a refusal the course page shows the form again.
 
     Refused too when the course changed since the page showed it (optimistic locking).
     """
 
     http_method_names = ["post"]
-    permission_required = "treatments.change_treatmentplan"
+    permission_required = "treatments.change_course"
     action = None
 
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()
-        form = EndPlanForm(
+        form = EndCourseForm(
             request.POST,
             prefix=self.action,
-            plan=self.object,
+            course=self.object,
             reason_required=self.action == "stop",
         )
         if form.is_valid():
-            end = complete_plan if self.action == "complete" else stop_plan
+            end = complete_course if self.action == "complete" else stop_course
             try:
                 with transaction.atomic():
-                    check_version(TreatmentPlan, self.object.pk, form.cleaned_data["version"])
-                    plan = end(
-                        plan=self.object,
+                    check_version(Course, self.object.pk, form.cleaned_data["version"])
+                    course = end(
+                        course=self.object,
                         by=request.user,
                         reason=form.cleaned_data["end_reason"],
                         on=form.cleaned_data["ended_on"],
@@ -279,16 +282,16 @@ class PlanEndView(PlanDetailView):
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
-                messages.success(request, f"Course {plan.get_status_display().lower()}.")
-                return redirect(plan)
+                messages.success(request, f"Course {course.get_status_display().lower()}.")
+                return redirect(course)
         return self.render_to_response(self.get_context_data(**{f"{self.action}_form": form}))
 
 
-class PlanCompleteView(PlanEndView):
+class CourseCompleteView(CourseEndView):
     action = "complete"
 
 
-class PlanStopView(PlanEndView):
+class CourseStopView(CourseEndView):
     action = "stop"
 
 
@@ -298,7 +301,7 @@ class SessionFormsMixin:
     template_name = "treatments/treatmentsession_form.html"
     session = None
 
-    def get_plan(self, for_update=False):
+    def get_course(self, for_update=False):
         """The course; `for_update`: read for a posted form, in the request's transaction."""
         raise NotImplementedError
 
@@ -325,7 +328,7 @@ class SessionFormsMixin:
     def build_forms(self, data=None, files=None):
         self.serums, numbing_creams = self.load_products()
         initial = self.get_initial()
-        self.recorded_concerns = [pc.recorded_concern for pc in self.plan.plan_concerns.all()]
+        self.recorded_concerns = [pc.recorded_concern for pc in self.course.course_concerns.all()]
         return {
             "form": SessionForm(
                 data,
@@ -362,13 +365,13 @@ class SessionFormsMixin:
         concerns = {rc.concern for rc in self.recorded_concerns}
         context = {
             **forms,
-            "plan": self.plan,
-            "client": self.plan.client,
+            "course": self.course,
+            "client": self.course.client,
             "session": self.session,
             "assessment": self.assessment(),
             "depth_guidance": sorted(concerns, key=lambda c: c.name),
             "today": today,
-            "next_number": self.plan.sessions_logged + 1,
+            "next_number": self.course.sessions_logged + 1,
             "void_form": VoidSessionForm() if self.session else None,
             "has_errors": bool(
                 forms["form"].errors
@@ -384,7 +387,7 @@ class SessionFormsMixin:
 
     def assessment(self):
         """The screening of the consultation the course started from (read only to draw it)."""
-        consultation = self.plan.consultation
+        consultation = self.course.consultation
         prefetch_related_objects(
             [consultation],
             Prefetch("concerns", queryset=RecordedConcern.objects.select_related("concern")),
@@ -396,7 +399,7 @@ class SessionFormsMixin:
         return None
 
     def get(self, request, *args, **kwargs):
-        self.plan = self.get_plan()
+        self.course = self.get_course()
         return self.refusal_response() or self.render_forms(self.build_forms())
 
     def post(self, request, *args, **kwargs):
@@ -404,7 +407,7 @@ class SessionFormsMixin:
         # session is saved on it (a new session's course is read locked), and a refused photo
         # leaves the session unsaved too.
         with transaction.atomic():
-            self.plan = self.get_plan(for_update=True)
+            self.course = self.get_course(for_update=True)
             refused = self.refusal_response()
             if refused:
                 return refused
@@ -462,7 +465,7 @@ class SessionFormsMixin:
         batch = self.photo_batch
         if batch["photos"]:
             add_photos(
-                client=self.plan.client,
+                client=self.course.client,
                 session=session,
                 image_files=batch["photos"],
                 area=batch["photo_area"],
@@ -471,8 +474,8 @@ class SessionFormsMixin:
             )
 
 
-def plans_with_details():
-    return TreatmentPlan.objects.select_related(
+def courses_with_details():
+    return Course.objects.select_related(
         "client", "consultation__client", "practitioner"
     ).with_concerns()
 
@@ -482,28 +485,28 @@ class SessionCreateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
 
     permission_required = "treatments.add_treatmentsession"
 
-    def get_plan(self, for_update=False):
+    def get_course(self, for_update=False):
         if for_update:
             # Locked, with the counts log_session_on_locked() numbers the session from, and with
             # what saving needs only (the client, to go back to): a refused form reads the rest.
-            plans = TreatmentPlan.objects.select_related("client").with_concerns()
-            plans = plans.locked_with_counts()
+            courses = Course.objects.select_related("client").with_concerns()
+            courses = courses.locked_with_counts()
         else:
-            plans = plans_with_details()
-        return get_object_or_404(plans, pk=self.kwargs["pk"])
+            courses = courses_with_details()
+        return get_object_or_404(courses, pk=self.kwargs["pk"])
 
     def get_initial(self):
         if self.request.method == "POST":
             # A posted form shows what was posted; the pre-fill is for a new page only.
             return {"session": {}, "areas": [], "products": [], "progress": {}}
         previous = (
-            self.plan.sessions.valid()
+            self.course.sessions.valid()
             .select_related("numbing")
             .prefetch_related("areas", "products_used__product", "progress")
             .order_by("-performed_on", "-number")
             .first()
         )
-        concerns = [pc.recorded_concern for pc in self.plan.plan_concerns.all()]
+        concerns = [pc.recorded_concern for pc in self.course.course_concerns.all()]
         initial = {"session": {"performed_on": timezone.localdate()}, "progress": {}}
         if previous:
             initial["session"].update(device=previous.device, device_model=previous.device_model)
@@ -539,25 +542,27 @@ class SessionCreateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
 
     def save(self, values):
         session = log_session_on_locked(
-            plan=self.plan, practitioner=self.request.user, by=self.request.user, **values
+            course=self.course, practitioner=self.request.user, by=self.request.user, **values
         )
         self.save_photos(session)
-        plan, client = session.plan, self.plan.client  # the course as the service left it
-        message = f"Session {plan.sessions_logged} of {plan.planned_sessions} logged for {client}."
-        if plan.status == TreatmentPlan.Status.COMPLETED:
+        course, client = session.course, self.course.client  # the course as the service left it
+        message = (
+            f"Session {course.sessions_logged} of {course.planned_sessions} logged for {client}."
+        )
+        if course.status == Course.Status.COMPLETED:
             message += " The course is complete."
-        elif plan.next_due_on:
-            message += f" Next session due {plan.next_due_on:%d %b %Y}."
+        elif course.next_due_on:
+            message += f" Next session due {course.next_due_on:%d %b %Y}."
         messages.success(self.request, message)
         return redirect(client)
 
 
-def session_locked(request, session, plan, reason):
+def session_locked(request, session, course, reason):
     """The page refusing to correct or void `session`, saying why."""
     return TemplateResponse(
         request,
         "treatments/treatmentsession_locked.html",
-        {"session": session, "plan": plan, "reason": reason},
+        {"session": session, "course": course, "reason": reason},
         status=403,
     )
 
@@ -570,7 +575,7 @@ class SessionUpdateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
 
     permission_required = "treatments.change_treatmentsession"
 
-    def get_plan(self, for_update=False):
+    def get_course(self, for_update=False):
         # update_session() locks the course itself.
         self.session = get_object_or_404(
             with_positions(TreatmentSession.objects.all()).prefetch_related(
@@ -578,10 +583,10 @@ class SessionUpdateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
             ),
             pk=self.kwargs["pk"],
         )
-        return get_object_or_404(plans_with_details(), pk=self.session.plan_id)
+        return get_object_or_404(courses_with_details(), pk=self.session.course_id)
 
     def locked(self, reason):
-        return session_locked(self.request, self.session, self.plan, reason)
+        return session_locked(self.request, self.session, self.course, reason)
 
     def refusal_response(self):
         refusal = session_edit_refusal(session=self.session, user=self.request.user)
@@ -621,7 +626,7 @@ class SessionUpdateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
         except PermissionDenied as refusal:
             return self.locked(str(refusal))
         messages.success(self.request, f"Session {self.session.position} corrected.")
-        return redirect(self.plan.client)
+        return redirect(self.course.client)
 
 
 class SessionVoidView(RoleRequiredMixin, TemplateView):
@@ -637,7 +642,7 @@ class SessionVoidView(RoleRequiredMixin, TemplateView):
     def session(self):
         return get_object_or_404(
             with_positions(TreatmentSession.objects.all())
-            .select_related("plan__client", "practitioner")
+            .select_related("course__client", "practitioner")
             .prefetch_related("areas"),
             pk=self.kwargs["pk"],
         )
@@ -645,12 +650,12 @@ class SessionVoidView(RoleRequiredMixin, TemplateView):
     def refusal_response(self):
         refusal = session_edit_refusal(session=self.session, user=self.request.user)
         if refusal:
-            return session_locked(self.request, self.session, self.session.plan, refusal)
+            return session_locked(self.request, self.session, self.session.course, refusal)
         return None
 
     def render_form(self, form):
         return self.render_to_response(
-            {"form": form, "session": self.session, "plan": self.session.plan}
+            {"form": form, "session": self.session, "course": self.session.course}
         )
 
     def get(self, request, *args, **kwargs):
@@ -671,10 +676,10 @@ class SessionVoidView(RoleRequiredMixin, TemplateView):
             else:
                 messages.success(
                     request,
-                    f"Session {self.session.position} of {self.session.plan.planned_sessions} "
+                    f"Session {self.session.position} of {self.session.course.planned_sessions} "
                     "voided: it stays on record but no longer counts towards the course.",
                 )
-                return redirect(self.session.plan)
+                return redirect(self.session.course)
         return self.render_form(form)
 
 
@@ -687,7 +692,7 @@ class ConsultationDetailView(RoleRequiredMixin, DetailView):
     def get_queryset(self):
         return Consultation.objects.select_related(
             "client", "practitioner", "voided_by"
-        ).prefetch_related("concerns__concern", "plans")
+        ).prefetch_related("concerns__concern", "courses")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -698,7 +703,7 @@ class ConsultationDetailView(RoleRequiredMixin, DetailView):
         context["suggestion"] = suggest_course(
             consultation=consultation, recorded_concerns=recorded
         )
-        context["plans"] = consultation.plans.all()
+        context["courses"] = consultation.courses.all()
         context["photos"] = consultation.photos.all()
         context["photo_fields"] = list(PhotoUploadForm(required=True))
         return context

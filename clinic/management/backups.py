@@ -424,7 +424,7 @@ def describe(counts):
         "auth.user": "users",
         "consultations.client": "clients",
         "consultations.consultation": "consultations",
-        "treatments.treatmentplan": "courses",
+        "treatments.course": "courses",
         "treatments.treatmentsession": "sessions",
     }
     parts = [f"{counts[key]:,} {name}" for key, name in named.items() if counts.get(key)]

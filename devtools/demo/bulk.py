@@ -29,11 +29,11 @@ from catalogue.models import Area, Concern, Product
 from clinic import roles
 from consultations.models import Client, Consultation, RecordedConcern
 from treatments.models import (
-    PlanConcern,
+    Course,
+    CourseConcern,
     SessionArea,
     SessionProduct,
     SessionProgress,
-    TreatmentPlan,
     TreatmentSession,
 )
 
@@ -59,7 +59,7 @@ SKIN_TYPES = ["I"] * 6 + ["II"] * 28 + ["III"] * 28 + ["IV"] * 18 + ["V"] * 12 +
 
 
 @dataclass(frozen=True)
-class Plan:
+class CourseKind:
     """A kind of course the generator hands out: concern, area, depth, serum."""
 
     slug: str
@@ -68,17 +68,17 @@ class Plan:
     serum: str
 
 
-PLANS = (
-    Plan("acne-scars", Area.CHEEKS, Decimal("1.50"), "Hyaluronic"),
-    Plan("stretch-marks", Area.ABDOMEN, Decimal("1.75"), "Peptide"),
-    Plan("fine-lines-wrinkles", Area.FACE, Decimal("1.00"), "Hyaluronic"),
-    Plan("fine-lines-wrinkles", Area.PERIORBITAL, Decimal("0.50"), "Peptide"),
-    Plan("hair-thinning", Area.SCALP, Decimal("1.50"), "Peptide"),
-    Plan("melasma", Area.CHEEKS, Decimal("0.50"), "Tranexamic"),
-    Plan("texture-pores", Area.FACE, Decimal("0.75"), "Hyaluronic"),
-    Plan("hyperpigmentation", Area.CHEEKS, Decimal("0.75"), "Vitamin C"),
-    Plan("skin-laxity", Area.NECK, Decimal("1.00"), "Peptide"),
-    Plan("atrophic-scars", Area.CHEEKS, Decimal("1.25"), "Hyaluronic"),
+COURSE_KINDS = (
+    CourseKind("acne-scars", Area.CHEEKS, Decimal("1.50"), "Hyaluronic"),
+    CourseKind("stretch-marks", Area.ABDOMEN, Decimal("1.75"), "Peptide"),
+    CourseKind("fine-lines-wrinkles", Area.FACE, Decimal("1.00"), "Hyaluronic"),
+    CourseKind("fine-lines-wrinkles", Area.PERIORBITAL, Decimal("0.50"), "Peptide"),
+    CourseKind("hair-thinning", Area.SCALP, Decimal("1.50"), "Peptide"),
+    CourseKind("melasma", Area.CHEEKS, Decimal("0.50"), "Tranexamic"),
+    CourseKind("texture-pores", Area.FACE, Decimal("0.75"), "Hyaluronic"),
+    CourseKind("hyperpigmentation", Area.CHEEKS, Decimal("0.75"), "Vitamin C"),
+    CourseKind("skin-laxity", Area.NECK, Decimal("1.00"), "Peptide"),
+    CourseKind("atrophic-scars", Area.CHEEKS, Decimal("1.25"), "Hyaluronic"),
 )
 
 
@@ -212,15 +212,15 @@ def write_chunk(ctx, offset, session_counts):
                 **stamps(ctx, by),
             }
         )
-        courses.extend(plan_courses(ctx, client_id, f"{first} {last}", skin_type, count, by))
+        courses.extend(lay_out_courses(ctx, client_id, f"{first} {last}", skin_type, count, by))
     load.insert(Client, clients)
 
     consultation_ids = load.ids(Consultation, len(courses))
     recorded_ids = load.ids(RecordedConcern, len(courses))
-    plan_ids = load.ids(TreatmentPlan, len(courses))
-    consultations, recorded, plans, links = [], [], [], []
-    for course, consultation_id, recorded_id, plan_id in zip(
-        courses, consultation_ids, recorded_ids, plan_ids, strict=True
+    course_ids = load.ids(Course, len(courses))
+    consultations, recorded, course_rows, links = [], [], [], []
+    for course, consultation_id, recorded_id, course_id in zip(
+        courses, consultation_ids, recorded_ids, course_ids, strict=True
     ):
         concern = ctx.concerns[course.kind.slug]
         consultations.append(
@@ -248,23 +248,23 @@ def write_chunk(ctx, offset, session_counts):
                 **stamps(ctx, course.by),
             }
         )
-        plans.append(plan_row(ctx, course, plan_id, consultation_id, concern))
-        links.append({"plan_id": plan_id, "recorded_concern_id": recorded_id})
+        course_rows.append(course_row(ctx, course, course_id, consultation_id, concern))
+        links.append({"course_id": course_id, "recorded_concern_id": recorded_id})
     load.insert(Consultation, consultations)
     load.insert(RecordedConcern, recorded)
-    load.insert(TreatmentPlan, plans)
-    load.insert(PlanConcern, links, history=False)
+    load.insert(Course, course_rows)
+    load.insert(CourseConcern, links, history=False)
 
     session_ids = iter(load.ids(TreatmentSession, sum(len(c.dates) for c in courses)))
     sessions, areas, products, ratings = [], [], [], []
-    for course, plan_id, recorded_id in zip(courses, plan_ids, recorded_ids, strict=True):
+    for course, course_id, recorded_id in zip(courses, course_ids, recorded_ids, strict=True):
         pinpoint = course.kind.depth >= 1
         for number, day in enumerate(course.dates, start=1):
             session_id = next(session_ids)
             sessions.append(
                 {
                     "id": session_id,
-                    "plan_id": plan_id,
+                    "course_id": course_id,
                     "number": number,
                     "performed_on": day,
                     "practitioner_id": course.by,
@@ -325,11 +325,11 @@ def write_chunk(ctx, offset, session_counts):
 
 
 @dataclass
-class Course:
+class DemoCourse:
     client_id: int
     client_name: str
     skin_type: str
-    kind: Plan
+    kind: CourseKind
     planned: int
     interval: int
     dates: list
@@ -337,7 +337,7 @@ class Course:
     by: int
 
 
-def plan_courses(ctx, client_id, client_name, skin_type, sessions, by):
+def lay_out_courses(ctx, client_id, client_name, skin_type, sessions, by):
     """Split a client's sessions into courses laid out over the last years, newest last.
 
     The newest course is active when it has fewer sessions than planned, and then due about an
@@ -346,7 +346,7 @@ def plan_courses(ctx, client_id, client_name, skin_type, sessions, by):
     rng = ctx.rng
     sizes = []
     while sessions > 0:
-        kind = rng.choice(PLANS)
+        kind = rng.choice(COURSE_KINDS)
         concern = ctx.concerns[kind.slug]
         planned = min(concern.sessions_typical or 4, 12)
         sizes.append((kind, planned, concern.interval_weeks or 4, min(planned, sessions)))
@@ -363,19 +363,19 @@ def plan_courses(ctx, client_id, client_name, skin_type, sessions, by):
         ]
         dates = sorted(dates)
         courses.append(
-            Course(client_id, client_name, skin_type, kind, planned, interval, dates, start, by)
+            DemoCourse(client_id, client_name, skin_type, kind, planned, interval, dates, start, by)
         )
         end = start - datetime.timedelta(days=rng.randint(60, 240))
         end = max(end, horizon)
     return list(reversed(courses))
 
 
-def plan_row(ctx, course, plan_id, consultation_id, concern):
+def course_row(ctx, course, course_id, consultation_id, concern):
     active = len(course.dates) < course.planned
     last = course.dates[-1] if course.dates else None
     next_due = (last or course.start) + datetime.timedelta(weeks=course.interval)
     return {
-        "id": plan_id,
+        "id": course_id,
         "client_id": course.client_id,
         "consultation_id": consultation_id,
         "practitioner_id": course.by,
@@ -386,7 +386,7 @@ def plan_row(ctx, course, plan_id, consultation_id, concern):
         "suggested_interval_weeks": concern.interval_weeks,
         "planned_sessions": course.planned,
         "interval_weeks": course.interval,
-        "status": TreatmentPlan.Status.ACTIVE if active else TreatmentPlan.Status.COMPLETED,
+        "status": Course.Status.ACTIVE if active else Course.Status.COMPLETED,
         "ended_on": None if active else last,
         "cautions_acknowledged": True,
         "sessions_logged": len(course.dates),
@@ -508,7 +508,7 @@ class Loader:
             return
         models = list(self.next_id)
         models += [m.history.model for m in models if hasattr(m, "history")]
-        models += [PlanConcern, SessionArea, SessionProduct, SessionProgress]
+        models += [CourseConcern, SessionArea, SessionProduct, SessionProgress]
         with self.connection.cursor() as cursor:
             for sql in self.connection.ops.sequence_reset_sql(no_style(), models):
                 cursor.execute(sql)

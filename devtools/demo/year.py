@@ -1,7 +1,7 @@
 """A realistic year of demo data: staff logins, clients, consultations, courses, sessions.
 
-Every clinical row goes through the services (record_consultation, start_plan, log_session,
-complete_plan, stop_plan), so the demo obeys the same rules as real use. The data comes from a
+Every clinical row goes through the services (record_consultation, start_course, log_session,
+complete_course, stop_course), so the demo obeys the same rules as real use. The data comes from a
 fixed seed with dates relative to today, the whole run is one transaction, and a second run
 finds the demo clients and changes nothing.
 """
@@ -22,7 +22,13 @@ from consultations.models import Client, Consultation, RecordedConcern
 from consultations.screening import Assessment
 from consultations.services import record_consultation
 from treatments.models import TreatmentSession
-from treatments.services import complete_plan, log_session, start_plan, stop_plan, suggest_course
+from treatments.services import (
+    complete_course,
+    log_session,
+    start_course,
+    stop_course,
+    suggest_course,
+)
 
 # Demo logins, printed by the command and in the README. Change them on any shared server.
 MANAGER_USERNAME = "manager"
@@ -566,7 +572,7 @@ def consult(
 
 
 @dataclass
-class Course:
+class Schedule:
     """When a course's sessions fall, and when it ends early, before anything is saved."""
 
     state: str
@@ -597,7 +603,7 @@ def catalogue_course(demo, profile):
     return suggestion.sessions, suggestion.interval_weeks
 
 
-def plan_course(demo, profile, state, *, planned=None, earliest=None, latest=None):
+def schedule_course(demo, profile, state, *, planned=None, earliest=None, latest=None):
     """Session dates (with a few days' jitter) that leave a course in `state` today."""
     rng, today = demo.rng, demo.today
     sessions, weeks = planned or catalogue_course(demo, profile)
@@ -636,7 +642,7 @@ def plan_course(demo, profile, state, *, planned=None, earliest=None, latest=Non
     dates = [last]
     for gap in reversed(gaps):
         dates.insert(0, dates[0] - datetime.timedelta(days=gap))
-    return Course(state, sessions, weeks, dates, ends_on)
+    return Schedule(state, sessions, weeks, dates, ends_on)
 
 
 def give_course(
@@ -644,7 +650,7 @@ def give_course(
     client,
     consultation,
     profile,
-    course,
+    schedule,
     *,
     practitioner,
     note="",
@@ -652,21 +658,21 @@ def give_course(
     cautious=False,
     adverse=False,
 ):
-    """Start the course through start_plan and log its sessions; stop or complete it early."""
+    """Start the course through start_course and log its sessions; stop or complete it early."""
     rng = demo.rng
     recorded = list(consultation.concerns.select_related("concern"))
     suggestion = suggest_course(consultation=consultation, recorded_concerns=recorded)
-    plan = start_plan(
+    course = start_course(
         consultation=consultation,
         recorded_concerns=recorded,
-        planned_sessions=course.planned,
-        interval_weeks=course.weeks,
+        planned_sessions=schedule.planned,
+        interval_weeks=schedule.weeks,
         practitioner=practitioner,
         by=practitioner,
-        start_date=course.starts_on,
+        start_date=schedule.starts_on,
         override_reason=override_reason,
         cautions_acknowledged=bool(suggestion.cautions),
-        notes=note if course.planned != suggestion.sessions else "",
+        notes=note if schedule.planned != suggestion.sessions else "",
     )
     # Tranexamic acid must not be used with anticoagulants.
     serums = tuple(
@@ -674,10 +680,10 @@ def give_course(
     )
     device_model = rng.choice(profile.device_models)
     ratings = {}
-    for number, day in enumerate(course.dates, start=1):
+    for number, day in enumerate(schedule.dates, start=1):
         log_demo_session(
             demo,
-            plan,
+            course,
             profile,
             recorded,
             number=number,
@@ -687,18 +693,18 @@ def give_course(
             device_model=device_model,
             cautious=cautious,
             ratings=ratings,
-            worse=adverse and number == len(course.dates),
+            worse=adverse and number == len(schedule.dates),
         )
-    if course.state == STOPPED:
-        stop_plan(plan=plan, reason=note, by=practitioner, on=course.ends_on)
-    elif course.state == COMPLETED_EARLY:
-        complete_plan(plan=plan, reason=note, by=practitioner, on=course.ends_on)
-    return plan
+    if schedule.state == STOPPED:
+        stop_course(course=course, reason=note, by=practitioner, on=schedule.ends_on)
+    elif schedule.state == COMPLETED_EARLY:
+        complete_course(course=course, reason=note, by=practitioner, on=schedule.ends_on)
+    return course
 
 
 def log_demo_session(
     demo,
-    plan,
+    course,
     profile,
     recorded,
     *,
@@ -734,7 +740,7 @@ def log_demo_session(
     pain += rng.choice((-1, 0, 0, 1, 2)) + (0 if numbing else 2)
     progress = []
     for rc in recorded:
-        share = (number - 1) / max(plan.planned_sessions - 1, 1)
+        share = (number - 1) / max(course.planned_sessions - 1, 1)
         level = round(1 + 3 * profile.response * share + rng.uniform(-0.4, 0.4))
         rating = 0 if worse else max(ratings.get(rc.pk, 1), min(4, level))
         ratings[rc.pk] = rating
@@ -743,7 +749,7 @@ def log_demo_session(
         )
         progress.append((rc, rating, client_rating))
     return log_session(
-        plan=plan,
+        course=course,
         practitioner=practitioner,
         by=practitioner,
         performed_on=day,
@@ -792,7 +798,7 @@ def seed_year(demo):
     """Forty clients' year, told through STORIES. Returns the clients created.
 
     Bulk data (a later --clients/--sessions option) can reuse the same pieces with generated
-    stories: create_client, consult, plan_course and give_course.
+    stories: create_client, consult, schedule_course and give_course.
     """
     clients = [tell(demo, story) for story in STORIES]
     for story, client in zip(STORIES, clients, strict=True):
@@ -817,12 +823,12 @@ def tell(demo, story):
     if story.state == CONSULT_ONLY:
         # No course from this consultation; perhaps one from a later one, once the reason for
         # waiting has passed (a cold sore healed, six months since isotretinoin).
-        course = None
+        schedule = None
         if story.later:
             later = PROFILES[story.later.profile]
-            course = plan_course(demo, later, story.later.state, earliest=demo.days_ago(200))
+            schedule = schedule_course(demo, later, story.later.state, earliest=demo.days_ago(200))
             wait = (90, 120) if "isotretinoin_recent" in story.screening else (21, 35)
-            held_on = course.starts_on - datetime.timedelta(days=rng.randint(*wait))
+            held_on = schedule.starts_on - datetime.timedelta(days=rng.randint(*wait))
         else:
             held_on = demo.days_ago(rng.randint(5, 300))
         consult(
@@ -836,17 +842,17 @@ def tell(demo, story):
             note=story.note,
             consent=False,
         )
-        if course:
-            follow_up(demo, client, later, course, story.later, practitioner, client.pigment_risk)
+        if schedule:
+            follow_up(demo, client, later, schedule, story.later, practitioner, client.pigment_risk)
         return client
 
     latest = demo.days_ago(150) if story.later else None
-    course = plan_course(demo, profile, story.state, planned=story.planned, latest=latest)
+    schedule = schedule_course(demo, profile, story.state, planned=story.planned, latest=latest)
     consultation = consult(
         demo,
         client,
         profile,
-        held_on=held_on_for(demo, course),
+        held_on=held_on_for(demo, schedule),
         practitioner=practitioner,
         screening=story.screening,
         affected=story.affected,
@@ -857,7 +863,7 @@ def tell(demo, story):
         client,
         consultation,
         profile,
-        course,
+        schedule,
         practitioner=practitioner,
         note=story.note,
         # A contraindication in the treated area: the note says why the course goes ahead.
@@ -867,8 +873,8 @@ def tell(demo, story):
     )
     if story.later:
         later = PROFILES[story.later.profile]
-        earliest = course.dates[-1] + datetime.timedelta(days=120)
-        next_course = plan_course(
+        earliest = schedule.dates[-1] + datetime.timedelta(days=120)
+        next_schedule = schedule_course(
             demo,
             later,
             story.later.state,
@@ -876,21 +882,21 @@ def tell(demo, story):
             earliest=earliest,
             latest=demo.days_ago(14),
         )
-        follow_up(demo, client, later, next_course, story.later, practitioner, cautious)
+        follow_up(demo, client, later, next_schedule, story.later, practitioner, cautious)
     return client
 
 
-def held_on_for(demo, course):
+def held_on_for(demo, schedule):
     """Consultations come on the day of the first session or a week or two before."""
-    return course.starts_on - datetime.timedelta(days=demo.rng.choice((0, 0, 0, 7, 14)))
+    return schedule.starts_on - datetime.timedelta(days=demo.rng.choice((0, 0, 0, 7, 14)))
 
 
-def follow_up(demo, client, profile, course, later, practitioner, cautious):
+def follow_up(demo, client, profile, schedule, later, practitioner, cautious):
     consultation = consult(
         demo,
         client,
         profile,
-        held_on=held_on_for(demo, course),
+        held_on=held_on_for(demo, schedule),
         practitioner=practitioner,
         screening=later.screening,
         note=later.note,
@@ -901,7 +907,7 @@ def follow_up(demo, client, profile, course, later, practitioner, cautious):
         client,
         consultation,
         profile,
-        course,
+        schedule,
         practitioner=practitioner,
         note=later.note,
         cautious=cautious,

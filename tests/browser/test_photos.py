@@ -13,14 +13,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_photo_is_uploaded_with_the_session_and_shown_as_a_thumbnail(
-    signed_in_page, make_plan, make_consultation, tmp_path
+    signed_in_page, make_course, make_consultation, tmp_path
 ):
     page = signed_in_page
-    plan = make_plan(make_consultation(photo_consent=True))
+    course = make_course(make_consultation(photo_consent=True))
     picture = tmp_path / "cheek.png"
     Image.new("RGB", (800, 600), (180, 110, 90)).save(picture)
 
-    page.goto(f"/plans/{plan.pk}/sessions/new/")
+    page.goto(f"/courses/{course.pk}/sessions/new/")
     page.get_by_label("Photos to add").set_input_files(str(picture))
     page.get_by_label("Area photographed").select_option(Area.CHEEKS)
     page.get_by_label("Angle").select_option(Photo.Angle.LEFT)
@@ -29,7 +29,7 @@ def test_a_photo_is_uploaded_with_the_session_and_shown_as_a_thumbnail(
     expect(page).to_have_url(re.compile(r"/clients/\d+/$"))
 
     photo = Photo.objects.get()
-    assert (photo.area, photo.angle, photo.session.plan_id) == (Area.CHEEKS, "left", plan.pk)
+    assert (photo.area, photo.angle, photo.session.course_id) == (Area.CHEEKS, "left", course.pk)
     thumbnail = page.locator(f'img[src="/photos/{photo.pk}/thumbnail/"]')
     expect(thumbnail).to_be_visible()
     # Visible is not loaded: wait for the picture itself (0 if it fails to load).

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from catalogue.models import Area
 from consultations.models import Client
-from treatments.models import TreatmentPlan, TreatmentSession
+from treatments.models import Course, TreatmentSession
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -60,19 +60,19 @@ def test_consultation_course_and_three_sessions(signed_in_page):
         expect(page.get_by_text(f"Session {number} of 4 logged for Maya Fields.")).to_be_visible()
         expect(page).to_have_url(re.compile(r"/clients/\d+/$"))
 
-    expect(page.locator(".plan-progress")).to_have_text("Session 3 of 4")
+    expect(page.locator(".course-progress")).to_have_text("Session 3 of 4")
     client = Client.objects.get(last_name="Fields")
-    plan = TreatmentPlan.objects.get(client=client)
-    assert plan.sessions_logged == 3
-    assert plan.status == TreatmentPlan.Status.ACTIVE
-    assert TreatmentSession.objects.filter(plan=plan).count() == 3
+    course = Course.objects.get(client=client)
+    assert course.sessions_logged == 3
+    assert course.status == Course.Status.ACTIVE
+    assert TreatmentSession.objects.filter(course=course).count() == 3
 
 
-def test_validation_errors_are_shown_in_place(signed_in_page, make_plan):
+def test_validation_errors_are_shown_in_place(signed_in_page, make_course):
     page = signed_in_page
-    plan = make_plan(planned_sessions=6)
+    course = make_course(planned_sessions=6)
 
-    page.goto(f"/plans/{plan.pk}/sessions/new/")
+    page.goto(f"/courses/{course.pk}/sessions/new/")
     page.locator("#id_areas-0-depth_mm").fill("3.5")
     page.get_by_label("Device model").fill("Dermapen 4")
     page.get_by_role("button", name="Log session").click()
@@ -85,7 +85,7 @@ def test_validation_errors_are_shown_in_place(signed_in_page, make_plan):
     assert not TreatmentSession.objects.exists()
 
     # The consultation form keeps everything and points at the missing consent.
-    page.goto(f"/clients/{plan.client_id}/consultations/new/")
+    page.goto(f"/clients/{course.client_id}/consultations/new/")
     page.locator("#id_concerns-0-concern").select_option(label="Melasma")
     page.locator("#id_concerns-0-area").select_option(Area.FACE)
     page.get_by_label("Notes").last.fill("Worse after summer.")
@@ -125,14 +125,14 @@ def test_concern_information_appears_while_concerns_are_chosen(signed_in_page, m
     expect(info).not_to_contain_text("tethered scar bed")
 
 
-def test_a_mistaken_session_is_voided_from_the_course_page(signed_in_page, make_plan, log):
+def test_a_mistaken_session_is_voided_from_the_course_page(signed_in_page, make_course, log):
     page = signed_in_page
-    plan = make_plan(planned_sessions=6)
-    log(plan, timezone.localdate() - datetime.timedelta(days=28))
-    mistaken = log(plan, timezone.localdate())
+    course = make_course(planned_sessions=6)
+    log(course, timezone.localdate() - datetime.timedelta(days=28))
+    mistaken = log(course, timezone.localdate())
 
-    page.goto(f"/plans/{plan.pk}/")
-    expect(page.locator(".plan-progress")).to_have_text("Session 2 of 6")
+    page.goto(f"/courses/{course.pk}/")
+    expect(page.locator(".course-progress")).to_have_text("Session 2 of 6")
     card = page.locator(f"#session-{mistaken.pk}")
     card.get_by_text("Void", exact=True).click()
     card.get_by_role("button", name="Void this session").click()
@@ -142,7 +142,7 @@ def test_a_mistaken_session_is_voided_from_the_course_page(signed_in_page, make_
     page.get_by_role("button", name="Void this session").click()
 
     expect(page.get_by_text("Session 2 of 6 voided")).to_be_visible()
-    expect(page.locator(".plan-progress")).to_have_text("Session 1 of 6")
+    expect(page.locator(".course-progress")).to_have_text("Session 1 of 6")
     voided = page.locator(f"#session-{mistaken.pk}")
     expect(voided).to_contain_text("Voided session")
     expect(voided).to_contain_text("Logged on the wrong client's course.")

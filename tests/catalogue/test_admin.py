@@ -64,9 +64,9 @@ def test_product_filters_and_search(manager_client):
     }
 
 
-def test_deleting_a_product_in_use_is_refused_with_a_message(manager_client, make_plan, log):
+def test_deleting_a_product_in_use_is_refused_with_a_message(manager_client, make_course, log):
     serum = Product.objects.get(name__startswith="Hyaluronic")
-    log(make_plan(), products=[(serum, "LOT-A")])
+    log(make_course(), products=[(serum, "LOT-A")])
     page = url("product_delete", serum.pk)
 
     shown = manager_client.get(page)

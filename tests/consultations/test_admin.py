@@ -55,7 +55,7 @@ def page_queries(client, url):
 
 
 @pytest.fixture
-def give_history(make_consultation, make_plan, log, product):
+def give_history(make_consultation, make_course, log, product):
     """Give a client a consultation, a 3-session course and two logged sessions (lots A and B)."""
 
     def give(client, *, started_days_ago=120, last_lot="LOT-B", **consultation_fields):
@@ -65,11 +65,11 @@ def give_history(make_consultation, make_plan, log, product):
             held_on=TODAY - started_days_ago * DAYS,
             **consultation_fields,
         )
-        plan = make_plan(consultation, planned_sessions=3, interval_weeks=4)
+        course = make_course(consultation, planned_sessions=3, interval_weeks=4)
         scars = consultation.concerns.get(concern__slug="acne-scars")
         for days_later, lot, rating in ((30, "LOT-A", 2), (60, last_lot, 3)):
             log(
-                plan,
+                course,
                 consultation.held_on + days_later * DAYS,
                 areas=[(Area.CHEEKS, Decimal("1.50")), (Area.FOREHEAD, Decimal("0.50"))],
                 numbing=product("Lidocaine 4"),
@@ -77,8 +77,8 @@ def give_history(make_consultation, make_plan, log, product):
                 progress=[(scars, rating, 2)],
                 pain_score=4,
             )
-        plan.refresh_from_db()
-        return plan
+        course.refresh_from_db()
+        return course
 
     return give
 
@@ -106,10 +106,10 @@ def test_changelists_and_add_pages_load(manager_client, make_client, give_histor
 
 
 def test_change_pages_load(manager_client, make_client, give_history):
-    plan = give_history(make_client())
+    course = give_history(make_client())
     for url in (
-        reverse("admin:consultations_client_change", args=[plan.client_id]),
-        reverse("admin:consultations_consultation_change", args=[plan.consultation_id]),
+        reverse("admin:consultations_client_change", args=[course.client_id]),
+        reverse("admin:consultations_consultation_change", args=[course.consultation_id]),
     ):
         assert manager_client.get(url).status_code == HTTPStatus.OK
 
@@ -209,8 +209,8 @@ def filter_clients(make_client, make_consultation, give_history, log, manager):
     overdue = make_client(first_name="Olive", skin_type=Client.SkinType.V)
     give_history(overdue)  # last session 60 days after a start 120 days ago: overdue
     on_time = make_client(first_name="Tina")
-    plan = give_history(on_time, started_days_ago=100)
-    log(plan, TODAY - 5 * DAYS)  # third session of three: course completed
+    course = give_history(on_time, started_days_ago=100)
+    log(course, TODAY - 5 * DAYS)  # third session of three: course completed
     recent = make_client(first_name="Rita")
     give_history(recent, started_days_ago=61)  # last session yesterday: due in four weeks
     no_course = make_client(first_name="Nora")
@@ -274,11 +274,11 @@ def test_consultation_filters_narrow_the_list(manager_client, make_client, make_
 
 def test_client_page_shows_the_complete_history(manager_client, make_client, give_history):
     client = make_client(first_name="Hedy", last_name="Lamarr")
-    plan = give_history(client, keloid_tendency=True, consent_by="Pat Guardian (mother)")
-    later = plan.consultation.held_on + 100 * DAYS
+    course = give_history(client, keloid_tendency=True, consent_by="Pat Guardian (mother)")
+    later = course.consultation.held_on + 100 * DAYS
     deferred = Consultation.objects.create(
         client=client,
-        practitioner=plan.practitioner,
+        practitioner=course.practitioner,
         held_on=later,
         bleeding_disorder=True,
         outcome=Consultation.Outcome.NOT_SUITABLE,
@@ -303,7 +303,7 @@ def test_client_page_shows_the_complete_history(manager_client, make_client, giv
         # The course and its sessions.
         "session 2 of 3",
         "active",
-        f"Next session due: {plan.next_due_on:%-d %b %Y} (overdue)",
+        f"Next session due: {course.next_due_on:%-d %b %Y} (overdue)",
         "Motorised pen",
         "Cheeks and chin: 1.50 mm",
         "Forehead: 0.50 mm",
@@ -318,7 +318,7 @@ def test_client_page_shows_the_complete_history(manager_client, make_client, giv
     ]:
         assert text in history, text
     # Oldest first: the first consultation before the later one, session 1 before session 2.
-    assert history.index(f'id="consultation-{plan.consultation_id}"') < history.index(
+    assert history.index(f'id="consultation-{course.consultation_id}"') < history.index(
         f'id="consultation-{deferred.pk}"'
     )
     assert history.index("(lot LOT-A)") < history.index("(lot LOT-B)")
@@ -376,15 +376,15 @@ def test_pages_run_a_bounded_number_of_queries(
 
 
 def test_clinical_records_cannot_be_deleted(manager_client, make_client, give_history):
-    plan = give_history(make_client())
-    for model, pk in (("client", plan.client_id), ("consultation", plan.consultation_id)):
+    course = give_history(make_client())
+    for model, pk in (("client", course.client_id), ("consultation", course.consultation_id)):
         listing = manager_client.get(changelist(model)).content.decode()
         assert "delete_selected" not in listing
         change = manager_client.get(reverse(f"admin:consultations_{model}_change", args=[pk]))
         assert 'class="deletelink"' not in change.content.decode()
         delete = manager_client.get(reverse(f"admin:consultations_{model}_delete", args=[pk]))
         assert delete.status_code == HTTPStatus.FORBIDDEN
-    assert Client.objects.filter(pk=plan.client_id).exists()
+    assert Client.objects.filter(pk=course.client_id).exists()
 
 
 def test_changing_a_client_stamps_the_manager(manager_client, make_client, manager, practitioner):

@@ -48,10 +48,10 @@ class TestClient:
         assert make_client(skin_type=Client.SkinType.IV).pigment_risk
         assert not make_client(skin_type=Client.SkinType.III).pigment_risk
 
-    def test_deleting_a_client_with_records_is_refused(self, make_plan):
-        plan = make_plan()
+    def test_deleting_a_client_with_records_is_refused(self, make_course):
+        course = make_course()
         with pytest.raises(ProtectedError):
-            plan.client.delete()
+            course.client.delete()
 
 
 class TestConsultation:

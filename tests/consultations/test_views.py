@@ -373,13 +373,13 @@ def test_an_edit_based_on_the_current_version_goes_through_at_once(signed_in, ma
 
 
 def test_client_page_shows_alerts_courses_and_timeline(
-    signed_in, make_client, make_consultation, make_plan, log
+    signed_in, make_client, make_consultation, make_course, log
 ):
     person = make_client(first_name="Ivy", last_name="Stone", skin_type=Client.SkinType.V)
     consultation = make_consultation(person, active_acne=True)
-    plan = make_plan(consultation, planned_sessions=6)
-    log(plan, TODAY() - datetime.timedelta(days=40))
-    log(plan, TODAY() - datetime.timedelta(days=10))
+    course = make_course(consultation, planned_sessions=6)
+    log(course, TODAY() - datetime.timedelta(days=40))
+    log(course, TODAY() - datetime.timedelta(days=10))
     later = make_consultation(person, held_on=TODAY() - datetime.timedelta(days=5))
 
     response = signed_in.get(person.get_absolute_url())
@@ -390,7 +390,7 @@ def test_client_page_shows_alerts_courses_and_timeline(
     assert "Fitzpatrick type V" in page  # pigment-risk caution from the latest consultation
     assert "Session 2 of 6" in page
     assert (
-        f"Next due {plan.sessions.first().performed_on + datetime.timedelta(weeks=4):%-d %b %Y}"
+        f"Next due {course.sessions.first().performed_on + datetime.timedelta(weeks=4):%-d %b %Y}"
         in page
     )
     timeline = response.context["timeline"]
@@ -402,9 +402,9 @@ def test_client_page_shows_alerts_courses_and_timeline(
     ]
     assert timeline[0][1] == later
     content = response.content.decode()
-    assert reverse("treatments:session-create", kwargs={"pk": plan.pk}) in content
-    assert reverse("treatments:plan-create", kwargs={"pk": later.pk}) in content
-    assert reverse("treatments:plan-create", kwargs={"pk": consultation.pk}) not in content
+    assert reverse("treatments:session-create", kwargs={"pk": course.pk}) in content
+    assert reverse("treatments:course-create", kwargs={"pk": later.pk}) in content
+    assert reverse("treatments:course-create", kwargs={"pk": consultation.pk}) not in content
 
 
 def test_client_page_shows_contraindications(signed_in, make_consultation):
@@ -416,25 +416,25 @@ def test_client_page_shows_contraindications(signed_in, make_consultation):
     assert "Bleeding disorder: micro-needling makes the skin bleed." in page
 
 
-def test_client_page_highlights_an_overdue_course(signed_in, make_plan, log):
-    plan = make_plan()
-    log(plan, TODAY() - datetime.timedelta(weeks=6))
+def test_client_page_highlights_an_overdue_course(signed_in, make_course, log):
+    course = make_course()
+    log(course, TODAY() - datetime.timedelta(weeks=6))
 
-    page = text(signed_in.get(plan.client.get_absolute_url()))
+    page = text(signed_in.get(course.client.get_absolute_url()))
 
     assert "Overdue since" in page
 
 
 def test_client_page_numbers_sessions_among_those_that_count(
-    signed_in, make_plan, log, practitioner
+    signed_in, make_course, log, practitioner
 ):
-    plan = make_plan(planned_sessions=4)
-    mistaken = log(plan, TODAY() - datetime.timedelta(days=60))
-    first = log(plan, TODAY() - datetime.timedelta(days=30))
-    second = log(plan, TODAY() - datetime.timedelta(days=2))
+    course = make_course(planned_sessions=4)
+    mistaken = log(course, TODAY() - datetime.timedelta(days=60))
+    first = log(course, TODAY() - datetime.timedelta(days=30))
+    second = log(course, TODAY() - datetime.timedelta(days=2))
     void_session(session=mistaken, reason="Logged on the wrong client.", by=practitioner)
 
-    response = signed_in.get(plan.client.get_absolute_url())
+    response = signed_in.get(course.client.get_absolute_url())
     content = response.content.decode()
     page = text(response)
 
@@ -442,13 +442,13 @@ def test_client_page_numbers_sessions_among_those_that_count(
     shown = {
         item.pk: item.position for kind, item in response.context["timeline"] if kind == "session"
     }
-    counted = with_positions(TreatmentSession.objects.filter(plan=plan)).values_list(
+    counted = with_positions(TreatmentSession.objects.filter(course=course)).values_list(
         "pk", "position"
     )
     assert shown == dict(counted) == {mistaken.pk: None, first.pk: 1, second.pk: 2}
     assert "Voided session" in page
     assert "Session 1 of 4" in page and "Session 2 of 4" in page
-    assert page.count(plan.concern_names) >= 3  # the course's concerns beside each session
+    assert page.count(course.concern_names) >= 3  # the course's concerns beside each session
     assert page.count("Cheeks and chin at 1.50 mm") == 3  # each session's areas
     # Logged today by the signed-in practitioner: correctable, except the voided one.
     for session in (first, second):
@@ -472,8 +472,8 @@ def test_a_voided_consultation_shows_as_voided_and_offers_no_course(
 
     assert "Voided" in page
     assert "by Maria Manager: Recorded for the wrong client." in page
-    assert reverse("treatments:plan-create", kwargs={"pk": mistaken.pk}) not in content
-    assert reverse("treatments:plan-create", kwargs={"pk": standing.pk}) in content
+    assert reverse("treatments:course-create", kwargs={"pk": mistaken.pk}) not in content
+    assert reverse("treatments:course-create", kwargs={"pk": standing.pk}) in content
     # The alerts come from the latest consultation that stands, not the voided one.
     assert response.context["latest_consultation"] == standing
     assert "Do not treat without a recorded reason" not in page
@@ -484,12 +484,12 @@ def test_a_voided_consultations_page_says_so_and_cannot_start_a_course(
 ):
     consultation = make_consultation()
     void_consultation(consultation=consultation, reason="Duplicate entry.", by=manager)
-    plan_create = reverse("treatments:plan-create", kwargs={"pk": consultation.pk})
+    course_create = reverse("treatments:course-create", kwargs={"pk": consultation.pk})
 
     response = signed_in.get(consultation.get_absolute_url())
-    form_page = signed_in.get(plan_create)
+    form_page = signed_in.get(course_create)
     refused = signed_in.post(
-        plan_create,
+        course_create,
         {
             "concerns": [str(consultation.concerns.get().pk)],
             "planned_sessions": "3",
@@ -500,11 +500,11 @@ def test_a_voided_consultations_page_says_so_and_cannot_start_a_course(
 
     assert "This consultation was voided" in text(response)
     assert "Duplicate entry." in text(response)
-    assert plan_create not in response.content.decode()
+    assert course_create not in response.content.decode()
     assert "no course can start from it" in text(form_page)
     assert 'name="planned_sessions"' not in form_page.content.decode()
     assert refused.status_code == HTTPStatus.OK
-    assert not consultation.plans.exists()
+    assert not consultation.courses.exists()
 
 
 @pytest.mark.parametrize("size", [1, 8])
@@ -512,7 +512,7 @@ def test_client_page_runs_bounded_queries(
     signed_in,
     make_client,
     make_consultation,
-    make_plan,
+    make_course,
     log,
     practitioner,
     django_assert_max_num_queries,
@@ -525,9 +525,9 @@ def test_client_page_runs_bounded_queries(
             concerns=(("acne-scars", Area.CHEEKS), ("fine-lines-wrinkles", Area.FOREHEAD)),
             held_on=TODAY() - datetime.timedelta(days=400 - n * 40),
         )
-        plan = make_plan(consultation, planned_sessions=3)
+        course = make_course(consultation, planned_sessions=3)
         for k in range(2):
-            session = log(plan, consultation.held_on + datetime.timedelta(days=7 * (k + 1)))
+            session = log(course, consultation.held_on + datetime.timedelta(days=7 * (k + 1)))
         void_session(session=session, reason="Logged twice.", by=practitioner)
         mistaken = make_consultation(person, held_on=consultation.held_on)
         void_consultation(consultation=mistaken, reason="Wrong client.", by=practitioner)
@@ -744,7 +744,7 @@ def test_consultation_page_explains_outcome_concerns_and_suggested_course(
     assert "Starting a course needs a recorded override reason" in page.replace(
         "starting", "Starting"
     )
-    assert reverse("treatments:plan-create", kwargs={"pk": consultation.pk}) in (
+    assert reverse("treatments:course-create", kwargs={"pk": consultation.pk}) in (
         response.content.decode()
     )
 
@@ -760,7 +760,7 @@ def test_consultation_page_for_a_suitable_client(signed_in, make_consultation):
 
 @pytest.mark.parametrize("size", [1, 6])
 def test_consultation_page_runs_bounded_queries(
-    signed_in, make_client, make_consultation, make_plan, django_assert_max_num_queries, size
+    signed_in, make_client, make_consultation, make_course, django_assert_max_num_queries, size
 ):
     person = make_client()
     rows = (
@@ -771,7 +771,7 @@ def test_consultation_page_runs_bounded_queries(
     )[: min(size, 4)]
     consultation = make_consultation(person, concerns=rows)
     for _ in range(size):
-        make_plan(consultation)
+        make_course(consultation)
 
     with django_assert_max_num_queries(SIGNED_IN_QUERIES + 5):
         response = signed_in.get(consultation.get_absolute_url())

@@ -14,7 +14,7 @@ from django.test import Client as DjangoClient
 from django.urls import reverse
 
 from devtools.management.commands import loadtest
-from treatments.models import TreatmentPlan, TreatmentSession
+from treatments.models import Course, TreatmentSession
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +55,6 @@ def test_no_course_is_given_more_sessions_than_it_has_left(bulk_data):
     per_course = {}
     for path, _body in slots:
         per_course[path] = per_course.get(path, 0) + 1
-    for plan in TreatmentPlan.objects.active():
-        path = reverse("treatments:session-create", args=[plan.pk])
-        assert per_course.get(path, 0) <= plan.planned_sessions - plan.sessions_logged
+    for course in Course.objects.active():
+        path = reverse("treatments:session-create", args=[course.pk])
+        assert per_course.get(path, 0) <= course.planned_sessions - course.sessions_logged

@@ -16,16 +16,16 @@ from clinic import roles
 from consultations.models import Client, Consultation
 from devtools.demo import year as seed_demo
 from treatments.models import (
+    Course,
     SessionArea,
     SessionProduct,
     SessionProgress,
-    TreatmentPlan,
     TreatmentSession,
 )
 
 pytestmark = pytest.mark.django_db
 
-Status = TreatmentPlan.Status
+Status = Course.Status
 
 
 def sign_in(**credentials):
@@ -108,47 +108,49 @@ class TestTheDemoYear:
 
     def test_a_not_suitable_consultation_has_no_course_or_an_override_reason(self):
         not_suitable = Consultation.objects.filter(outcome=Consultation.Outcome.NOT_SUITABLE)
-        assert not_suitable.filter(plans__isnull=True).exists()
-        for plan in TreatmentPlan.objects.filter(consultation__in=not_suitable):
-            assert plan.override_reason
+        assert not_suitable.filter(courses__isnull=True).exists()
+        for course in Course.objects.filter(consultation__in=not_suitable):
+            assert course.override_reason
 
     def test_courses_exist_in_every_status_with_some_overdue_and_some_due_soon(self):
         today = timezone.localdate()
-        statuses = set(TreatmentPlan.objects.values_list("status", flat=True))
+        statuses = set(Course.objects.values_list("status", flat=True))
         assert statuses == set(Status.values)
-        assert TreatmentPlan.objects.overdue(today).exists()
-        assert TreatmentPlan.objects.active().filter(next_due_on=today).exists()
-        soon = TreatmentPlan.objects.active().filter(
+        assert Course.objects.overdue(today).exists()
+        assert Course.objects.active().filter(next_due_on=today).exists()
+        soon = Course.objects.active().filter(
             next_due_on__gt=today, next_due_on__lte=today + datetime.timedelta(days=10)
         )
         assert soon.exists()
-        assert TreatmentPlan.objects.exclude(planned_sessions=F("suggested_sessions")).exists()
+        assert Course.objects.exclude(planned_sessions=F("suggested_sessions")).exists()
 
     def test_no_session_is_in_the_future(self):
         today = timezone.localdate()
         assert TreatmentSession.objects.exists()
         assert not TreatmentSession.objects.filter(performed_on__gt=today).exists()
-        assert not TreatmentPlan.objects.filter(start_date__gt=today).exists()
-        assert not TreatmentPlan.objects.filter(ended_on__gt=today).exists()
+        assert not Course.objects.filter(start_date__gt=today).exists()
+        assert not Course.objects.filter(ended_on__gt=today).exists()
 
     def test_every_course_counts_its_sessions_and_ends_properly(self):
-        for plan in TreatmentPlan.objects.annotate(n=Count("sessions")):
-            assert plan.sessions_logged == plan.n
-            numbers = sorted(plan.sessions.values_list("number", flat=True))
-            assert numbers == list(range(1, plan.n + 1))
-            if plan.status == Status.COMPLETED:
-                assert plan.sessions_logged == plan.planned_sessions or plan.end_reason
-            elif plan.status == Status.STOPPED:
-                assert plan.end_reason
+        for course in Course.objects.annotate(n=Count("sessions")):
+            assert course.sessions_logged == course.n
+            numbers = sorted(course.sessions.values_list("number", flat=True))
+            assert numbers == list(range(1, course.n + 1))
+            if course.status == Status.COMPLETED:
+                assert course.sessions_logged == course.planned_sessions or course.end_reason
+            elif course.status == Status.STOPPED:
+                assert course.end_reason
             else:
-                last = plan.sessions.aggregate(last=Max("performed_on"))["last"]
-                assert plan.next_due_on == last + datetime.timedelta(weeks=plan.interval_weeks)
+                last = course.sessions.aggregate(last=Max("performed_on"))["last"]
+                assert course.next_due_on == last + datetime.timedelta(weeks=course.interval_weeks)
 
     def test_depths_are_within_the_device_range_and_the_catalogue_guidance(self):
         depths = SessionArea.objects.values_list("depth_mm", flat=True)
         assert all(Decimal("0.25") <= depth <= Decimal("3.00") for depth in depths)
-        for row in SessionArea.objects.select_related("session__plan"):
-            for link in row.session.plan.plan_concerns.select_related("recorded_concern__concern"):
+        for row in SessionArea.objects.select_related("session__course"):
+            for link in row.session.course.course_concerns.select_related(
+                "recorded_concern__concern"
+            ):
                 recorded = link.recorded_concern
                 if recorded.area == row.area and recorded.concern.depth_min_mm is not None:
                     assert recorded.concern.depth_min_mm <= row.depth_mm
@@ -157,7 +159,7 @@ class TestTheDemoYear:
     def test_product_lots_are_shared_between_clients(self):
         shared = (
             SessionProduct.objects.values("product", "lot_number")
-            .annotate(clients=Count("session__plan__client", distinct=True))
+            .annotate(clients=Count("session__course__client", distinct=True))
             .filter(clients__gte=3)
         )
         assert shared.count() >= 3
@@ -165,11 +167,11 @@ class TestTheDemoYear:
 
     def test_running_it_again_changes_nothing(self):
         before = row_counts()
-        last_change = TreatmentPlan.objects.aggregate(last=Max("updated_at"))["last"]
+        last_change = Course.objects.aggregate(last=Max("updated_at"))["last"]
         output = seed()
         assert "already loaded" in output
         assert row_counts() == before
-        assert TreatmentPlan.objects.aggregate(last=Max("updated_at"))["last"] == last_change
+        assert Course.objects.aggregate(last=Max("updated_at"))["last"] == last_change
 
     def test_existing_passwords_are_kept_unless_a_reset_is_asked_for(self):
         alex = get_user_model().objects.get(username="alex")
@@ -187,10 +189,10 @@ def test_the_demo_is_the_same_on_every_run():
     def snapshot():
         return list(
             TreatmentSession.objects.order_by(
-                "performed_on", "plan__client__last_name"
+                "performed_on", "course__client__last_name"
             ).values_list(
-                "plan__client__first_name",
-                "plan__client__last_name",
+                "course__client__first_name",
+                "course__client__last_name",
                 "performed_on",
                 "device",
                 "pain_score",
@@ -213,7 +215,7 @@ def test_existing_staff_accounts_are_used_as_they_are(make_user):
     manager.refresh_from_db()
     assert manager.check_password("correct-horse-battery-staple")
     assert "Demo logins created: alex, sam." in output
-    assert TreatmentPlan.objects.exists()
+    assert Course.objects.exists()
 
 
 def test_a_failure_part_way_leaves_nothing_behind(monkeypatch):
@@ -247,7 +249,7 @@ class TestBulk:
         assert Client.objects.count() == 30
         assert TreatmentSession.objects.count() == 200
         assert "sessions 200/200 (100.0%)" in output
-        for model in (Client, Consultation, TreatmentPlan, TreatmentSession):
+        for model in (Client, Consultation, Course, TreatmentSession):
             assert model.history.filter(history_type="+").count() == model.objects.count()
         assert SessionArea.objects.count() == 200
         assert SessionProgress.objects.count() == 200
@@ -256,21 +258,21 @@ class TestBulk:
         assert {s.pk: s.audited_rows() for s in TreatmentSession.objects.all()} == kept
         assert any(rows["products"] for rows in kept.values())
 
-    def test_bulk_rows_obey_the_rules_and_plans_know_their_progress(self):
+    def test_bulk_rows_obey_the_rules_and_courses_know_their_progress(self):
         self.run("--clients", "20", "--sessions", "150")
         for session in TreatmentSession.objects.all():
             session.full_clean()
         for area in SessionArea.objects.all():
             area.full_clean()
-        for plan in TreatmentPlan.objects.all():
-            plan.full_clean()
-            stored = (plan.sessions_logged, plan.last_session_on, plan.next_due_on)
-            plan.refresh_progress()
-            assert stored == (plan.sessions_logged, plan.last_session_on, plan.next_due_on)
-            if plan.status == TreatmentPlan.Status.COMPLETED:
-                assert plan.sessions_logged == plan.planned_sessions
-        assert TreatmentPlan.objects.active().exists()
-        assert TreatmentPlan.objects.overdue().exists()
+        for course in Course.objects.all():
+            course.full_clean()
+            stored = (course.sessions_logged, course.last_session_on, course.next_due_on)
+            course.refresh_progress()
+            assert stored == (course.sessions_logged, course.last_session_on, course.next_due_on)
+            if course.status == Course.Status.COMPLETED:
+                assert course.sessions_logged == course.planned_sessions
+        assert Course.objects.active().exists()
+        assert Course.objects.overdue().exists()
         assert max(s.performed_on for s in TreatmentSession.objects.all()) <= timezone.localdate()
 
     def test_new_records_after_a_bulk_load_get_fresh_ids(self, make_client):

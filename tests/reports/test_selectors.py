@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from catalogue.models import Area
 from consultations.models import Client
-from reports.recall import Recall, recall_items, recall_plans, record_contact_attempt
+from reports.recall import Recall, recall_courses, recall_items, record_contact_attempt
 from reports.selectors import (
     concern_outcomes,
     course_schedule,
@@ -19,8 +19,14 @@ from reports.selectors import (
     months_before,
     practitioner_activity,
 )
-from treatments.models import ContactAttempt, TreatmentPlan
-from treatments.services import complete_plan, log_session, start_plan, stop_plan, void_session
+from treatments.models import ContactAttempt, Course
+from treatments.services import (
+    complete_course,
+    log_session,
+    start_course,
+    stop_course,
+    void_session,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -38,12 +44,12 @@ def colleague(make_user):
 
 
 @pytest.fixture
-def course(make_consultation, practitioner):
+def new_course(make_consultation, practitioner):
     """A course started `started` days ago, led by `lead` (default: the practitioner)."""
 
     def make(*, started=200, concerns=(("acne-scars", Area.CHEEKS),), lead=None, planned=6, **kw):
         consultation = make_consultation(concerns=concerns, held_on=days_ago(started), **kw)
-        return start_plan(
+        return start_course(
             consultation=consultation,
             recorded_concerns=consultation.concerns.all(),
             planned_sessions=planned,
@@ -61,10 +67,10 @@ def course(make_consultation, practitioner):
 def session(practitioner):
     """Log a session `ago` days ago by `by` (default: the practitioner), rating each concern."""
 
-    def make(plan, ago, *ratings, by=None, products=()):
-        concerns = [pc.recorded_concern for pc in plan.plan_concerns.order_by("pk")]
+    def make(course, ago, *ratings, by=None, products=()):
+        concerns = [pc.recorded_concern for pc in course.course_concerns.order_by("pk")]
         return log_session(
-            plan=plan,
+            course=course,
             practitioner=by or practitioner,
             by=by or practitioner,
             performed_on=days_ago(ago),
@@ -76,10 +82,10 @@ def session(practitioner):
     return make
 
 
-def contact(plan, outcome, *, ago=0, reason=ContactAttempt.Reason.DUE, by):
+def contact(course, outcome, *, ago=0, reason=ContactAttempt.Reason.DUE, by):
     return record_contact_attempt(
-        client=plan.client,
-        plan=plan,
+        client=course.client,
+        course=course,
         reason=reason,
         outcome=outcome,
         note="",
@@ -124,19 +130,19 @@ def test_median_of_a_histogram(histogram, expected):
 
 
 def recall(**filters):
-    return {line["id"]: line["recall"] for line in recall_plans(today=TODAY(), **filters)}
+    return {line["id"]: line["recall"] for line in recall_courses(today=TODAY(), **filters)}
 
 
-def test_due_and_overdue_courses_within_a_week_are_listed(course, session):
-    overdue = course(started=60)
+def test_due_and_overdue_courses_within_a_week_are_listed(new_course, session):
+    overdue = new_course(started=60)
     session(overdue, 40)  # due 12 days ago
-    due_soon = course(started=60)
+    due_soon = new_course(started=60)
     session(due_soon, 25)  # due in 3 days
-    due_in_a_week = course(started=60)
+    due_in_a_week = new_course(started=60)
     session(due_in_a_week, 21)  # due in 7 days
-    due_in_eight_days = course(started=60)
+    due_in_eight_days = new_course(started=60)
     session(due_in_eight_days, 20)
-    not_started = course(started=3)  # no session: due from its start
+    not_started = new_course(started=3)  # no session: due from its start
 
     assert recall() == {
         overdue.pk: Recall.OVERDUE,
@@ -147,83 +153,83 @@ def test_due_and_overdue_courses_within_a_week_are_listed(course, session):
     assert list(recall()) == [overdue.pk, not_started.pk, due_soon.pk, due_in_a_week.pk]
 
 
-def test_archived_and_do_not_contact_clients_are_never_listed(course, make_client):
-    archived = course(started=30)
+def test_archived_and_do_not_contact_clients_are_never_listed(new_course, make_client):
+    archived = new_course(started=30)
     Client.objects.filter(pk=archived.client_id).update(archived=True)
-    course(started=30, client=make_client(do_not_contact=True))
-    listed = course(started=30)
+    new_course(started=30, client=make_client(do_not_contact=True))
+    listed = new_course(started=30)
 
     assert set(recall()) == {listed.pk}
 
 
 def test_a_booked_or_declined_contact_since_the_last_session_settles_a_due_course(
-    course, session, manager
+    new_course, session, manager
 ):
-    booked = course(started=60)
+    booked = new_course(started=60)
     session(booked, 40)
     contact(booked, Outcome.BOOKED, ago=2, by=manager)
-    declined = course(started=60)
+    declined = new_course(started=60)
     session(declined, 40)
     contact(declined, Outcome.DECLINED, ago=0, by=manager)
-    booked_before_last_session = course(started=100)
+    booked_before_last_session = new_course(started=100)
     session(booked_before_last_session, 80)
     contact(booked_before_last_session, Outcome.BOOKED, ago=50, by=manager)
     session(booked_before_last_session, 40)
-    contacted = course(started=60)
+    contacted = new_course(started=60)
     session(contacted, 40)
     contact(contacted, Outcome.NO_ANSWER, ago=3, by=manager)
     contact(contacted, Outcome.CONTACTED, ago=1, by=manager)
-    booked_on_the_start_day = course(started=10)  # no session yet: counts from the start
+    booked_on_the_start_day = new_course(started=10)  # no session yet: counts from the start
     contact(booked_on_the_start_day, Outcome.BOOKED, ago=10, by=manager)
 
     assert set(recall()) == {booked_before_last_session.pk, contacted.pk}
     items = {
-        item.plan.pk: item for item in recall_items(recall_plans(today=TODAY()), today=TODAY())
+        item.course.pk: item for item in recall_items(recall_courses(today=TODAY()), today=TODAY())
     }
     assert items[contacted.pk].last_attempt.outcome == Outcome.CONTACTED
     # The booking before the last session was for that session: not this recall's contact.
     assert items[booked_before_last_session.pk].last_attempt is None
 
 
-def test_a_do_not_contact_outcome_takes_the_client_off_every_list(course, session, manager):
-    plan = course(started=60)
-    session(plan, 40)
+def test_a_do_not_contact_outcome_takes_the_client_off_every_list(new_course, session, manager):
+    course = new_course(started=60)
+    session(course, 40)
 
-    attempt = contact(plan, Outcome.DO_NOT_CONTACT, by=manager)
+    attempt = contact(course, Outcome.DO_NOT_CONTACT, by=manager)
 
-    plan.client.refresh_from_db()
-    assert plan.client.do_not_contact is True
-    assert plan.client.updated_by == manager
+    course.client.refresh_from_db()
+    assert course.client.do_not_contact is True
+    assert course.client.updated_by == manager
     assert attempt.created_by == manager
     assert recall() == {}
 
 
-def ended(course, *, ago, started=None, how="complete", by, **kw):
-    plan = course(started=started or ago + 100, **kw)
+def ended(new_course, *, ago, started=None, how="complete", by, **kw):
+    course = new_course(started=started or ago + 100, **kw)
     if how == "complete":
-        return complete_plan(plan=plan, by=by, on=days_ago(ago))
-    return stop_plan(plan=plan, by=by, reason="Moved away", on=days_ago(ago))
+        return complete_course(course=course, by=by, on=days_ago(ago))
+    return stop_course(course=course, by=by, reason="Moved away", on=days_ago(ago))
 
 
 def test_maintenance_lists_clients_whose_last_course_ended_six_months_ago_or_more(
-    course, make_client, practitioner
+    new_course, make_client, practitioner
 ):
     six_months = (TODAY() - months_before(TODAY(), 6)).days
-    seven_months = ended(course, ago=six_months + 30, by=practitioner)
-    exactly_six = ended(course, ago=six_months, how="stop", by=practitioner)
-    five_months = ended(course, ago=six_months - 30, by=practitioner)
+    seven_months = ended(new_course, ago=six_months + 30, by=practitioner)
+    exactly_six = ended(new_course, ago=six_months, how="stop", by=practitioner)
+    five_months = ended(new_course, ago=six_months - 30, by=practitioner)
     # A client whose older course ended long ago but whose newer one ended recently.
     client = make_client()
-    older = ended(course, ago=700, client=client, by=practitioner)
-    newer = ended(course, ago=60, client=client, by=practitioner)
+    older = ended(new_course, ago=700, client=client, by=practitioner)
+    newer = ended(new_course, ago=60, client=client, by=practitioner)
     # A client with two old courses: listed once, for the most recent.
     twice = make_client()
-    ended(course, ago=900, client=twice, by=practitioner)
-    latest = ended(course, ago=300, client=twice, by=practitioner)
+    ended(new_course, ago=900, client=twice, by=practitioner)
+    latest = ended(new_course, ago=300, client=twice, by=practitioner)
     # A client who ended a course long ago and has an active one now.
     active_client = make_client()
-    ended(course, ago=400, client=active_client, by=practitioner)
-    active = course(started=100, client=active_client)
+    ended(new_course, ago=400, client=active_client, by=practitioner)
+    active = new_course(started=100, client=active_client)
 
     listed = recall(reason=Recall.MAINTENANCE)
 
@@ -237,17 +243,17 @@ def test_maintenance_lists_clients_whose_last_course_ended_six_months_ago_or_mor
 
 
 def test_a_maintenance_contact_booked_since_the_course_ended_settles_it(
-    course, practitioner, manager
+    new_course, practitioner, manager
 ):
-    booked = ended(course, ago=300, by=practitioner)
+    booked = ended(new_course, ago=300, by=practitioner)
     contact(booked, Outcome.BOOKED, ago=10, reason=ContactAttempt.Reason.MAINTENANCE, by=manager)
-    no_answer = ended(course, ago=300, by=practitioner)
+    no_answer = ended(new_course, ago=300, by=practitioner)
     contact(no_answer, Outcome.NO_ANSWER, reason=ContactAttempt.Reason.MAINTENANCE, by=manager)
     # A "due" booking made before the course ended does not settle the maintenance recall.
-    due_booking = ended(course, ago=300, started=400, by=practitioner)
+    due_booking = ended(new_course, ago=300, started=400, by=practitioner)
     ContactAttempt.objects.create(
         client=due_booking.client,
-        plan=due_booking,
+        course=due_booking,
         reason=ContactAttempt.Reason.DUE,
         outcome=Outcome.BOOKED,
         attempted_at=timezone.now() - datetime.timedelta(days=350),
@@ -255,45 +261,45 @@ def test_a_maintenance_contact_booked_since_the_course_ended_settles_it(
 
     assert set(recall()) == {no_answer.pk, due_booking.pk}
     items = {
-        item.plan.pk: item for item in recall_items(recall_plans(today=TODAY()), today=TODAY())
+        item.course.pk: item for item in recall_items(recall_courses(today=TODAY()), today=TODAY())
     }
     assert items[no_answer.pk].last_attempt.outcome == Outcome.NO_ANSWER
     assert items[due_booking.pk].last_attempt is None
 
 
 def test_recall_filters_by_reason_last_practitioner_and_concern(
-    course, session, colleague, practitioner
+    new_course, session, colleague, practitioner
 ):
-    overdue = course(started=60, concerns=(("fine-lines-wrinkles", Area.FOREHEAD),))
+    overdue = new_course(started=60, concerns=(("fine-lines-wrinkles", Area.FOREHEAD),))
     session(overdue, 40, by=colleague)  # led by the practitioner, last seen by the colleague
-    due = course(started=60)
+    due = new_course(started=60)
     session(due, 25)
-    maintenance = ended(course, ago=300, lead=colleague, by=practitioner)
+    maintenance = ended(new_course, ago=300, lead=colleague, by=practitioner)
 
     assert set(recall(reason=Recall.OVERDUE)) == {overdue.pk}
     assert set(recall(reason=Recall.DUE)) == {due.pk}
     assert set(recall(reason=Recall.MAINTENANCE)) == {maintenance.pk}
     assert set(recall(practitioner=colleague)) == {overdue.pk, maintenance.pk}
     assert set(recall(practitioner=practitioner)) == {due.pk}
-    fine_lines = overdue.plan_concerns.get().recorded_concern.concern
+    fine_lines = overdue.course_concerns.get().recorded_concern.concern
     assert set(recall(concern=fine_lines)) == {overdue.pk}
 
 
-def test_recall_items_say_when_and_who(course, session, colleague, practitioner):
-    overdue = course(started=60)
+def test_recall_items_say_when_and_who(new_course, session, colleague, practitioner):
+    overdue = new_course(started=60)
     session(overdue, 41, by=colleague)  # due 13 days ago
-    tomorrow = course(started=60)
+    tomorrow = new_course(started=60)
     session(tomorrow, 27)  # due in 1 day
-    today = course(started=60)
+    today = new_course(started=60)
     session(today, 28)
-    yesterday = course(started=60)
+    yesterday = new_course(started=60)
     session(yesterday, 29)
-    no_session = course(started=1, lead=colleague)
+    no_session = new_course(started=1, lead=colleague)
     ended_on = months_before(TODAY(), 8)
-    maintenance = ended(course, ago=(TODAY() - ended_on).days, by=practitioner)
+    maintenance = ended(new_course, ago=(TODAY() - ended_on).days, by=practitioner)
 
     items = {
-        item.plan.pk: item for item in recall_items(recall_plans(today=TODAY()), today=TODAY())
+        item.course.pk: item for item in recall_items(recall_courses(today=TODAY()), today=TODAY())
     }
 
     assert items[overdue.pk].status == "Overdue by 13 days"
@@ -311,45 +317,45 @@ def test_recall_items_say_when_and_who(course, session, colleague, practitioner)
 # Recording a contact ---------------------------------------------------------------------------
 
 
-def test_a_contact_for_another_clients_course_is_refused(course, make_client, manager):
-    plan = course(started=30)
+def test_a_contact_for_another_clients_course_is_refused(new_course, make_client, manager):
+    course = new_course(started=30)
 
     with pytest.raises(ValidationError) as refused:
         record_contact_attempt(
             client=make_client(),
-            plan=plan,
+            course=course,
             reason=ContactAttempt.Reason.DUE,
             outcome=Outcome.BOOKED,
             by=manager,
         )
 
-    assert refused.value.message_dict == {"plan": ["This course belongs to another client."]}
+    assert refused.value.message_dict == {"course": ["This course belongs to another client."]}
     assert not ContactAttempt.objects.exists()
 
 
-def test_contacting_a_client_who_asked_not_to_be_is_refused(course, make_client, manager):
-    plan = course(started=30, client=make_client(do_not_contact=True))
+def test_contacting_a_client_who_asked_not_to_be_is_refused(new_course, make_client, manager):
+    course = new_course(started=30, client=make_client(do_not_contact=True))
 
     with pytest.raises(ValidationError, match="asked not to be contacted"):
-        contact(plan, Outcome.BOOKED, by=manager)
-    contact(plan, Outcome.DO_NOT_CONTACT, by=manager)  # recording the wish again is fine
+        contact(course, Outcome.BOOKED, by=manager)
+    contact(course, Outcome.DO_NOT_CONTACT, by=manager)  # recording the wish again is fine
 
     assert ContactAttempt.objects.get().outcome == Outcome.DO_NOT_CONTACT
 
 
-def test_contacting_an_archived_client_is_refused(course, manager):
-    plan = course(started=30)
-    Client.objects.filter(pk=plan.client_id).update(archived=True)
+def test_contacting_an_archived_client_is_refused(new_course, manager):
+    course = new_course(started=30)
+    Client.objects.filter(pk=course.client_id).update(archived=True)
 
     with pytest.raises(ValidationError, match="archived"):
-        contact(plan, Outcome.CONTACTED, by=manager)
+        contact(course, Outcome.CONTACTED, by=manager)
 
 
 # Outcomes against the catalogue ----------------------------------------------------------------
 
 
 @pytest.fixture
-def outcomes_data(course, session, colleague, practitioner):
+def outcomes_data(new_course, session, colleague, practitioner):
     """Five acne-scar courses (one also treating fine lines) with ratings, computed by hand:
 
     P1: 3 of 3 sessions, completed; ratings 1, 2, 4.
@@ -360,16 +366,16 @@ def outcomes_data(course, session, colleague, practitioner):
     P4: stopped after 1 session rated 3.
     P5: led by the colleague, started 500 days ago, active, 1 session rated 1.
     """
-    p1 = course(started=200, planned=3)
+    p1 = new_course(started=200, planned=3)
     for ago, rating in [(200, 1), (172, 2), (144, 4)]:
         session(p1, ago, rating)
-    p2 = course(started=200, planned=5)
+    p2 = new_course(started=200, planned=5)
     session(p2, 200, 2)
     voided = session(p2, 172, 5)
     session(p2, 144, 3)
     void_session(session=voided, reason="Logged on the wrong client", by=practitioner)
-    complete_plan(plan=p2, by=practitioner, reason="Happy with the result", on=days_ago(100))
-    p3 = course(
+    complete_course(course=p2, by=practitioner, reason="Happy with the result", on=days_ago(100))
+    p3 = new_course(
         started=200,
         planned=6,
         concerns=(("acne-scars", Area.CHEEKS), ("fine-lines-wrinkles", Area.FOREHEAD)),
@@ -378,14 +384,14 @@ def outcomes_data(course, session, colleague, practitioner):
     session(p3, 172, 3)
     for ago in (144, 116, 88, 60):
         session(p3, ago)
-    p4 = course(started=200)
+    p4 = new_course(started=200)
     session(p4, 200, 3)
-    stop_plan(plan=p4, by=practitioner, reason="Moved away", on=days_ago(150))
-    p5 = course(started=500, lead=colleague)
+    stop_course(course=p4, by=practitioner, reason="Moved away", on=days_ago(150))
+    p5 = new_course(started=500, lead=colleague)
     session(p5, 500, 1, by=colleague)
-    for plan in (p1, p2, p3):
-        plan.refresh_from_db()
-        assert plan.status == TreatmentPlan.Status.COMPLETED
+    for course in (p1, p2, p3):
+        course.refresh_from_db()
+        assert course.status == Course.Status.COMPLETED
     return {"p1": p1, "p2": p2, "p3": p3, "p4": p4, "p5": p5}
 
 
@@ -431,11 +437,11 @@ def test_outcomes_filtered_by_start_date_and_practitioner(outcomes_data, colleag
 # Practitioner activity -------------------------------------------------------------------------
 
 
-def test_sessions_per_practitioner_per_week_and_month(course, session, colleague, practitioner):
+def test_sessions_per_practitioner_per_week_and_month(new_course, session, colleague, practitioner):
     today = TODAY()
     monday = today - datetime.timedelta(days=today.weekday())
     first = today.replace(day=1)
-    year_ago = course(started=800, planned=20)
+    year_ago = new_course(started=800, planned=20)
     # Outside both windows, then the first day of each window.
     session(year_ago, (today - months_before(first, 12)).days)
     session(year_ago, (today - months_before(first, 11)).days)
@@ -476,17 +482,17 @@ def test_no_activity_no_rows():
 
 
 def test_lot_sessions_match_the_lot_ignoring_case_and_leave_voided_ones_out(
-    course, session, product, practitioner
+    new_course, session, product, practitioner
 ):
     serum, other = product("Hyaluronic"), product("Peptide")
-    first = course(started=100, planned=10)
+    first = new_course(started=100, planned=10)
     a = session(first, 90, products=[(serum, "AB123")])
     b = session(first, 60, products=[(serum, "ab123 "), (other, "X1")])
     session(first, 30, products=[(serum, "AB1234")])
     session(first, 20, products=[(other, "AB123")])
     voided = session(first, 10, products=[(serum, "AB123")])
     void_session(session=voided, reason="Wrong client", by=practitioner)
-    second = course(started=100)
+    second = new_course(started=100)
     c = session(second, 50, products=[(serum, "Ab123")])
 
     found = lot_sessions(product=serum, lot=" ab123 ")
@@ -497,13 +503,13 @@ def test_lot_sessions_match_the_lot_ignoring_case_and_leave_voided_ones_out(
 # Course printout -------------------------------------------------------------------------------
 
 
-def test_course_schedule_gives_done_sessions_then_target_dates(course, session, practitioner):
-    plan = course(started=60, planned=4)
-    first = session(plan, 56)
-    second = session(plan, 28)
-    plan.refresh_from_db()
+def test_course_schedule_gives_done_sessions_then_target_dates(new_course, session, practitioner):
+    course = new_course(started=60, planned=4)
+    first = session(course, 56)
+    second = session(course, 28)
+    course.refresh_from_db()
 
-    schedule = course_schedule(plan, [first, second])
+    schedule = course_schedule(course, [first, second])
 
     assert [(s.position, s.on, s.done) for s in schedule] == [
         (1, days_ago(56), True),
@@ -511,5 +517,5 @@ def test_course_schedule_gives_done_sessions_then_target_dates(course, session, 
         (3, TODAY(), False),
         (4, TODAY() + datetime.timedelta(weeks=4), False),
     ]
-    stopped = stop_plan(plan=plan, by=practitioner, reason="Moved away")
+    stopped = stop_course(course=course, by=practitioner, reason="Moved away")
     assert [s.position for s in course_schedule(stopped, [first, second])] == [1, 2]

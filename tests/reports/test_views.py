@@ -18,7 +18,7 @@ from consultations.models import Client, ClientAccess
 from reports.recall import record_contact_attempt
 from tests.pages import SIGNED_IN_QUERIES, field_errors, text
 from treatments.models import ContactAttempt
-from treatments.services import complete_plan, log_session, void_session
+from treatments.services import complete_course, log_session, void_session
 
 pytestmark = pytest.mark.django_db
 
@@ -31,30 +31,30 @@ def days_ago(days):
 
 
 @pytest.fixture
-def course(make_client, make_consultation, make_plan):
+def new_course(make_client, make_consultation, make_course):
     """A course for a new client (with `client_fields`), started `started` days ago."""
 
     def make(started=60, *, concerns=(("acne-scars", Area.CHEEKS),), planned=6, **client_fields):
         consultation = make_consultation(
             make_client(**client_fields), concerns=concerns, held_on=days_ago(started)
         )
-        return make_plan(consultation, planned_sessions=planned)
+        return make_course(consultation, planned_sessions=planned)
 
     return make
 
 
 @pytest.fixture
-def overdue(course, log, product):
+def overdue(new_course, log, product):
     """A course whose next session was due 12 days ago, with a serum lot and a rating."""
-    plan = course(60)
-    recorded = plan.plan_concerns.get().recorded_concern
+    course = new_course(60)
+    recorded = course.course_concerns.get().recorded_concern
     log(
-        plan,
+        course,
         days_ago(40),
         products=[(product("Hyaluronic"), "HA-7731")],
         progress=[(recorded, 2, 3)],
     )
-    return plan
+    return course
 
 
 # Who may open the reports ----------------------------------------------------------------------
@@ -72,9 +72,9 @@ def visitor(request, make_user):
     return browser
 
 
-def report_url(name, plan):
+def report_url(name, course):
     if name == "client-export":
-        return reverse("reports:client-export", kwargs={"pk": plan.client_id})
+        return reverse("reports:client-export", kwargs={"pk": course.client_id})
     return reverse(f"reports:{name}")
 
 
@@ -100,7 +100,7 @@ def test_only_managers_record_recall_contacts(visitor, request, overdue):
     url = reverse("reports:recall-contact")
     data = {
         "client": overdue.client_id,
-        "plan": overdue.pk,
+        "course": overdue.pk,
         "reason": "due",
         "outcome": Outcome.BOOKED,
     }
@@ -122,7 +122,7 @@ def test_only_managers_record_recall_contacts(visitor, request, overdue):
 
 @pytest.mark.parametrize("visitor", VISITORS, indirect=True)
 def test_every_role_that_sees_a_course_may_print_it(visitor, request, overdue):
-    url = reverse("reports:plan-print", kwargs={"pk": overdue.pk})
+    url = reverse("reports:course-print", kwargs={"pk": overdue.pk})
 
     response = visitor.get(url)
 
@@ -145,18 +145,18 @@ def test_the_recall_contact_page_takes_only_posts(manager_client):
 
 
 def test_recall_lists_who_to_call_with_contact_details(
-    manager_client, overdue, course, log, make_user
+    manager_client, overdue, new_course, log, make_user
 ):
     colleague = make_user("beth", first_name="Beth", last_name="Jones")
-    due = course(60)
+    due = new_course(60)
     log_session(
-        plan=due,
+        course=due,
         practitioner=colleague,
         by=colleague,
         performed_on=days_ago(25),
         areas=[(Area.CHEEKS, Decimal("1.50"))],
     )
-    not_yet = course(60)
+    not_yet = new_course(60)
     log(not_yet, days_ago(10))
 
     response = manager_client.get(reverse("reports:recall"))
@@ -175,13 +175,13 @@ def test_recall_lists_who_to_call_with_contact_details(
     assert page.index(overdue.client.full_name) < page.index(due.client.full_name)
 
 
-def test_recall_filters_by_reason(manager_client, overdue, course, log):
-    due = course(60)
+def test_recall_filters_by_reason(manager_client, overdue, new_course, log):
+    due = new_course(60)
     log(due, days_ago(25))
 
     response = manager_client.get(reverse("reports:recall"), {"reason": "due"})
 
-    assert [item.plan for item in response.context["items"]] == [due]
+    assert [item.course for item in response.context["items"]] == [due]
 
 
 def test_a_bad_recall_filter_is_shown_not_a_500(manager_client, overdue):
@@ -191,7 +191,7 @@ def test_a_bad_recall_filter_is_shown_not_a_500(manager_client, overdue):
 
     assert response.status_code == HTTPStatus.OK
     assert "Select a valid choice." in text(response)
-    assert [item.plan for item in response.context["items"]] == [overdue]
+    assert [item.course for item in response.context["items"]] == [overdue]
 
 
 def test_recording_a_booking_takes_the_course_off_the_worklist(manager_client, overdue, manager):
@@ -201,7 +201,7 @@ def test_recording_a_booking_takes_the_course_off_the_worklist(manager_client, o
         url,
         {
             "client": overdue.client_id,
-            "plan": overdue.pk,
+            "course": overdue.pk,
             "reason": "due",
             "outcome": Outcome.BOOKED,
             "note": "Thursday 10am",
@@ -211,7 +211,7 @@ def test_recording_a_booking_takes_the_course_off_the_worklist(manager_client, o
 
     assert response.redirect_chain == [(reverse("reports:recall") + "?reason=overdue", 302)]
     attempt = ContactAttempt.objects.get()
-    assert (attempt.client, attempt.plan, attempt.outcome) == (overdue.client, overdue, "booked")
+    assert (attempt.client, attempt.course, attempt.outcome) == (overdue.client, overdue, "booked")
     assert (attempt.note, attempt.created_by) == ("Thursday 10am", manager)
     page = text(response)
     assert f"Contact recorded for {overdue.client}, booked: off the worklist" in page
@@ -223,7 +223,7 @@ def test_no_answer_keeps_the_client_listed_with_the_attempt(manager_client, over
         reverse("reports:recall-contact"),
         {
             "client": overdue.client_id,
-            "plan": overdue.pk,
+            "course": overdue.pk,
             "reason": "due",
             "outcome": Outcome.NO_ANSWER,
             "note": "Voicemail left",
@@ -243,7 +243,7 @@ def test_do_not_contact_marks_the_client(manager_client, overdue):
         reverse("reports:recall-contact"),
         {
             "client": overdue.client_id,
-            "plan": overdue.pk,
+            "course": overdue.pk,
             "reason": "due",
             "outcome": Outcome.DO_NOT_CONTACT,
         },
@@ -257,7 +257,7 @@ def test_do_not_contact_marks_the_client(manager_client, overdue):
 def test_a_contact_without_outcome_is_refused_next_to_its_line(manager_client, overdue):
     response = manager_client.post(
         reverse("reports:recall-contact"),
-        {"client": overdue.client_id, "plan": overdue.pk, "reason": "due", "note": "Rang"},
+        {"client": overdue.client_id, "course": overdue.pk, "reason": "due", "note": "Rang"},
     )
 
     assert response.status_code == HTTPStatus.OK
@@ -272,12 +272,12 @@ def test_a_contact_without_outcome_is_refused_next_to_its_line(manager_client, o
     assert "Rang</textarea>" in content  # what was typed is kept
 
 
-def test_a_contact_for_a_course_of_another_client_is_refused(manager_client, overdue, course):
-    other = course(60)
+def test_a_contact_for_a_course_of_another_client_is_refused(manager_client, overdue, new_course):
+    other = new_course(60)
 
     response = manager_client.post(
         reverse("reports:recall-contact"),
-        {"client": overdue.client_id, "plan": other.pk, "reason": "due", "outcome": "booked"},
+        {"client": overdue.client_id, "course": other.pk, "reason": "due", "outcome": "booked"},
     )
 
     assert response.status_code == HTTPStatus.OK
@@ -288,7 +288,7 @@ def test_a_contact_for_a_course_of_another_client_is_refused(manager_client, ove
 def test_a_tampered_recall_line_is_refused_politely(manager_client, overdue):
     response = manager_client.post(
         reverse("reports:recall-contact"),
-        {"client": "999999", "plan": overdue.pk, "reason": "due", "outcome": "booked"},
+        {"client": "999999", "course": overdue.pk, "reason": "due", "outcome": "booked"},
     )
 
     assert response.status_code == HTTPStatus.OK
@@ -301,7 +301,7 @@ def test_contacting_a_client_who_asked_not_to_be_is_refused_on_the_page(manager_
 
     response = manager_client.post(
         reverse("reports:recall-contact"),
-        {"client": overdue.client_id, "plan": overdue.pk, "reason": "due", "outcome": "booked"},
+        {"client": overdue.client_id, "course": overdue.pk, "reason": "due", "outcome": "booked"},
     )
 
     assert response.status_code == HTTPStatus.OK
@@ -309,28 +309,28 @@ def test_contacting_a_client_who_asked_not_to_be_is_refused_on_the_page(manager_
     assert not ContactAttempt.objects.exists()
 
 
-def populate(size, *, course, log, product, practitioner, manager):
+def populate(size, *, new_course, log, product, practitioner, manager):
     """`size` overdue courses (rated, with a serum lot, a voided session and an unanswered
     call) and `size` clients due a maintenance session."""
     serum = product("Hyaluronic")
     for n in range(size):
-        plan = course(60, concerns=(("acne-scars", Area.CHEEKS), ("melasma", Area.FACE)))
-        concerns = [pc.recorded_concern for pc in plan.plan_concerns.all()]
+        course = new_course(60, concerns=(("acne-scars", Area.CHEEKS), ("melasma", Area.FACE)))
+        concerns = [pc.recorded_concern for pc in course.course_concerns.all()]
         log(
-            plan,
+            course,
             days_ago(40 + n),
             products=[(serum, "LOT-1")],
             progress=[(rc, 2, None) for rc in concerns],
         )
-        mistaken = log(plan, days_ago(30))
+        mistaken = log(course, days_ago(30))
         void_session(session=mistaken, reason="Logged twice", by=practitioner)
         record_contact_attempt(
-            client=plan.client, plan=plan, reason="due", outcome="no_answer", by=manager
+            client=course.client, course=course, reason="due", outcome="no_answer", by=manager
         )
-        old = course(400, planned=1)
+        old = new_course(400, planned=1)
         log(old, days_ago(300))
-        ended = course(500)
-        complete_plan(plan=ended, by=practitioner, on=days_ago(250 + n))
+        ended = new_course(500)
+        complete_course(course=ended, by=practitioner, on=days_ago(250 + n))
 
 
 @pytest.mark.parametrize("size", [1, 4])
@@ -356,7 +356,7 @@ def populate(size, *, course, log, product, practitioner, manager):
 )
 def test_reports_run_bounded_queries(
     manager_client,
-    course,
+    new_course,
     log,
     product,
     practitioner,
@@ -369,7 +369,12 @@ def test_reports_run_bounded_queries(
     own_queries,
 ):
     populate(
-        size, course=course, log=log, product=product, practitioner=practitioner, manager=manager
+        size,
+        new_course=new_course,
+        log=log,
+        product=product,
+        practitioner=practitioner,
+        manager=manager,
     )
     if query.get("product") == "PRODUCT":
         query = {**query, "product": product("Hyaluronic").pk}
@@ -384,25 +389,39 @@ def test_reports_run_bounded_queries(
 
 @pytest.mark.parametrize("size", [1, 4])
 def test_client_export_and_printout_run_bounded_queries(
-    manager_client, course, log, product, practitioner, manager, django_assert_max_num_queries, size
+    manager_client,
+    new_course,
+    log,
+    product,
+    practitioner,
+    manager,
+    django_assert_max_num_queries,
+    size,
 ):
     populate(
-        size, course=course, log=log, product=product, practitioner=practitioner, manager=manager
+        size,
+        new_course=new_course,
+        log=log,
+        product=product,
+        practitioner=practitioner,
+        manager=manager,
     )
-    plan = course(100, planned=size + 2)
+    course = new_course(100, planned=size + 2)
     for n in range(size):
-        log(plan, days_ago(90 - 7 * n), products=[(product("Peptide"), f"P{n}")])
+        log(course, days_ago(90 - 7 * n), products=[(product("Peptide"), f"P{n}")])
         record_contact_attempt(
-            client=plan.client, plan=plan, reason="due", outcome="no_answer", by=manager
+            client=course.client, course=course, reason="due", outcome="no_answer", by=manager
         )
 
     # client, consultations, concerns, courses, course concerns, sessions, areas, products used
     # with their products, progress with their concerns, contacts, photos, staff; the access record
     with django_assert_max_num_queries(SIGNED_IN_QUERIES + 13):
-        export = manager_client.get(reverse("reports:client-export", kwargs={"pk": plan.client_id}))
+        export = manager_client.get(
+            reverse("reports:client-export", kwargs={"pk": course.client_id})
+        )
     # course, concerns, sessions
     with django_assert_max_num_queries(SIGNED_IN_QUERIES + 3):
-        printout = manager_client.get(reverse("reports:plan-print", kwargs={"pk": plan.pk}))
+        printout = manager_client.get(reverse("reports:course-print", kwargs={"pk": course.pk}))
 
     assert export.status_code == printout.status_code == HTTPStatus.OK
 
@@ -411,16 +430,16 @@ def test_client_export_and_printout_run_bounded_queries(
 
 
 @pytest.fixture
-def finished(course, log):
+def finished(new_course, log):
     """Two completed acne-scar courses, of 2 and 3 sessions, rated 1 then 3 at each session."""
-    plans = []
+    courses = []
     for planned in (2, 3):
-        plan = course(200, planned=planned)
-        recorded = plan.plan_concerns.get().recorded_concern
+        course = new_course(200, planned=planned)
+        recorded = course.course_concerns.get().recorded_concern
         for n, rating in zip(range(planned), [1, 3, 3], strict=False):
-            log(plan, days_ago(190 - 28 * n), progress=[(recorded, rating, None)])
-        plans.append(plan)
-    return plans
+            log(course, days_ago(190 - 28 * n), progress=[(recorded, rating, None)])
+        courses.append(course)
+    return courses
 
 
 def test_outcomes_show_the_figures_beside_the_catalogue(manager_client, finished):
@@ -483,17 +502,17 @@ def test_activity_without_sessions(manager_client):
 
 
 @pytest.fixture
-def recalled(course, log, product, practitioner):
+def recalled(new_course, log, product, practitioner):
     """Serum lot HA-7731 applied in three sessions to two clients; a voided one left out."""
     serum = product("Hyaluronic")
-    first = course(100, first_name='=HYPERLINK("http://x")', last_name="Evil", phone="+44 7700")
+    first = new_course(100, first_name='=HYPERLINK("http://x")', last_name="Evil", phone="+44 7700")
     log(first, days_ago(90), products=[(serum, "HA-7731")])
     log(first, days_ago(60), products=[(serum, "ha-7731")])
     mistaken = log(first, days_ago(30), products=[(serum, "HA-7731")])
     void_session(session=mistaken, reason="Logged on the wrong client", by=practitioner)
-    second = course(100, first_name="Grace", last_name="Hopper")
+    second = new_course(100, first_name="Grace", last_name="Hopper")
     log(second, days_ago(50), products=[(serum, "HA-7731")])
-    other = course(100)
+    other = new_course(100)
     log(other, days_ago(50), products=[(serum, "HA-7732")])
     return serum, first, second
 
@@ -505,7 +524,7 @@ def test_lots_list_every_session_that_received_the_lot(manager_client, recalled)
     page = text(response)
 
     assert "3 sessions for 2 clients received" in page
-    assert [s.plan for s in response.context["page_obj"]] == [second, first, first]
+    assert [s.course for s in response.context["page_obj"]] == [second, first, first]
     assert "Grace Hopper" in page
     assert second.client.phone in page and second.client.email in page
     assert "Download CSV" in page
@@ -548,7 +567,7 @@ def test_client_export_gives_the_whole_history_and_is_recorded(
     manager_client, manager, overdue, product
 ):
     record_contact_attempt(
-        client=overdue.client, plan=overdue, reason="due", outcome="no_answer", by=manager
+        client=overdue.client, course=overdue, reason="due", outcome="no_answer", by=manager
     )
 
     response = manager_client.get(
@@ -567,9 +586,9 @@ def test_client_export_gives_the_whole_history_and_is_recorded(
     assert consultation["keloid_tendency"] is False
     assert consultation["practitioner"] == "Alex Smith"
     assert consultation["concerns"][0]["concern"] == "Atrophic acne scars"
-    (plan,) = data["courses"]
-    assert plan["concerns"] == ["Atrophic acne scars (cheeks and chin)"]
-    (session,) = plan["sessions"]
+    (course,) = data["courses"]
+    assert course["concerns"] == ["Atrophic acne scars (cheeks and chin)"]
+    (session,) = course["sessions"]
     assert session["products"][0]["lot_number"] == "HA-7731"
     assert session["products"][0]["product"] == product("Hyaluronic").name
     assert session["areas"][0]["depth_mm"] == "1.50"
@@ -587,7 +606,7 @@ def test_no_export_no_access_record_for_an_aesthetician(signed_in, overdue):
     assert not ClientAccess.objects.filter(via=ClientAccess.Via.EXPORT).exists()
 
 
-@pytest.mark.parametrize("route", ["/clients/{}/export/", "/plans/{}/print/"])
+@pytest.mark.parametrize("route", ["/clients/{}/export/", "/courses/{}/print/"])
 @pytest.mark.parametrize("value", ["999999", "0", "9223372036854775808", "9" * 26])
 def test_unknown_or_absurd_ids_are_a_404(manager_client, route, value):
     response = manager_client.get(route.format(value))
@@ -598,10 +617,10 @@ def test_unknown_or_absurd_ids_are_a_404(manager_client, route, value):
 # Course printout -------------------------------------------------------------------------------
 
 
-def test_the_printout_gives_the_plan_dates_and_aftercare(signed_in, overdue):
-    response = signed_in.get(reverse("reports:plan-print", kwargs={"pk": overdue.pk}))
+def test_the_printout_gives_the_course_dates_and_aftercare(signed_in, overdue):
+    response = signed_in.get(reverse("reports:course-print", kwargs={"pk": overdue.pk}))
     page = text(response)
-    concern = overdue.plan_concerns.get().recorded_concern.concern
+    concern = overdue.course_concerns.get().recorded_concern.concern
 
     assert response.status_code == HTTPStatus.OK
     assert overdue.client.full_name in page

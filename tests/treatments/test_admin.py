@@ -12,8 +12,8 @@ from django.utils import timezone
 from catalogue.models import Area, Concern, Product
 from tests.consultations.test_admin import admin_form_data, page_queries
 from treatments import admin as treatments_admin
-from treatments.models import SessionProduct, TreatmentPlan, TreatmentSession
-from treatments.services import log_session, start_plan
+from treatments.models import Course, SessionProduct, TreatmentSession
+from treatments.services import log_session, start_course
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ def second_practitioner(make_user):
 
 
 @pytest.fixture
-def course(make_client, make_consultation, practitioner, product):
+def new_course(make_client, make_consultation, practitioner, product):
     """A client's course of `planned` sessions with sessions logged `sessions` days after start."""
 
     def make(
@@ -49,7 +49,7 @@ def course(make_client, make_consultation, practitioner, product):
             concerns=((slug, area),),
             held_on=TODAY - started_days_ago * DAYS,
         )
-        plan = start_plan(
+        course = start_course(
             consultation=consultation,
             recorded_concerns=consultation.concerns.all(),
             planned_sessions=planned,
@@ -62,7 +62,7 @@ def course(make_client, make_consultation, practitioner, product):
         recorded = consultation.concerns.get()
         for days in sessions:
             log_session(
-                plan=plan,
+                course=course,
                 practitioner=by,
                 by=by,
                 performed_on=consultation.held_on + days * DAYS,
@@ -72,19 +72,19 @@ def course(make_client, make_consultation, practitioner, product):
                 products=[(product("Hyaluronic"), lot)],
                 progress=[(recorded, 3, None)],
             )
-        plan.refresh_from_db()
-        return plan
+        course.refresh_from_db()
+        return course
 
     return make
 
 
 @pytest.fixture
-def courses(course, second_practitioner):
+def courses(new_course, second_practitioner):
     return {
         # Active, last session 60 days ago on a 4-week interval: overdue.
-        "overdue": course(first_name="Olive"),
+        "overdue": new_course(first_name="Olive"),
         # Active, one roller session 10 days ago by the second practitioner: due in 18 days.
-        "recent": course(
+        "recent": new_course(
             first_name="Rita",
             slug="melasma",
             started_days_ago=20,
@@ -94,7 +94,7 @@ def courses(course, second_practitioner):
             lot="LOT-B",
         ),
         # All three sessions logged: completed.
-        "completed": course(first_name="Cora", started_days_ago=400, sessions=(30, 60, 90)),
+        "completed": new_course(first_name="Cora", started_days_ago=400, sessions=(30, 60, 90)),
     }
 
 
@@ -119,7 +119,7 @@ def listed(client, name, params=None):
         "concern_add",
         "product_changelist",
         "product_add",
-        "treatmentplan_changelist",
+        "course_changelist",
         "treatmentsession_changelist",
         "sessionproduct_changelist",
     ],
@@ -128,7 +128,7 @@ def test_changelists_and_add_pages_load(manager_client, courses, name):
     assert manager_client.get(url(name)).status_code == HTTPStatus.OK
 
 
-@pytest.mark.parametrize("name", ["treatmentplan_add", "treatmentsession_add"])
+@pytest.mark.parametrize("name", ["course_add", "treatmentsession_add"])
 def test_courses_and_sessions_are_started_and_logged_in_the_workspace_only(
     manager_client, courses, name
 ):
@@ -139,12 +139,12 @@ def test_courses_and_sessions_are_started_and_logged_in_the_workspace_only(
 
 
 def test_change_pages_load(manager_client, courses):
-    plan = courses["overdue"]
-    session = plan.sessions.first()
+    course = courses["overdue"]
+    session = course.sessions.first()
     for page in (
         url("concern_change", Concern.objects.get(slug="melasma").pk),
         url("product_change", Product.objects.first().pk),
-        url("treatmentplan_change", plan.pk),
+        url("course_change", course.pk),
         url("treatmentsession_change", session.pk),
         url("sessionproduct_change", session.products_used.first().pk),
     ):
@@ -174,7 +174,7 @@ def test_course_filters_narrow_the_list(
 ):
     if params.get("practitioner__id__exact") == "second":
         params = {"practitioner__id__exact": second_practitioner.pk}
-    assert listed(manager_client, "treatmentplan", params) == {courses[k] for k in expected}
+    assert listed(manager_client, "course", params) == {courses[k] for k in expected}
 
 
 @pytest.mark.parametrize(
@@ -209,15 +209,15 @@ def test_lot_search_shows_who_received_a_lot(manager_client, courses):
 
 
 def test_course_offers_only_its_consultations_concerns(manager_client, courses):
-    plan = courses["overdue"]
-    response = manager_client.get(url("treatmentplan_change", plan.pk))
+    course = courses["overdue"]
+    response = manager_client.get(url("course_change", course.pk))
     (inline,) = response.context["inline_admin_formsets"]
     offered = inline.formset.forms[0].fields["recorded_concern"].queryset
-    assert set(offered) == set(plan.consultation.concerns.all())
+    assert set(offered) == set(course.consultation.concerns.all())
 
 
 def test_course_derived_fields_are_read_only(manager_client, courses):
-    page = manager_client.get(url("treatmentplan_change", courses["overdue"].pk))
+    page = manager_client.get(url("course_change", courses["overdue"].pk))
     form = page.context["adminform"].form
     for name in ("sessions_logged", "next_due_on", "suggested_sessions", "client"):
         assert name not in form.fields
@@ -227,37 +227,37 @@ def test_course_derived_fields_are_read_only(manager_client, courses):
 
 
 def test_a_course_cannot_plan_fewer_sessions_than_it_has_logged(manager_client, courses):
-    plan = courses["overdue"]  # 2 sessions logged
-    page = url("treatmentplan_change", plan.pk)
+    course = courses["overdue"]  # 2 sessions logged
+    page = url("course_change", course.pk)
     data = admin_form_data(manager_client.get(page), planned_sessions="1")
 
     response = manager_client.post(page, data)
 
     assert response.status_code == HTTPStatus.OK
     assert "This course has 2 sessions logged: it cannot plan fewer." in response.content.decode()
-    plan.refresh_from_db()
-    assert plan.planned_sessions == 3
+    course.refresh_from_db()
+    assert course.planned_sessions == 3
 
 
 def test_planning_the_sessions_logged_completes_nothing_but_recounts(manager_client, courses):
-    plan = courses["overdue"]
-    page = url("treatmentplan_change", plan.pk)
+    course = courses["overdue"]
+    page = url("course_change", course.pk)
     data = admin_form_data(manager_client.get(page), planned_sessions="6", interval_weeks="2")
 
     response = manager_client.post(page, data)
 
     assert response.status_code == HTTPStatus.FOUND
-    plan.refresh_from_db()
-    assert plan.progress_label == "session 2 of 6"
-    assert plan.next_due_on == plan.last_session_on + datetime.timedelta(weeks=2)
-    assert plan.history.first().history_type == "~"
+    course.refresh_from_db()
+    assert course.progress_label == "session 2 of 6"
+    assert course.next_due_on == course.last_session_on + datetime.timedelta(weeks=2)
+    assert course.history.first().history_type == "~"
 
 
 def test_stopping_a_course_keeps_progress_right_and_stamps_it(
     manager_client, courses, manager, practitioner
 ):
-    plan = courses["overdue"]
-    page = url("treatmentplan_change", plan.pk)
+    course = courses["overdue"]
+    page = url("course_change", course.pk)
     data = admin_form_data(
         manager_client.get(page), status="stopped", end_reason="Moved away", ended_on=TODAY
     )
@@ -265,24 +265,24 @@ def test_stopping_a_course_keeps_progress_right_and_stamps_it(
     response = manager_client.post(page, data)
 
     assert response.status_code == HTTPStatus.FOUND
-    plan.refresh_from_db()
-    assert plan.status == TreatmentPlan.Status.STOPPED
-    assert plan.next_due_on is None
-    assert plan.sessions_logged == 2
-    assert (plan.created_by, plan.updated_by) == (practitioner, manager)
+    course.refresh_from_db()
+    assert course.status == Course.Status.STOPPED
+    assert course.next_due_on is None
+    assert course.sessions_logged == 2
+    assert (course.created_by, course.updated_by) == (practitioner, manager)
 
 
 def test_ending_a_course_without_a_date_is_refused_politely(manager_client, courses):
-    plan = courses["overdue"]
-    page = url("treatmentplan_change", plan.pk)
+    course = courses["overdue"]
+    page = url("course_change", course.pk)
     data = admin_form_data(manager_client.get(page), status="stopped", end_reason="Moved away")
 
     response = manager_client.post(page, data)
 
     assert response.status_code == HTTPStatus.OK
     assert "Give the date the course ended." in response.content.decode()
-    plan.refresh_from_db()
-    assert plan.status == TreatmentPlan.Status.ACTIVE
+    course.refresh_from_db()
+    assert course.status == Course.Status.ACTIVE
 
 
 # Sessions: numbering, progress, stamps --------------------------------------------------------
@@ -292,12 +292,12 @@ def test_session_number_is_read_only(manager_client, courses):
     session = courses["overdue"].sessions.get(number=2)
     response = manager_client.get(url("treatmentsession_change", session.pk))
     assert "number" not in response.context["adminform"].form.fields
-    assert "plan" not in response.context["adminform"].form.fields
+    assert "course" not in response.context["adminform"].form.fields
 
 
 def test_moving_a_session_date_updates_the_course(manager_client, courses, manager):
-    plan = courses["overdue"]
-    session = plan.sessions.get(number=2)
+    course = courses["overdue"]
+    session = course.sessions.get(number=2)
     page = url("treatmentsession_change", session.pk)
     data = admin_form_data(manager_client.get(page), performed_on=TODAY - 3 * DAYS)
 
@@ -305,18 +305,18 @@ def test_moving_a_session_date_updates_the_course(manager_client, courses, manag
 
     assert response.status_code == HTTPStatus.FOUND
     session.refresh_from_db()
-    plan.refresh_from_db()
+    course.refresh_from_db()
     assert session.updated_by == manager
-    assert plan.last_session_on == TODAY - 3 * DAYS
-    assert plan.next_due_on == TODAY - 3 * DAYS + datetime.timedelta(weeks=4)
-    assert not plan.is_overdue()
+    assert course.last_session_on == TODAY - 3 * DAYS
+    assert course.next_due_on == TODAY - 3 * DAYS + datetime.timedelta(weeks=4)
+    assert not course.is_overdue()
 
 
 def test_a_managers_correction_is_one_version_with_its_rows_and_recounts_the_course(
     manager_client, courses, manager, product
 ):
-    plan = courses["overdue"]
-    session = plan.sessions.get(number=2)
+    course = courses["overdue"]
+    session = course.sessions.get(number=2)
     page = url("treatmentsession_change", session.pk)
     data = admin_form_data(
         manager_client.get(page),
@@ -342,9 +342,9 @@ def test_a_managers_correction_is_one_version_with_its_rows_and_recounts_the_cou
     assert (version.history_type, version.history_user) == ("~", manager)
     assert version.rows["products"] == [{"product": product("Peptide").pk, "lot_number": "PEP-77"}]
     assert version.rows == session.audited_rows()
-    plan.refresh_from_db()
-    assert plan.last_session_on == TODAY - 2 * DAYS
-    assert plan.updated_by == manager
+    course.refresh_from_db()
+    assert course.last_session_on == TODAY - 2 * DAYS
+    assert course.updated_by == manager
 
 
 @pytest.mark.parametrize(
@@ -396,10 +396,10 @@ def test_rows_resent_as_new_are_refused_not_duplicated(manager_client, courses, 
 
 
 def test_courses_and_sessions_cannot_be_deleted(manager_client, courses):
-    plan = courses["overdue"]
-    session = plan.sessions.first()
+    course = courses["overdue"]
+    session = course.sessions.first()
     for name, pk in (
-        ("treatmentplan", plan.pk),
+        ("course", course.pk),
         ("treatmentsession", session.pk),
         ("sessionproduct", session.products_used.first().pk),
     ):
@@ -425,9 +425,9 @@ def test_courses_and_sessions_cannot_be_deleted(manager_client, courses):
         ("concern_history", "concern", 7),
         ("product_changelist", None, 8),
         ("product_add", None, 5),
-        ("treatmentplan_changelist", None, 10),
-        ("treatmentplan_change", "plan", 10),
-        ("treatmentplan_history", "plan", 9),
+        ("course_changelist", None, 10),
+        ("course_change", "course", 10),
+        ("course_history", "course", 9),
         ("treatmentsession_changelist", None, 10),
         ("treatmentsession_change", "session", 15),
         ("treatmentsession_history", "session", 9),
@@ -436,13 +436,13 @@ def test_courses_and_sessions_cannot_be_deleted(manager_client, courses):
     ],
 )
 def test_pages_run_a_bounded_number_of_queries(
-    manager_client, course, django_assert_max_num_queries, name, target, bound
+    manager_client, new_course, django_assert_max_num_queries, name, target, bound
 ):
-    plan = course()
-    session = plan.sessions.first()
+    course = new_course()
+    session = course.sessions.first()
     args = {
         "concern": [Concern.objects.get(slug="acne-scars").pk],
-        "plan": [plan.pk],
+        "course": [course.pk],
         "session": [session.pk],
         "lot": [session.products_used.first().pk],
     }.get(target, [])
@@ -452,7 +452,7 @@ def test_pages_run_a_bounded_number_of_queries(
         manager_client.get(page)
 
     for days_ago in (300, 250, 200, 150, 100):
-        course(started_days_ago=days_ago, slug="melasma", lot=f"LOT-{days_ago}")
+        new_course(started_days_ago=days_ago, slug="melasma", lot=f"LOT-{days_ago}")
 
     assert page_queries(manager_client, page) == small
     with django_assert_max_num_queries(bound):
@@ -460,18 +460,18 @@ def test_pages_run_a_bounded_number_of_queries(
 
 
 def test_a_sessions_inline_rows_share_their_select_lists(
-    manager_client, make_consultation, make_plan, practitioner, product
+    manager_client, make_consultation, make_course, practitioner, product
 ):
     """Each row's product and concern select is read once for the page, not once per row."""
     consultation = make_consultation(
         concerns=(("acne-scars", Area.CHEEKS), ("fine-lines-wrinkles", Area.FOREHEAD)),
         held_on=TODAY - 30 * DAYS,
     )
-    plan = make_plan(consultation, planned_sessions=6)
-    ratings = [(pc.recorded_concern, 3, None) for pc in plan.plan_concerns.all()]
+    course = make_course(consultation, planned_sessions=6)
+    ratings = [(pc.recorded_concern, 3, None) for pc in course.course_concerns.all()]
     sessions = [
         log_session(
-            plan=plan,
+            course=course,
             practitioner=practitioner,
             by=practitioner,
             performed_on=TODAY - days * DAYS,
@@ -494,18 +494,18 @@ def test_a_refusal_only_the_service_sees_is_reported_not_a_server_error(
 ):
     """A colleague's session logged between the form's check and the save, say: the service
     refuses under the course's lock, and the manager is told why."""
-    plan = courses["overdue"]
+    course = courses["overdue"]
 
     def refuse(**kwargs):
         raise ValidationError("Someone logged a session on this course meanwhile.")
 
-    monkeypatch.setattr(treatments_admin, "change_plan", refuse)
-    page = url("treatmentplan_change", plan.pk)
+    monkeypatch.setattr(treatments_admin, "change_course", refuse)
+    page = url("course_change", course.pk)
     data = admin_form_data(manager_client.get(page), planned_sessions="4")
 
     response = manager_client.post(page, data, follow=True)
 
     assert response.status_code == HTTPStatus.OK
     assert "Someone logged a session on this course meanwhile." in response.content.decode()
-    plan.refresh_from_db()
-    assert plan.planned_sessions == 3
+    course.refresh_from_db()
+    assert course.planned_sessions == 3

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from consultations.models import Area
 from tests.pages import visible_text
-from treatments.models import TreatmentPlan, TreatmentSession
+from treatments.models import Course, TreatmentSession
 from treatments.services import void_session
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,7 @@ def test_a_session_is_named_by_its_place_in_its_course(voided_at, position, show
 
     label = render_to_string(
         "includes/session_label.html",
-        {"session": session, "plan": TreatmentPlan(planned_sessions=6)},
+        {"session": session, "course": Course(planned_sessions=6)},
     )
 
     assert visible_text(label) == shown
@@ -37,20 +37,20 @@ def test_a_session_is_named_by_its_place_in_its_course(voided_at, position, show
 
 
 @pytest.fixture
-def timeline_card(make_consultation, make_plan, log, practitioner):
+def timeline_card(make_consultation, make_course, log, practitioner):
     """The timeline card of the second session of a six-session course, as the client page
     reads it: the course, the session's place in it and whether its author may correct it."""
     practitioner.first_name, practitioner.last_name = "Jo", "Doe"
     practitioner.save()
-    plan = make_plan(make_consultation(held_on=datetime.date(2026, 1, 5)), planned_sessions=6)
-    log(plan, datetime.date(2026, 2, 2))
+    course = make_course(make_consultation(held_on=datetime.date(2026, 1, 5)), planned_sessions=6)
+    log(course, datetime.date(2026, 2, 2))
 
     def draw(may_correct=True, editable=True, **fields):
-        session = log(plan, datetime.date(2026, 3, 4), **{"pain_score": 3, **fields})
+        session = log(course, datetime.date(2026, 3, 4), **{"pain_score": 3, **fields})
         session = TreatmentSession.objects.select_related("practitioner", "voided_by").get(
             pk=session.pk
         )
-        session.plan, session.position, session.editable = plan, 2, editable
+        session.course, session.position, session.editable = course, 2, editable
         context = {"session": session, "may_correct": may_correct}
         return session, render_to_string("includes/timeline_session.html", context)
 
@@ -64,7 +64,7 @@ def test_the_timeline_card_shows_the_session_and_links_its_course(timeline_card)
         "4 Mar 2026 · Session 2 of 6 Atrophic acne scars (cheeks and chin) Jo Doe "
         "Motorised pen: Cheeks and chin at 1.50 mm · Redness (erythema) · pain 3/10 Correct or void"
     )
-    assert f'href="{reverse("treatments:plan-detail", args=[session.plan_id])}"' in card
+    assert f'href="{reverse("treatments:course-detail", args=[session.course_id])}"' in card
     assert f'href="{reverse("treatments:session-update", args=[session.pk])}"' in card
     assert "voided" not in card and "line-through" not in card
 
@@ -121,17 +121,17 @@ def test_the_timeline_card_strikes_a_voided_session_and_says_who_voided_it_and_w
 
 
 @pytest.fixture
-def due_row(make_client, make_consultation, make_plan):
+def due_row(make_client, make_consultation, make_course):
     """Today's row for a six-session course with two sessions logged, due on `next_due_on`."""
     client = make_client(first_name="Ivy", last_name="O'Neil <Jr>")
-    plan = make_plan(
+    course = make_course(
         make_consultation(client, concerns=(("stretch-marks", Area.ABDOMEN),)), planned_sessions=6
     )
 
     def draw(today, next_due_on, may_log=True):
-        plan.sessions_logged, plan.next_due_on = 2, next_due_on
-        context = {"plan": plan, "today": today, "may_log": may_log}
-        return plan, render_to_string("includes/due_course.html", context)
+        course.sessions_logged, course.next_due_on = 2, next_due_on
+        context = {"course": course, "today": today, "may_log": may_log}
+        return course, render_to_string("includes/due_course.html", context)
 
     return draw
 
@@ -139,21 +139,21 @@ def due_row(make_client, make_consultation, make_plan):
 def test_a_due_course_shows_the_client_the_course_and_a_button_for_the_next_session(due_row):
     today = datetime.date(2026, 3, 10)
 
-    plan, row = due_row(today, next_due_on=today)
+    course, row = due_row(today, next_due_on=today)
 
     assert visible_text(row) == (
         "Ivy O'Neil <Jr> Due today Stretch marks (striae) (abdomen) Session 2 of 6 done "
         "Log session 3"
     )
     assert "O&#x27;Neil &lt;Jr&gt;" in row
-    assert f'href="{reverse("treatments:client-detail", args=[plan.client_id])}"' in row
-    assert f'href="{reverse("treatments:session-create", args=[plan.pk])}"' in row
+    assert f'href="{reverse("treatments:client-detail", args=[course.client_id])}"' in row
+    assert f'href="{reverse("treatments:session-create", args=[course.pk])}"' in row
 
 
 def test_a_course_overdue_says_since_when_and_offers_no_button_without_leave(due_row):
     today = datetime.date(2026, 3, 10)
 
-    _plan, row = due_row(today, next_due_on=datetime.date(2026, 2, 24), may_log=False)
+    _course, row = due_row(today, next_due_on=datetime.date(2026, 2, 24), may_log=False)
 
     assert "Overdue since 24 Feb" in visible_text(row)
     assert "text-bg-danger" in row

@@ -8,10 +8,10 @@ from django.db.models import CheckConstraint
 from catalogue.models import Area
 from consultations.models import RecordedConcern
 from treatments.models import (
+    Course,
     SessionArea,
     SessionProduct,
     SessionProgress,
-    TreatmentPlan,
     TreatmentSession,
 )
 
@@ -22,25 +22,25 @@ def violates(constraint):
     return pytest.raises(IntegrityError, match=constraint)
 
 
-class TestPlanAndSessionRules:
-    def test_planned_sessions_below_one_are_refused(self, make_plan):
-        plan = make_plan()
-        plan.planned_sessions = 0
+class TestCourseAndSessionRules:
+    def test_planned_sessions_below_one_are_refused(self, make_course):
+        course = make_course()
+        course.planned_sessions = 0
         with pytest.raises(ValidationError) as refused:
-            plan.full_clean()
+            course.full_clean()
         assert "planned_sessions" in refused.value.message_dict
-        with transaction.atomic(), violates("plan_planned_sessions_range"):
-            TreatmentPlan.objects.filter(pk=plan.pk).update(planned_sessions=0)
+        with transaction.atomic(), violates("course_planned_sessions_range"):
+            Course.objects.filter(pk=course.pk).update(planned_sessions=0)
 
-    def test_a_stopped_plan_needs_a_reason(self, make_plan):
-        plan = make_plan()
-        plan.status = TreatmentPlan.Status.STOPPED
+    def test_a_stopped_course_needs_a_reason(self, make_course):
+        course = make_course()
+        course.status = Course.Status.STOPPED
         with pytest.raises(ValidationError) as refused:
-            plan.full_clean()
+            course.full_clean()
         assert refused.value.message_dict["end_reason"] == ["Say why the course was stopped."]
-        with transaction.atomic(), violates("plan_stopped_has_reason"):
-            TreatmentPlan.objects.filter(pk=plan.pk).update(
-                status="stopped", end_reason="", ended_on=plan.start_date
+        with transaction.atomic(), violates("course_stopped_has_reason"):
+            Course.objects.filter(pk=course.pk).update(
+                status="stopped", end_reason="", ended_on=course.start_date
             )
 
     @pytest.mark.parametrize("area", Area.values)
@@ -52,7 +52,7 @@ class TestPlanAndSessionRules:
         assert str(recorded) == f"Atrophic acne scars ({recorded.get_area_display().lower()})"
 
     def test_courses_read_with_their_concerns_are_named_without_a_query_each(
-        self, make_consultation, make_plan, django_assert_num_queries
+        self, make_consultation, make_course, django_assert_num_queries
     ):
         concerns = (
             ("stretch-marks", Area.THIGHS),
@@ -60,11 +60,11 @@ class TestPlanAndSessionRules:
             ("hyperpigmentation", Area.DECOLLETE),
         )
         for n in (1, 2, 3):
-            make_plan(make_consultation(concerns=concerns[:n]))
+            make_course(make_consultation(concerns=concerns[:n]))
 
         with django_assert_num_queries(2):
-            courses = TreatmentPlan.objects.with_concerns().order_by("pk")
-            names = [plan.concern_names for plan in courses]
+            courses = Course.objects.with_concerns().order_by("pk")
+            names = [course.concern_names for course in courses]
 
         assert names == [
             "Stretch marks (striae) (thighs)",
@@ -73,14 +73,14 @@ class TestPlanAndSessionRules:
             "Hyperpigmentation and PIH (décolleté)",
         ]
 
-    def test_a_course_without_concerns_reads_no_names(self, make_plan):
-        plan = make_plan()
-        plan.plan_concerns.all().delete()
+    def test_a_course_without_concerns_reads_no_names(self, make_course):
+        course = make_course()
+        course.course_concerns.all().delete()
 
-        assert TreatmentPlan.objects.with_concerns().get(pk=plan.pk).concern_names == ""
+        assert Course.objects.with_concerns().get(pk=course.pk).concern_names == ""
 
-    def test_depth_outside_the_device_range_is_refused(self, make_plan, log):
-        session = log(make_plan())
+    def test_depth_outside_the_device_range_is_refused(self, make_course, log):
+        session = log(make_course())
         area = SessionArea(session=session, area="forehead", depth_mm=Decimal("3.25"))
         with pytest.raises(ValidationError) as refused:
             area.full_clean()
@@ -89,9 +89,9 @@ class TestPlanAndSessionRules:
             SessionArea.objects.create(session=session, area="forehead", depth_mm="0.10")
 
     def test_pain_above_ten_and_blank_lots_are_refused_by_the_database(
-        self, make_plan, log, product
+        self, make_course, log, product
     ):
-        session = log(make_plan())
+        session = log(make_course())
         with transaction.atomic(), violates("session_pain_score_range"):
             TreatmentSession.objects.filter(pk=session.pk).update(pain_score=11)
         with transaction.atomic(), violates("sessionproduct_lot_given"):
@@ -99,21 +99,21 @@ class TestPlanAndSessionRules:
                 session=session, product=product("Hyaluronic"), lot_number=""
             )
 
-    def test_session_numbers_are_unique_within_a_course(self, make_plan, log):
-        plan = make_plan()
-        first = log(plan)
-        second = log(plan)
+    def test_session_numbers_are_unique_within_a_course(self, make_course, log):
+        course = make_course()
+        first = log(course)
+        second = log(course)
         with transaction.atomic(), pytest.raises(IntegrityError):
             TreatmentSession.objects.filter(pk=second.pk).update(number=first.number)
 
-    def test_an_ended_plan_needs_an_end_date(self, make_plan):
-        plan = make_plan()
-        plan.status = TreatmentPlan.Status.COMPLETED
+    def test_an_ended_course_needs_an_end_date(self, make_course):
+        course = make_course()
+        course.status = Course.Status.COMPLETED
         with pytest.raises(ValidationError) as refused:
-            plan.full_clean()
+            course.full_clean()
         assert refused.value.message_dict["ended_on"] == ["Give the date the course ended."]
-        with transaction.atomic(), violates("plan_ended_has_date"):
-            TreatmentPlan.objects.filter(pk=plan.pk).update(status="completed", ended_on=None)
+        with transaction.atomic(), violates("course_ended_has_date"):
+            Course.objects.filter(pk=course.pk).update(status="completed", ended_on=None)
 
 
 # The services check a session and its rows with full_clean(validate_constraints=False): the
@@ -147,7 +147,7 @@ SESSION_ROW_MODELS = [TreatmentSession, SessionArea, SessionProduct, SessionProg
 # Foreign keys, which full_clean() checks with a query each (the services exclude them too).
 PARENTS = [
     "session",
-    "plan",
+    "course",
     "practitioner",
     "product",
     "recorded_concern",
@@ -167,11 +167,11 @@ PARENTS = [
     ],
 )
 def test_session_check_constraints_are_repeated_in_python(
-    name, make_plan, log, product, django_assert_num_queries
+    name, make_course, log, product, django_assert_num_queries
 ):
-    plan = make_plan()
-    session = log(plan)
-    recorded_concern = plan.plan_concerns.get().recorded_concern
+    course = make_course()
+    session = log(course)
+    recorded_concern = course.course_concerns.get().recorded_concern
     row = _breaking(name, session, recorded_concern, product("Hyaluronic"))
 
     with django_assert_num_queries(0), pytest.raises(ValidationError):

@@ -52,13 +52,13 @@ def jpeg_with_gps():
 
 
 @pytest.fixture
-def consented_plan(make_consultation, make_plan):
-    return make_plan(make_consultation(photo_consent=True))
+def consented_course(make_consultation, make_course):
+    return make_course(make_consultation(photo_consent=True))
 
 
 @pytest.fixture
-def session(consented_plan, log):
-    return log(consented_plan)
+def session(consented_course, log):
+    return log(consented_course)
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def add(session, practitioner):
         if "consultation" not in extra:
             extra.setdefault("session", session)
         owner = extra.get("session") or extra.get("consultation")
-        client = owner.plan.client if isinstance(owner, TreatmentSession) else owner.client
+        client = owner.course.client if isinstance(owner, TreatmentSession) else owner.client
         return add_photo(
             client=client,
             image_file=upload(content or image_bytes()),
@@ -148,8 +148,8 @@ def test_exif_gps_and_device_are_removed_and_the_photo_turned_upright(add):
         assert not thumb.getexif()
 
 
-def test_without_photo_consent_the_upload_is_refused(log, make_plan, make_consultation, add):
-    session = log(make_plan(make_consultation(photo_consent=False)))
+def test_without_photo_consent_the_upload_is_refused(log, make_course, make_consultation, add):
+    session = log(make_course(make_consultation(photo_consent=False)))
 
     with pytest.raises(ValidationError, match="not consented to photographs"):
         add(session=session)
@@ -235,7 +235,7 @@ def test_gallery_shows_photos_by_area_and_angle(signed_in, add, session):
     add(area=Area.CHEEKS)
     add(area=Area.FOREHEAD, angle=Photo.Angle.LEFT)
 
-    page = text(signed_in.get(reverse("treatments:client-photos", args=[session.plan.client_id])))
+    page = text(signed_in.get(reverse("treatments:client-photos", args=[session.course.client_id])))
 
     assert f"{Area.CHEEKS.label}, front" in page
     assert f"{Area.FOREHEAD.label}, left" in page
@@ -249,7 +249,7 @@ def test_gallery_and_comparison_run_bounded_queries(
     for _ in range(size):
         add()
         add(angle=Photo.Angle.RIGHT)
-    client_pk = session.plan.client_id
+    client_pk = session.course.client_id
 
     with django_assert_max_num_queries(SIGNED_IN_QUERIES + 2):
         gallery = signed_in.get(reverse("treatments:client-photos", args=[client_pk]))
@@ -264,12 +264,12 @@ def test_gallery_and_comparison_run_bounded_queries(
 def test_comparison_puts_the_first_and_latest_side_by_side(
     signed_in, add, session, make_consultation
 ):
-    consultation = session.plan.consultation
+    consultation = session.course.consultation
     before = add(consultation=consultation)
     add()
     latest = add()
     add(angle=Photo.Angle.LEFT)
-    url = reverse("treatments:photo-compare", args=[session.plan.client_id])
+    url = reverse("treatments:photo-compare", args=[session.course.client_id])
 
     response = signed_in.get(url, {"area": Area.CHEEKS, "angle": Photo.Angle.FRONT})
 
@@ -277,11 +277,11 @@ def test_comparison_puts_the_first_and_latest_side_by_side(
     assert "consultation (before)" in text(response)
 
 
-def test_any_two_of_the_clients_photos_can_be_compared(signed_in, add, session, make_plan, log):
+def test_any_two_of_the_clients_photos_can_be_compared(signed_in, add, session, make_course, log):
     first, second = add(), add(angle=Photo.Angle.RIGHT)
-    other_session = log(make_plan(make_consultation_with_consent(session)))
+    other_session = log(make_course(make_consultation_with_consent(session)))
     foreign = add(session=other_session)
-    url = reverse("treatments:photo-compare", args=[session.plan.client_id])
+    url = reverse("treatments:photo-compare", args=[session.course.client_id])
 
     response = signed_in.get(url, {"a": second.pk, "b": first.pk})
     assert [p.pk for p in response.context["pair"]] == [second.pk, first.pk]
@@ -297,17 +297,17 @@ def make_consultation_with_consent(session):
     from consultations.services import record_consultation
     from tests.conftest import _serial
 
-    other = type(session.plan.client).objects.create(
+    other = type(session.course.client).objects.create(
         first_name="Other",
         last_name=f"Client{next(_serial)}",
-        date_of_birth=session.plan.client.date_of_birth,
+        date_of_birth=session.course.client.date_of_birth,
     )
     return record_consultation(
         client=other,
         practitioner=session.practitioner,
         by=session.practitioner,
         concerns=[{"concern": Concern.objects.get(slug="acne-scars"), "area": Area.CHEEKS}],
-        held_on=session.plan.consultation.held_on,
+        held_on=session.course.consultation.held_on,
         consent_given=True,
         consent_by="the client",
         photo_consent=True,
@@ -317,14 +317,16 @@ def make_consultation_with_consent(session):
 # Uploading from the forms -----------------------------------------------------------------------
 
 
-def test_photos_are_uploaded_with_the_logged_session(signed_in, consented_plan, practitioner):
-    data = session_data(consented_plan, photo_area=Area.CHEEKS, photo_angle="left")
+def test_photos_are_uploaded_with_the_logged_session(signed_in, consented_course, practitioner):
+    data = session_data(consented_course, photo_area=Area.CHEEKS, photo_angle="left")
     data["photos"] = [
         upload(image_bytes(), "one.jpg"),
         upload(image_bytes("PNG"), "two.png", "image/png"),
     ]
 
-    response = signed_in.post(reverse("treatments:session-create", args=[consented_plan.pk]), data)
+    response = signed_in.post(
+        reverse("treatments:session-create", args=[consented_course.pk]), data
+    )
 
     assert response.status_code == HTTPStatus.FOUND
     session = TreatmentSession.objects.get()
@@ -335,12 +337,14 @@ def test_photos_are_uploaded_with_the_logged_session(signed_in, consented_plan, 
     }
 
 
-def test_a_bad_file_keeps_the_rest_of_the_form_and_saves_nothing(signed_in, consented_plan):
-    data = session_data(consented_plan, photo_area=Area.CHEEKS, photo_angle="front")
+def test_a_bad_file_keeps_the_rest_of_the_form_and_saves_nothing(signed_in, consented_course):
+    data = session_data(consented_course, photo_area=Area.CHEEKS, photo_angle="front")
     data["notes"] = "Keep these notes"
     data["photos"] = [upload(image_bytes(), "good.jpg"), upload(b"not an image", "bad.jpg")]
 
-    response = signed_in.post(reverse("treatments:session-create", args=[consented_plan.pk]), data)
+    response = signed_in.post(
+        reverse("treatments:session-create", args=[consented_course.pk]), data
+    )
 
     assert response.status_code == HTTPStatus.OK
     errors = " ".join(field_errors(response, "id_photos"))
@@ -350,12 +354,12 @@ def test_a_bad_file_keeps_the_rest_of_the_form_and_saves_nothing(signed_in, cons
     assert not TreatmentSession.objects.exists() and not Photo.objects.exists()
 
 
-def test_the_session_form_refuses_photos_without_consent(signed_in, make_plan):
-    plan = make_plan()
-    data = session_data(plan, photo_area=Area.CHEEKS, photo_angle="front")
+def test_the_session_form_refuses_photos_without_consent(signed_in, make_course):
+    course = make_course()
+    data = session_data(course, photo_area=Area.CHEEKS, photo_angle="front")
     data["photos"] = [upload(image_bytes())]
 
-    response = signed_in.post(reverse("treatments:session-create", args=[plan.pk]), data)
+    response = signed_in.post(reverse("treatments:session-create", args=[course.pk]), data)
 
     assert response.status_code == HTTPStatus.OK
     assert "not consented to photographs" in text(response)
@@ -390,11 +394,11 @@ def test_consultation_form_records_photo_consent(signed_in, make_consultation):
 def test_client_page_shows_thumbnails_and_links_to_the_gallery(signed_in, add, session):
     photo = add()
 
-    response = signed_in.get(session.plan.client.get_absolute_url())
+    response = signed_in.get(session.course.client.get_absolute_url())
 
     content = response.content.decode()
     assert reverse("treatments:photo-thumbnail", args=[photo.pk]) in content
-    assert reverse("treatments:client-photos", args=[session.plan.client_id]) in content
+    assert reverse("treatments:client-photos", args=[session.course.client_id]) in content
 
 
 # Backup, restore and the client's history export ----------------------------------------------

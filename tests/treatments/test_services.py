@@ -10,13 +10,13 @@ from django.utils import timezone
 
 from catalogue.models import Area
 from consultations.models import Client
-from treatments.models import PlanConcern, SessionProgress, TreatmentPlan, TreatmentSession
+from treatments.models import Course, CourseConcern, SessionProgress, TreatmentSession
 from treatments.services import (
-    complete_plan,
+    complete_course,
     log_session,
     log_session_on_locked,
-    start_plan,
-    stop_plan,
+    start_course,
+    stop_course,
     suggest_course,
     void_session,
 )
@@ -24,7 +24,7 @@ from treatments.services import (
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate
-Status = TreatmentPlan.Status
+Status = Course.Status
 
 
 def weeks(n):
@@ -104,29 +104,31 @@ class TestSuggestCourse:
         assert (suggestion.sessions, suggestion.interval_weeks) == (12, 1)
 
 
-class TestStartPlan:
-    def test_keeps_both_the_suggestion_and_what_was_chosen(self, make_plan):
-        plan = make_plan(planned_sessions=5, interval_weeks=6)
-        assert plan.status == Status.ACTIVE
-        assert (plan.suggested_sessions, plan.suggested_interval_weeks) == (3, 4)
-        assert (plan.suggested_sessions_min, plan.suggested_sessions_max) == (3, 6)
-        assert (plan.planned_sessions, plan.interval_weeks) == (5, 6)
-        assert plan.next_due_on == plan.start_date
-        assert plan.progress_label == "session 0 of 5"
+class TestStartCourse:
+    def test_keeps_both_the_suggestion_and_what_was_chosen(self, make_course):
+        course = make_course(planned_sessions=5, interval_weeks=6)
+        assert course.status == Status.ACTIVE
+        assert (course.suggested_sessions, course.suggested_interval_weeks) == (3, 4)
+        assert (course.suggested_sessions_min, course.suggested_sessions_max) == (3, 6)
+        assert (course.planned_sessions, course.interval_weeks) == (5, 6)
+        assert course.next_due_on == course.start_date
+        assert course.progress_label == "session 0 of 5"
 
-    def test_not_suitable_is_refused_without_an_override_reason(self, make_consultation, make_plan):
-        consultation = make_consultation(bleeding_disorder=True)
-        with pytest.raises(ValidationError) as refused:
-            make_plan(consultation)
-        assert "not suitable" in refused.value.message_dict["override_reason"][0]
-        assert not TreatmentPlan.objects.exists()
-
-    def test_not_suitable_goes_ahead_with_a_recorded_override_reason(
-        self, make_consultation, make_plan
+    def test_not_suitable_is_refused_without_an_override_reason(
+        self, make_consultation, make_course
     ):
         consultation = make_consultation(bleeding_disorder=True)
-        plan = make_plan(consultation, override_reason="Haematologist cleared treatment.")
-        assert plan.override_reason == "Haematologist cleared treatment."
+        with pytest.raises(ValidationError) as refused:
+            make_course(consultation)
+        assert "not suitable" in refused.value.message_dict["override_reason"][0]
+        assert not Course.objects.exists()
+
+    def test_not_suitable_goes_ahead_with_a_recorded_override_reason(
+        self, make_consultation, make_course
+    ):
+        consultation = make_consultation(bleeding_disorder=True)
+        course = make_course(consultation, override_reason="Haematologist cleared treatment.")
+        assert course.override_reason == "Haematologist cleared treatment."
 
     def test_a_blocked_area_only_matters_when_the_course_treats_it(
         self, make_consultation, practitioner
@@ -136,7 +138,7 @@ class TestStartPlan:
             infection_in_area=True,
             affected_area=Area.CHEEKS,
         )
-        plan = start_plan(
+        course = start_course(
             consultation=consultation,
             recorded_concerns=consultation.concerns.filter(area=Area.ABDOMEN),
             planned_sessions=4,
@@ -144,25 +146,25 @@ class TestStartPlan:
             practitioner=practitioner,
             by=practitioner,
         )
-        assert [str(pc) for pc in PlanConcern.objects.filter(plan=plan)] == [
+        assert [str(pc) for pc in CourseConcern.objects.filter(course=course)] == [
             "Stretch marks (striae) (abdomen)"
         ]
 
-    def test_cautions_must_be_acknowledged(self, make_consultation, make_plan):
+    def test_cautions_must_be_acknowledged(self, make_consultation, make_course):
         consultation = make_consultation(isotretinoin_recent=True)
         with pytest.raises(ValidationError) as refused:
-            make_plan(consultation, cautions_acknowledged=False)
+            make_course(consultation, cautions_acknowledged=False)
         assert "cautions_acknowledged" in refused.value.message_dict
 
-    def test_consent_is_required(self, make_consultation, make_plan):
+    def test_consent_is_required(self, make_consultation, make_course):
         consultation = make_consultation(consent_given=False, consent_by="")
         with pytest.raises(ValidationError, match="not given consent"):
-            make_plan(consultation)
+            make_course(consultation)
 
     def test_concerns_must_come_from_the_consultation(self, make_consultation, practitioner):
         consultation, other = make_consultation(), make_consultation()
         with pytest.raises(ValidationError) as refused:
-            start_plan(
+            start_course(
                 consultation=consultation,
                 recorded_concerns=other.concerns.all(),
                 planned_sessions=3,
@@ -172,39 +174,39 @@ class TestStartPlan:
             )
         assert "from this consultation" in refused.value.message_dict["concerns"][0]
 
-    def test_planned_sessions_below_one_are_refused(self, make_plan):
+    def test_planned_sessions_below_one_are_refused(self, make_course):
         with pytest.raises(ValidationError) as refused:
-            make_plan(planned_sessions=0)
+            make_course(planned_sessions=0)
         assert "planned_sessions" in refused.value.message_dict
-        assert not TreatmentPlan.objects.exists()
+        assert not Course.objects.exists()
 
 
 class TestLogSession:
-    def test_numbers_sessions_and_sets_the_next_due_date(self, make_plan, log):
-        plan = make_plan(planned_sessions=3, interval_weeks=4)
-        day = plan.start_date + weeks(1)
-        first = log(plan, day)
-        plan.refresh_from_db()
+    def test_numbers_sessions_and_sets_the_next_due_date(self, make_course, log):
+        course = make_course(planned_sessions=3, interval_weeks=4)
+        day = course.start_date + weeks(1)
+        first = log(course, day)
+        course.refresh_from_db()
         assert first.number == 1
-        assert plan.progress_label == "session 1 of 3"
-        assert plan.last_session_on == day
-        assert plan.next_due_on == day + weeks(4)
+        assert course.progress_label == "session 1 of 3"
+        assert course.last_session_on == day
+        assert course.next_due_on == day + weeks(4)
 
-    def test_completes_the_course_when_the_planned_count_is_reached(self, make_plan, log):
-        plan = make_plan(planned_sessions=2)
-        log(plan, plan.start_date)
-        log(plan, plan.start_date + weeks(4))
-        plan.refresh_from_db()
-        assert plan.status == Status.COMPLETED
-        assert plan.ended_on == plan.start_date + weeks(4)
-        assert plan.next_due_on is None
-        assert plan.progress_label == "session 2 of 2"
+    def test_completes_the_course_when_the_planned_count_is_reached(self, make_course, log):
+        course = make_course(planned_sessions=2)
+        log(course, course.start_date)
+        log(course, course.start_date + weeks(4))
+        course.refresh_from_db()
+        assert course.status == Status.COMPLETED
+        assert course.ended_on == course.start_date + weeks(4)
+        assert course.next_due_on is None
+        assert course.progress_label == "session 2 of 2"
 
-    def test_records_depths_products_lots_and_progress(self, make_plan, log, product):
-        plan = make_plan()
-        recorded = plan.plan_concerns.get().recorded_concern
+    def test_records_depths_products_lots_and_progress(self, make_course, log, product):
+        course = make_course()
+        recorded = course.course_concerns.get().recorded_concern
         session = log(
-            plan,
+            course,
             areas=[(Area.CHEEKS, Decimal("1.5")), (Area.FOREHEAD, Decimal("0.5"))],
             products=[(product("Hyaluronic"), " HA-2291 ")],
             progress=[(recorded, SessionProgress.Rating.SLIGHT, SessionProgress.Rating.MODERATE)],
@@ -219,105 +221,105 @@ class TestLogSession:
         assert session.progress.get().client_rating == SessionProgress.Rating.MODERATE
 
     @pytest.mark.parametrize("depth", ["0.20", "3.10"])
-    def test_depth_outside_the_device_range_saves_nothing(self, make_plan, log, depth):
-        plan = make_plan()
+    def test_depth_outside_the_device_range_saves_nothing(self, make_course, log, depth):
+        course = make_course()
         with pytest.raises(ValidationError, match="between 0.25 and 3.0 mm"):
-            log(plan, areas=[(Area.CHEEKS, Decimal(depth))])
-        plan.refresh_from_db()
+            log(course, areas=[(Area.CHEEKS, Decimal(depth))])
+        course.refresh_from_db()
         assert not TreatmentSession.objects.exists()
-        assert plan.sessions_logged == 0
+        assert course.sessions_logged == 0
 
-    def test_a_session_in_the_future_is_refused(self, make_plan, log):
-        plan = make_plan()
+    def test_a_session_in_the_future_is_refused(self, make_course, log):
+        course = make_course()
         with pytest.raises(ValidationError) as refused:
-            log(plan, TODAY() + datetime.timedelta(days=1))
+            log(course, TODAY() + datetime.timedelta(days=1))
         assert refused.value.message_dict["performed_on"] == [
             "A session cannot be logged in the future."
         ]
 
-    def test_a_session_before_the_course_started_is_refused(self, make_plan, log):
-        plan = make_plan()
+    def test_a_session_before_the_course_started_is_refused(self, make_course, log):
+        course = make_course()
         with pytest.raises(ValidationError, match="cannot be earlier"):
-            log(plan, plan.start_date - datetime.timedelta(days=1))
+            log(course, course.start_date - datetime.timedelta(days=1))
 
     @pytest.mark.parametrize("end", ["complete", "stop"])
-    def test_no_session_on_a_completed_or_stopped_course(self, make_plan, log, practitioner, end):
-        plan = make_plan()
+    def test_no_session_on_a_completed_or_stopped_course(self, make_course, log, practitioner, end):
+        course = make_course()
         if end == "complete":
-            complete_plan(plan=plan, by=practitioner)
+            complete_course(course=course, by=practitioner)
         else:
-            stop_plan(plan=plan, reason="Moved abroad", by=practitioner)
+            stop_course(course=course, reason="Moved abroad", by=practitioner)
         with pytest.raises(ValidationError, match="no more sessions can be logged"):
-            log(plan)
+            log(course)
         assert not TreatmentSession.objects.exists()
 
-    def test_sessions_are_logged_in_the_order_they_happened(self, make_plan, log):
-        plan = make_plan()
-        log(plan, plan.start_date + weeks(4))
+    def test_sessions_are_logged_in_the_order_they_happened(self, make_course, log):
+        course = make_course()
+        log(course, course.start_date + weeks(4))
         with pytest.raises(ValidationError) as refused:
-            log(plan, plan.start_date + weeks(2))
+            log(course, course.start_date + weeks(2))
         assert "log sessions in the order" in refused.value.message_dict["performed_on"][0]
         assert TreatmentSession.objects.count() == 1
 
-    def test_needs_at_least_one_area_and_each_area_once(self, make_plan, log):
-        plan = make_plan()
+    def test_needs_at_least_one_area_and_each_area_once(self, make_course, log):
+        course = make_course()
         with pytest.raises(ValidationError, match="at least one treated area"):
-            log(plan, areas=[])
+            log(course, areas=[])
         with pytest.raises(ValidationError, match="Each area appears once"):
-            log(plan, areas=[(Area.CHEEKS, Decimal("1")), (Area.CHEEKS, Decimal("1.5"))])
+            log(course, areas=[(Area.CHEEKS, Decimal("1")), (Area.CHEEKS, Decimal("1.5"))])
 
-    def test_products_need_a_lot_number(self, make_plan, log, product):
-        plan = make_plan()
+    def test_products_need_a_lot_number(self, make_course, log, product):
+        course = make_course()
         with pytest.raises(ValidationError, match="lot number"):
-            log(plan, products=[(product("Hyaluronic"), "  ")])
+            log(course, products=[(product("Hyaluronic"), "  ")])
         assert not TreatmentSession.objects.exists()
 
-    def test_progress_only_for_the_courses_concerns(self, make_plan, make_consultation, log):
-        plan = make_plan()
+    def test_progress_only_for_the_courses_concerns(self, make_course, make_consultation, log):
+        course = make_course()
         stranger = make_consultation().concerns.get()
         with pytest.raises(ValidationError, match="Rate only the concerns"):
-            log(plan, progress=[(stranger, 3, None)])
+            log(course, progress=[(stranger, 3, None)])
 
 
-class TestEndPlan:
-    def test_stopping_needs_a_reason(self, make_plan, practitioner):
-        plan = make_plan()
+class TestEndCourse:
+    def test_stopping_needs_a_reason(self, make_course, practitioner):
+        course = make_course()
         with pytest.raises(ValidationError) as refused:
-            stop_plan(plan=plan, reason="  ", by=practitioner)
+            stop_course(course=course, reason="  ", by=practitioner)
         assert refused.value.message_dict["end_reason"] == ["Say why the course is stopped."]
-        plan.refresh_from_db()
-        assert plan.status == Status.ACTIVE
+        course.refresh_from_db()
+        assert course.status == Status.ACTIVE
 
-    def test_stopping_records_reason_date_and_clears_the_due_date(self, make_plan, practitioner):
-        plan = stop_plan(plan=make_plan(), reason="Pregnant; resume later", by=practitioner)
-        assert plan.status == Status.STOPPED
-        assert plan.ended_on == TODAY()
-        assert plan.next_due_on is None
-        assert plan.updated_by == practitioner
+    def test_stopping_records_reason_date_and_clears_the_due_date(self, make_course, practitioner):
+        course = stop_course(course=make_course(), reason="Pregnant; resume later", by=practitioner)
+        assert course.status == Status.STOPPED
+        assert course.ended_on == TODAY()
+        assert course.next_due_on is None
+        assert course.updated_by == practitioner
 
-    def test_completing_by_hand(self, make_plan, log, practitioner):
-        plan = make_plan(planned_sessions=4)
-        log(plan)
-        plan = complete_plan(plan=plan, by=practitioner, reason="Happy after one session")
-        assert plan.status == Status.COMPLETED
-        assert plan.progress_label == "session 1 of 4"
+    def test_completing_by_hand(self, make_course, log, practitioner):
+        course = make_course(planned_sessions=4)
+        log(course)
+        course = complete_course(course=course, by=practitioner, reason="Happy after one session")
+        assert course.status == Status.COMPLETED
+        assert course.progress_label == "session 1 of 4"
 
-    def test_an_ended_course_cannot_end_again(self, make_plan, practitioner):
-        plan = complete_plan(plan=make_plan(), by=practitioner)
+    def test_an_ended_course_cannot_end_again(self, make_course, practitioner):
+        course = complete_course(course=make_course(), by=practitioner)
         with pytest.raises(ValidationError, match="already completed"):
-            stop_plan(plan=plan, reason="x", by=practitioner)
+            stop_course(course=course, reason="x", by=practitioner)
 
 
 class TestQuerySets:
-    def test_due_and_overdue(self, make_plan, log):
-        overdue = make_plan(planned_sessions=3, interval_weeks=4)
+    def test_due_and_overdue(self, make_course, log):
+        overdue = make_course(planned_sessions=3, interval_weeks=4)
         log(overdue, TODAY() - weeks(5))
-        due_today = make_plan(planned_sessions=3, interval_weeks=4)
+        due_today = make_course(planned_sessions=3, interval_weeks=4)
         log(due_today, TODAY() - weeks(4))
-        later = make_plan(planned_sessions=3, interval_weeks=4)
+        later = make_course(planned_sessions=3, interval_weeks=4)
         log(later, TODAY() - weeks(1))
-        assert set(TreatmentPlan.objects.overdue()) == {overdue}
-        assert set(TreatmentPlan.objects.due_by(TODAY())) == {overdue, due_today}
+        assert set(Course.objects.overdue()) == {overdue}
+        assert set(Course.objects.due_by(TODAY())) == {overdue, due_today}
         assert overdue.__class__.objects.get(pk=overdue.pk).is_overdue()
 
 
@@ -332,16 +334,16 @@ LOG_SESSION_QUERIES = 11
 
 @pytest.mark.parametrize("rows", [1, 5])
 def test_logging_a_session_runs_the_same_queries_whatever_its_rows(
-    make_plan, product, practitioner, django_assert_max_num_queries, rows
+    make_course, product, practitioner, django_assert_max_num_queries, rows
 ):
-    plan = make_plan(planned_sessions=10)
-    recorded = plan.plan_concerns.first().recorded_concern
+    course = make_course(planned_sessions=10)
+    recorded = course.course_concerns.first().recorded_concern
     serum, numbing = product("Hyaluronic"), product("Lidocaine 4%")
     areas = [Area.CHEEKS, Area.FOREHEAD, Area.NECK, Area.SCALP, Area.HANDS][:rows]
 
     with django_assert_max_num_queries(LOG_SESSION_QUERIES):
         session = log_session(
-            plan=plan,
+            course=course,
             practitioner=practitioner,
             by=practitioner,
             areas=[(area, Decimal("1.50")) for area in areas],
@@ -363,13 +365,13 @@ def test_logging_a_session_runs_the_same_queries_whatever_its_rows(
     }
 
 
-def test_a_concern_is_rated_once_a_session(make_plan, practitioner):
-    plan = make_plan()
-    recorded = plan.plan_concerns.first().recorded_concern
+def test_a_concern_is_rated_once_a_session(make_course, practitioner):
+    course = make_course()
+    recorded = course.course_concerns.first().recorded_concern
 
     with pytest.raises(ValidationError) as refused:
         log_session(
-            plan=plan,
+            course=course,
             practitioner=practitioner,
             by=practitioner,
             areas=[(recorded.area, Decimal("1.50"))],
@@ -380,33 +382,33 @@ def test_a_concern_is_rated_once_a_session(make_plan, practitioner):
     assert not TreatmentSession.objects.exists()
 
 
-def test_logging_on_a_course_not_read_locked_is_a_programming_error(make_plan, practitioner):
-    plan = make_plan()
+def test_logging_on_a_course_not_read_locked_is_a_programming_error(make_course, practitioner):
+    course = make_course()
     session = {"practitioner": practitioner, "by": practitioner, "areas": [(Area.CHEEKS, "1.50")]}
 
     with (
         pytest.raises(TransactionManagementError, match="locked_with_counts"),
         transaction.atomic(),
     ):
-        log_session_on_locked(plan=plan, **session)
-    locked = TreatmentPlan.objects.locked_with_counts().get(pk=plan.pk)
+        log_session_on_locked(course=course, **session)
+    locked = Course.objects.locked_with_counts().get(pk=course.pk)
     # The test runs in a transaction: as if the course had been read in one since ended.
     with (
         mock.patch.object(connection, "in_atomic_block", False),
         pytest.raises(TransactionManagementError, match="current transaction"),
     ):
-        log_session_on_locked(plan=locked, **session)
-    assert log_session_on_locked(plan=locked, **session).number == 1
+        log_session_on_locked(course=locked, **session)
+    assert log_session_on_locked(course=locked, **session).number == 1
 
 
-def test_a_locked_course_comes_with_its_session_counts(make_plan, log, practitioner):
-    plan = make_plan(planned_sessions=6)
-    first = log(plan, TODAY() - weeks(4))
-    log(plan, TODAY() - weeks(2))
+def test_a_locked_course_comes_with_its_session_counts(make_course, log, practitioner):
+    course = make_course(planned_sessions=6)
+    first = log(course, TODAY() - weeks(4))
+    log(course, TODAY() - weeks(2))
     void_session(session=first, reason="Logged on the wrong client.", by=practitioner)
 
     with transaction.atomic():
-        locked = TreatmentPlan.objects.locked_with_counts().get(pk=plan.pk)
+        locked = Course.objects.locked_with_counts().get(pk=course.pk)
 
     assert (locked.highest_number, locked.valid_count, locked.last_valid_on) == (
         2,
@@ -414,5 +416,5 @@ def test_a_locked_course_comes_with_its_session_counts(make_plan, log, practitio
         TODAY() - weeks(2),
     )
     with transaction.atomic():
-        empty = TreatmentPlan.objects.locked_with_counts().get(pk=make_plan().pk)
+        empty = Course.objects.locked_with_counts().get(pk=make_course().pk)
     assert (empty.highest_number, empty.valid_count, empty.last_valid_on) == (None, 0, None)

@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from catalogue.models import Area
 from clinic.locking import StaleRecord
-from treatments.models import SessionProgress, TreatmentPlan, TreatmentSession
+from treatments.models import Course, SessionProgress, TreatmentSession
 from treatments.services import (
-    change_plan,
+    change_course,
     correct_session,
     session_edit_refusal,
     update_session,
@@ -25,10 +25,10 @@ def areas_of(session):
     return [(a.area, a.depth_mm) for a in session.areas.all()]
 
 
-def test_author_replaces_areas_products_and_progress(make_plan, log, practitioner, product):
-    plan = make_plan()
-    session = log(plan, products=[(product("Hyaluronic"), "HA-1")])
-    rc = plan.plan_concerns.get().recorded_concern
+def test_author_replaces_areas_products_and_progress(make_course, log, practitioner, product):
+    course = make_course()
+    session = log(course, products=[(product("Hyaluronic"), "HA-1")])
+    rc = course.course_concerns.get().recorded_concern
 
     update_session(
         session=session,
@@ -50,8 +50,8 @@ def test_author_replaces_areas_products_and_progress(make_plan, log, practitione
     assert session.updated_by == practitioner
 
 
-def test_rows_not_given_are_left_alone(make_plan, log, practitioner):
-    session = log(make_plan())
+def test_rows_not_given_are_left_alone(make_course, log, practitioner):
+    session = log(make_course())
 
     update_session(session=session, by=practitioner, notes="Client fainted briefly; fine after.")
 
@@ -60,30 +60,30 @@ def test_rows_not_given_are_left_alone(make_plan, log, practitioner):
     assert areas_of(session) == [(Area.CHEEKS, Decimal("1.50"))]
 
 
-def test_a_new_date_moves_the_next_due_date(make_plan, log, practitioner):
-    plan = make_plan(planned_sessions=3, interval_weeks=4)
-    session = log(plan)
+def test_a_new_date_moves_the_next_due_date(make_course, log, practitioner):
+    course = make_course(planned_sessions=3, interval_weeks=4)
+    session = log(course)
     earlier = timezone.localdate() - datetime.timedelta(days=2)
 
     update_session(session=session, by=practitioner, performed_on=earlier)
 
-    plan.refresh_from_db()
-    assert plan.last_session_on == earlier
-    assert plan.next_due_on == earlier + datetime.timedelta(weeks=4)
+    course.refresh_from_db()
+    assert course.last_session_on == earlier
+    assert course.next_due_on == earlier + datetime.timedelta(weeks=4)
 
 
 def test_a_course_completed_by_its_last_session_ends_on_the_corrected_date(
-    make_plan, log, practitioner
+    make_course, log, practitioner
 ):
-    plan = make_plan(planned_sessions=1)
-    session = log(plan)
+    course = make_course(planned_sessions=1)
+    session = log(course)
     earlier = timezone.localdate() - datetime.timedelta(days=1)
 
     update_session(session=session, by=practitioner, performed_on=earlier)
 
-    plan.refresh_from_db()
-    assert plan.status == TreatmentPlan.Status.COMPLETED
-    assert plan.ended_on == earlier
+    course.refresh_from_db()
+    assert course.status == Course.Status.COMPLETED
+    assert course.ended_on == earlier
 
 
 @pytest.mark.parametrize(
@@ -97,8 +97,10 @@ def test_a_course_completed_by_its_last_session_ends_on_the_corrected_date(
         ({"pain_score": 11}, "pain_score"),
     ],
 )
-def test_corrections_are_validated_and_change_nothing(make_plan, log, practitioner, changes, field):
-    session = log(make_plan())
+def test_corrections_are_validated_and_change_nothing(
+    make_course, log, practitioner, changes, field
+):
+    session = log(make_course())
 
     with pytest.raises(ValidationError) as refused:
         update_session(session=session, by=practitioner, **changes)
@@ -109,8 +111,8 @@ def test_corrections_are_validated_and_change_nothing(make_plan, log, practition
     assert session.performed_on == timezone.localdate()
 
 
-def test_a_lot_number_is_required(make_plan, log, practitioner, product):
-    session = log(make_plan())
+def test_a_lot_number_is_required(make_course, log, practitioner, product):
+    session = log(make_course())
 
     with pytest.raises(ValidationError) as refused:
         update_session(session=session, by=practitioner, products=[(product("Hyaluronic"), "")])
@@ -118,8 +120,8 @@ def test_a_lot_number_is_required(make_plan, log, practitioner, product):
     assert "products" in refused.value.message_dict
 
 
-def test_progress_only_for_the_courses_concerns(make_plan, make_consultation, log, practitioner):
-    session = log(make_plan())
+def test_progress_only_for_the_courses_concerns(make_course, make_consultation, log, practitioner):
+    session = log(make_course())
     stranger = make_consultation().concerns.get()
 
     with pytest.raises(ValidationError) as refused:
@@ -128,8 +130,8 @@ def test_progress_only_for_the_courses_concerns(make_plan, make_consultation, lo
     assert "progress" in refused.value.message_dict
 
 
-def test_only_the_author_may_correct(make_plan, log, make_user):
-    session = log(make_plan())
+def test_only_the_author_may_correct(make_course, log, make_user):
+    session = log(make_course())
     colleague = make_user("colleague")
 
     assert session_edit_refusal(session=session, user=colleague).startswith("Only the practitioner")
@@ -137,8 +139,8 @@ def test_only_the_author_may_correct(make_plan, log, make_user):
         update_session(session=session, by=colleague, pain_score=1)
 
 
-def test_only_on_the_day_it_was_logged(make_plan, log, practitioner):
-    session = log(make_plan(), timezone.localdate() - datetime.timedelta(days=1))
+def test_only_on_the_day_it_was_logged(make_course, log, practitioner):
+    session = log(make_course(), timezone.localdate() - datetime.timedelta(days=1))
     TreatmentSession.objects.filter(pk=session.pk).update(
         created_at=timezone.now() - datetime.timedelta(days=1)
     )
@@ -149,17 +151,17 @@ def test_only_on_the_day_it_was_logged(make_plan, log, practitioner):
         update_session(session=session, by=practitioner, pain_score=1)
 
 
-def test_unknown_fields_are_a_programming_error(make_plan, log, practitioner):
-    session = log(make_plan())
+def test_unknown_fields_are_a_programming_error(make_course, log, practitioner):
+    session = log(make_course())
 
     with pytest.raises(TypeError):
         update_session(session=session, by=practitioner, number=7)
 
 
 def test_a_correction_based_on_an_older_version_is_refused_and_changes_nothing(
-    make_plan, log, practitioner
+    make_course, log, practitioner
 ):
-    session = log(make_plan(), pain_score=3)
+    session = log(make_course(), pain_score=3)
     shown = session.version
     update_session(session=session, by=practitioner, pain_score=5)  # in another tab
 
@@ -178,8 +180,8 @@ def test_a_correction_based_on_an_older_version_is_refused_and_changes_nothing(
     assert areas_of(session) == [(Area.CHEEKS, Decimal("1.50"))]
 
 
-def test_a_correction_based_on_the_current_version_goes_through(make_plan, log, practitioner):
-    session = log(make_plan())
+def test_a_correction_based_on_the_current_version_goes_through(make_course, log, practitioner):
+    session = log(make_course())
 
     update_session(session=session, by=practitioner, expected_version=session.version, pain_score=2)
 
@@ -187,8 +189,8 @@ def test_a_correction_based_on_the_current_version_goes_through(make_plan, log, 
     assert (session.pain_score, session.version) == (2, 2)
 
 
-def test_a_voided_session_cannot_be_corrected(make_plan, log, practitioner):
-    session = log(make_plan())
+def test_a_voided_session_cannot_be_corrected(make_course, log, practitioner):
+    session = log(make_course())
     void_session(session=session, reason="Logged on the wrong course.", by=practitioner)
     session.refresh_from_db()
 
@@ -200,65 +202,65 @@ def test_a_voided_session_cannot_be_corrected(make_plan, log, practitioner):
 # correct_session: a manager's correction (the admin) ------------------------------------------
 
 
-def test_a_manager_corrects_another_practitioners_older_session(make_plan, log, manager):
-    plan = make_plan(planned_sessions=3, interval_weeks=4)
-    session = log(plan, timezone.localdate() - datetime.timedelta(days=10))
+def test_a_manager_corrects_another_practitioners_older_session(make_course, log, manager):
+    course = make_course(planned_sessions=3, interval_weeks=4)
+    session = log(course, timezone.localdate() - datetime.timedelta(days=10))
     moved = timezone.localdate() - datetime.timedelta(days=9)
 
     correct_session(session=session, by=manager, performed_on=moved, practitioner=manager)
 
     session.refresh_from_db()
-    plan.refresh_from_db()
+    course.refresh_from_db()
     assert (session.performed_on, session.practitioner, session.updated_by) == (
         moved,
         manager,
         manager,
     )
-    assert plan.next_due_on == moved + datetime.timedelta(weeks=4)
+    assert course.next_due_on == moved + datetime.timedelta(weeks=4)
 
 
-def test_a_manager_cannot_correct_a_voided_session(make_plan, log, practitioner, manager):
-    session = log(make_plan())
+def test_a_manager_cannot_correct_a_voided_session(make_course, log, practitioner, manager):
+    session = log(make_course())
     void_session(session=session, reason="Logged twice.", by=practitioner)
 
     with pytest.raises(ValidationError, match="voided"):
         correct_session(session=session, by=manager, notes="Changed.")
 
 
-# change_plan: a manager's change to a course (the admin) --------------------------------------
+# change_course: a manager's change to a course (the admin) --------------------------------------
 
 
-def test_a_course_never_plans_fewer_sessions_than_it_has_logged(make_plan, log, manager):
-    plan = make_plan(planned_sessions=3)
-    log(plan)
-    log(plan)
+def test_a_course_never_plans_fewer_sessions_than_it_has_logged(make_course, log, manager):
+    course = make_course(planned_sessions=3)
+    log(course)
+    log(course)
 
     with pytest.raises(ValidationError) as refused:
-        change_plan(plan=plan, by=manager, planned_sessions=1)
+        change_course(course=course, by=manager, planned_sessions=1)
 
     assert refused.value.message_dict["planned_sessions"] == [
         "This course has 2 sessions logged: it cannot plan fewer."
     ]
-    plan.refresh_from_db()
-    assert plan.planned_sessions == 3
+    course.refresh_from_db()
+    assert course.planned_sessions == 3
 
 
-def test_changing_a_course_recounts_it_and_stamps_it(make_plan, log, manager):
-    plan = make_plan(planned_sessions=3, interval_weeks=4)
-    session = log(plan)
+def test_changing_a_course_recounts_it_and_stamps_it(make_course, log, manager):
+    course = make_course(planned_sessions=3, interval_weeks=4)
+    session = log(course)
 
-    change_plan(plan=plan, by=manager, planned_sessions=5, interval_weeks=2)
+    change_course(course=course, by=manager, planned_sessions=5, interval_weeks=2)
 
-    plan.refresh_from_db()
-    assert plan.progress_label == "session 1 of 5"
-    assert plan.next_due_on == session.performed_on + datetime.timedelta(weeks=2)
-    assert plan.updated_by == manager
+    course.refresh_from_db()
+    assert course.progress_label == "session 1 of 5"
+    assert course.next_due_on == session.performed_on + datetime.timedelta(weeks=2)
+    assert course.updated_by == manager
 
 
-def test_ending_a_course_needs_its_date(make_plan, manager):
-    plan = make_plan()
+def test_ending_a_course_needs_its_date(make_course, manager):
+    course = make_course()
 
     with pytest.raises(ValidationError) as refused:
-        change_plan(plan=plan, by=manager, status=TreatmentPlan.Status.STOPPED, end_reason="Moved.")
+        change_course(course=course, by=manager, status=Course.Status.STOPPED, end_reason="Moved.")
 
     assert "ended_on" in refused.value.message_dict

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from catalogue.models import Area, Product
 from tests.pages import SIGNED_IN_QUERIES, SIGNED_IN_QUERIES_WITH_REDIS, field_errors, text
-from treatments.models import SessionProgress, TreatmentPlan, TreatmentSession
+from treatments.models import Course, SessionProgress, TreatmentSession
 from treatments.services import log_session, update_session, void_session
 
 pytestmark = pytest.mark.django_db
@@ -26,14 +26,14 @@ def days_ago(days):
 
 
 @pytest.fixture
-def urls(make_plan, log):
-    plan = make_plan()
-    session = log(plan, days_ago(1))
+def urls(make_course, log):
+    course = make_course()
+    session = log(course, days_ago(1))
     return {
         "today": reverse("today"),
-        "plan-create": reverse("treatments:plan-create", kwargs={"pk": plan.consultation_id}),
-        "plan-detail": reverse("treatments:plan-detail", kwargs={"pk": plan.pk}),
-        "session-create": reverse("treatments:session-create", kwargs={"pk": plan.pk}),
+        "course-create": reverse("treatments:course-create", kwargs={"pk": course.consultation_id}),
+        "course-detail": reverse("treatments:course-detail", kwargs={"pk": course.pk}),
+        "session-create": reverse("treatments:session-create", kwargs={"pk": course.pk}),
         "session-update": reverse("treatments:session-update", kwargs={"pk": session.pk}),
         "concern-list": reverse("catalogue:concern-list"),
         "concern-detail": reverse("catalogue:concern-detail", kwargs={"slug": "acne-scars"}),
@@ -44,8 +44,8 @@ def urls(make_plan, log):
     "name",
     [
         "today",
-        "plan-create",
-        "plan-detail",
+        "course-create",
+        "course-detail",
         "session-create",
         "session-update",
         "concern-list",
@@ -63,29 +63,29 @@ def test_pages_require_sign_in_and_load_when_signed_in(client, signed_in, urls, 
     assert response.status_code == HTTPStatus.OK
 
 
-def test_ending_a_course_requires_sign_in(client, make_plan):
-    plan = make_plan()
+def test_ending_a_course_requires_sign_in(client, make_course):
+    course = make_course()
 
     response = client.post(
-        reverse("treatments:plan-stop", kwargs={"pk": plan.pk}), {"stop-end_reason": "x"}
+        reverse("treatments:course-stop", kwargs={"pk": course.pk}), {"stop-end_reason": "x"}
     )
 
     assert response.status_code == HTTPStatus.FOUND
-    plan.refresh_from_db()
-    assert plan.status == TreatmentPlan.Status.ACTIVE
+    course.refresh_from_db()
+    assert course.status == Course.Status.ACTIVE
 
 
 @pytest.mark.parametrize(
     "path",
     [
-        "/consultations/999999/plans/new/",
-        "/plans/999999/",
-        "/plans/999999/sessions/new/",
+        "/consultations/999999/courses/new/",
+        "/courses/999999/",
+        "/courses/999999/sessions/new/",
         "/sessions/999999/edit/",
         "/catalogue/no-such-concern/",
-        "/plans/99999999999999999999999999/",
+        "/courses/99999999999999999999999999/",
         "/sessions/99999999999999999999999999/edit/",
-        "/plans/one/",
+        "/courses/one/",
         "/catalogue/Not a slug/",
     ],
 )
@@ -96,10 +96,10 @@ def test_unknown_or_malformed_ids_are_not_found(signed_in, path):
 @pytest.mark.parametrize(
     "path",
     [
-        "/consultations/999999/plans/new/",
-        "/plans/999999/sessions/new/",
+        "/consultations/999999/courses/new/",
+        "/courses/999999/sessions/new/",
         "/sessions/999999/edit/",
-        "/plans/999999/",
+        "/courses/999999/",
     ],
 )
 def test_anonymous_visitors_learn_nothing_about_ids(client, path):
@@ -110,7 +110,7 @@ def test_anonymous_visitors_learn_nothing_about_ids(client, path):
 
 
 def test_unknown_course_cannot_be_stopped(signed_in):
-    response = signed_in.post("/plans/999999/stop/", {"stop-end_reason": "x"})
+    response = signed_in.post("/courses/999999/stop/", {"stop-end_reason": "x"})
 
     assert response.status_code == HTTPStatus.NOT_FOUND
 
@@ -119,15 +119,15 @@ def test_unknown_course_cannot_be_stopped(signed_in):
 
 
 def test_today_lists_due_and_overdue_courses_and_my_sessions(
-    signed_in, make_client, make_consultation, make_plan, log, make_user
+    signed_in, make_client, make_consultation, make_course, log, make_user
 ):
-    due_today = make_plan(make_consultation(make_client(first_name="Dana", last_name="Due")))
+    due_today = make_course(make_consultation(make_client(first_name="Dana", last_name="Due")))
     log(due_today, TODAY() - datetime.timedelta(weeks=4))
-    overdue = make_plan(make_consultation(make_client(first_name="Otto", last_name="Over")))
+    overdue = make_course(make_consultation(make_client(first_name="Otto", last_name="Over")))
     log(overdue, TODAY() - datetime.timedelta(weeks=6))
-    later = make_plan(make_consultation(make_client(first_name="Lena", last_name="Later")))
+    later = make_course(make_consultation(make_client(first_name="Lena", last_name="Later")))
     log(later, days_ago(3))
-    archived = make_plan(make_consultation(make_client(first_name="Arch", last_name="Ived")))
+    archived = make_course(make_consultation(make_client(first_name="Arch", last_name="Ived")))
     log(archived, TODAY() - datetime.timedelta(weeks=6))
     archived.client.archived = True
     archived.client.save()
@@ -136,7 +136,7 @@ def test_today_lists_due_and_overdue_courses_and_my_sessions(
     page = text(response)
 
     assert response.status_code == HTTPStatus.OK
-    assert [plan.pk for plan in response.context["due_page"]] == [overdue.pk, due_today.pk]
+    assert [course.pk for course in response.context["due_page"]] == [overdue.pk, due_today.pk]
     assert "Otto Over" in page and "Overdue since" in page
     assert "Dana Due" in page and "Due today" in page
     assert "Arch Ived" not in text(response).split("My recent sessions")[0]
@@ -145,9 +145,9 @@ def test_today_lists_due_and_overdue_courses_and_my_sessions(
     assert 'action="/clients/"' in response.content.decode()
 
 
-def test_today_shows_only_my_recent_sessions(signed_in, make_plan, log, make_user):
-    plan = make_plan()
-    log(plan, days_ago(2))
+def test_today_shows_only_my_recent_sessions(signed_in, make_course, log, make_user):
+    course = make_course()
+    log(course, days_ago(2))
     signed_in.force_login(make_user("someone-else"))
 
     response = signed_in.get(reverse("today"))
@@ -157,10 +157,12 @@ def test_today_shows_only_my_recent_sessions(signed_in, make_plan, log, make_use
 
 
 @pytest.mark.parametrize("size", [2, 30])
-def test_today_runs_bounded_queries(signed_in, make_plan, log, django_assert_max_num_queries, size):
+def test_today_runs_bounded_queries(
+    signed_in, make_course, log, django_assert_max_num_queries, size
+):
     for n in range(size):
-        plan = make_plan(planned_sessions=6)
-        log(plan, TODAY() - datetime.timedelta(weeks=4, days=n))
+        course = make_course(planned_sessions=6)
+        log(course, TODAY() - datetime.timedelta(weeks=4, days=n))
 
     # The courses due, counted up to a cap, their concerns, and my recent sessions.
     with django_assert_max_num_queries(SIGNED_IN_QUERIES + 4):
@@ -173,7 +175,7 @@ def test_today_runs_bounded_queries(signed_in, make_plan, log, django_assert_max
 # Starting a course ------------------------------------------------------------------------------
 
 
-def plan_data(consultation, **fields):
+def course_data(consultation, **fields):
     data = {
         "concerns": [str(rc.pk) for rc in consultation.concerns.all()],
         "planned_sessions": "4",
@@ -185,12 +187,12 @@ def plan_data(consultation, **fields):
     return {key: value for key, value in data.items() if value is not None}
 
 
-def test_plan_form_is_prefilled_with_the_suggestion(signed_in, make_consultation):
+def test_course_form_is_prefilled_with_the_suggestion(signed_in, make_consultation):
     consultation = make_consultation(
         concerns=(("acne-scars", Area.CHEEKS), ("fine-lines-wrinkles", Area.FOREHEAD))
     )
 
-    response = signed_in.get(reverse("treatments:plan-create", kwargs={"pk": consultation.pk}))
+    response = signed_in.get(reverse("treatments:course-create", kwargs={"pk": consultation.pk}))
     form = response.context["form"]
 
     assert form["planned_sessions"].value() == 4
@@ -207,18 +209,18 @@ def test_course_is_started_with_the_chosen_concerns(signed_in, make_consultation
     scars = consultation.concerns.get(concern__slug="acne-scars")
 
     response = signed_in.post(
-        reverse("treatments:plan-create", kwargs={"pk": consultation.pk}),
-        plan_data(consultation, concerns=[str(scars.pk)], planned_sessions="5"),
+        reverse("treatments:course-create", kwargs={"pk": consultation.pk}),
+        course_data(consultation, concerns=[str(scars.pk)], planned_sessions="5"),
     )
 
-    plan = TreatmentPlan.objects.get(consultation=consultation)
+    course = Course.objects.get(consultation=consultation)
     assert response.status_code == HTTPStatus.FOUND
-    assert response["Location"] == plan.get_absolute_url()
-    assert [pc.recorded_concern for pc in plan.plan_concerns.all()] == [scars]
-    assert plan.planned_sessions == 5
-    assert plan.suggested_sessions == 3
-    assert plan.practitioner == practitioner
-    assert plan.next_due_on == TODAY()
+    assert response["Location"] == course.get_absolute_url()
+    assert [pc.recorded_concern for pc in course.course_concerns.all()] == [scars]
+    assert course.planned_sessions == 5
+    assert course.suggested_sessions == 3
+    assert course.practitioner == practitioner
+    assert course.next_due_on == TODAY()
 
 
 @pytest.mark.parametrize(
@@ -241,20 +243,20 @@ def test_course_is_started_with_the_chosen_concerns(signed_in, make_consultation
         ({"start_date": "31/31/2024"}, "id_start_date", "Enter a valid date."),
     ],
 )
-def test_plan_refusals_appear_next_to_their_field(
+def test_course_refusals_appear_next_to_their_field(
     signed_in, make_consultation, fields, field_id, message
 ):
     consultation = make_consultation()
 
     response = signed_in.post(
-        reverse("treatments:plan-create", kwargs={"pk": consultation.pk}),
-        plan_data(consultation, notes="Client prefers mornings.", **fields),
+        reverse("treatments:course-create", kwargs={"pk": consultation.pk}),
+        course_data(consultation, notes="Client prefers mornings.", **fields),
     )
 
     assert response.status_code == HTTPStatus.OK
     assert field_errors(response, field_id) == [message]
     assert "Client prefers mornings." in response.content.decode()
-    assert not TreatmentPlan.objects.exists()
+    assert not Course.objects.exists()
 
 
 def test_a_concern_from_another_consultation_is_refused(signed_in, make_consultation):
@@ -262,51 +264,51 @@ def test_a_concern_from_another_consultation_is_refused(signed_in, make_consulta
     other = make_consultation()
 
     response = signed_in.post(
-        reverse("treatments:plan-create", kwargs={"pk": consultation.pk}),
-        plan_data(consultation, concerns=[str(other.concerns.get().pk)]),
+        reverse("treatments:course-create", kwargs={"pk": consultation.pk}),
+        course_data(consultation, concerns=[str(other.concerns.get().pk)]),
     )
 
     assert field_errors(response, "id_concerns") == [
         f"Select a valid choice. {other.concerns.get().pk} is not one of the available choices."
     ]
-    assert not TreatmentPlan.objects.exists()
+    assert not Course.objects.exists()
 
 
 def test_not_suitable_needs_an_override_reason(signed_in, make_consultation):
     consultation = make_consultation(bleeding_disorder=True)
-    url = reverse("treatments:plan-create", kwargs={"pk": consultation.pk})
+    url = reverse("treatments:course-create", kwargs={"pk": consultation.pk})
 
-    refused = signed_in.post(url, plan_data(consultation, override_reason=""))
+    refused = signed_in.post(url, course_data(consultation, override_reason=""))
 
     assert refused.status_code == HTTPStatus.OK
     [message] = field_errors(refused, "id_override_reason")
     assert message.startswith("The screening found this consultation not suitable")
-    assert not TreatmentPlan.objects.exists()
+    assert not Course.objects.exists()
 
     accepted = signed_in.post(
         url,
-        plan_data(consultation, override_reason="Haematologist cleared her in writing."),
+        course_data(consultation, override_reason="Haematologist cleared her in writing."),
     )
 
     assert accepted.status_code == HTTPStatus.FOUND
-    plan = TreatmentPlan.objects.get()
-    assert plan.override_reason == "Haematologist cleared her in writing."
+    course = Course.objects.get()
+    assert course.override_reason == "Haematologist cleared her in writing."
 
 
 def test_screening_cautions_must_be_acknowledged(signed_in, make_consultation):
     consultation = make_consultation(isotretinoin_recent=True)
-    url = reverse("treatments:plan-create", kwargs={"pk": consultation.pk})
+    url = reverse("treatments:course-create", kwargs={"pk": consultation.pk})
 
     page = text(signed_in.get(url))
-    refused = signed_in.post(url, plan_data(consultation))
+    refused = signed_in.post(url, course_data(consultation))
 
     assert "Isotretinoin in the last 6 months" in page
     assert field_errors(refused, "id_cautions_acknowledged") == [
         "Confirm that you have weighed the screening cautions with the client."
     ]
-    assert not TreatmentPlan.objects.exists()
+    assert not Course.objects.exists()
     assert (
-        signed_in.post(url, plan_data(consultation, cautions_acknowledged="on")).status_code
+        signed_in.post(url, course_data(consultation, cautions_acknowledged="on")).status_code
         == HTTPStatus.FOUND
     )
 
@@ -315,17 +317,17 @@ def test_a_course_needs_consent_at_the_consultation(signed_in, make_consultation
     consultation = make_consultation(consent_given=False, consent_by="")
 
     response = signed_in.post(
-        reverse("treatments:plan-create", kwargs={"pk": consultation.pk}),
-        plan_data(consultation),
+        reverse("treatments:course-create", kwargs={"pk": consultation.pk}),
+        course_data(consultation),
     )
 
     assert response.status_code == HTTPStatus.OK
     assert "The client has not given consent at this consultation" in text(response)
-    assert not TreatmentPlan.objects.exists()
+    assert not Course.objects.exists()
 
 
 @pytest.mark.parametrize("concerns", [1, 4])
-def test_plan_form_runs_bounded_queries(
+def test_course_form_runs_bounded_queries(
     signed_in, make_consultation, django_assert_max_num_queries, concerns
 ):
     rows = (
@@ -337,7 +339,9 @@ def test_plan_form_runs_bounded_queries(
     consultation = make_consultation(concerns=rows)
 
     with django_assert_max_num_queries(SIGNED_IN_QUERIES + 5):
-        response = signed_in.get(reverse("treatments:plan-create", kwargs={"pk": consultation.pk}))
+        response = signed_in.get(
+            reverse("treatments:course-create", kwargs={"pk": consultation.pk})
+        )
 
     assert response.status_code == HTTPStatus.OK
 
@@ -345,12 +349,12 @@ def test_plan_form_runs_bounded_queries(
 # A course's page, completing and stopping -------------------------------------------------------
 
 
-def test_plan_page_shows_progress_sessions_and_next_due(signed_in, make_plan, log, product):
-    plan = make_plan(planned_sessions=6)
-    log(plan, days_ago(30), products=[(product("Hyaluronic"), "HA-2291")])
-    log(plan, days_ago(2))
+def test_course_page_shows_progress_sessions_and_next_due(signed_in, make_course, log, product):
+    course = make_course(planned_sessions=6)
+    log(course, days_ago(30), products=[(product("Hyaluronic"), "HA-2291")])
+    log(course, days_ago(2))
 
-    response = signed_in.get(plan.get_absolute_url())
+    response = signed_in.get(course.get_absolute_url())
     page = text(response)
 
     assert response.status_code == HTTPStatus.OK
@@ -360,45 +364,45 @@ def test_plan_page_shows_progress_sessions_and_next_due(signed_in, make_plan, lo
     assert "Log session 3 of 6" in page
 
 
-def test_stopping_a_course_needs_a_reason_next_to_the_field(signed_in, make_plan):
-    plan = make_plan()
+def test_stopping_a_course_needs_a_reason_next_to_the_field(signed_in, make_course):
+    course = make_course()
 
     response = signed_in.post(
-        reverse("treatments:plan-stop", kwargs={"pk": plan.pk}),
+        reverse("treatments:course-stop", kwargs={"pk": course.pk}),
         {"stop-ended_on": TODAY().isoformat(), "stop-end_reason": "  "},
     )
 
     assert response.status_code == HTTPStatus.OK
     assert field_errors(response, "id_stop-end_reason") == ["Say why the course is stopped."]
-    plan.refresh_from_db()
-    assert plan.status == TreatmentPlan.Status.ACTIVE
+    course.refresh_from_db()
+    assert course.status == Course.Status.ACTIVE
 
 
-def test_a_course_is_stopped_with_its_reason(signed_in, make_plan):
-    plan = make_plan()
+def test_a_course_is_stopped_with_its_reason(signed_in, make_course):
+    course = make_course()
 
     response = signed_in.post(
-        reverse("treatments:plan-stop", kwargs={"pk": plan.pk}),
+        reverse("treatments:course-stop", kwargs={"pk": course.pk}),
         {"stop-ended_on": TODAY().isoformat(), "stop-end_reason": "Moved abroad."},
     )
 
-    plan.refresh_from_db()
+    course.refresh_from_db()
     assert response.status_code == HTTPStatus.FOUND
-    assert plan.status == TreatmentPlan.Status.STOPPED
-    assert plan.end_reason == "Moved abroad."
+    assert course.status == Course.Status.STOPPED
+    assert course.end_reason == "Moved abroad."
 
 
-def test_a_course_is_completed_by_hand_once(signed_in, make_plan):
-    plan = make_plan()
-    url = reverse("treatments:plan-complete", kwargs={"pk": plan.pk})
+def test_a_course_is_completed_by_hand_once(signed_in, make_course):
+    course = make_course()
+    url = reverse("treatments:course-complete", kwargs={"pk": course.pk})
     data = {"complete-ended_on": TODAY().isoformat(), "complete-end_reason": "Happy early."}
 
     first = signed_in.post(url, data)
     second = signed_in.post(url, data)
 
-    plan.refresh_from_db()
+    course.refresh_from_db()
     assert first.status_code == HTTPStatus.FOUND
-    assert plan.status == TreatmentPlan.Status.COMPLETED
+    assert course.status == Course.Status.COMPLETED
     assert second.status_code == HTTPStatus.OK
     assert "This course is already completed." in text(second)
 
@@ -412,41 +416,41 @@ def test_a_course_is_completed_by_hand_once(signed_in, make_plan):
     ],
 )
 def test_ending_on_an_impossible_date_is_refused_next_to_the_date(
-    signed_in, make_plan, day, message
+    signed_in, make_course, day, message
 ):
-    plan = make_plan()
+    course = make_course()
 
     response = signed_in.post(
-        reverse("treatments:plan-complete", kwargs={"pk": plan.pk}),
+        reverse("treatments:course-complete", kwargs={"pk": course.pk}),
         {"complete-ended_on": day, "complete-end_reason": ""},
     )
 
     assert field_errors(response, "id_complete-ended_on") == [message]
-    plan.refresh_from_db()
-    assert plan.status == TreatmentPlan.Status.ACTIVE
+    course.refresh_from_db()
+    assert course.status == Course.Status.ACTIVE
 
 
-def test_ending_a_course_is_a_post(signed_in, make_plan):
-    plan = make_plan()
+def test_ending_a_course_is_a_post(signed_in, make_course):
+    course = make_course()
 
     assert (
-        signed_in.get(reverse("treatments:plan-stop", kwargs={"pk": plan.pk})).status_code
+        signed_in.get(reverse("treatments:course-stop", kwargs={"pk": course.pk})).status_code
         == HTTPStatus.METHOD_NOT_ALLOWED
     )
 
 
 @pytest.mark.parametrize("sessions", [1, 12])
-def test_plan_page_runs_bounded_queries(
-    signed_in, make_plan, log, product, practitioner, django_assert_max_num_queries, sessions
+def test_course_page_runs_bounded_queries(
+    signed_in, make_course, log, product, practitioner, django_assert_max_num_queries, sessions
 ):
-    plan = make_plan(planned_sessions=20)
+    course = make_course(planned_sessions=20)
     for n in range(sessions):
-        session = log(plan, days_ago(110 - n * 7), products=[(product("Hyaluronic"), f"LOT{n}")])
+        session = log(course, days_ago(110 - n * 7), products=[(product("Hyaluronic"), f"LOT{n}")])
         if n % 2:
             void_session(session=session, reason="Logged twice.", by=practitioner)
 
     with django_assert_max_num_queries(SIGNED_IN_QUERIES + 7):
-        response = signed_in.get(plan.get_absolute_url())
+        response = signed_in.get(course.get_absolute_url())
 
     assert response.status_code == HTTPStatus.OK
 
@@ -463,7 +467,7 @@ def management(prefix, total, initial=0):
     }
 
 
-def session_data(plan, *, areas=((Area.CHEEKS, "1.50"),), products=(), **fields):
+def session_data(course, *, areas=((Area.CHEEKS, "1.50"),), products=(), **fields):
     """POST data for the session form: every area, product and concern rating given."""
     data = {
         "performed_on": TODAY().isoformat(),
@@ -482,7 +486,7 @@ def session_data(plan, *, areas=((Area.CHEEKS, "1.50"),), products=(), **fields)
     for index, (product, lot) in enumerate(products):
         data[f"products-{index}-product"] = str(product.pk)
         data[f"products-{index}-lot_number"] = lot
-    for pc in plan.plan_concerns.all():
+    for pc in course.course_concerns.all():
         data[f"progress-{pc.recorded_concern_id}-practitioner_rating"] = "2"
         data[f"progress-{pc.recorded_concern_id}-client_rating"] = "3"
     data.update(fields)
@@ -490,14 +494,14 @@ def session_data(plan, *, areas=((Area.CHEEKS, "1.50"),), products=(), **fields)
 
 
 def test_first_session_form_starts_from_the_concerns_areas_and_depth_guidance(
-    signed_in, make_consultation, make_plan
+    signed_in, make_consultation, make_course
 ):
     consultation = make_consultation(
         concerns=(("acne-scars", Area.CHEEKS), ("stretch-marks", Area.ABDOMEN))
     )
-    plan = make_plan(consultation)
+    course = make_course(consultation)
 
-    response = signed_in.get(reverse("treatments:session-create", kwargs={"pk": plan.pk}))
+    response = signed_in.get(reverse("treatments:session-create", kwargs={"pk": course.pk}))
 
     initial = response.context["areas"].initial
     assert {row["area"]: row["depth_mm"] for row in initial} == {
@@ -511,12 +515,12 @@ def test_first_session_form_starts_from_the_concerns_areas_and_depth_guidance(
 
 
 def test_next_session_form_is_prefilled_from_the_previous_session(
-    signed_in, make_plan, log, product
+    signed_in, make_course, log, product
 ):
-    plan = make_plan(planned_sessions=6)
+    course = make_course(planned_sessions=6)
     numbing = product("Lidocaine 4%")
     log(
-        plan,
+        course,
         days_ago(28),
         areas=[(Area.CHEEKS, Decimal("1.25")), (Area.FOREHEAD, Decimal("0.50"))],
         device=TreatmentSession.Device.STAMP,
@@ -525,7 +529,7 @@ def test_next_session_form_is_prefilled_from_the_previous_session(
         products=[(product("Hyaluronic"), "HA-1"), (product("Peptide"), "PEP-7")],
     )
 
-    response = signed_in.get(reverse("treatments:session-create", kwargs={"pk": plan.pk}))
+    response = signed_in.get(reverse("treatments:session-create", kwargs={"pk": course.pk}))
     form = response.context["form"]
 
     assert form["device"].value() == TreatmentSession.Device.STAMP
@@ -542,13 +546,13 @@ def test_next_session_form_is_prefilled_from_the_previous_session(
     ]
 
 
-def test_products_no_longer_in_use_are_not_offered(signed_in, make_plan, log, product):
-    plan = make_plan()
+def test_products_no_longer_in_use_are_not_offered(signed_in, make_course, log, product):
+    course = make_course()
     serum = product("Peptide")
-    log(plan, days_ago(28), products=[(serum, "PEP-7")])
+    log(course, days_ago(28), products=[(serum, "PEP-7")])
     Product.objects.filter(pk=serum.pk).update(in_use=False)
 
-    response = signed_in.get(reverse("treatments:session-create", kwargs={"pk": plan.pk}))
+    response = signed_in.get(reverse("treatments:session-create", kwargs={"pk": course.pk}))
 
     assert response.context["products"].initial == []
     assert "Peptide serum" not in response.content.decode()
@@ -556,23 +560,23 @@ def test_products_no_longer_in_use_are_not_offered(signed_in, make_plan, log, pr
 
 
 def test_a_session_is_logged_and_the_client_page_confirms_it(
-    signed_in, make_plan, product, practitioner
+    signed_in, make_course, product, practitioner
 ):
-    plan = make_plan(planned_sessions=6)
+    course = make_course(planned_sessions=6)
     data = session_data(
-        plan,
+        course,
         areas=[(Area.CHEEKS, "1.50"), (Area.FOREHEAD, "0.50")],
         products=[(product("Hyaluronic"), "HA-2291")],
         numbing=str(product("Lidocaine 4%").pk),
     )
 
     response = signed_in.post(
-        reverse("treatments:session-create", kwargs={"pk": plan.pk}), data, follow=True
+        reverse("treatments:session-create", kwargs={"pk": course.pk}), data, follow=True
     )
 
-    session = TreatmentSession.objects.get(plan=plan)
-    assert response.redirect_chain == [(plan.client.get_absolute_url(), HTTPStatus.FOUND)]
-    assert f"Session 1 of 6 logged for {plan.client}." in text(response)
+    session = TreatmentSession.objects.get(course=course)
+    assert response.redirect_chain == [(course.client.get_absolute_url(), HTTPStatus.FOUND)]
+    assert f"Session 1 of 6 logged for {course.client}." in text(response)
     assert session.practitioner == practitioner
     assert session.created_by == practitioner
     assert session.pain_score == 3
@@ -588,34 +592,34 @@ def test_a_session_is_logged_and_the_client_page_confirms_it(
         SessionProgress.Rating.SLIGHT,
         SessionProgress.Rating.MODERATE,
     )
-    plan.refresh_from_db()
-    assert plan.sessions_logged == 1
+    course.refresh_from_db()
+    assert course.sessions_logged == 1
 
 
-def test_the_last_session_completes_the_course(signed_in, make_plan, log):
-    plan = make_plan(planned_sessions=2)
-    log(plan, days_ago(28))
+def test_the_last_session_completes_the_course(signed_in, make_course, log):
+    course = make_course(planned_sessions=2)
+    log(course, days_ago(28))
 
     response = signed_in.post(
-        reverse("treatments:session-create", kwargs={"pk": plan.pk}),
-        session_data(plan),
+        reverse("treatments:session-create", kwargs={"pk": course.pk}),
+        session_data(course),
         follow=True,
     )
 
-    plan.refresh_from_db()
-    assert plan.status == TreatmentPlan.Status.COMPLETED
+    course.refresh_from_db()
+    assert course.status == Course.Status.COMPLETED
     assert "Session 2 of 2 logged" in text(response)
     assert "The course is complete." in text(response)
 
 
-def test_removed_and_blank_rows_are_not_saved(signed_in, make_plan):
-    plan = make_plan()
-    data = session_data(plan, areas=[(Area.CHEEKS, "1.50"), (Area.FOREHEAD, "0.50")])
+def test_removed_and_blank_rows_are_not_saved(signed_in, make_course):
+    course = make_course()
+    data = session_data(course, areas=[(Area.CHEEKS, "1.50"), (Area.FOREHEAD, "0.50")])
     data["areas-1-DELETE"] = "on"
     data.update(management("areas", 3, 2))
     data.update({"areas-2-area": "", "areas-2-depth_mm": ""})
 
-    response = signed_in.post(reverse("treatments:session-create", kwargs={"pk": plan.pk}), data)
+    response = signed_in.post(reverse("treatments:session-create", kwargs={"pk": course.pk}), data)
 
     assert response.status_code == HTTPStatus.FOUND
     session = TreatmentSession.objects.get()
@@ -640,12 +644,12 @@ def test_removed_and_blank_rows_are_not_saved(signed_in, make_plan):
     ],
 )
 def test_session_refusals_appear_next_to_their_field_with_input_kept(
-    signed_in, make_plan, change, field_id, message
+    signed_in, make_course, change, field_id, message
 ):
-    plan = make_plan()
-    data = session_data(plan, **change)
+    course = make_course()
+    data = session_data(course, **change)
 
-    response = signed_in.post(reverse("treatments:session-create", kwargs={"pk": plan.pk}), data)
+    response = signed_in.post(reverse("treatments:session-create", kwargs={"pk": course.pk}), data)
 
     assert response.status_code == HTTPStatus.OK
     errors = field_errors(response, field_id)
@@ -656,11 +660,13 @@ def test_session_refusals_appear_next_to_their_field_with_input_kept(
     assert not TreatmentSession.objects.exists()
 
 
-def test_a_product_without_its_lot_number_is_refused_next_to_the_lot(signed_in, make_plan, product):
-    plan = make_plan()
-    data = session_data(plan, products=[(product("Hyaluronic"), "")])
+def test_a_product_without_its_lot_number_is_refused_next_to_the_lot(
+    signed_in, make_course, product
+):
+    course = make_course()
+    data = session_data(course, products=[(product("Hyaluronic"), "")])
 
-    response = signed_in.post(reverse("treatments:session-create", kwargs={"pk": plan.pk}), data)
+    response = signed_in.post(reverse("treatments:session-create", kwargs={"pk": course.pk}), data)
 
     assert field_errors(response, "id_products-0-lot_number") == [
         "Give the lot number from the pack, for recalls."
@@ -668,22 +674,22 @@ def test_a_product_without_its_lot_number_is_refused_next_to_the_lot(signed_in, 
     assert not TreatmentSession.objects.exists()
 
 
-def test_the_same_area_twice_is_refused(signed_in, make_plan):
-    plan = make_plan()
-    data = session_data(plan, areas=[(Area.CHEEKS, "1.50"), (Area.CHEEKS, "1.00")])
+def test_the_same_area_twice_is_refused(signed_in, make_course):
+    course = make_course()
+    data = session_data(course, areas=[(Area.CHEEKS, "1.50"), (Area.CHEEKS, "1.00")])
 
-    response = signed_in.post(reverse("treatments:session-create", kwargs={"pk": plan.pk}), data)
+    response = signed_in.post(reverse("treatments:session-create", kwargs={"pk": course.pk}), data)
 
     assert "Each area appears once" in text(response)
     assert not TreatmentSession.objects.exists()
 
 
-def test_a_progress_rating_is_needed_for_each_concern(signed_in, make_plan):
-    plan = make_plan()
-    rc = plan.plan_concerns.get().recorded_concern
-    data = session_data(plan, **{f"progress-{rc.pk}-practitioner_rating": ""})
+def test_a_progress_rating_is_needed_for_each_concern(signed_in, make_course):
+    course = make_course()
+    rc = course.course_concerns.get().recorded_concern
+    data = session_data(course, **{f"progress-{rc.pk}-practitioner_rating": ""})
 
-    response = signed_in.post(reverse("treatments:session-create", kwargs={"pk": plan.pk}), data)
+    response = signed_in.post(reverse("treatments:session-create", kwargs={"pk": course.pk}), data)
 
     assert field_errors(response, f"id_progress-{rc.pk}-practitioner_rating") == [
         "This field is required."
@@ -692,16 +698,16 @@ def test_a_progress_rating_is_needed_for_each_concern(signed_in, make_plan):
 
 
 @pytest.mark.parametrize("status", ["complete", "stop"])
-def test_no_session_on_an_ended_course(signed_in, make_plan, status):
-    plan = make_plan()
+def test_no_session_on_an_ended_course(signed_in, make_course, status):
+    course = make_course()
     signed_in.post(
-        reverse(f"treatments:plan-{status}", kwargs={"pk": plan.pk}),
+        reverse(f"treatments:course-{status}", kwargs={"pk": course.pk}),
         {f"{status}-ended_on": TODAY().isoformat(), f"{status}-end_reason": "Done."},
     )
-    url = reverse("treatments:session-create", kwargs={"pk": plan.pk})
+    url = reverse("treatments:session-create", kwargs={"pk": course.pk})
 
     page = signed_in.get(url)
-    refused = signed_in.post(url, session_data(plan))
+    refused = signed_in.post(url, session_data(course))
 
     assert "no more sessions can be logged" in text(page)
     assert refused.status_code == HTTPStatus.OK
@@ -712,14 +718,14 @@ def test_no_session_on_an_ended_course(signed_in, make_plan, status):
 
 @pytest.mark.parametrize("sessions", [1, 10])
 def test_session_form_runs_bounded_queries(
-    signed_in, make_plan, log, product, django_assert_max_num_queries, sessions
+    signed_in, make_course, log, product, django_assert_max_num_queries, sessions
 ):
-    plan = make_plan(planned_sessions=20)
+    course = make_course(planned_sessions=20)
     for n in range(sessions):
-        log(plan, days_ago(110 - n * 10), products=[(product("Hyaluronic"), f"LOT{n}")])
+        log(course, days_ago(110 - n * 10), products=[(product("Hyaluronic"), f"LOT{n}")])
 
     with django_assert_max_num_queries(SIGNED_IN_QUERIES + 9):
-        response = signed_in.get(reverse("treatments:session-create", kwargs={"pk": plan.pk}))
+        response = signed_in.get(reverse("treatments:session-create", kwargs={"pk": course.pk}))
 
     assert response.status_code == HTTPStatus.OK
 
@@ -737,20 +743,20 @@ LOG_SESSION_POST_QUERIES = 12
 def test_logging_a_session_runs_bounded_queries(
     sessions_as_with_redis,
     signed_in,
-    make_plan,
+    make_course,
     log,
     product,
     django_assert_max_num_queries,
     sessions,
     rows,
 ):
-    plan = make_plan(planned_sessions=20)
+    course = make_course(planned_sessions=20)
     for n in range(sessions):
-        log(plan, days_ago(110 - n * 10), products=[(product("Hyaluronic"), f"LOT{n}")])
+        log(course, days_ago(110 - n * 10), products=[(product("Hyaluronic"), f"LOT{n}")])
     areas = [(Area.CHEEKS, "1.50"), (Area.FOREHEAD, "0.50"), (Area.NECK, "0.75")][:rows]
     serums = [product("Hyaluronic"), product("Peptide"), product("Vitamin C")][:rows]
     data = session_data(
-        plan,
+        course,
         areas=areas,
         products=[(serum, f"NEW{n}") for n, serum in enumerate(serums)],
         numbing=product("Lidocaine 4%").pk,
@@ -758,22 +764,22 @@ def test_logging_a_session_runs_bounded_queries(
 
     with django_assert_max_num_queries(SIGNED_IN_QUERIES_WITH_REDIS + LOG_SESSION_POST_QUERIES):
         response = signed_in.post(
-            reverse("treatments:session-create", kwargs={"pk": plan.pk}), data
+            reverse("treatments:session-create", kwargs={"pk": course.pk}), data
         )
 
     assert response.status_code == HTTPStatus.FOUND
-    session = plan.sessions.get(number=sessions + 1)
+    session = course.sessions.get(number=sessions + 1)
     assert session.areas.count() == session.products_used.count() == rows
     assert session.numbing.name.startswith("Lidocaine")
 
 
-def test_a_tampered_session_form_is_an_error_not_a_crash(signed_in, make_plan):
-    plan = make_plan()
-    data = session_data(plan)
+def test_a_tampered_session_form_is_an_error_not_a_crash(signed_in, make_course):
+    course = make_course()
+    data = session_data(course)
     del data["areas-TOTAL_FORMS"]
     data["products-TOTAL_FORMS"] = "many"
 
-    response = signed_in.post(reverse("treatments:session-create", kwargs={"pk": plan.pk}), data)
+    response = signed_in.post(reverse("treatments:session-create", kwargs={"pk": course.pk}), data)
 
     assert response.status_code == HTTPStatus.OK
     assert "The session is not logged yet" in text(response)
@@ -783,15 +789,15 @@ def test_a_tampered_session_form_is_an_error_not_a_crash(signed_in, make_plan):
 # Correcting a session ---------------------------------------------------------------------------
 
 
-def test_the_author_corrects_a_session_on_the_same_day(signed_in, make_plan, log):
-    plan = make_plan(planned_sessions=6)
-    session = log(plan, TODAY())
+def test_the_author_corrects_a_session_on_the_same_day(signed_in, make_course, log):
+    course = make_course(planned_sessions=6)
+    session = log(course, TODAY())
     url = reverse("treatments:session-update", kwargs={"pk": session.pk})
 
     page = signed_in.get(url)
     response = signed_in.post(
         url,
-        session_data(plan, areas=[(Area.CHEEKS, "1.75")], pain_score="5"),
+        session_data(course, areas=[(Area.CHEEKS, "1.75")], pain_score="5"),
         follow=True,
     )
 
@@ -804,13 +810,13 @@ def test_the_author_corrects_a_session_on_the_same_day(signed_in, make_plan, log
     assert TreatmentSession.objects.count() == 1
 
 
-def test_a_correction_with_a_bad_depth_changes_nothing(signed_in, make_plan, log):
-    plan = make_plan()
-    session = log(plan, TODAY())
+def test_a_correction_with_a_bad_depth_changes_nothing(signed_in, make_course, log):
+    course = make_course()
+    session = log(course, TODAY())
 
     response = signed_in.post(
         reverse("treatments:session-update", kwargs={"pk": session.pk}),
-        session_data(plan, areas=[(Area.CHEEKS, "4.00")]),
+        session_data(course, areas=[(Area.CHEEKS, "4.00")]),
     )
 
     assert "between 0.25 and 3.0 mm" in field_errors(response, "id_areas-0-depth_mm")[0]
@@ -819,11 +825,11 @@ def test_a_correction_with_a_bad_depth_changes_nothing(signed_in, make_plan, log
 
 @pytest.mark.parametrize("sessions", [1, 10])
 def test_correction_form_runs_bounded_queries(
-    signed_in, make_plan, log, product, django_assert_max_num_queries, sessions
+    signed_in, make_course, log, product, django_assert_max_num_queries, sessions
 ):
-    plan = make_plan(planned_sessions=20)
+    course = make_course(planned_sessions=20)
     for n in range(sessions):
-        last = log(plan, days_ago(110 - n * 10), products=[(product("Hyaluronic"), f"LOT{n}")])
+        last = log(course, days_ago(110 - n * 10), products=[(product("Hyaluronic"), f"LOT{n}")])
 
     with django_assert_max_num_queries(SIGNED_IN_QUERIES + 8):
         response = signed_in.get(reverse("treatments:session-update", kwargs={"pk": last.pk}))
@@ -831,51 +837,53 @@ def test_correction_form_runs_bounded_queries(
     assert response.status_code == HTTPStatus.OK
 
 
-def test_another_practitioner_cannot_correct_the_session(signed_in, make_plan, log, make_user):
-    plan = make_plan()
-    session = log(plan, TODAY())
+def test_another_practitioner_cannot_correct_the_session(signed_in, make_course, log, make_user):
+    course = make_course()
+    session = log(course, TODAY())
     signed_in.force_login(make_user("colleague"))
     url = reverse("treatments:session-update", kwargs={"pk": session.pk})
 
     page = signed_in.get(url)
-    post = signed_in.post(url, session_data(plan, areas=[(Area.CHEEKS, "2.00")]))
+    post = signed_in.post(url, session_data(course, areas=[(Area.CHEEKS, "2.00")]))
 
     assert page.status_code == post.status_code == HTTPStatus.FORBIDDEN
     assert "Only the practitioner who logged this session can correct it." in text(page)
     assert [a.depth_mm for a in session.areas.all()] == [Decimal("1.50")]
 
 
-def test_a_session_cannot_be_corrected_on_a_later_day(signed_in, make_plan, log):
-    plan = make_plan()
-    session = log(plan, days_ago(1))
+def test_a_session_cannot_be_corrected_on_a_later_day(signed_in, make_course, log):
+    course = make_course()
+    session = log(course, days_ago(1))
     TreatmentSession.objects.filter(pk=session.pk).update(
         created_at=timezone.now() - datetime.timedelta(days=1)
     )
     url = reverse("treatments:session-update", kwargs={"pk": session.pk})
 
     page = signed_in.get(url)
-    post = signed_in.post(url, session_data(plan, areas=[(Area.CHEEKS, "2.00")]))
+    post = signed_in.post(url, session_data(course, areas=[(Area.CHEEKS, "2.00")]))
 
     assert page.status_code == post.status_code == HTTPStatus.FORBIDDEN
     assert "Sessions can be corrected only on the day they were logged" in text(page)
     assert [a.depth_mm for a in session.areas.all()] == [Decimal("1.50")]
 
 
-def test_correct_links_appear_only_for_sessions_i_may_correct(signed_in, make_plan, log, make_user):
-    plan = make_plan()
-    mine = log(plan, TODAY())
+def test_correct_links_appear_only_for_sessions_i_may_correct(
+    signed_in, make_course, log, make_user
+):
+    course = make_course()
+    mine = log(course, TODAY())
     edit = reverse("treatments:session-update", kwargs={"pk": mine.pk})
 
-    assert edit in signed_in.get(plan.client.get_absolute_url()).content.decode()
+    assert edit in signed_in.get(course.client.get_absolute_url()).content.decode()
     signed_in.force_login(make_user("colleague"))
-    assert edit not in signed_in.get(plan.client.get_absolute_url()).content.decode()
+    assert edit not in signed_in.get(course.client.get_absolute_url()).content.decode()
 
 
 def test_the_second_of_two_overlapping_corrections_is_refused_and_nothing_is_lost(
-    signed_in, make_plan, log, practitioner
+    signed_in, make_course, log, practitioner
 ):
-    plan = make_plan(planned_sessions=6)
-    session = log(plan, TODAY(), pain_score=3)
+    course = make_course(planned_sessions=6)
+    session = log(course, TODAY(), pain_score=3)
     url = reverse("treatments:session-update", kwargs={"pk": session.pk})
     shown = signed_in.get(url).context["form"]["version"].value()
     # The same practitioner saves a correction from another tab meanwhile.
@@ -883,7 +891,7 @@ def test_the_second_of_two_overlapping_corrections_is_refused_and_nothing_is_los
 
     refused = signed_in.post(
         url,
-        session_data(plan, areas=[(Area.CHEEKS, "1.75")], notes="Mild swelling.", version=shown),
+        session_data(course, areas=[(Area.CHEEKS, "1.75")], notes="Mild swelling.", version=shown),
     )
 
     assert refused.status_code == HTTPStatus.OK
@@ -907,16 +915,16 @@ def test_the_second_of_two_overlapping_corrections_is_refused_and_nothing_is_los
 
 @pytest.mark.parametrize("action", ["complete", "stop"])
 def test_ending_a_course_that_changed_meanwhile_is_refused_with_what_changed(
-    signed_in, make_plan, log, make_user, action
+    signed_in, make_course, log, make_user, action
 ):
-    plan = make_plan(planned_sessions=6)
-    page = signed_in.get(plan.get_absolute_url())
+    course = make_course(planned_sessions=6)
+    page = signed_in.get(course.get_absolute_url())
     shown = page.context[f"{action}_form"]["version"].value()
     assert f'name="{action}-version" value="{shown}"' in page.content.decode()
     # A colleague logs a session while the course page is open.
     colleague = make_user("sam", first_name="Sam", last_name="Okafor")
     log_session(
-        plan=plan,
+        course=course,
         practitioner=colleague,
         by=colleague,
         performed_on=TODAY(),
@@ -927,7 +935,7 @@ def test_ending_a_course_that_changed_meanwhile_is_refused_with_what_changed(
         f"{action}-end_reason": "Client moving abroad.",
         f"{action}-version": str(shown),
     }
-    url = reverse(f"treatments:plan-{action}", kwargs={"pk": plan.pk})
+    url = reverse(f"treatments:course-{action}", kwargs={"pk": course.pk})
 
     refused = signed_in.post(url, data)
 
@@ -936,29 +944,29 @@ def test_ending_a_course_that_changed_meanwhile_is_refused_with_what_changed(
     assert "Sam Okafor at" in text(refused)
     assert "Session 1 of 6" in text(refused)  # the course as it is now, beside the message
     assert "Client moving abroad." in refused.content.decode()
-    plan.refresh_from_db()
-    assert (plan.status, plan.sessions_logged) == (TreatmentPlan.Status.ACTIVE, 1)
+    course.refresh_from_db()
+    assert (course.status, course.sessions_logged) == (Course.Status.ACTIVE, 1)
 
     again = signed_in.post(url, dict(refused.context[f"{action}_form"].data.items()))
 
     assert again.status_code == HTTPStatus.FOUND
-    plan.refresh_from_db()
-    assert plan.status == (
-        TreatmentPlan.Status.COMPLETED if action == "complete" else TreatmentPlan.Status.STOPPED
+    course.refresh_from_db()
+    assert course.status == (
+        Course.Status.COMPLETED if action == "complete" else Course.Status.STOPPED
     )
-    assert (plan.end_reason, plan.sessions_logged) == ("Client moving abroad.", 1)
+    assert (course.end_reason, course.sessions_logged) == ("Client moving abroad.", 1)
 
 
-def test_a_damaged_version_is_refused_with_a_message(signed_in, make_plan, log):
-    plan = make_plan()
-    session = log(plan, TODAY())
+def test_a_damaged_version_is_refused_with_a_message(signed_in, make_course, log):
+    course = make_course()
+    session = log(course, TODAY())
 
     correction = signed_in.post(
         reverse("treatments:session-update", kwargs={"pk": session.pk}),
-        session_data(plan, pain_score="7", version="x"),
+        session_data(course, pain_score="7", version="x"),
     )
     stop = signed_in.post(
-        reverse("treatments:plan-stop", kwargs={"pk": plan.pk}),
+        reverse("treatments:course-stop", kwargs={"pk": course.pk}),
         {"stop-ended_on": TODAY().isoformat(), "stop-end_reason": "Moved.", "stop-version": "x"},
     )
 
@@ -966,34 +974,34 @@ def test_a_damaged_version_is_refused_with_a_message(signed_in, make_plan, log):
     assert "This form arrived damaged" in text(correction)
     assert "This form arrived damaged" in text(stop)
     session.refresh_from_db()
-    plan.refresh_from_db()
+    course.refresh_from_db()
     assert session.pain_score is None
-    assert plan.status == TreatmentPlan.Status.ACTIVE
+    assert course.status == Course.Status.ACTIVE
 
 
 # Voiding a session ------------------------------------------------------------------------------
 
 
 def test_the_author_voids_a_session_with_a_reason_from_the_course_page(
-    signed_in, make_plan, log, practitioner
+    signed_in, make_course, log, practitioner
 ):
-    plan = make_plan(planned_sessions=6)
-    log(plan, days_ago(28))
-    mistaken = log(plan, TODAY())
+    course = make_course(planned_sessions=6)
+    log(course, days_ago(28))
+    mistaken = log(course, TODAY())
     void_url = reverse("treatments:session-void", kwargs={"pk": mistaken.pk})
-    course = signed_in.get(plan.get_absolute_url())
-    assert f'action="{void_url}"' in course.content.decode()
+    course_page = signed_in.get(course.get_absolute_url())
+    assert f'action="{void_url}"' in course_page.content.decode()
 
     response = signed_in.post(
         void_url, {"void_reason": "Logged on the wrong client's course."}, follow=True
     )
 
     mistaken.refresh_from_db()
-    plan.refresh_from_db()
-    assert response.redirect_chain[-1][0] == plan.get_absolute_url()
+    course.refresh_from_db()
+    assert response.redirect_chain[-1][0] == course.get_absolute_url()
     assert mistaken.is_voided and mistaken.voided_by == practitioner
     assert mistaken.void_reason == "Logged on the wrong client's course."
-    assert plan.sessions_logged == 1
+    assert course.sessions_logged == 1
     page = text(response)
     assert "Session 2 of 6 voided" in page
     assert "Voided session" in page
@@ -1007,25 +1015,25 @@ def test_the_author_voids_a_session_with_a_reason_from_the_course_page(
 
 
 def test_voided_sessions_are_struck_through_and_do_not_count_in_session_n_of_n(
-    signed_in, make_plan, log, practitioner
+    signed_in, make_course, log, practitioner
 ):
-    plan = make_plan(planned_sessions=6)
-    log(plan, days_ago(56))
-    second = log(plan, days_ago(28))
-    log(plan, days_ago(1))
+    course = make_course(planned_sessions=6)
+    log(course, days_ago(56))
+    second = log(course, days_ago(28))
+    log(course, days_ago(1))
     void_session(session=second, reason="Entered twice.", by=practitioner)
 
-    course = signed_in.get(plan.get_absolute_url())
-    client_page = signed_in.get(plan.client.get_absolute_url())
+    course_page = signed_in.get(course.get_absolute_url())
+    client_page = signed_in.get(course.client.get_absolute_url())
     today = signed_in.get(reverse("today"))
-    logging = signed_in.get(reverse("treatments:session-create", kwargs={"pk": plan.pk}))
+    logging = signed_in.get(reverse("treatments:session-create", kwargs={"pk": course.pk}))
 
-    assert [s.position if not s.is_voided else None for s in course.context["sessions"]] == [
+    assert [s.position if not s.is_voided else None for s in course_page.context["sessions"]] == [
         1,
         None,
         2,
     ]
-    for response in (course, client_page):
+    for response in (course_page, client_page):
         page = text(response)
         assert "Session 1 of 6" in page and "Session 2 of 6" in page
         assert "Session 3 of 6" not in page
@@ -1037,9 +1045,9 @@ def test_voided_sessions_are_struck_through_and_do_not_count_in_session_n_of_n(
     assert "Log session 3 of 6" in text(logging)
 
 
-def test_a_void_needs_a_reason_next_to_the_field(signed_in, make_plan, log):
-    plan = make_plan()
-    session = log(plan, TODAY())
+def test_a_void_needs_a_reason_next_to_the_field(signed_in, make_course, log):
+    course = make_course()
+    session = log(course, TODAY())
     url = reverse("treatments:session-void", kwargs={"pk": session.pk})
 
     page = signed_in.get(url)
@@ -1053,9 +1061,9 @@ def test_a_void_needs_a_reason_next_to_the_field(signed_in, make_plan, log):
     assert not session.is_voided
 
 
-def test_the_correction_page_offers_voiding_instead(signed_in, make_plan, log):
-    plan = make_plan()
-    session = log(plan, TODAY())
+def test_the_correction_page_offers_voiding_instead(signed_in, make_course, log):
+    course = make_course()
+    session = log(course, TODAY())
 
     page = signed_in.get(reverse("treatments:session-update", kwargs={"pk": session.pk}))
 
@@ -1067,11 +1075,11 @@ def test_the_correction_page_offers_voiding_instead(signed_in, make_plan, log):
 
 
 def test_only_the_author_voids_and_only_on_the_day_it_was_logged(
-    signed_in, make_plan, log, make_user
+    signed_in, make_course, log, make_user
 ):
-    plan = make_plan()
-    today = log(plan, days_ago(10))
-    older = log(plan, days_ago(5))
+    course = make_course()
+    today = log(course, days_ago(10))
+    older = log(course, days_ago(5))
     TreatmentSession.objects.filter(pk=older.pk).update(
         created_at=timezone.now() - datetime.timedelta(days=1)
     )
@@ -1088,10 +1096,10 @@ def test_only_the_author_voids_and_only_on_the_day_it_was_logged(
 
 
 def test_a_voided_session_can_be_neither_corrected_nor_voided_again(
-    signed_in, make_plan, log, practitioner
+    signed_in, make_course, log, practitioner
 ):
-    plan = make_plan()
-    session = log(plan, TODAY())
+    course = make_course()
+    session = log(course, TODAY())
     void_session(session=session, reason="Wrong client.", by=practitioner)
 
     correct = signed_in.get(reverse("treatments:session-update", kwargs={"pk": session.pk}))
@@ -1105,20 +1113,20 @@ def test_a_voided_session_can_be_neither_corrected_nor_voided_again(
     assert session.void_reason == "Wrong client."
 
 
-def test_voiding_the_session_that_completed_a_course_reopens_it(signed_in, make_plan, log):
-    plan = make_plan(planned_sessions=1)
-    session = log(plan, TODAY())
-    plan.refresh_from_db()
-    assert plan.status == TreatmentPlan.Status.COMPLETED
+def test_voiding_the_session_that_completed_a_course_reopens_it(signed_in, make_course, log):
+    course = make_course(planned_sessions=1)
+    session = log(course, TODAY())
+    course.refresh_from_db()
+    assert course.status == Course.Status.COMPLETED
 
     signed_in.post(
         reverse("treatments:session-void", kwargs={"pk": session.pk}),
         {"void_reason": "Logged on the wrong course."},
     )
 
-    plan.refresh_from_db()
-    assert (plan.status, plan.sessions_logged) == (TreatmentPlan.Status.ACTIVE, 0)
-    assert "Log session 1 of 1" in text(signed_in.get(plan.get_absolute_url()))
+    course.refresh_from_db()
+    assert (course.status, course.sessions_logged) == (Course.Status.ACTIVE, 0)
+    assert "Log session 1 of 1" in text(signed_in.get(course.get_absolute_url()))
 
 
 # Catalogue --------------------------------------------------------------------------------------
@@ -1148,10 +1156,10 @@ def test_catalogue_page_explains_a_concern_to_a_client(signed_in, concern):
 
 @pytest.mark.parametrize("url", ["/catalogue/", "/catalogue/acne-scars/"])
 def test_catalogue_runs_bounded_queries(
-    signed_in, make_plan, log, django_assert_max_num_queries, url
+    signed_in, make_course, log, django_assert_max_num_queries, url
 ):
     for _ in range(5):
-        log(make_plan(), days_ago(3))
+        log(make_course(), days_ago(3))
 
     with django_assert_max_num_queries(SIGNED_IN_QUERIES + 2):
         assert signed_in.get(url).status_code == HTTPStatus.OK

@@ -104,7 +104,7 @@ def clean_photo(image_file):
 
 def consent_refusal(*, session=None, consultation=None):
     """Why photos may not be taken here (no photo consent at the consultation), or ''."""
-    consultation = consultation or session.plan.consultation
+    consultation = consultation or session.course.consultation
     if consultation.photo_consent:
         return ""
     return NO_CONSENT.format(held_on=consultation.held_on)
@@ -126,7 +126,7 @@ def add_photo(
     """Check, clean and store one photo of `client` at a session or a consultation."""
     if (session is None) == (consultation is None):
         raise ValidationError("A photo belongs to a session or to a consultation.")
-    owner = session.plan.client_id if session else consultation.client_id
+    owner = session.course.client_id if session else consultation.client_id
     if owner != client.pk:
         raise ValidationError("This session or consultation is another client's.")
     refusal = consent_refusal(session=session, consultation=consultation)

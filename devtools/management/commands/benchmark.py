@@ -33,8 +33,8 @@ from catalogue.models import Area, Concern
 from consultations.models import Client
 from consultations.services import record_consultation
 from devtools.demo import bulk, year
-from treatments.models import TreatmentPlan, TreatmentSession
-from treatments.services import log_session, start_plan
+from treatments.models import Course, TreatmentSession
+from treatments.services import log_session, start_course
 
 # The floors every page keeps (README, "Performance policy"): above them, readability wins.
 TARGET_QUERIES = 15
@@ -59,14 +59,14 @@ class PageRun:
         self.page, self.browser = page, browser
         self.times, self.queries, self.result = [], [], {}
 
-    def once(self, plans, *, measured):
-        """Request the page (a POST logs a session on the next of `plans`); what went wrong,
+    def once(self, courses, *, measured):
+        """Request the page (a POST logs a session on the next of `courses`); what went wrong,
         or None."""
         if self.page.post:
-            plan = next(plans, None)
-            if plan is None:
+            course = next(courses, None)
+            if course is None:
                 return "no active course left to log a session on"
-            url = reverse("treatments:session-create", args=[plan.pk])
+            url = reverse("treatments:session-create", args=[course.pk])
             reader = FormReader()
             reader.feed(self.browser.get(url).content.decode())
             send, args = self.browser.post, (url, reader.data)
@@ -267,7 +267,7 @@ class Command(BaseCommand):
                 consent_given=True,
                 consent_by=client.full_name,
             )
-            plan = start_plan(
+            course = start_course(
                 consultation=consultation,
                 recorded_concerns=consultation.concerns.all(),
                 planned_sessions=count // 5,
@@ -279,7 +279,7 @@ class Command(BaseCommand):
             )
             for _ in range(count // 5):
                 log_session(
-                    plan=plan,
+                    course=course,
                     practitioner=practitioner,
                     by=practitioner,
                     performed_on=day,
@@ -297,8 +297,8 @@ class Command(BaseCommand):
     def measure(self, pages, staff, repeat):
         """Every page once a round, for `repeat` rounds after a warm-up: a slower spell of the
         machine falls on all pages alike rather than on whichever page it caught."""
-        plans = iter(
-            TreatmentPlan.objects.active()
+        courses = iter(
+            Course.objects.active()
             .filter(sessions_logged__lt=10, client__archived=False)
             .order_by("-pk")[: repeat + WARMUP]
         )
@@ -307,7 +307,7 @@ class Command(BaseCommand):
             for run in runs.values():
                 if "failed" in run.result:
                     continue
-                status = run.once(plans if run.page.post else None, measured=n >= WARMUP)
+                status = run.once(courses if run.page.post else None, measured=n >= WARMUP)
                 if status is not None:
                     # Reported in the table (and loudly here); the other pages are still measured.
                     self.stderr.write(f"{run.page.name}: {status}")

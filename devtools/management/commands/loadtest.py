@@ -49,7 +49,7 @@ from clinic import roles
 from consultations.models import Client
 from devtools.management.commands.benchmark import machine, machine_speed
 from treatments.forms import suggested_depth
-from treatments.models import PlanConcern, TreatmentPlan, TreatmentSession
+from treatments.models import Course, CourseConcern, TreatmentSession
 
 SCRIPT = Path(__file__).with_name("loadtest.lua")
 # The floor (README, "Performance policy"): the mixed workload on 2 workers and 2 cores.
@@ -511,38 +511,40 @@ def session_slots(rng, wanted, csrf_token):
     other course has had one, and never more than it has left (no course is refused mid-run).
     """
     today = timezone.localdate()
-    plans = (
-        TreatmentPlan.objects.active()
+    courses = (
+        Course.objects.active()
         .filter(client__archived=False, start_date__lte=today)
         .filter(Q(last_session_on__isnull=True) | Q(last_session_on__lte=today))
         .filter(sessions_logged__lt=F("planned_sessions"))
     )
     left = dict(
-        plans.annotate(left=F("planned_sessions") - F("sessions_logged")).values_list("pk", "left")
+        courses.annotate(left=F("planned_sessions") - F("sessions_logged")).values_list(
+            "pk", "left"
+        )
     )
     concerns = {}
-    for pc in PlanConcern.objects.filter(plan__in=plans).select_related(
+    for pc in CourseConcern.objects.filter(course__in=courses).select_related(
         "recorded_concern__concern"
     ):
-        concerns.setdefault(pc.plan_id, []).append(pc.recorded_concern)
+        concerns.setdefault(pc.course_id, []).append(pc.recorded_concern)
     serum = (
         Product.objects.filter(in_use=True, approved_for_needling=True)
         .exclude(kind=Product.Kind.NUMBING)
         .order_by("pk")
         .first()
     )
-    order = sorted(plan_id for plan_id in left if plan_id in concerns)
+    order = sorted(course_id for course_id in left if course_id in concerns)
     rng.shuffle(order)
     bodies, slots = {}, []
     for round_number in range(max(left.values(), default=0)):
-        for plan_id in order:
+        for course_id in order:
             if len(slots) >= wanted:
                 return slots, len(bodies)
-            if left[plan_id] > round_number:
-                if plan_id not in bodies:
-                    bodies[plan_id] = session_body(concerns[plan_id], serum, today, csrf_token)
-                path = reverse("treatments:session-create", args=[plan_id])
-                slots.append((path, bodies[plan_id]))
+            if left[course_id] > round_number:
+                if course_id not in bodies:
+                    bodies[course_id] = session_body(concerns[course_id], serum, today, csrf_token)
+                path = reverse("treatments:session-create", args=[course_id])
+                slots.append((path, bodies[course_id]))
     return slots, len(bodies)
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from consultations.models import Client, Consultation
 from devtools.demo import bulk, year
-from treatments.models import TreatmentPlan, TreatmentSession
+from treatments.models import Course, TreatmentSession
 
 
 class Command(BaseCommand):
@@ -92,19 +92,19 @@ def not_negative(text):
 
 def summary():
     today = timezone.localdate()
-    plans = TreatmentPlan.objects
-    status = TreatmentPlan.Status
+    courses = Course.objects
+    status = Course.Status
     return "\n".join(
         (
             f"  users          {get_user_model().objects.count()}",
             f"  clients        {Client.objects.count()} "
             f"({Client.objects.filter(archived=True).count()} archived)",
             f"  consultations  {Consultation.objects.count()}",
-            f"  courses        {plans.count()}: {plans.active().count()} active "
-            f"({plans.overdue(today).count()} overdue, "
-            f"{plans.active().filter(next_due_on=today).count()} due today), "
-            f"{plans.filter(status=status.COMPLETED).count()} completed, "
-            f"{plans.filter(status=status.STOPPED).count()} stopped",
+            f"  courses        {courses.count()}: {courses.active().count()} active "
+            f"({courses.overdue(today).count()} overdue, "
+            f"{courses.active().filter(next_due_on=today).count()} due today), "
+            f"{courses.filter(status=status.COMPLETED).count()} completed, "
+            f"{courses.filter(status=status.STOPPED).count()} stopped",
             f"  sessions       {TreatmentSession.objects.count()}",
         )
     )
