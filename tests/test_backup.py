@@ -358,30 +358,64 @@ def test_the_backup_names_photo_files_it_could_not_find(seeded, tmp_path):
     assert document["files"] == []
 
 
+# The migrations the release before the moves and renames did not have.
+MIGRATIONS_OF_THE_MOVES = {
+    "catalogue.0001_initial",
+    "consultations.0008_recorded_concern_from_catalogue",
+    "consultations.0009_contact_attempts_moved_to_treatments",
+    "treatments.0008_catalogue_moved_to_its_app",
+    "treatments.0009_contact_attempts_from_consultations",
+    "treatments.0010_plans_renamed_courses",
+}
+
+
+def old_natural_key(value, old_label):
+    """A content type's or permission's natural key as the release before wrote it."""
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        if len(value) == 2 and ".".join(value) in old_label:
+            return old_label[".".join(value)].split(".")
+        if len(value) == 3 and ".".join(value[1:]) in old_label:
+            codename, app_label, model = value
+            old_app_label, old_model = old_label[f"{app_label}.{model}"].split(".")
+            action, _, of = codename.partition("_")
+            if of == model:
+                codename = f"{action}_{old_model}"
+            return [codename, old_app_label, old_model]
+    if isinstance(value, list):
+        return [old_natural_key(item, old_label) for item in value]
+    return value
+
+
 def as_made_before_the_moves(lines):
     """The backup as the release before the catalogue app wrote it: concerns and products (and
     their history, content types and permissions) under `treatments`, recall contacts under
-    `consultations`, and none of the migrations of the moves applied."""
-    old_label = {new: old for old, new in backups.MOVED.items()}
+    `consultations`, courses named plans (treatments.treatmentplan, the sessions' `plan`,
+    add_treatmentplan...), and none of the migrations of the moves applied."""
+    old_label = {new: old for old, new in backups.RENAMED_MODELS.items()}
     header = json.loads(lines[0].removesuffix(",\n") + "}")
     header["counts"] = {old_label.get(name, name): n for name, n in header["counts"].items()}
     header["migrations"] = [
-        name
-        for name in header["migrations"]
-        if not name.startswith("catalogue.") and "catalogue" not in name and "contact" not in name
+        name for name in header["migrations"] if name not in MIGRATIONS_OF_THE_MOVES
     ]
     body = []
     for line in lines[1:]:
-        for new, old in old_label.items():
-            new_app, model = new.split(".")
-            old_app = old.split(".")[0]
-            line = line.replace(f'"model":"{new}"', f'"model":"{old}"')
-            line = line.replace(f'"{new_app}","{model}"', f'"{old_app}","{model}"')
+        if line.startswith('{"model":'):
+            text = line.removesuffix("\n")
+            record = json.loads(text.removesuffix(","))
+            renamed = backups.RENAMED_FIELDS.get(record["model"], {})
+            old_field = {new: old for old, new in renamed.items()}
+            record["fields"] = {
+                old_field.get(name, name): old_natural_key(value, old_label)
+                for name, value in record["fields"].items()
+            }
+            record["model"] = old_label.get(record["model"], record["model"])
+            line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+            line += ",\n" if text.endswith(",") else "\n"
         body.append(line)
     return [json.dumps(header)[:-1] + ",\n", *body]
 
 
-def test_a_backup_made_before_models_moved_between_apps_restores(backup_file):
+def test_a_backup_made_before_models_moved_or_were_renamed_restores(backup_file):
     before_rows, before_ids = every_row(), identities()
     rewrite(backup_file, as_made_before_the_moves)
     with gzip.open(backup_file, "rt") as stream:
@@ -389,6 +423,15 @@ def test_a_backup_made_before_models_moved_between_apps_restores(backup_file):
     assert '"model":"treatments.concern"' in old and '"model":"catalogue.' not in old
     assert '"view_contactattempt","consultations","contactattempt"' in old
     assert '"view_concern","treatments","concern"' in old
+    assert '"add_treatmentplan","treatments","treatmentplan"' in old
+    assert '"view_reports","treatments","treatmentplan"' in old
+    records = json.loads(old)["objects"]
+    labels = {record["model"] for record in records}
+    assert {"treatments.treatmentplan", "treatments.historicaltreatmentplan"} <= labels
+    assert not {label for label in labels if "course" in label}
+    with_plan = {record["model"] for record in records if "plan" in record["fields"]}
+    assert {"treatments.treatmentsession", "treatments.planconcern"} <= with_plan
+    assert not [record for record in records if "course" in record["fields"]]
 
     output = restore(backup_file, "--replace")
 
@@ -404,3 +447,36 @@ def test_a_backup_made_before_models_moved_between_apps_restores(backup_file):
         .permissions.filter(content_type__app_label="treatments", codename="view_contactattempt")
         .exists()
     )
+    assert aesthetician.permissions.filter(
+        content_type__model="course", codename="add_course"
+    ).exists()
+
+
+def test_a_record_made_before_the_moves_and_renames_reads_as_today():
+    """Recall contacts (none in the demo year) moved app, and their `plan` became `course`."""
+    contact = {"model": "consultations.historicalcontactattempt", "pk": 9, "fields": {"plan": 7}}
+    group = {
+        "model": "auth.group",
+        "pk": 1,
+        "fields": {
+            "name": "Aesthetician",
+            "permissions": [
+                ["add_treatmentplan", "treatments", "treatmentplan"],
+                ["view_reports", "treatments", "treatmentplan"],
+                ["view_planconcern", "treatments", "planconcern"],
+                ["view_client", "consultations", "client"],
+            ],
+        },
+    }
+
+    assert backups.as_today(contact) == {
+        "model": "treatments.historicalcontactattempt",
+        "pk": 9,
+        "fields": {"course": 7},
+    }
+    assert backups.as_today(group)["fields"]["permissions"] == [
+        ["add_course", "treatments", "course"],
+        ["view_reports", "treatments", "course"],
+        ["view_courseconcern", "treatments", "courseconcern"],
+        ["view_client", "consultations", "client"],
+    ]

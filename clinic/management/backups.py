@@ -70,16 +70,34 @@ SHIPPED = {
     "catalogue.historicalproduct",
 }
 CLINICAL_APPS = {"consultations", "treatments"}
-# Models that moved to another app since backups were first made: {old label: new label}. Their
-# tables did not change, so a backup made before the move restores as it is, renamed on the way.
-MOVED = {
+# Models renamed or moved to another app since backups were first made: {old label: new label}.
+# Their rows did not change, so a backup made before restores as it is, renamed on the way (with
+# the codenames Django gave their permissions: add_treatmentplan is add_course today).
+RENAMED_MODELS = {
     **{
         f"treatments.{model}": f"catalogue.{model}"
         for model in ("concern", "historicalconcern", "product", "historicalproduct")
     },
     "consultations.contactattempt": "treatments.contactattempt",
     "consultations.historicalcontactattempt": "treatments.historicalcontactattempt",
+    "treatments.treatmentplan": "treatments.course",
+    "treatments.historicaltreatmentplan": "treatments.historicalcourse",
+    "treatments.planconcern": "treatments.courseconcern",
+    "treatments.historicalplanconcern": "treatments.historicalcourseconcern",
 }
+# Fields renamed since, by the label of their model today: {label: {old name: new name}}.
+RENAMED_FIELDS = {
+    f"treatments.{model}": {"plan": "course"}
+    for model in (
+        "treatmentsession",
+        "historicaltreatmentsession",
+        "courseconcern",
+        "historicalcourseconcern",
+        "contactattempt",
+        "historicalcontactattempt",
+    )
+}
+DEFAULT_PERMISSIONS = ("add", "change", "delete", "view")
 CHUNK_SIZE = 2000
 OBJECTS_LINE = '"objects": [\n'
 END_LINE = "]}\n"
@@ -318,7 +336,7 @@ def _objects(stream, path, version=VERSION):
             if line == END_LINE or (line == OBJECTS_END_LINE and version >= 2):
                 return
             if line.strip():
-                yield moved_to_today(json.loads(line.removesuffix("\n").removesuffix(",")))
+                yield as_today(json.loads(line.removesuffix("\n").removesuffix(",")))
     except (OSError, EOFError, ValueError, UnicodeDecodeError) as error:
         raise CommandError(f"{path} is damaged ({error}). Nothing was restored.") from None
     raise CommandError(
@@ -327,32 +345,43 @@ def _objects(stream, path, version=VERSION):
     )
 
 
-def _moved_label(app_label, model):
-    return MOVED.get(f"{app_label}.{model}", f"{app_label}.{model}").split(".")
+def label_today(old_label):
+    """A model's label today, given its label in a backup made before it was renamed or moved."""
+    while old_label in RENAMED_MODELS:
+        old_label = RENAMED_MODELS[old_label]
+    return old_label
 
 
-def _moved_key(value):
-    """A content type's or permission's natural key, naming a moved model by its app today."""
+def _natural_key_today(value):
+    """A content type's or permission's natural key, naming a renamed model as it is today;
+    any other value as it is."""
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        if len(value) == 2:  # content type: [app_label, model]
-            return _moved_label(*value)
-        if len(value) == 3:  # permission: [codename, app_label, model]
-            return [value[0], *_moved_label(*value[1:])]
+        if len(value) == 2 and ".".join(value) in RENAMED_MODELS:  # [app_label, model]
+            return label_today(".".join(value)).split(".")
+        if len(value) == 3 and ".".join(value[1:]) in RENAMED_MODELS:  # [codename, app, model]
+            codename, app_label, model = value
+            app_label, model_today = label_today(f"{app_label}.{model}").split(".")
+            for action in DEFAULT_PERMISSIONS:
+                if codename == f"{action}_{model}":
+                    codename = f"{action}_{model_today}"
+            return [codename, app_label, model_today]
     if isinstance(value, list):
-        return [_moved_key(item) for item in value]
+        return [_natural_key_today(item) for item in value]
     return value
 
 
-def moved_to_today(record):
-    """A backed-up record as the models stand today (see MOVED)."""
+def as_today(record):
+    """A backed-up record as the models stand today (see RENAMED_MODELS and RENAMED_FIELDS)."""
     if not isinstance(record, dict):
         return record
-    record["model"] = MOVED.get(record.get("model"), record.get("model"))
+    model = record.get("model")
+    record["model"] = label_today(model) if isinstance(model, str) else model
     fields = record.get("fields")
     if isinstance(fields, dict):
-        for name, value in fields.items():
-            if isinstance(value, list):
-                fields[name] = _moved_key(value)
+        renamed = RENAMED_FIELDS.get(record["model"], {})
+        record["fields"] = {
+            renamed.get(name, name): _natural_key_today(value) for name, value in fields.items()
+        }
     return record
 
 
@@ -500,7 +529,7 @@ def load_backup(header, stream, path, *, progress=None):
     Returns the number of rows loaded per model, and of photo files put back. Anything wrong
     rolls the database back (photo files already put back stay: they are the backup's own).
     """
-    expected = {MOVED.get(name, name): count for name, count in header["counts"].items()}
+    expected = {label_today(name): count for name, count in header["counts"].items()}
     loaded = Counter()
     with transaction.atomic():
         with connection.cursor() as cursor:
