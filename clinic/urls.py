@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from treatments.views import TodayView
 
@@ -8,6 +9,17 @@ admin.site.site_title = "Clinic tracker admin"
 admin.site.index_title = "Clinic records"
 
 urlpatterns = [
+    # The managers' course pages, under the model's name before it was Course: for good to today's.
+    path(
+        "admin/treatments/treatmentplan/",
+        RedirectView.as_view(url="/admin/treatments/course/", permanent=True, query_string=True),
+    ),
+    path(
+        "admin/treatments/treatmentplan/<path:rest>",
+        RedirectView.as_view(
+            url="/admin/treatments/course/%(rest)s", permanent=True, query_string=True
+        ),
+    ),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", TodayView.as_view(), name="today"),

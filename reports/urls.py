@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from reports import views
 
@@ -13,4 +14,9 @@ urlpatterns = [
     path("reports/lots/", views.LotView.as_view(), name="lots"),
     path("clients/<int:pk>/export/", views.ClientExportView.as_view(), name="client-export"),
     path("courses/<int:pk>/print/", views.CoursePrintView.as_view(), name="course-print"),
+    # The address the printout had while the code called courses plans: a permanent redirect.
+    path(
+        "plans/<int:pk>/print/",
+        RedirectView.as_view(pattern_name="reports:course-print", permanent=True),
+    ),
 ]

@@ -54,8 +54,11 @@ def browser_for(user):
 
 
 def request(browser, url):
-    """GET `url`, or POST to it when it only takes POST."""
+    """GET `url` (through the permanent redirect of an old address to today's), or POST to it
+    when it only takes POST."""
     response = browser.get(url)
+    if response.status_code == 301:
+        response = browser.get(response.url)
     if response.status_code == 405:
         response = browser.post(url, {})
     return response

@@ -44,7 +44,8 @@ WORKSPACE_URL_NAMES = sorted(
     ["today"]
     + [f"catalogue:{p.name}" for p in catalogue_urls.urlpatterns]
     + [f"consultations:{p.name}" for p in consultation_urls.urlpatterns]
-    + [f"treatments:{p.name}" for p in treatment_urls.urlpatterns]
+    # (the old addresses that redirect to today's have no name)
+    + [f"treatments:{p.name}" for p in treatment_urls.urlpatterns if p.name]
 )
 
 

@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from treatments import views
 from treatments.photos import views as photos
@@ -40,5 +41,20 @@ urlpatterns = [
         "consultations/<int:pk>/photos/new/",
         photos.ConsultationPhotoCreateView.as_view(),
         name="consultation-photo-create",
+    ),
+    # The addresses courses had while the code called them plans, kept for bookmarks and links
+    # already sent: a permanent redirect to the same page today. The end-of-course forms only
+    # take a POST from the course page, so their old addresses are simply gone (404).
+    path(
+        "consultations/<int:pk>/plans/new/",
+        RedirectView.as_view(pattern_name="treatments:course-create", permanent=True),
+    ),
+    path(
+        "plans/<int:pk>/",
+        RedirectView.as_view(pattern_name="treatments:course-detail", permanent=True),
+    ),
+    path(
+        "plans/<int:pk>/sessions/new/",
+        RedirectView.as_view(pattern_name="treatments:session-create", permanent=True),
     ),
 ]

@@ -617,6 +617,13 @@ def test_unknown_or_absurd_ids_are_a_404(manager_client, route, value):
 # Course printout -------------------------------------------------------------------------------
 
 
+def test_the_old_printout_address_leads_to_the_printout_for_good(signed_in, overdue):
+    response = signed_in.get(f"/plans/{overdue.pk}/print/")
+
+    assert response.status_code == HTTPStatus.MOVED_PERMANENTLY
+    assert response.url == reverse("reports:course-print", kwargs={"pk": overdue.pk})
+
+
 def test_the_printout_gives_the_course_dates_and_aftercare(signed_in, overdue):
     response = signed_in.get(reverse("reports:course-print", kwargs={"pk": overdue.pk}))
     page = text(response)

@@ -151,6 +151,20 @@ def test_change_pages_load(manager_client, courses):
         assert manager_client.get(page).status_code == HTTPStatus.OK, page
 
 
+def test_the_old_course_addresses_of_the_admin_lead_to_todays_for_good(manager_client, courses):
+    course = courses["overdue"]
+    moved = {
+        "/admin/treatments/treatmentplan/?status__exact=active": url("course_changelist")
+        + "?status__exact=active",
+        f"/admin/treatments/treatmentplan/{course.pk}/change/": url("course_change", course.pk),
+    }
+
+    for old, new in moved.items():
+        response = manager_client.get(old)
+        assert (response.status_code, response.url) == (HTTPStatus.MOVED_PERMANENTLY, new)
+        assert manager_client.get(response.url).status_code == HTTPStatus.OK
+
+
 # Catalogue and products -----------------------------------------------------------------------
 
 

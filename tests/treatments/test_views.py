@@ -439,6 +439,30 @@ def test_ending_a_course_is_a_post(signed_in, make_course):
     )
 
 
+def test_the_old_plan_addresses_lead_to_the_course_pages_for_good(signed_in, make_course):
+    course = make_course()
+    moved = {
+        f"/plans/{course.pk}/": course.get_absolute_url(),
+        f"/plans/{course.pk}/sessions/new/": reverse(
+            "treatments:session-create", kwargs={"pk": course.pk}
+        ),
+        f"/consultations/{course.consultation_id}/plans/new/": reverse(
+            "treatments:course-create", kwargs={"pk": course.consultation_id}
+        ),
+    }
+
+    for old, new in moved.items():
+        response = signed_in.get(old)
+        assert (response.status_code, response.url) == (HTTPStatus.MOVED_PERMANENTLY, new)
+        assert signed_in.get(response.url).status_code == HTTPStatus.OK
+    # The end-of-course forms post from the course page only: their old addresses are gone.
+    for action in ("complete", "stop"):
+        response = signed_in.post(f"/plans/{course.pk}/{action}/", {})
+        assert response.status_code == HTTPStatus.NOT_FOUND
+    course.refresh_from_db()
+    assert course.status == Course.Status.ACTIVE
+
+
 @pytest.mark.parametrize("sessions", [1, 12])
 def test_course_page_runs_bounded_queries(
     signed_in, make_course, log, product, practitioner, django_assert_max_num_queries, sessions
