@@ -9,7 +9,6 @@ from consultations.models import Consultation, RecordedConcern
 from treatments.models import (
     ContactAttempt,
     Course,
-    CourseConcern,
     Photo,
     SessionProduct,
     SessionProgress,
@@ -32,10 +31,22 @@ class ClientRecord:
         self.client = client
         self.in_full = in_full
 
-    @cached_property
+    @property
     def consultations(self):
         """Consultations with their recorded concerns, each with its screening `assessment`
         and the courses started from it (`started_courses`)."""
+        return self._consultations_and_courses[0]
+
+    @property
+    def courses(self):
+        """Courses with the concerns they treat and their sessions (`course_sessions`, in the
+        order they were logged, voided ones included)."""
+        return self._consultations_and_courses[1]
+
+    @cached_property
+    def _consultations_and_courses(self):
+        """Both read together: a course's consultation and recorded concerns are the
+        consultations' own objects, read once for the whole record."""
         consultations = list(
             Consultation.objects.filter(client=self.client)
             .select_related("practitioner", "voided_by")
@@ -44,38 +55,34 @@ class ClientRecord:
             )
             .order_by("held_on", "pk")
         )
-        started = {}
-        for course in self.courses:
-            started.setdefault(course.consultation_id, []).append(course)
         for consultation in consultations:
             consultation.client = self.client
             consultation.assessment = screening.assess(consultation, consultation.concerns.all())
-            consultation.started_courses = started.get(consultation.pk, [])
-        return consultations
-
-    @cached_property
-    def courses(self):
-        """Courses with the concerns they treat and their sessions (`course_sessions`, in the
-        order they were logged, voided ones included)."""
+            consultation.started_courses = []
+        by_consultation = {consultation.pk: consultation for consultation in consultations}
+        recorded = {
+            concern.pk: concern
+            for consultation in consultations
+            for concern in consultation.concerns.all()
+        }
         courses = list(
             Course.objects.filter(client=self.client)
-            .select_related("practitioner", "consultation")
-            .prefetch_related(
-                Prefetch(
-                    "course_concerns",
-                    queryset=CourseConcern.objects.select_related("recorded_concern__concern"),
-                )
-            )
+            .select_related("practitioner")
+            .prefetch_related("course_concerns")
             .order_by("start_date", "pk")
         )
         by_course = {course.pk: course for course in courses}
         for course in courses:
             course.client = self.client
+            course.consultation = by_consultation[course.consultation_id]
+            course.consultation.started_courses.append(course)
+            for link in course.course_concerns.all():
+                link.recorded_concern = recorded[link.recorded_concern_id]
             course.course_sessions = []
         for session in self.sessions:
             session.course = by_course[session.course_id]
             session.course.course_sessions.append(session)
-        return courses
+        return consultations, courses
 
     @cached_property
     def sessions(self):
@@ -95,7 +102,7 @@ class ClientRecord:
             ]
         sessions = list(
             TreatmentSession.objects.filter(course__client=self.client)
-            .select_related("practitioner", "numbing", "voided_by")
+            .select_related("practitioner", "voided_by", *(["numbing"] if self.in_full else []))
             .prefetch_related(*rows)
             .order_by("course", "number")
         )
