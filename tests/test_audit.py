@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from catalogue.models import Area, Concern, Product
 from consultations.models import Client, ClientAccess
-from tests.consultations.test_admin import admin_form_data, page_queries
 from tests.pages import text
+from tests.treatments.test_record_admin import admin_form_data, page_queries
 from treatments.models import TreatmentSession
 from treatments.services import stop_course, update_session, void_session
 

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from catalogue.models import Concern, Product
-from tests.consultations.test_admin import admin_form_data
+from tests.treatments.test_record_admin import admin_form_data
 
 pytestmark = pytest.mark.django_db
 

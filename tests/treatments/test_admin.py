@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalogue.models import Area, Concern, Product
-from tests.consultations.test_admin import admin_form_data, page_queries
+from tests.treatments.test_record_admin import admin_form_data, page_queries
 from treatments import admin as treatments_admin
 from treatments.models import Course, SessionProduct, TreatmentSession
 from treatments.services import log_session, start_course

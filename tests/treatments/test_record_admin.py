@@ -1,4 +1,5 @@
-"""The managers' admin for clients and consultations."""
+"""The managers' admin for clients and consultations (treatments.admin): a client's page is
+their whole record."""
 
 import datetime
 from decimal import Decimal
