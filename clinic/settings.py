@@ -117,6 +117,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # pooling mode, which cannot keep prepared statements.
     if env_bool("DJANGO_DB_PREPARED_STATEMENTS", default=True):
         options.update(server_side_binding=True, prepare_threshold=5)
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite serves a small clinic (and `make run`): with write-ahead logging, readers (a
+    # backup included) never block the writer; every transaction takes the write lock when it
+    # begins, so two practitioners saving at once queue for it (up to the timeout) instead of
+    # one failing with "database is locked" halfway through.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        init_command="PRAGMA journal_mode=WAL;",
+        transaction_mode="IMMEDIATE",
+        timeout=int(os.environ.get("DJANGO_SQLITE_TIMEOUT", "20")),
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [

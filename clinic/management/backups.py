@@ -201,21 +201,43 @@ class Written:
     missing_files: list = dataclasses.field(default_factory=list)
 
 
+@contextmanager
+def snapshot():
+    """One consistent read of the whole database, for a backup, that blocks no writer.
+
+    PostgreSQL: a read-only repeatable-read transaction. SQLite: a deferred transaction, a
+    read snapshot in write-ahead logging; Django's own would begin IMMEDIATE (settings) and
+    hold the write lock, and every practitioner saving a session would wait for the backup.
+    """
+    if connection.in_atomic_block:  # the caller's transaction (tests)
+        yield
+    elif connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("BEGIN DEFERRED")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("COMMIT")
+    else:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield
+
+
 def write_backup(path, *, models, progress=None):
     """Write every row of `models`, then the photo files, to `path` (which must not exist).
 
-    The rows are read in one transaction (a consistent snapshot on PostgreSQL), and the file
+    The rows are read in one snapshot (see snapshot()), and the file
     only takes its name once it is complete. It is readable by its owner only: it holds
     health records and password hashes.
     """
     path = Path(path)
     partial = path.with_name(path.name + ".partial")
-    outermost = not connection.in_atomic_block
     try:
-        with transaction.atomic():
-            if outermost and connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        with snapshot():
             counts = {label(model): model._base_manager.count() for model in models}
             header = {
                 "format": FORMAT,
