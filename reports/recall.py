@@ -241,6 +241,10 @@ def recall_items(lines, *, today):
 # Recording a contact ----------------------------------------------------------------------------
 
 
+# A contact recorded again within this time, alike in every detail, is the same call.
+SAME_CALL = datetime.timedelta(minutes=1)
+
+
 @transaction.atomic
 def record_contact_attempt(*, client, course, reason, outcome, note="", by, attempted_at=None):
     """Record a call, message or e-mail to `client` about `course` (None for none) and its outcome.
@@ -262,6 +266,20 @@ def record_contact_attempt(*, client, course, reason, outcome, note="", by, atte
         )
     if errors:
         raise ValidationError(errors)
+    # The same call sent twice (a double click, a resend after a timeout) is recorded once: the
+    # client's row lock above makes a second submission wait for the first and then find it.
+    repeat = ContactAttempt.objects.filter(
+        client=client,
+        course=course,
+        reason=reason,
+        outcome=outcome,
+        note=note.strip(),
+        created_by=by,
+        created_at__gte=timezone.now() - SAME_CALL,
+        **({"attempted_at": attempted_at} if attempted_at else {}),
+    ).first()
+    if repeat is not None:
+        return repeat
 
     attempt = ContactAttempt(
         client=client,

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from clinic.locking import check_version
 from consultations.models import Consultation
@@ -178,8 +179,11 @@ def start_course(
     course.stamp(by)
     course.full_clean()
     course.save()
-    CourseConcern.objects.bulk_create(
-        CourseConcern(course=course, recorded_concern=rc) for rc in recorded_concerns
+    # Each concern treated gets its audit row, as a course's other records do.
+    bulk_create_with_history(
+        [CourseConcern(course=course, recorded_concern=rc) for rc in recorded_concerns],
+        CourseConcern,
+        default_user=by,
     )
     return course
 

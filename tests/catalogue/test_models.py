@@ -93,6 +93,12 @@ class TestShippedCatalogue:
         assert not Product.objects.get(name="Vitamin A serum").approved_for_needling
 
 
+def test_every_shipped_entry_starts_its_history_when_it_was_shipped():
+    for model in (Concern, Product):
+        assert model.history.count() == model.objects.count() > 0
+        assert set(model.history.values_list("history_type", "history_user")) == {("+", None)}
+
+
 class TestConcernRules:
     def test_sessions_out_of_order_are_refused_politely(self, concern):
         row = concern("melasma")

@@ -519,3 +519,51 @@ def test_course_schedule_gives_done_sessions_then_target_dates(new_course, sessi
     ]
     stopped = stop_course(course=course, by=practitioner, reason="Moved away")
     assert [s.position for s in course_schedule(stopped, [first, second])] == [1, 2]
+
+
+def record_the_call(course, by, **details):
+    return record_contact_attempt(
+        client=course.client,
+        course=course,
+        reason=ContactAttempt.Reason.DUE,
+        outcome=Outcome.NO_ANSWER,
+        by=by,
+        **{"note": "Left a voicemail.", **details},
+    )
+
+
+def test_the_same_call_recorded_twice_at_once_is_one_contact(new_course, manager):
+    course = new_course(started=30)
+
+    first = record_the_call(course, manager)
+    again = record_the_call(course, manager)
+
+    assert again == first
+    assert ContactAttempt.objects.count() == 1
+
+
+def test_a_call_alike_but_a_minute_later_or_by_someone_else_is_another_contact(
+    new_course, manager, practitioner
+):
+    course = new_course(started=30)
+    first = record_the_call(course, manager)
+    ContactAttempt.objects.filter(pk=first.pk).update(
+        created_at=timezone.now() - datetime.timedelta(seconds=61)
+    )
+
+    record_the_call(course, manager)
+    record_the_call(course, practitioner)
+    record_the_call(course, manager, note="Spoke to her husband.")
+
+    assert ContactAttempt.objects.count() == 4
+
+
+def test_calls_entered_afterwards_for_different_times_are_each_kept(new_course, manager):
+    course = new_course(started=30)
+    earlier = timezone.now() - datetime.timedelta(days=3)
+
+    record_the_call(course, manager, attempted_at=earlier)
+    record_the_call(course, manager, attempted_at=earlier + datetime.timedelta(days=1))
+    record_the_call(course, manager, attempted_at=earlier)
+
+    assert ContactAttempt.objects.count() == 2

@@ -174,6 +174,17 @@ class TestStartCourse:
             )
         assert "from this consultation" in refused.value.message_dict["concerns"][0]
 
+    def test_each_concern_treated_has_its_audit_row_by_who_started_the_course(
+        self, make_course, practitioner
+    ):
+        course = make_course()
+
+        versions = CourseConcern.history.filter(course_id=course.pk)
+        assert [(v.history_type, v.history_user) for v in versions] == [("+", practitioner)]
+        assert (
+            versions.get().recorded_concern_id == course.course_concerns.get().recorded_concern_id
+        )
+
     def test_planned_sessions_below_one_are_refused(self, make_course):
         with pytest.raises(ValidationError) as refused:
             make_course(planned_sessions=0)
