@@ -17,6 +17,7 @@ from treatments.models import (
     TreatmentSession,
 )
 from treatments.photos.services import ACCEPTED_TYPES, clean_photo
+from treatments.services import SESSION_FIELDS
 
 DEFAULT_DEPTH = Decimal("1.00")
 PLANNED_SESSIONS_MESSAGE = "Plan between 1 and 52 sessions."
@@ -212,15 +213,7 @@ class SessionForm(VersionedFormMixin, forms.ModelForm):
         }
 
     # The order the fields are drawn and read in (numbing and pain_score are not in Meta.fields).
-    field_order = [
-        "performed_on",
-        "device",
-        "device_model",
-        "numbing",
-        "skin_response",
-        "pain_score",
-        "notes",
-    ]
+    field_order = SESSION_FIELDS
 
     def __init__(self, *args, numbing_creams, **kwargs):
         super().__init__(*args, **kwargs)

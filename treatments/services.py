@@ -416,7 +416,8 @@ SESSION_PAST_DAY = (
 SESSION_VOIDED = (
     "This session was voided: it stays on record as it was voided and can no longer be changed."
 )
-SESSION_FIELDS = {
+# A session's own fields, in the order the session form draws them.
+SESSION_FIELDS = (
     "performed_on",
     "device",
     "device_model",
@@ -424,9 +425,9 @@ SESSION_FIELDS = {
     "skin_response",
     "pain_score",
     "notes",
-}
+)
 # What a manager may also correct (correct_session): who performed the session.
-CORRECTABLE_FIELDS = SESSION_FIELDS | {"practitioner"}
+CORRECTABLE_FIELDS = {*SESSION_FIELDS, "practitioner"}
 
 
 def session_edit_refusal(*, session, user, today=None):
