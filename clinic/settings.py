@@ -215,6 +215,11 @@ LOGOUT_REDIRECT_URL = "login"
 # translation machinery stays off, which spares every page its lookups.
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "Europe/London")
+# A course starts within a window around today: back-dated records (paper notes typed in) up to
+# COURSE_START_DAYS_BEFORE, courses booked ahead up to COURSE_START_DAYS_AFTER; never a
+# mistyped year.
+COURSE_START_DAYS_BEFORE = int(os.environ.get("DJANGO_COURSE_START_DAYS_BEFORE", "730"))
+COURSE_START_DAYS_AFTER = int(os.environ.get("DJANGO_COURSE_START_DAYS_AFTER", "366"))
 USE_I18N = False
 USE_TZ = True
 

@@ -492,12 +492,19 @@ class SessionProgress(models.Model):
         MODERATE = 3, "Moderate improvement"
         MARKED = 4, "Marked improvement"
         RESOLVED = 5, "Resolved"
+        # No rating: the practitioner chose "not assessed" (never a default).
+        __empty__ = "Not assessed"
 
     session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="progress")
     recorded_concern = models.ForeignKey(
         RecordedConcern, on_delete=models.PROTECT, related_name="progress"
     )
-    practitioner_rating = models.PositiveSmallIntegerField(choices=Rating)
+    practitioner_rating = models.PositiveSmallIntegerField(
+        choices=Rating,
+        null=True,
+        blank=True,
+        help_text="Empty when the practitioner did not assess this concern at the session.",
+    )
     client_rating = models.PositiveSmallIntegerField(
         choices=Rating, null=True, blank=True, help_text="How the client sees it."
     )
@@ -510,7 +517,7 @@ class SessionProgress(models.Model):
                 fields=["session", "recorded_concern"], name="sessionprogress_once_per_concern"
             ),
             models.CheckConstraint(
-                condition=Q(practitioner_rating__lte=5)
+                condition=(Q(practitioner_rating__isnull=True) | Q(practitioner_rating__lte=5))
                 & (Q(client_rating__isnull=True) | Q(client_rating__lte=5)),
                 name="sessionprogress_rating_range",
             ),
@@ -518,6 +525,11 @@ class SessionProgress(models.Model):
 
     def __str__(self):
         return f"{self.recorded_concern}: {self.get_practitioner_rating_display()}"
+
+    @classmethod
+    def rating_label(cls, rating):
+        """A stored rating in words; None is "Not assessed"."""
+        return cls.Rating(rating).label if rating is not None else cls.Rating.__empty__
 
     def audited(self):
         return {
@@ -539,9 +551,9 @@ def _describe_audited(kind, row, products, concerns):
         product = products.get(row["product"], f"product #{row['product']}")
         return f"{product}, lot {row['lot_number']}"
     concern = concerns.get(row["recorded_concern"], f"concern #{row['recorded_concern']}")
-    text = f"{concern}: {SessionProgress.Rating(row['practitioner_rating']).label}"
+    text = f"{concern}: {SessionProgress.rating_label(row['practitioner_rating'])}"
     if row["client_rating"] is not None:
-        text += f" (client: {SessionProgress.Rating(row['client_rating']).label})"
+        text += f" (client: {SessionProgress.rating_label(row['client_rating'])})"
     return text
 
 

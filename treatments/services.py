@@ -1,7 +1,9 @@
 """Course suggestion and the writes that span several treatment models."""
 
+import datetime
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.transaction import TransactionManagementError
@@ -113,6 +115,17 @@ def suggest_course(*, consultation, recorded_concerns=None):
     )
 
 
+def start_date_refusal(start_date, today=None):
+    """Why a course cannot start on `start_date`, or "": it must fall within the window around
+    today the settings give (COURSE_START_DAYS_BEFORE and _AFTER), so a mistyped year is caught."""
+    today = today or timezone.localdate()
+    earliest = today - datetime.timedelta(days=settings.COURSE_START_DAYS_BEFORE)
+    latest = today + datetime.timedelta(days=settings.COURSE_START_DAYS_AFTER)
+    if start_date < earliest or start_date > latest:
+        return f"A course starts between {earliest:%d %b %Y} and {latest:%d %b %Y}: check the year."
+    return ""
+
+
 @transaction.atomic
 def start_course(
     *,
@@ -157,6 +170,9 @@ def start_course(
         errors["cautions_acknowledged"] = (
             "Confirm that you have weighed the screening cautions with the client."
         )
+    start_date = start_date or timezone.localdate()
+    if refusal := start_date_refusal(start_date):
+        errors["start_date"] = refusal
     if errors:
         raise ValidationError(errors)
 
@@ -164,7 +180,7 @@ def start_course(
         client=consultation.client,
         consultation=consultation,
         practitioner=practitioner,
-        start_date=start_date or timezone.localdate(),
+        start_date=start_date,
         suggested_sessions_min=suggestion.sessions_min,
         suggested_sessions_max=suggestion.sessions_max,
         suggested_sessions=suggestion.sessions,
@@ -535,6 +551,9 @@ def change_course(*, course, by, expected_version=None, **changes):
     if unknown:
         raise TypeError(f"change_course() cannot change {', '.join(sorted(unknown))}")
     course = check_version(Course, course.pk, expected_version)
+    moved = changes.get("start_date", course.start_date) != course.start_date
+    if moved and (refusal := start_date_refusal(changes["start_date"])):
+        raise ValidationError({"start_date": refusal})
     for name, value in changes.items():
         setattr(course, name, value)
     course.refresh_progress()

@@ -28,7 +28,7 @@ from treatments.forms import (
     VoidSessionForm,
     suggested_depth,
 )
-from treatments.models import Course, SessionProgress, TreatmentSession
+from treatments.models import Course, TreatmentSession
 from treatments.photos.services import add_photos
 from treatments.selectors import ClientRecord
 from treatments.services import (
@@ -502,7 +502,7 @@ class SessionCreateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
         previous = (
             self.course.sessions.valid()
             .select_related("numbing")
-            .prefetch_related("areas", "products_used__product", "progress")
+            .prefetch_related("areas", "products_used__product")
             .order_by("-performed_on", "-number")
             .first()
         )
@@ -516,15 +516,12 @@ class SessionCreateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
                 {"area": row.area, "depth_mm": row.depth_mm} for row in previous.areas.all()
             ]
             allowed = {p.pk for p in self.serums}
+            # The lot is offered for the practitioner to confirm, never filled in unseen.
             initial["products"] = [
-                {"product": row.product_id, "lot_number": row.lot_number}
+                {"product": row.product_id, "last_lot": row.lot_number}
                 for row in previous.products_used.all()
                 if row.product_id in allowed
             ]
-            initial["progress"] = {
-                row.recorded_concern_id: {"practitioner_rating": row.practitioner_rating}
-                for row in previous.progress.all()
-            }
         else:
             by_area = {}
             for rc in concerns:
@@ -534,10 +531,6 @@ class SessionCreateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
                 for area, area_concerns in by_area.items()
             ]
             initial["products"] = []
-        for rc in concerns:
-            initial["progress"].setdefault(
-                rc.pk, {"practitioner_rating": SessionProgress.Rating.NO_CHANGE}
-            )
         return initial
 
     def save(self, values):

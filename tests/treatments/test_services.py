@@ -12,6 +12,7 @@ from catalogue.models import Area
 from consultations.models import Client
 from treatments.models import Course, CourseConcern, SessionProgress, TreatmentSession
 from treatments.services import (
+    change_course,
     complete_course,
     log_session,
     log_session_on_locked,
@@ -429,3 +430,44 @@ def test_a_locked_course_comes_with_its_session_counts(make_course, log, practit
     with transaction.atomic():
         empty = Course.objects.locked_with_counts().get(pk=make_course().pk)
     assert (empty.highest_number, empty.valid_count, empty.last_valid_on) == (None, 0, None)
+
+
+@pytest.mark.parametrize(
+    ("days", "refused"), [(-731, True), (-730, False), (366, False), (367, True)]
+)
+def test_a_course_starts_within_the_window_around_today(
+    make_consultation, practitioner, days, refused
+):
+    consultation = make_consultation(held_on=TODAY() - datetime.timedelta(days=800))
+    start = TODAY() + datetime.timedelta(days=days)
+
+    def start_it():
+        return start_course(
+            consultation=consultation,
+            recorded_concerns=consultation.concerns.all(),
+            planned_sessions=3,
+            interval_weeks=4,
+            practitioner=practitioner,
+            by=practitioner,
+            start_date=start,
+            cautions_acknowledged=True,
+        )
+
+    if refused:
+        with pytest.raises(ValidationError) as refusal:
+            start_it()
+        assert "check the year" in refusal.value.message_dict["start_date"][0]
+        assert not Course.objects.exists()
+    else:
+        assert start_it().start_date == start
+
+
+def test_a_manager_cannot_move_a_course_start_out_of_the_window(make_course, manager):
+    course = make_course()
+
+    with pytest.raises(ValidationError) as refusal:
+        change_course(course=course, by=manager, start_date=datetime.date(9999, 12, 31))
+
+    assert "start_date" in refusal.value.message_dict
+    course.refresh_from_db()
+    assert course.start_date != datetime.date(9999, 12, 31)
