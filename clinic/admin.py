@@ -21,6 +21,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.admin.widgets import AutocompleteSelect
@@ -29,6 +30,7 @@ from django.db.models import UniqueConstraint
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.choices import BaseChoiceIterator
 from django.utils.text import capfirst
@@ -319,6 +321,22 @@ class FilteredExportMixin(ExportMixin):
     """
 
     formats = [base_formats.CSV, base_formats.XLSX]
+
+    def export_action(self, request):
+        try:
+            return super().export_action(request)
+        except IncorrectLookupParameters:
+            # A filter the list does not know (a hand-edited or outdated link): say so on the
+            # list rather than export more, or other, rows than the manager asked for.
+            self.message_user(
+                request,
+                "The export link has a filter this list does not know: choose the filters on "
+                "the list and export again.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(
+                reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+            )
 
     def get_export_queryset(self, request):
         queryset = super().get_export_queryset(request)

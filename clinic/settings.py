@@ -201,7 +201,8 @@ if env_bool("DJANGO_BEHIND_PROXY"):
     USE_X_FORWARDED_HOST = True
 
 # Admin exports (django-import-export): no imports offered; spreadsheet formulas escaped.
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# Off: clinic.exports.FormulaSafeResource marks formula-like text instead of stripping "=".
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 
 # The audit trail keeps history rows read-only: no revert from the admin.
