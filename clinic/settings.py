@@ -216,6 +216,10 @@ LOGOUT_REDIRECT_URL = "login"
 # translation machinery stays off, which spares every page its lookups.
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "Europe/London")
+# /.well-known/security.txt: whom to tell about a security problem (comma-separated URIs such as
+# mailto:security@clinic.example), and the clinic's disclosure policy. No contact: no file.
+SECURITY_CONTACT = env_list("DJANGO_SECURITY_CONTACT", "")
+SECURITY_POLICY_URL = os.environ.get("DJANGO_SECURITY_POLICY_URL", "")
 # A course starts within a window around today: back-dated records (paper notes typed in) up to
 # COURSE_START_DAYS_BEFORE, courses booked ahead up to COURSE_START_DAYS_AFTER; never a
 # mistyped year.

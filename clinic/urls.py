@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from clinic.views import SecurityTxtView
 from treatments.views import TodayView
 
 admin.site.site_header = "Micro-needling clinic tracker"
@@ -20,6 +21,7 @@ urlpatterns = [
             url="/admin/treatments/course/%(rest)s", permanent=True, query_string=True
         ),
     ),
+    path(".well-known/security.txt", SecurityTxtView.as_view(), name="security-txt"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", TodayView.as_view(), name="today"),
