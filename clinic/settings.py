@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "clinic.middleware.IdleLogoffMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "clinic.middleware.NoStoreForSignedInMiddleware",
+    "clinic.signin.SignInThrottleMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -157,9 +158,18 @@ AXES_VERBOSE = False
 # The lock is per username from any address, as the clinic asked: rotating addresses must not
 # reset it. (axes.W006 suggests adding the address, which would weaken exactly that.)
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
-# Behind a proxy, the client address comes from X-Forwarded-For (the proxy must set it).
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if env_bool("DJANGO_BEHIND_PROXY") else ["REMOTE_ADDR"]
+# The client's address: REMOTE_ADDR, or behind the clinic's proxy the address that proxy
+# appended to X-Forwarded-For (clinic.signin.client_address).
+BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY")
+AXES_CLIENT_IP_CALLABLE = "clinic.signin.client_address"
+# Per address, whatever the usernames tried (clinic.signin): slowed for a minute after
+# SIGN_IN_ADDRESS_SLOW failures within one, blocked after SIGN_IN_ADDRESS_BLOCK failures within
+# the cool-off. Above the per-username limit, so one person's typos meet the username lock first
+# and a clinic's staff behind one address are not paused by one another.
+SIGN_IN_ADDRESS_SLOW = int(os.environ.get("DJANGO_SIGNIN_ADDRESS_SLOW", "10"))
+SIGN_IN_ADDRESS_BLOCK = int(os.environ.get("DJANGO_SIGNIN_ADDRESS_BLOCK", "30"))
+SIGN_IN_ADDRESS_COOLOFF = timedelta(
+    minutes=int(os.environ.get("DJANGO_SIGNIN_ADDRESS_MINUTES", "15"))
 )
 
 # Django's database sessions. With DJANGO_REDIS_URL, the cache is Redis, shared by every
@@ -195,7 +205,7 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("DJANGO_BEHIND_PROXY"):
+if BEHIND_PROXY:
     # Trust the TLS-terminating proxy's word that the request came over HTTPS.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True

@@ -7,12 +7,13 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from clinic.middleware import mark_active
+from clinic.signin import client_address
 
 logger = logging.getLogger("clinic.auth")
 
 
 def _address(request):
-    return request.META.get("REMOTE_ADDR", "?") if request is not None else "?"
+    return (client_address(request) or "?") if request is not None else "?"
 
 
 @receiver(user_logged_in)

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from clinic.views import SecurityTxtView
+from clinic.views import PasswordChangeView, SecurityTxtView
 from treatments.views import TodayView
 
 admin.site.site_header = "Micro-needling clinic tracker"
@@ -23,6 +23,7 @@ urlpatterns = [
     ),
     path(".well-known/security.txt", SecurityTxtView.as_view(), name="security-txt"),
     path("admin/", admin.site.urls),
+    path("accounts/password_change/", PasswordChangeView.as_view(), name="password_change"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", TodayView.as_view(), name="today"),
     path("", include("catalogue.urls")),

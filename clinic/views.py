@@ -2,11 +2,17 @@
 
 import datetime
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.http import Http404
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.generic import TemplateView
+
+from clinic.signin import count_wrong_old_password
 
 
 class RoleRequiredMixin(LoginRequiredMixin, PermissionRequiredMixin):
@@ -42,3 +48,35 @@ class SecurityTxtView(TemplateView):
             "expires": expires.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "canonical": self.request.build_absolute_uri(),
         }
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change, where a wrong old password counts as a failed sign-in: after
+    DJANGO_LOCKOUT_FAILURES of them the account is locked and the session signed out, as the
+    sign-in form would have locked it."""
+
+    def post(self, request, *args, **kwargs):
+        if self.locked():
+            return self.locked_out()
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        if form.has_error("old_password"):
+            count_wrong_old_password(self.request, self.request.user)
+            if self.locked():
+                return self.locked_out()
+        return super().form_invalid(form)
+
+    def locked(self):
+        credentials = {"username": self.request.user.get_username()}
+        return AxesProxyHandler.is_locked(self.request, credentials)
+
+    def locked_out(self):
+        username = self.request.user.get_username()
+        logout(self.request)
+        context = {
+            "username": username,
+            "failure_limit": settings.AXES_FAILURE_LIMIT,
+            "cooloff_timedelta": settings.AXES_COOLOFF_TIME,
+        }
+        return TemplateResponse(self.request, settings.AXES_LOCKOUT_TEMPLATE, context, status=429)
