@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -23,8 +24,17 @@ urlpatterns = [
     ),
     path(".well-known/security.txt", SecurityTxtView.as_view(), name="security-txt"),
     path("admin/", admin.site.urls),
+    # Sign-in, sign-out and password change. No self-service password reset: with no mail
+    # set up it could not work, and staff accounts are the managers' (they set a new password
+    # in the admin).
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password_change/", PasswordChangeView.as_view(), name="password_change"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path(
+        "accounts/password_change/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
     path("", TodayView.as_view(), name="today"),
     path("", include("catalogue.urls")),
     path("", include("consultations.urls")),

@@ -1,4 +1,4 @@
-"""Sign-in throttling per address, beside the per-username lock (clinic.signin)."""
+"""Sign-in throttling per address beside the per-username lock (clinic.signin); no password reset."""
 
 import datetime
 from http import HTTPStatus
@@ -145,3 +145,21 @@ def test_the_right_old_password_still_changes_it(practitioner):
     assert response.status_code == HTTPStatus.FOUND
     practitioner.refresh_from_db()
     assert practitioner.check_password("a-new-long-passphrase")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/accounts/password_reset/",
+        "/accounts/password_reset/done/",
+        "/accounts/reset/MQ/set-password/",
+        "/accounts/reset/done/",
+    ],
+)
+def test_there_is_no_self_service_password_reset(client, path):
+    assert client.get(path).status_code == HTTPStatus.NOT_FOUND
+    assert client.post(path, {"email": "someone@example.com"}).status_code == HTTPStatus.NOT_FOUND
+
+
+def test_the_sign_in_page_says_who_resets_a_password(client):
+    assert "A manager can set a new one" in client.get(LOGIN).content.decode()
