@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from clinic.views import stay_signed_in
 from treatments.views import TodayView
 
 admin.site.site_header = "Micro-needling clinic tracker"
@@ -21,6 +22,7 @@ urlpatterns = [
         ),
     ),
     path("admin/", admin.site.urls),
+    path("accounts/stay-signed-in/", stay_signed_in, name="stay-signed-in"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", TodayView.as_view(), name="today"),
     path("", include("catalogue.urls")),
