@@ -68,6 +68,8 @@ if env_bool("DJANGO_DEV_TOOLS"):
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "clinic.middleware.BadQueryValuesMiddleware",
+    # The database not answering: a 503 page, drawn without it, that can re-send a posted form.
+    "clinic.middleware.DatabaseOutageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -76,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "clinic.middleware.IdleLogoffMiddleware",
+    # After sessions and messages: a form posted after the idle logoff is kept in the session.
+    "clinic.middleware.KeepTypedWorkMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "clinic.middleware.NoStoreForSignedInMiddleware",
     "clinic.signin.SignInThrottleMiddleware",
@@ -95,6 +99,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "clinic.context_processors.idle_logoff",
             ],
         },
     },
@@ -192,6 +197,8 @@ SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_IDLE_MINUTES", "15")) * 60
 # The idle deadline moves with activity (clinic.middleware.IdleLogoffMiddleware), rewriting the
 # session at most once per this many seconds rather than on every request.
 IDLE_DEADLINE_RESOLUTION = 60
+# Signed-in pages warn this many seconds before the idle logoff, offering to stay signed in.
+IDLE_WARNING_SECONDS = 120
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Production hardening: on unless debug is on; each can be overridden from the environment.

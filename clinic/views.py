@@ -1,4 +1,5 @@
-"""View mixins every workspace page shares, and the project's own small pages."""
+"""View mixins every workspace page shares, the idle warning's "Stay signed in", and the
+project's own small pages."""
 
 import datetime
 
@@ -7,11 +8,16 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.http import Http404
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, resolve_url
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
+from clinic.middleware import mark_active
 from clinic.signin import count_wrong_old_password
 
 
@@ -20,6 +26,29 @@ class RoleRequiredMixin(LoginRequiredMixin, PermissionRequiredMixin):
 
     The roles (clinic/roles.py) give aestheticians and managers the workspace's permissions.
     """
+
+
+@require_POST
+def stay_signed_in(request):
+    """Move the idle deadline on: "Stay signed in" on the warning before the idle logoff.
+
+    The warning's script asks for JSON (the seconds now left); without JavaScript the form posts
+    here and comes back to the page it was on (`next`).
+    """
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = resolve_url("today")
+    if not request.user.is_authenticated:
+        if wants_json:
+            return JsonResponse({"signed_in": False}, status=401)
+        return redirect_to_login(back)
+    mark_active(request.session)
+    if wants_json:
+        return JsonResponse({"signed_in": True, "seconds_left": settings.SESSION_COOKIE_AGE})
+    return redirect(back)
 
 
 class SecurityTxtView(TemplateView):

@@ -1,4 +1,4 @@
-"""Sign-in throttling per address beside the per-username lock (clinic.signin); no password reset."""
+"""Sign-in throttled per address beside the per-username lock (clinic.signin); no reset pages."""
 
 import datetime
 from http import HTTPStatus
