@@ -246,16 +246,26 @@ class DatabaseOutageMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not isinstance(exception, (OperationalError, InterfaceError)):
+        if not isinstance(exception, DATABASE_ERRORS):
             return None
-        setattr(request, DATABASE_UNAVAILABLE, True)
-        logger.error(
-            "database unavailable: %s %s answered 503",
-            request.method,
-            request.path,
-            exc_info=exception,
-        )
-        return outage_response(request)
+        return answer_database_unavailable(request, exception)
+
+
+# What the database not answering raises.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+
+def answer_database_unavailable(request, exception):
+    """The 503 answer to `exception`, for a middleware that reads the database itself (its
+    errors do not reach process_exception, which sees only the view's)."""
+    setattr(request, DATABASE_UNAVAILABLE, True)
+    logger.error(
+        "database unavailable: %s %s answered 503",
+        request.method,
+        request.path,
+        exc_info=exception,
+    )
+    return outage_response(request)
 
 
 def outage_response(request):

@@ -25,6 +25,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.middleware import DATABASE_ERRORS, answer_database_unavailable
+
 logger = logging.getLogger("clinic.auth")
 MINUTE = datetime.timedelta(minutes=1)
 
@@ -101,7 +103,10 @@ class SignInThrottleMiddleware:
 
     def __call__(self, request):
         if request.method == "POST" and request.path in self.guarded_paths():
-            until = address_wait(request)
+            try:
+                until = address_wait(request)
+            except DATABASE_ERRORS as error:
+                return answer_database_unavailable(request, error)
             if until:
                 return refused(request, until)
         return self.get_response(request)
