@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import IntegrityError, OperationalError, transaction
 from django.urls import reverse
 from PIL import ExifTags, Image
@@ -541,21 +541,114 @@ def test_client_page_shows_thumbnails_and_links_to_the_gallery(signed_in, add, s
 # Backup, restore and the client's history export ----------------------------------------------
 
 
-def test_photo_files_are_backed_up_and_restored(add, tmp_path):
+def back_up(path):
+    call_command("backup", output=str(path), stdout=io.StringIO())
+    return path
+
+
+def restore(path):
+    out = io.StringIO()
+    call_command("restore", str(path), "--replace", "--yes", stdout=out, stderr=out)
+    return out.getvalue()
+
+
+def spoil_the_checksum(path):
+    """Change the gzip trailer's CRC-32 of the contents (the last 8 bytes: CRC, length)."""
+    data = bytearray(path.read_bytes())
+    data[-8] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_photo_files_are_backed_up_and_restored(add, tmp_path, django_capture_on_commit_callbacks):
     photo = add(image_bytes(size=(300, 200)))
     original = photo.image.read()
     photo.image.close()
-    path = tmp_path / "clinic.json.gz"
-    call_command("backup", output=str(path), stdout=io.StringIO())
+    path = back_up(tmp_path / "clinic.json.gz")
     photo.image.storage.delete(photo.image.name)
     photo.thumbnail.storage.delete(photo.thumbnail.name)
 
-    call_command("restore", str(path), "--replace", "--yes", stdout=io.StringIO())
+    with django_capture_on_commit_callbacks(execute=True):
+        output = restore(path)
 
+    assert "and 2 photo files" in output  # the photo and its thumbnail
     restored = Photo.objects.get()
     with restored.image.open("rb") as stored:
         assert stored.read() == original
-    assert restored.thumbnail.storage.exists(restored.thumbnail.name)
+    assert stored_files() == files_of(restored)  # the staging folder is gone
+
+
+def test_restored_files_are_put_in_place_only_when_the_records_commit(
+    add, tmp_path, django_capture_on_commit_callbacks
+):
+    photo = add()
+    path = back_up(tmp_path / "clinic.json.gz")
+    photo.image.storage.delete(photo.image.name)
+    photo.thumbnail.storage.delete(photo.thumbnail.name)
+
+    with django_capture_on_commit_callbacks() as on_commit:
+        restore(path)
+        assert not photo.image.storage.exists(photo.image.name)  # staged, waiting for COMMIT
+
+    for callback in on_commit:
+        callback()
+    assert stored_files() == files_of(photo)
+
+
+def test_a_restore_with_a_bad_checksum_changes_neither_records_nor_files(
+    add, tmp_path, django_capture_on_commit_callbacks
+):
+    in_backup = add()
+    path = back_up(tmp_path / "clinic.json.gz")
+    added_since = add(angle=Photo.Angle.LEFT)
+    in_backup.image.storage.delete(in_backup.image.name)
+    spoil_the_checksum(path)
+    before = stored_files()
+
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(CommandError, match="is damaged: the gzip check of its contents failed"),
+    ):
+        restore(path)
+
+    assert set(Photo.objects.all()) == {in_backup, added_since}
+    assert stored_files() == before  # nothing staged is left behind either
+
+
+def test_a_restore_that_replaces_photos_removes_the_files_of_the_replaced_ones(
+    add, tmp_path, django_capture_on_commit_callbacks
+):
+    kept = add()
+    path = back_up(tmp_path / "clinic.json.gz")
+    replaced = add(angle=Photo.Angle.RIGHT)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        restore(path)
+
+    assert list(Photo.objects.all()) == [kept]
+    assert stored_files() == files_of(kept)
+    assert not replaced.image.storage.exists(replaced.image.name)
+
+
+def test_photo_files_the_storage_cannot_take_wait_in_the_staging_folder(
+    add, tmp_path, django_capture_on_commit_callbacks, monkeypatch
+):
+    photo = add()
+    path = back_up(tmp_path / "clinic.json.gz")
+    photo.image.storage.delete(photo.image.name)
+    storage = storages["photos"]
+
+    def full(name, content, max_length=None):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(storage, "save", full)
+    with django_capture_on_commit_callbacks() as on_commit:
+        restore(path)
+    for callback in on_commit:
+        callback()
+
+    staged = [name for name in stored_files() if name.startswith(".restore-")]
+    assert sorted(name.split("/", 1)[1] for name in staged) == files_of(photo)
+    assert Photo.objects.get() == photo  # the records are committed all the same
 
 
 def test_the_client_history_export_lists_photos_with_their_addresses(client, manager, add):
