@@ -433,12 +433,15 @@ class _PhotoStaging:
 
     def __init__(self):
         self.storage = storages["photos"]
-        local = isinstance(self.storage, FileSystemStorage)
-        if local:
-            Path(self.storage.location).mkdir(parents=True, exist_ok=True)
-        self.root = Path(
-            tempfile.mkdtemp(prefix=".restore-", dir=self.storage.location if local else None)
-        )
+        beside = self.storage.location if isinstance(self.storage, FileSystemStorage) else None
+        try:
+            if beside:
+                Path(beside).mkdir(parents=True, exist_ok=True)
+            self.root = Path(tempfile.mkdtemp(prefix=".restore-", dir=beside))
+        except OSError as error:
+            raise CommandError(
+                f"Cannot make a folder for the photo files: {error}. Nothing was changed."
+            ) from None
         self.names = []
 
     def extract(self, stream, path):
@@ -728,9 +731,7 @@ def load_backup(header, stream, path, *, progress=None):
     records that the backup does not hold are removed then): a failed restore leaves the
     photos as they were, and no restored record is without the file the backup held for it.
     """
-    expected = {label_today(name): count for name, count in header["counts"].items()}
-    loaded = Counter()
-    result = Restored(loaded)
+    result = Restored(Counter())
     known = _KnownHere()
     staging = _PhotoStaging()
     try:
@@ -739,52 +740,8 @@ def load_backup(header, stream, path, *, progress=None):
             with connection.cursor() as cursor:
                 for table in tables_to_empty():
                     cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
-            batch = _Batch()
-            try:
-                records = python_serializer.Deserializer(
-                    known.fit(_objects(stream, path, header["version"])),
-                    handle_forward_references=False,
-                )
-                for record in records:
-                    model = type(record.object)
-                    if model is not batch.model:
-                        batch.flush()
-                        if batch.model is not None and progress:
-                            progress(batch.model, loaded[label(batch.model)], 0, done=True)
-                        batch.model = model
-                    batch.add(record)
-                    loaded[label(model)] += 1
-                    if progress and loaded[label(model)] % 100_000 == 0:
-                        progress(
-                            model, loaded[label(model)], expected.get(label(model)), done=False
-                        )
-                batch.flush()
-                if batch.model is not None and progress:
-                    progress(batch.model, loaded[label(batch.model)], 0, done=True)
-                connection.check_constraints(table_names=tables_to_empty())
-            except serializer_base.DeserializationError as error:
-                raise CommandError(
-                    f"{path} holds a record this database cannot take: {error}"
-                ) from None
-            except IntegrityError as error:
-                raise CommandError(
-                    f"The records in {path} do not fit together ({error}). Nothing was restored."
-                ) from None
-            except DatabaseError as error:
-                raise CommandError(f"The database refused a record from {path}: {error}") from None
-            missing = {
-                name: (count, loaded[name])
-                for name, count in expected.items()
-                if loaded[name] != count
-            }
-            if missing:
-                detail = ", ".join(
-                    f"{name} {got} of {want}" for name, (want, got) in missing.items()
-                )
-                raise CommandError(
-                    f"{path} does not hold the records its header lists ({detail}). Nothing "
-                    "was restored."
-                )
+            records = known.fit(_objects(stream, path, header["version"]))
+            _load_records(records, header, path, result.counts, progress)
             if header["version"] >= 2:
                 staging.extract(stream, path)
             _read_to_the_end(stream, path)
@@ -803,6 +760,45 @@ def load_backup(header, stream, path, *, progress=None):
         raise
     result.left_out = known.left_out
     return result
+
+
+def _load_records(records, header, path, loaded, progress):
+    """Insert the backup's records (dicts), counting them per model in `loaded`, and check
+    that they fit together and are all that the header lists."""
+    expected = {label_today(name): count for name, count in header["counts"].items()}
+    batch = _Batch()
+    try:
+        for record in python_serializer.Deserializer(records, handle_forward_references=False):
+            model = type(record.object)
+            if model is not batch.model:
+                batch.flush()
+                if batch.model is not None and progress:
+                    progress(batch.model, loaded[label(batch.model)], 0, done=True)
+                batch.model = model
+            batch.add(record)
+            loaded[label(model)] += 1
+            if progress and loaded[label(model)] % 100_000 == 0:
+                progress(model, loaded[label(model)], expected.get(label(model)), done=False)
+        batch.flush()
+        if batch.model is not None and progress:
+            progress(batch.model, loaded[label(batch.model)], 0, done=True)
+        connection.check_constraints(table_names=tables_to_empty())
+    except serializer_base.DeserializationError as error:
+        raise CommandError(f"{path} holds a record this database cannot take: {error}") from None
+    except IntegrityError as error:
+        raise CommandError(
+            f"The records in {path} do not fit together ({error}). Nothing was restored."
+        ) from None
+    except DatabaseError as error:
+        raise CommandError(f"The database refused a record from {path}: {error}") from None
+    missing = {
+        name: (count, loaded[name]) for name, count in expected.items() if loaded[name] != count
+    }
+    if missing:
+        detail = ", ".join(f"{name} {got} of {want}" for name, (want, got) in missing.items())
+        raise CommandError(
+            f"{path} does not hold the records its header lists ({detail}). Nothing was restored."
+        )
 
 
 def update_statistics():
