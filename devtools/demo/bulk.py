@@ -198,8 +198,9 @@ def seed_bulk(*, clients, sessions, staff, write=print, seed=2026, offset=0):
     progress = Progress(write, sessions - already, "sessions")
     for start in range(done, clients, CLIENTS_PER_CHUNK):
         chunk = per_client[start : start + CLIENTS_PER_CHUNK]
-        # A generator per chunk: a resumed run writes what one run would have.
-        ctx.rng = random.Random(f"{seed}:{offset + start}")
+        # A generator per chunk, so a resumed run writes what one run would have (the first
+        # chunk's is the one whole runs used before, so small data sets stay as they were).
+        ctx.rng = random.Random(seed + offset + start)
         with transaction.atomic():
             ctx.loader.skip_foreign_key_triggers()
             count = write_chunk(ctx, offset + start, chunk)
