@@ -9,12 +9,15 @@ import stat
 
 import pytest
 from django.apps import apps
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import authenticate, get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.test import RequestFactory, override_settings
+from django.test.utils import CaptureQueriesContext
 
 from clinic.management import backups
 from consultations.models import Client, Consultation
@@ -93,9 +96,9 @@ def identities():
     }
 
 
-def restore(path, *args):
+def restore(path, *args, **streams):
     out = io.StringIO()
-    call_command("restore", str(path), "--yes", *args, stdout=out)
+    call_command("restore", str(path), "--yes", *args, stdout=out, **streams)
     return out.getvalue()
 
 
@@ -230,6 +233,13 @@ def truncate_bytes(path):
     path.write_bytes(data[: len(data) // 2])
 
 
+def spoil_the_checksum(path):
+    """Change the CRC-32 in the gzip trailer (its last 8 bytes: CRC, then length)."""
+    data = bytearray(path.read_bytes())
+    data[-8] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
 def drop_last_lines(lines):
     return lines[:-5]
 
@@ -249,6 +259,10 @@ BROKEN = {
         "not a clinic backup made by `manage.py backup`",
     ),
     "cut short in transfer": (truncate_bytes, "damaged|ends early"),
+    "a wrong gzip checksum": (
+        spoil_the_checksum,
+        "is damaged: the gzip check of its contents failed \\(CRC check failed",
+    ),
     "missing its last records": (lambda path: rewrite(path, drop_last_lines), "ends early"),
     "a newer format": (lambda path: rewrite(path, header_change(version=3)), "format version 3"),
     "a newer schema": (
@@ -356,6 +370,51 @@ def test_the_backup_names_photo_files_it_could_not_find(seeded, tmp_path):
     photos = [o for o in document["objects"] if o["model"] == "treatments.photo"]
     assert photos[0]["fields"]["image"] == "clients/1/lost.jpg"
     assert document["files"] == []
+
+
+def test_a_backup_naming_content_types_removed_here_restores_without_them(seeded, tmp_path):
+    """A database that kept the content type of a model removed since (its permissions given
+    to a role, the admin's log pointing at it) is backed up; `remove_stale_contenttypes` then
+    removes it here. The restore leaves those links out, says so, and restores the rest."""
+    stale = ContentType.objects.create(app_label="treatments", model="historicalsessionarea")
+    permission = Permission.objects.create(
+        content_type=stale, codename="view_historicalsessionarea", name="Can view old rows"
+    )
+    Group.objects.get(name="Manager").permissions.add(permission)
+    entry = LogEntry.objects.create(
+        user=get_user_model().objects.get(username="manager"),
+        content_type=stale,
+        object_id="7",
+        object_repr="Cheeks 1.50 mm",
+        action_flag=CHANGE,
+        change_message="Corrected the depth.",
+    )
+    path = tmp_path / "clinic.json.gz"
+    call_command("backup", output=str(path), stdout=io.StringIO())
+    call_command("remove_stale_contenttypes", "--no-input", stdout=io.StringIO())
+    assert not ContentType.objects.filter(pk=stale.pk).exists()
+    before = every_row()
+    errors = io.StringIO()
+
+    output = restore(path, "--replace", stderr=errors)
+
+    assert "Restored" in output
+    assert (
+        "The backup names kinds of record this installation no longer has "
+        "(treatments.historicalsessionarea): 2 permissions on them, or links to them from the "
+        "admin's log, were left out." in errors.getvalue()
+    )
+    assert every_row() == before  # as remove_stale_contenttypes left it
+    restored = LogEntry.objects.get(pk=entry.pk)
+    assert restored.content_type is None and restored.change_message == "Corrected the depth."
+
+
+def test_a_restore_updates_the_planner_statistics(backup_file):
+    with CaptureQueriesContext(connection) as queries:
+        output = restore(backup_file, "--replace")
+
+    assert "planner statistics are updated (ANALYZE)" in output
+    assert any(query["sql"] == "ANALYZE" for query in queries.captured_queries)
 
 
 # The migrations the release before the moves and renames did not have.

@@ -29,7 +29,7 @@ from treatments.forms import (
     suggested_depth,
 )
 from treatments.models import Course, TreatmentSession
-from treatments.photos.services import add_photos
+from treatments.photos.services import add_photos, photo_transaction
 from treatments.selectors import ClientRecord
 from treatments.services import (
     SESSION_FIELDS,
@@ -404,9 +404,9 @@ class SessionFormsMixin:
 
     def post(self, request, *args, **kwargs):
         # One transaction for the whole request: the form is checked against the course as the
-        # session is saved on it (a new session's course is read locked), and a refused photo
-        # leaves the session unsaved too.
-        with transaction.atomic():
+        # session is saved on it (a new session's course is read locked), a refused photo
+        # leaves the session unsaved too, and photo files stay only if it all commits.
+        with photo_transaction():
             self.course = self.get_course(for_update=True)
             refused = self.refusal_response()
             if refused:
