@@ -487,10 +487,10 @@ class SessionCreateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
 
     def get_course(self, for_update=False):
         if for_update:
-            # Locked, with the counts log_session_on_locked() numbers the session from, and with
-            # what saving needs only (the client, to go back to): a refused form reads the rest.
-            courses = Course.objects.select_related("client").with_concerns()
-            courses = courses.locked_with_counts()
+            # Locked, then its concerns with the counts log_session_on_locked() numbers the
+            # session from, and what saving needs only (the client, to go back to): a refused
+            # form reads the rest.
+            courses = Course.objects.select_related("client").locked_with_counts()
         else:
             courses = courses_with_details()
         return get_object_or_404(courses, pk=self.kwargs["pk"])
