@@ -43,6 +43,7 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 from clinic import roles
 from clinic.history import changes_to_rows
 from clinic.locking import FIELD_NAME as VERSION_FIELD
+from clinic.locking import refuse_when_busy
 from clinic.models import Stamped
 from clinic.pagination import CappedCountPaginator, ShortCountPaginator
 
@@ -50,6 +51,8 @@ from clinic.pagination import CappedCountPaginator, ShortCountPaginator
 UNLISTED_CHANGES = {"version", "updated_at", "updated_by"}
 # Rows a page of the busiest lists (clients, sessions) shows: rendering them is most of the cost.
 LIST_PER_PAGE = 50
+# A save that did not get its record's (or course's) lock within DJANGO_DB_LOCK_TIMEOUT.
+RECORD_BUSY = "Someone else is saving this record right now. Nothing was saved; try again."
 
 
 def is_manager(user):
@@ -300,7 +303,8 @@ class VoidAdminMixin:
         voided = 0
         for obj in queryset:
             try:
-                self.void(obj, reason=form.cleaned_data["reason"], by=request.user)
+                with refuse_when_busy(RECORD_BUSY):
+                    self.void(obj, reason=form.cleaned_data["reason"], by=request.user)
             except ValidationError as error:
                 self.message_user(
                     request, f"{obj} was not voided: {' '.join(error.messages)}", messages.ERROR
@@ -465,12 +469,14 @@ class AtLeastOneInline(admin.TabularInline):
 
 class RefusedSaveAdminMixin:
     """For admins that save through a service: a refusal the form could not foresee (a
-    colleague's change in between, which the service checks again under the record's lock)
-    rolls the save back and says why on the page, never a server error."""
+    colleague's change in between, which the service checks again under the record's lock, or
+    a colleague still saving it) rolls the save back and says why on the page, never a server
+    error."""
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
+            with refuse_when_busy(RECORD_BUSY):
+                return super().changeform_view(request, object_id, form_url, extra_context)
         except ValidationError as refusal:
             self.message_user(request, " ".join(refusal.messages), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())

@@ -26,6 +26,20 @@ def env_list(name, default=""):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_milliseconds(name, default_seconds):
+    """A duration given in seconds (`2.5` too; `0`: no limit), in whole milliseconds."""
+    value = os.environ.get(name, "").strip() or str(default_seconds)
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1
+    if not 0 <= seconds <= 24 * 3600:
+        raise ImproperlyConfigured(
+            f"{name} must be a number of seconds between 0 (no limit) and 86400, not {value!r}."
+        )
+    return round(seconds * 1000)
+
+
 DEBUG = env_bool("DJANGO_DEBUG")
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
@@ -116,8 +130,15 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     options = DATABASES["default"].setdefault("OPTIONS", {})
-    # The reports' aggregate queries spend longer compiling with the JIT than running.
-    options["options"] = "-c jit=off"
+    # The reports' aggregate queries spend longer compiling with the JIT than running. No
+    # request waits for a lock (a course someone else is saving) longer than lock_timeout: it is
+    # refused with "try again" instead of stalling its worker, and no statement runs longer
+    # than statement_timeout, below gunicorn's 30-second worker timeout.
+    options["options"] = (
+        "-c jit=off"
+        f" -c lock_timeout={env_milliseconds('DJANGO_DB_LOCK_TIMEOUT', 5)}"
+        f" -c statement_timeout={env_milliseconds('DJANGO_DB_STATEMENT_TIMEOUT', 20)}"
+    )
     # Server-side parameters, so that psycopg prepares a statement a connection has run 5 times
     # and PostgreSQL plans it once, not on every request. Off behind a PgBouncer in transaction
     # pooling mode, which cannot keep prepared statements.

@@ -378,6 +378,18 @@ class CourseAdminForm(VersionedFormMixin, forms.ModelForm):
                 "planned_sessions",
                 f"This course has {logged} sessions logged: it cannot plan fewer.",
             )
+        elif (
+            status == Course.Status.ACTIVE
+            and "status" in self.changed_data
+            and logged
+            and planned is not None
+            and planned <= logged
+        ):
+            self.add_error(
+                "status",
+                f"All {planned} planned sessions of this course are logged: plan more sessions "
+                "to keep it active.",
+            )
         return cleaned_data
 
 

@@ -3,6 +3,7 @@
 import datetime
 import uuid
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -50,17 +51,34 @@ class CourseQuerySet(models.QuerySet):
 
     def locked_with_counts(self):
         """Courses locked until the transaction ends (their own rows, not the rows joined to
-        them), with their sessions' figures read in the same query: `highest_number` (voided
-        sessions included), `valid_count` and `last_valid_on` (of the sessions that count)."""
+        them), then their concerns with their sessions' figures (`Course.session_counts()`).
+
+        Lock first, then count. Under READ COMMITTED a statement sees what was committed when
+        it began: counts read in the statement that waits for the lock would miss the sessions
+        the transaction holding it logged or voided. The figures ride on the concerns' query,
+        the statement after the lock, which the session form and the services read anyway.
+        """
         sessions = (
-            TreatmentSession.objects.filter(course=OuterRef("pk")).order_by().values("course")
+            TreatmentSession.objects.filter(course=OuterRef("course")).order_by().values("course")
         )
         valid = sessions.filter(voided_at__isnull=True)
-        return self.select_for_update(of=("self",)).annotate(
+        concerns = CourseConcern.objects.select_related("recorded_concern__concern").annotate(
             highest_number=Subquery(sessions.annotate(value=Max("number")).values("value")),
             valid_count=Coalesce(Subquery(valid.annotate(value=Count("pk")).values("value")), 0),
             last_valid_on=Subquery(valid.annotate(value=Max("performed_on")).values("value")),
         )
+        return self.select_for_update(of=("self",)).prefetch_related(
+            models.Prefetch("course_concerns", queryset=concerns)
+        )
+
+
+class SessionCounts(NamedTuple):
+    """A course's sessions counted: `highest_number` among all of them (voided ones keep
+    their number), `valid` and `last_valid_on` among those that count."""
+
+    highest_number: int | None
+    valid: int
+    last_valid_on: datetime.date | None
 
 
 class Course(Stamped):
@@ -205,6 +223,25 @@ class Course(Stamped):
             self.next_due_on = self.last_session_on + datetime.timedelta(weeks=self.interval_weeks)
         else:
             self.next_due_on = self.start_date
+
+    def session_counts(self):
+        """The course's SessionCounts as `Course.objects.locked_with_counts()` read them, after
+        taking its lock; None for a course read otherwise.
+
+        A course without concerns (none is started so) is counted here, under the same lock.
+        """
+        links = list(self.course_concerns.all())
+        if not links:
+            counted = self.sessions.aggregate(
+                highest=Max("number"),
+                valid=Count("pk", filter=Q(voided_at__isnull=True)),
+                last=Max("performed_on", filter=Q(voided_at__isnull=True)),
+            )
+            return SessionCounts(counted["highest"], counted["valid"], counted["last"])
+        first = links[0]
+        if not hasattr(first, "valid_count"):
+            return None
+        return SessionCounts(first.highest_number, first.valid_count, first.last_valid_on)
 
 
 class CourseConcern(models.Model):

@@ -208,12 +208,10 @@ def start_course(
 def log_session(*, course, **details):
     """Log a session on an active course; complete the course when its planned count is reached.
 
-    Reads the course again under its lock. The arguments are log_session_on_locked()'s.
+    Locks the course, then counts its sessions. The arguments are log_session_on_locked()'s.
     """
-    # The course's concerns, from the caller's prefetch when it has one (read with the page).
-    course_concern_ids = {link.recorded_concern_id for link in course.course_concerns.all()}
     locked = Course.objects.locked_with_counts().get(pk=course.pk)
-    return _log_session(locked, course_concern_ids, **details)
+    return _log_session(locked, locked.session_counts(), **details)
 
 
 def log_session_on_locked(*, course, **details):
@@ -222,22 +220,21 @@ def log_session_on_locked(*, course, **details):
     details, to check the form against the course as the session will be saved on it.
 
     `areas`: (area, depth_mm) pairs; `products`: (product, lot_number) pairs; `progress`:
-    (recorded_concern, practitioner_rating, client_rating or None) triples; the course's
-    concerns come from its prefetch when it has one.
+    (recorded_concern, practitioner_rating, client_rating or None) triples.
     """
-    if not (transaction.get_connection().in_atomic_block and hasattr(course, "valid_count")):
+    counts = course.session_counts()
+    if not (transaction.get_connection().in_atomic_block and counts is not None):
         raise TransactionManagementError(
             "log_session_on_locked() needs a course read with "
             "Course.objects.locked_with_counts() in the current transaction; "
             "log_session() reads it so itself."
         )
-    course_concern_ids = {link.recorded_concern_id for link in course.course_concerns.all()}
-    return _log_session(course, course_concern_ids, **details)
+    return _log_session(course, counts, **details)
 
 
 def _log_session(
     course,
-    course_concern_ids,
+    counts,
     *,
     practitioner,
     areas,
@@ -252,26 +249,33 @@ def _log_session(
     progress=(),
     notes="",
 ):
-    """Log a session on `course`, locked with its counts (locked_with_counts())."""
+    """Log a session on `course`, locked, whose sessions `counts` counted once it was locked
+    (`Course.objects.locked_with_counts()`)."""
     if course.status != Course.Status.ACTIVE:
         raise ValidationError(
             f"This course is {course.get_status_display().lower()}: no more sessions can be logged "
             "on it. Start a new course if treatment continues."
         )
+    if counts.valid >= course.planned_sessions:
+        raise ValidationError(
+            f"All {course.planned_sessions} planned sessions of this course are logged. Ask a "
+            "manager to plan more, or start a new course if treatment continues."
+        )
     performed_on = performed_on or timezone.localdate()
     _check_session_date(course, performed_on)
-    if course.last_session_on and performed_on < course.last_session_on:
+    if counts.last_valid_on and performed_on < counts.last_valid_on:
         raise ValidationError(
             {
                 "performed_on": f"The last session of this course was on "
-                f"{course.last_session_on:%d %b %Y}; log sessions in the order they happened."
+                f"{counts.last_valid_on:%d %b %Y}; log sessions in the order they happened."
             }
         )
+    course_concern_ids = {link.recorded_concern_id for link in course.course_concerns.all()}
     areas, progress = _check_rows(course, areas, progress, course_concern_ids)
 
     session = TreatmentSession(
         course=course,
-        number=(course.highest_number or 0) + 1,
+        number=(counts.highest_number or 0) + 1,
         performed_on=performed_on,
         practitioner=practitioner,
         device=device,
@@ -290,8 +294,8 @@ def _log_session(
 
     # The course's figures with the new session, counted under its lock.
     counted = {
-        "logged": course.valid_count + 1,
-        "last": max(course.last_valid_on or performed_on, performed_on),
+        "logged": counts.valid + 1,
+        "last": max(counts.last_valid_on or performed_on, performed_on),
     }
     course.refresh_progress(counted)
     if course.sessions_logged >= course.planned_sessions:
@@ -545,7 +549,8 @@ def change_course(*, course, by, expected_version=None, **changes):
     or its status.
 
     The course is locked and its sessions counted under the lock, so a course never plans
-    fewer sessions than it has logged, and its progress and next due date are recounted.
+    fewer sessions than it has logged, and its progress and next due date are recounted. An
+    active course planned down to the sessions it has logged is completed.
     """
     unknown = set(changes) - COURSE_FIELDS
     if unknown:
@@ -564,6 +569,20 @@ def change_course(*, course, by, expected_version=None, **changes):
                 "it cannot plan fewer."
             }
         )
+    all_logged = course.sessions_logged and course.sessions_logged >= course.planned_sessions
+    if course.is_active and all_logged:
+        if "status" in changes:
+            raise ValidationError(
+                {
+                    "status": f"All {course.planned_sessions} planned sessions of this course "
+                    "are logged: plan more sessions to keep it active."
+                }
+            )
+        # Its last planned session is logged: completed as logging that session completes it
+        # (voiding a session reopens it).
+        course.status = Course.Status.COMPLETED
+        course.ended_on = course.last_session_on
+        course.refresh_progress({"logged": course.sessions_logged, "last": course.last_session_on})
     if course.status != Course.Status.ACTIVE and course.ended_on is None:
         raise ValidationError({"ended_on": "Give the date the course ended."})
     if course.ended_on and course.ended_on < course.start_date:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.generic import DetailView, FormView, TemplateView
 
 from catalogue.models import Product
-from clinic.locking import StaleRecord, check_version
+from clinic.locking import RecordBusy, StaleRecord, check_version, refuse_when_busy
 from clinic.pagination import WorklistPaginator
 from clinic.views import RoleRequiredMixin
 from consultations.forms import add_formset_errors, add_service_errors, refuse_stale
@@ -45,6 +45,8 @@ from treatments.services import (
 
 DUE_PER_PAGE = 25
 RECENT_SESSIONS = 10
+# A course's lock not obtained within DJANGO_DB_LOCK_TIMEOUT (clinic.locking.refuse_when_busy).
+COURSE_BUSY = "Someone else is saving this course right now. Nothing was saved; try again."
 
 
 def with_positions(sessions):
@@ -268,7 +270,7 @@ class CourseEndView(CourseDetailView):
         if form.is_valid():
             end = complete_course if self.action == "complete" else stop_course
             try:
-                with transaction.atomic():
+                with refuse_when_busy(COURSE_BUSY), transaction.atomic():
                     check_version(Course, self.object.pk, form.cleaned_data["version"])
                     course = end(
                         course=self.object,
@@ -403,6 +405,18 @@ class SessionFormsMixin:
         return self.refusal_response() or self.render_forms(self.build_forms())
 
     def post(self, request, *args, **kwargs):
+        try:
+            with refuse_when_busy(COURSE_BUSY):
+                return self.save_posted(request)
+        except RecordBusy as busy:
+            # Nothing was saved: the form as posted, with the course read again (without
+            # waiting for its lock) and the refusal at the top.
+            self.course = self.get_course()
+            forms = self.build_forms(request.POST, request.FILES)
+            add_service_errors(forms["form"], busy)
+            return self.render_forms(forms)
+
+    def save_posted(self, request):
         # One transaction for the whole request: the form is checked against the course as the
         # session is saved on it (a new session's course is read locked), a refused photo
         # leaves the session unsaved too, and photo files stay only if it all commits.
@@ -487,10 +501,10 @@ class SessionCreateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
 
     def get_course(self, for_update=False):
         if for_update:
-            # Locked, with the counts log_session_on_locked() numbers the session from, and with
-            # what saving needs only (the client, to go back to): a refused form reads the rest.
-            courses = Course.objects.select_related("client").with_concerns()
-            courses = courses.locked_with_counts()
+            # Locked, then its concerns with the counts log_session_on_locked() numbers the
+            # session from, and what saving needs only (the client, to go back to): a refused
+            # form reads the rest.
+            courses = Course.objects.select_related("client").locked_with_counts()
         else:
             courses = courses_with_details()
         return get_object_or_404(courses, pk=self.kwargs["pk"])
@@ -661,9 +675,12 @@ class SessionVoidView(RoleRequiredMixin, TemplateView):
         form = VoidSessionForm(request.POST)
         if form.is_valid():
             try:
-                void_session(
-                    session=self.session, reason=form.cleaned_data["void_reason"], by=request.user
-                )
+                with refuse_when_busy(COURSE_BUSY):
+                    void_session(
+                        session=self.session,
+                        reason=form.cleaned_data["void_reason"],
+                        by=request.user,
+                    )
             except ValidationError as error:
                 add_service_errors(form, error)
             else:

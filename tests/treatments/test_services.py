@@ -10,7 +10,13 @@ from django.utils import timezone
 
 from catalogue.models import Area
 from consultations.models import Client
-from treatments.models import Course, CourseConcern, SessionProgress, TreatmentSession
+from treatments.models import (
+    Course,
+    CourseConcern,
+    SessionCounts,
+    SessionProgress,
+    TreatmentSession,
+)
 from treatments.services import (
     change_course,
     complete_course,
@@ -394,6 +400,23 @@ def test_a_concern_is_rated_once_a_session(make_course, practitioner):
     assert not TreatmentSession.objects.exists()
 
 
+def test_no_session_is_logged_beyond_the_planned_count(make_course, log):
+    course = make_course(planned_sessions=2)
+    log(course, TODAY() - weeks(4))
+    log(course, TODAY() - weeks(2))
+    # However a course came to be marked active with all its sessions logged.
+    Course.objects.filter(pk=course.pk).update(status=Course.Status.ACTIVE, ended_on=None)
+
+    with pytest.raises(ValidationError) as refused:
+        log(course)
+
+    assert refused.value.messages == [
+        "All 2 planned sessions of this course are logged. Ask a manager to plan more, or start "
+        "a new course if treatment continues."
+    ]
+    assert course.sessions.count() == 2
+
+
 def test_logging_on_a_course_not_read_locked_is_a_programming_error(make_course, practitioner):
     course = make_course()
     session = {"practitioner": practitioner, "by": practitioner, "areas": [(Area.CHEEKS, "1.50")]}
@@ -422,14 +445,14 @@ def test_a_locked_course_comes_with_its_session_counts(make_course, log, practit
     with transaction.atomic():
         locked = Course.objects.locked_with_counts().get(pk=course.pk)
 
-    assert (locked.highest_number, locked.valid_count, locked.last_valid_on) == (
-        2,
-        1,
-        TODAY() - weeks(2),
+    assert locked.session_counts() == SessionCounts(
+        highest_number=2, valid=1, last_valid_on=TODAY() - weeks(2)
     )
     with transaction.atomic():
         empty = Course.objects.locked_with_counts().get(pk=make_course().pk)
-    assert (empty.highest_number, empty.valid_count, empty.last_valid_on) == (None, 0, None)
+    assert empty.session_counts() == SessionCounts(None, 0, None)
+    # Read otherwise, a course has no counts to log a session from.
+    assert Course.objects.with_concerns().get(pk=course.pk).session_counts() is None
 
 
 @pytest.mark.parametrize(
@@ -471,3 +494,15 @@ def test_a_manager_cannot_move_a_course_start_out_of_the_window(make_course, man
     assert "start_date" in refusal.value.message_dict
     course.refresh_from_db()
     assert course.start_date != datetime.date(9999, 12, 31)
+
+
+def test_a_course_without_concerns_is_counted_under_its_lock(make_course, log):
+    course = make_course(planned_sessions=6)
+    log(course, TODAY() - weeks(2))
+    CourseConcern.objects.filter(course=course).delete()
+
+    with transaction.atomic():
+        locked = Course.objects.locked_with_counts().get(pk=course.pk)
+        counts = locked.session_counts()
+
+    assert counts == SessionCounts(1, 1, TODAY() - weeks(2))
