@@ -72,8 +72,10 @@ test-fast: lint checks pytest-fast
 # sessions on Redis as production runs them (README, "Deploying on PostgreSQL").
 BENCH_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/clinic_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/1
+# Seeding a million sessions runs statements longer than the pages' timeout: none for the bench.
 BENCH_ENV := DJANGO_SECRET_KEY=bench-only-not-a-real-secret-key-0123456789abcdef \
-	DJANGO_STATIC_ROOT=$(CURDIR)/staticfiles DJANGO_DEV_TOOLS=1 DJANGO_REDIS_URL=$(BENCH_REDIS_URL)
+	DJANGO_STATIC_ROOT=$(CURDIR)/staticfiles DJANGO_DEV_TOOLS=1 DJANGO_REDIS_URL=$(BENCH_REDIS_URL) \
+	DJANGO_DB_STATEMENT_TIMEOUT=0
 BENCH_ARGS ?=
 
 bench: bench-sqlite bench-postgres
