@@ -45,6 +45,7 @@ class CourseExport(resources.ModelResource):
             "ended_on",
             "end_reason",
             "override_reason",
+            "departure_reason",
         )
         export_order = fields
 
