@@ -354,14 +354,17 @@ class CoursePrintView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
         context = super().get_context_data(**kwargs)
         course = self.object
         sessions = list(course.sessions.valid().order_by("number"))
-        concerns = {}
+        concerns, planned = {}, {}
         for link in course.course_concerns.all():
             recorded = link.recorded_concern
             concerns.setdefault(recorded.concern, []).append(recorded.get_area_display())
+            planned[recorded.concern] = max(planned.get(recorded.concern, 0), link.planned_sessions)
         context.update(
             {
                 "client": course.client,
-                "concerns": list(concerns.items()),
+                "concerns": [
+                    (concern, areas, planned[concern]) for concern, areas in concerns.items()
+                ],
                 "schedule": course_schedule(course, sessions),
                 "today": timezone.localdate(),
             }

@@ -511,6 +511,36 @@ def test_a_backup_made_before_models_moved_or_were_renamed_restores(backup_file)
     ).exists()
 
 
+def without_concern_counts(lines):
+    """The backup as a release before courses counted sessions per concern wrote it."""
+    changed = []
+    for line in lines:
+        if line.startswith('{"model":"treatments.') and "courseconcern" in line.split(",")[0]:
+            text = line.removesuffix("\n")
+            record = json.loads(text.removesuffix(","))
+            del record["fields"]["planned_sessions"]
+            line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+            line += ",\n" if text.endswith(",") else "\n"
+        changed.append(line)
+    return changed
+
+
+def test_a_backup_made_before_concerns_counted_their_sessions_restores(backup_file):
+    before_rows = every_row()
+    assert before_rows["treatments.courseconcern"]
+    rewrite(backup_file, without_concern_counts)
+    with gzip.open(backup_file, "rt") as stream:
+        assert '"planned_sessions"' not in "".join(
+            line for line in stream if "courseconcern" in line
+        )
+
+    output = restore(backup_file, "--replace")
+
+    # Each concern was planned for every session of its course, as the demo's courses are.
+    assert "Restored" in output
+    assert every_row() == before_rows
+
+
 def test_a_record_made_before_the_moves_and_renames_reads_as_today():
     """Recall contacts (none in the demo year) moved app, and their `plan` became `course`."""
     contact = {"model": "consultations.historicalcontactattempt", "pk": 9, "fields": {"plan": 7}}

@@ -11,6 +11,7 @@ from clinic.locking import VersionedFormMixin
 from consultations.forms import DateInput, flag_damaged_version
 from treatments.models import (
     Course,
+    Device,
     Photo,
     SessionProduct,
     SessionProgress,
@@ -65,6 +66,8 @@ class CourseForm(forms.ModelForm):
             "concerns",
             "planned_sessions",
             "interval_weeks",
+            "device",
+            "departure_reason",
             "start_date",
             "override_reason",
             "cautions_acknowledged",
@@ -73,23 +76,38 @@ class CourseForm(forms.ModelForm):
         labels = {
             "cautions_acknowledged": "I have weighed these cautions with the client",
             "override_reason": "Why the course goes ahead despite the screening",
+            "departure_reason": "Why the course departs from the catalogue",
+        }
+        help_texts = {
+            "device": "Rosacea's evidence is for RF micro-needling only. Each session records "
+            "its own device.",
+            "departure_reason": "Needed only when the course departs from the catalogue: an "
+            "interval shorter than a concern allows, more sessions than its maximum, a concern "
+            "with no established course, or rosacea without an RF device.",
         }
         widgets = {
             "start_date": DateInput(),
             "override_reason": forms.Textarea(attrs={"rows": 2}),
+            "departure_reason": forms.Textarea(attrs={"rows": 2}),
             "notes": forms.Textarea(attrs={"rows": 2}),
         }
 
-    def __init__(self, *args, consultation, suggestion, **kwargs):
+    def __init__(self, *args, consultation, suggestion, screened=None, **kwargs):
+        """`suggestion`: for the concerns ticked at first (the initial values); `screened`:
+        for all the consultation's concerns (which screening fields the form needs)."""
         super().__init__(*args, **kwargs)
+        screened = screened or suggestion
         self.fields["concerns"].queryset = consultation.concerns.select_related("concern")
         self.fields["concerns"].initial = [rc.pk for rc in suggestion.recorded_concerns]
         self.fields["planned_sessions"].initial = suggestion.sessions
         self.fields["interval_weeks"].initial = suggestion.interval_weeks
+        self.fields["device"].choices = [("", "Decide at each session"), *Device.choices]
+        if any(concern.rf_only for concern in suggestion.concerns):
+            self.fields["device"].initial = Device.RF
         self.fields["start_date"].initial = timezone.localdate()
-        if not suggestion.needs_override:
+        if not screened.needs_override:
             del self.fields["override_reason"]
-        if not suggestion.cautions:
+        if not screened.cautions:
             del self.fields["cautions_acknowledged"]
 
 

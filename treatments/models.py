@@ -28,6 +28,15 @@ from clinic.models import Stamped, Voidable
 from consultations.models import Client, Consultation, RecordedConcern
 
 
+class Device(models.TextChoices):
+    """Needling devices: what a session used, and what a course plans to use."""
+
+    PEN = "pen", "Motorised pen"
+    ROLLER = "roller", "Roller"
+    STAMP = "stamp", "Stamp"
+    RF = "rf", "Radiofrequency micro-needling"
+
+
 class CourseQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status=Course.Status.ACTIVE)
@@ -121,6 +130,21 @@ class Course(Stamped):
     override_reason = models.TextField(
         blank=True,
         help_text="Required to start a course in an area the screening found not suitable.",
+    )
+    device = models.CharField(
+        "planned device",
+        max_length=10,
+        choices=Device,
+        blank=True,
+        help_text="The device the course plans to use; rosacea's evidence is for RF "
+        "micro-needling only.",
+    )
+    departure_reason = models.TextField(
+        "why the course departs from the catalogue",
+        blank=True,
+        help_text="Required when the interval is shorter than a concern's shortest, the count "
+        "passes a concern's maximum, a concern has no established course, or a concern studied "
+        "with RF micro-needling is planned with another device.",
     )
     cautions_acknowledged = models.BooleanField(
         default=False, help_text="The practitioner weighed the screening cautions."
@@ -245,11 +269,17 @@ class Course(Stamped):
 
 
 class CourseConcern(models.Model):
-    """A recorded concern that a course addresses."""
+    """A recorded concern that a course addresses, and how many of its sessions treat it."""
 
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="course_concerns")
     recorded_concern = models.ForeignKey(
         RecordedConcern, on_delete=models.PROTECT, related_name="course_links"
+    )
+    planned_sessions = models.PositiveSmallIntegerField(
+        "planned sessions for this concern",
+        validators=[MinValueValidator(1), MaxValueValidator(52)],
+        help_text="The course's sessions, up to the concern's maximum: treatment of the concern "
+        "stops there.",
     )
 
     history = AuditTrail()
@@ -261,10 +291,23 @@ class CourseConcern(models.Model):
             models.UniqueConstraint(
                 fields=["course", "recorded_concern"], name="courseconcern_once_per_course"
             ),
+            models.CheckConstraint(
+                condition=Q(planned_sessions__gte=1) & Q(planned_sessions__lte=52),
+                name="courseconcern_planned_sessions_range",
+                violation_error_message="A concern is planned for between 1 and 52 sessions.",
+            ),
         ]
 
     def __str__(self):
         return str(self.recorded_concern)
+
+    @staticmethod
+    def planned_for(concern, course_sessions):
+        """How many of a course's `course_sessions` treat `concern`: all of them, up to the
+        concern's maximum (none: every session)."""
+        if concern.sessions_max is None:
+            return course_sessions
+        return min(course_sessions, concern.sessions_max)
 
 
 class ContactAttempt(Stamped):
@@ -319,11 +362,7 @@ class SessionQuerySet(models.QuerySet):
 
 
 class TreatmentSession(Voidable, Stamped):
-    class Device(models.TextChoices):
-        PEN = "pen", "Motorised pen"
-        ROLLER = "roller", "Roller"
-        STAMP = "stamp", "Stamp"
-        RF = "rf", "Radiofrequency micro-needling"
+    Device = Device
 
     class Response(models.TextChoices):
         NONE = "none", "No visible reaction"

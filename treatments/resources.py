@@ -46,6 +46,7 @@ class CourseExport(FormulaSafeResource):
             "ended_on",
             "end_reason",
             "override_reason",
+            "departure_reason",
         )
         export_order = fields
 

@@ -9,7 +9,7 @@ from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, prefetch_re
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.views.generic import DetailView, FormView, TemplateView
+from django.views.generic import DetailView, FormView, TemplateView, View
 
 from catalogue.models import Product
 from clinic.locking import RecordBusy, StaleRecord, check_version, refuse_when_busy
@@ -28,7 +28,7 @@ from treatments.forms import (
     VoidSessionForm,
     suggested_depth,
 )
-from treatments.models import Course, TreatmentSession
+from treatments.models import Course, Device, TreatmentSession
 from treatments.photos.services import add_photos, photo_transaction
 from treatments.selectors import ClientRecord
 from treatments.services import (
@@ -137,12 +137,29 @@ class TodayView(RoleRequiredMixin, TemplateView):
         return context
 
 
-class CourseCreateView(RoleRequiredMixin, FormView):
-    """Start a course from a consultation, pre-filled with the catalogue's suggestion."""
+def default_concerns(recorded_concerns):
+    """The concerns a new course treats unless the practitioner unticks them: those with an
+    established course (all of them when none has one)."""
+    with_course = [rc for rc in recorded_concerns if rc.concern.has_typical_course]
+    return with_course or list(recorded_concerns)
 
-    form_class = CourseForm
-    template_name = "treatments/course_form.html"
-    permission_required = "treatments.add_course"
+
+def ticked_concerns(recorded_concerns, values):
+    """The consultation's `recorded_concerns` ticked in `values` (a QueryDict), ignoring others."""
+    ticked = set(values.getlist("concerns"))
+    return [rc for rc in recorded_concerns if str(rc.pk) in ticked]
+
+
+def whole_number(values, name):
+    """`values[name]` as a whole number, or None when it is missing or not one."""
+    try:
+        return int(values.get(name, ""))
+    except ValueError:
+        return None
+
+
+class SuggestionMixin:
+    """The start-course form's suggestion, for the concerns ticked on it."""
 
     @cached_property
     def consultation(self):
@@ -151,28 +168,104 @@ class CourseCreateView(RoleRequiredMixin, FormView):
             pk=self.kwargs["pk"],
         )
 
+    def suggestion_context(self, suggestion, *, planned_sessions, interval_weeks, device):
+        """What includes/course_suggestion.html draws: the suggestion, each concern's count in a
+        course of `planned_sessions`, and how the chosen course departs from the catalogue."""
+        departures = suggestion.departures(
+            planned_sessions=planned_sessions, interval_weeks=interval_weeks, device=device
+        )
+        return {
+            "consultation": self.consultation,
+            "suggestion": suggestion,
+            "per_concern": suggestion.planned_per_concern(planned_sessions),
+            "chosen_sessions": planned_sessions,
+            "suggested_device": Device.RF if any(c.rf_only for c in suggestion.concerns) else "",
+            "departures": [message for messages in departures.values() for message in messages],
+        }
+
+
+class CourseCreateView(RoleRequiredMixin, SuggestionMixin, FormView):
+    """Start a course from a consultation, pre-filled with the catalogue's suggestion.
+
+    The suggestion follows the concerns ticked: live through CourseSuggestionView, and without
+    JavaScript by the form's "Update the suggestion" button, or on a refused submission.
+    """
+
+    form_class = CourseForm
+    template_name = "treatments/course_form.html"
+    permission_required = "treatments.add_course"
+
     @cached_property
-    def suggestion(self):
+    def screened(self):
+        """The suggestion for every concern of the consultation: which screening fields the
+        form needs (an override for a blocked area, cautions to acknowledge)."""
         return suggest_course(
             consultation=self.consultation,
             recorded_concerns=list(self.consultation.concerns.all()),
         )
 
+    @cached_property
+    def suggestion(self):
+        """The suggestion for the concerns ticked (a new form: those with a course)."""
+        recorded = list(self.consultation.concerns.all())
+        if self.request.method == "POST":
+            chosen = ticked_concerns(recorded, self.request.POST)
+        else:
+            chosen = default_concerns(recorded)
+        if len(chosen) == len(recorded):
+            return self.screened
+        return suggest_course(consultation=self.consultation, recorded_concerns=chosen)
+
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
-        kwargs.update(consultation=self.consultation, suggestion=self.suggestion)
+        kwargs.update(
+            consultation=self.consultation, suggestion=self.suggestion, screened=self.screened
+        )
         return kwargs
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        form = context["form"]
+        if form.is_bound:
+            values = self.request.POST
+            planned = whole_number(values, "planned_sessions")
+            interval = whole_number(values, "interval_weeks")
+            device = values.get("device", "")
+        else:
+            planned = form["planned_sessions"].value()
+            interval = form["interval_weeks"].value()
+            device = form["device"].value() or ""
         context.update(
-            {
-                "consultation": self.consultation,
-                "client": self.consultation.client,
-                "suggestion": self.suggestion,
-            }
+            self.suggestion_context(
+                self.suggestion, planned_sessions=planned, interval_weeks=interval, device=device
+            )
         )
+        context["client"] = self.consultation.client
         return context
+
+    def post(self, request, *args, **kwargs):
+        if "refresh" in request.POST:
+            return self.refreshed()
+        return super().post(request, *args, **kwargs)
+
+    def refreshed(self):
+        """The form again, as entered, with the suggestion for the concerns now ticked (the
+        "Update the suggestion" button, for browsers without JavaScript): nothing is saved."""
+        values = self.request.POST
+        initial = {name: values.get(name, "") for name in CourseForm.Meta.fields}
+        initial["concerns"] = [rc.pk for rc in self.suggestion.recorded_concerns]
+        initial["cautions_acknowledged"] = bool(values.get("cautions_acknowledged"))
+        initial["planned_sessions"] = self.suggestion.sessions
+        initial["interval_weeks"] = self.suggestion.interval_weeks
+        if any(concern.rf_only for concern in self.suggestion.concerns):
+            initial["device"] = Device.RF
+        form = self.form_class(
+            initial=initial,
+            consultation=self.consultation,
+            suggestion=self.suggestion,
+            screened=self.screened,
+        )
+        return self.render_to_response(self.get_context_data(form=form))
 
     def form_valid(self, form):
         data = form.cleaned_data
@@ -186,6 +279,8 @@ class CourseCreateView(RoleRequiredMixin, FormView):
                 override_reason=data.get("override_reason", ""),
                 cautions_acknowledged=data.get("cautions_acknowledged", False),
                 notes=data["notes"],
+                device=data["device"],
+                departure_reason=data["departure_reason"],
                 practitioner=self.request.user,
                 by=self.request.user,
             )
@@ -198,6 +293,34 @@ class CourseCreateView(RoleRequiredMixin, FormView):
             f"every {course.interval_weeks} weeks.",
         )
         return redirect(course)
+
+
+class CourseSuggestionView(RoleRequiredMixin, SuggestionMixin, View):
+    """The start-course form's suggestion for the concerns ticked, as a fragment of the page
+    (includes/course_suggestion.html), which course_suggestion.js asks for as they are ticked.
+
+    GET `concerns` (repeated), and optionally `planned_sessions`, `interval_weeks` and `device`
+    as the practitioner typed them; those left out take the suggestion's values.
+    """
+
+    permission_required = "treatments.add_course"
+
+    def get(self, request, *args, **kwargs):
+        values = request.GET
+        chosen = ticked_concerns(list(self.consultation.concerns.all()), values)
+        suggestion = suggest_course(consultation=self.consultation, recorded_concerns=chosen)
+        planned = whole_number(values, "planned_sessions")
+        interval = whole_number(values, "interval_weeks")
+        device = values.get("device")
+        if device is None:
+            device = Device.RF if any(c.rf_only for c in suggestion.concerns) else ""
+        context = self.suggestion_context(
+            suggestion,
+            planned_sessions=suggestion.sessions if planned is None else planned,
+            interval_weeks=suggestion.interval_weeks if interval is None else interval,
+            device=device,
+        )
+        return TemplateResponse(request, "includes/course_suggestion.html", context)
 
 
 def sessions_for_display(course_by_id, sessions, user, today):
@@ -244,6 +367,7 @@ class CourseDetailView(RoleRequiredMixin, DetailView):
                 ),
                 "overdue": course.is_overdue(today),
                 "concerns": [pc.recorded_concern for pc in course.course_concerns.all()],
+                "course_concerns": list(course.course_concerns.all()),
             }
         )
         return context
@@ -522,6 +646,8 @@ class SessionCreateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
         )
         concerns = [pc.recorded_concern for pc in self.course.course_concerns.all()]
         initial = {"session": {"performed_on": timezone.localdate()}, "progress": {}}
+        if self.course.device:  # the device the course planned (rosacea: RF micro-needling)
+            initial["session"]["device"] = self.course.device
         if previous:
             initial["session"].update(device=previous.device, device_model=previous.device_model)
             if previous.numbing and previous.numbing.in_use:

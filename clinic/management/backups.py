@@ -368,14 +368,37 @@ def _header(stream, path):
     return header
 
 
+class AddedFields:
+    """Fields added since backups were first made, which a row cannot be without, filled in for
+    a backup made before them: a course's concerns count the sessions each is planned for, and
+    until then each was planned for every session of its course (the course comes first in a
+    backup)."""
+
+    COUNTED = {"treatments.courseconcern", "treatments.historicalcourseconcern"}
+
+    def __init__(self):
+        self.planned = {}
+
+    def __call__(self, record):
+        fields = record.get("fields") if isinstance(record, dict) else None
+        if not isinstance(fields, dict):
+            return record
+        if record.get("model") == "treatments.course":
+            self.planned[record.get("pk")] = fields.get("planned_sessions")
+        elif record.get("model") in self.COUNTED and "planned_sessions" not in fields:
+            fields["planned_sessions"] = self.planned.get(fields.get("course"))
+        return record
+
+
 def _objects(stream, path, version=VERSION):
     """The records of an open backup, one per line; complain if the file ends early."""
+    added = AddedFields()
     try:
         for line in stream:
             if line == END_LINE or (line == OBJECTS_END_LINE and version >= 2):
                 return
             if line.strip():
-                yield as_today(json.loads(line.removesuffix("\n").removesuffix(",")))
+                yield added(as_today(json.loads(line.removesuffix("\n").removesuffix(","))))
     except DAMAGED as error:
         raise CommandError(f"{path} is damaged ({error}). Nothing was restored.") from None
     raise CommandError(

@@ -302,7 +302,13 @@ def write_chunk(ctx, offset, session_counts):
             }
         )
         course_rows.append(course_row(ctx, course, course_id, consultation_id, concern))
-        links.append({"course_id": course_id, "recorded_concern_id": recorded_id})
+        links.append(
+            {
+                "course_id": course_id,
+                "recorded_concern_id": recorded_id,
+                "planned_sessions": CourseConcern.planned_for(concern, course.planned),
+            }
+        )
     load.insert(Consultation, consultations)
     load.insert(RecordedConcern, recorded)
     load.insert(Course, course_rows)

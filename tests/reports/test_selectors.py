@@ -51,6 +51,10 @@ def new_course(make_consultation, practitioner, settings):
     settings.COURSE_START_DAYS_BEFORE = 5 * 366
 
     def make(*, started=200, concerns=(("acne-scars", Area.CHEEKS),), lead=None, planned=6, **kw):
+        # More sessions than a concern's maximum need a reason: the practitioner's, or this.
+        reason = (
+            "More sessions than the catalogue's maximum, for the figures." if planned > 6 else ""
+        )
         consultation = make_consultation(concerns=concerns, held_on=days_ago(started), **kw)
         return start_course(
             consultation=consultation,
@@ -61,6 +65,7 @@ def new_course(make_consultation, practitioner, settings):
             by=practitioner,
             start_date=days_ago(started),
             cautions_acknowledged=True,
+            departure_reason=reason,
         )
 
     return make

@@ -222,12 +222,13 @@ def test_lot_search_shows_who_received_a_lot(manager_client, courses):
 # Courses: derived fields, stamps --------------------------------------------------------------
 
 
-def test_course_offers_only_its_consultations_concerns(manager_client, courses):
+def test_a_courses_concerns_and_their_counts_are_read_only(manager_client, courses):
     course = courses["overdue"]
     response = manager_client.get(url("course_change", course.pk))
     (inline,) = response.context["inline_admin_formsets"]
-    offered = inline.formset.forms[0].fields["recorded_concern"].queryset
-    assert set(offered) == set(course.consultation.concerns.all())
+    assert not inline.formset.forms[0].fields.keys() & {"recorded_concern", "planned_sessions"}
+    assert not inline.has_add_permission
+    assert "Atrophic acne scars (cheeks and chin)" in response.content.decode()
 
 
 def test_course_derived_fields_are_read_only(manager_client, courses):

@@ -58,20 +58,60 @@ class TestSuggestCourse:
         assert (suggestion.sessions_min, suggestion.sessions_max) == (2, 6)
         assert suggestion.sessions == 4
 
-    def test_interval_is_the_shortest_that_every_concern_allows(self, make_consultation):
-        # sun damage: every 2 weeks (2-2); fine lines: every 4 weeks (4-4) -> 4
-        both = make_consultation(
-            concerns=[("sun-damage", Area.FACE), ("fine-lines-wrinkles", Area.FOREHEAD)]
-        )
-        assert suggest_course(consultation=both).interval_weeks == 4
-        # acne scars: 4 (2-6); sun damage: 2 (2-2) -> 2
+    def test_interval_is_the_longest_usual_one_inside_every_concerns_range(self, make_consultation):
+        # acne scars: 4 (2-6); sun damage: 2 (2-2) -> 2, the only interval both allow
         scars = make_consultation(concerns=[("acne-scars", Area.CHEEKS), ("sun-damage", Area.FACE)])
         assert suggest_course(consultation=scars).interval_weeks == 2
-        # hair: weekly (1-4); acne scars: 4 (2-6) -> 2, never sooner than scars allow
+        # hair: weekly (1-4); acne scars: 4 (2-6) -> 4, the longer usual interval, in both ranges
         hair = make_consultation(
             concerns=[("hair-thinning", Area.SCALP), ("acne-scars", Area.CHEEKS)]
         )
-        assert suggest_course(consultation=hair).interval_weeks == 2
+        suggestion = suggest_course(consultation=hair)
+        assert suggestion.interval_weeks == 4
+        # 12 weekly hair sessions become 4 monthly ones, the other trial protocol
+        assert {p.concern.slug: p.usual_sessions for p in suggestion.plans} == {
+            "hair-thinning": 4,
+            "acne-scars": 3,
+        }
+        assert suggestion.sessions == 4
+
+    def test_without_a_shared_interval_it_says_so_and_suggests_separate_courses(
+        self, make_consultation
+    ):
+        # sun damage: every 2 weeks exactly; fine lines: every 4 weeks exactly
+        both = make_consultation(
+            concerns=[("sun-damage", Area.FACE), ("fine-lines-wrinkles", Area.FOREHEAD)]
+        )
+        suggestion = suggest_course(consultation=both)
+        assert suggestion.interval_weeks is None and suggestion.sessions is None
+        assert not suggestion.interval_fits_all
+        assert [(c.names, c.sessions, c.interval_weeks) for c in suggestion.separate_courses] == [
+            ("Sun damage", 6, 2),
+            ("Fine lines and wrinkles", 4, 4),
+        ]
+
+    def test_the_count_stops_at_the_lowest_maximum_and_says_who_is_cut_short(
+        self, make_consultation
+    ):
+        # stretch marks: usually 6 (2-12); rosacea: 2 at most
+        consultation = make_consultation(
+            concerns=[("stretch-marks", Area.ABDOMEN), ("rosacea", Area.CHEEKS)]
+        )
+        suggestion = suggest_course(consultation=consultation)
+        assert (suggestion.sessions, suggestion.interval_weeks) == (2, 4)
+        [note] = suggestion.cut_short
+        assert note.startswith("Stretch marks (striae) usually takes 6 sessions")
+        assert "Rosacea redness stops at 2" in note
+
+    def test_each_concern_is_planned_up_to_its_maximum(self, make_consultation):
+        consultation = make_consultation(
+            concerns=[("acne-scars", Area.CHEEKS), ("stretch-marks", Area.ABDOMEN)]
+        )
+        per_concern = suggest_course(consultation=consultation).planned_per_concern(10)
+        assert {plan.concern.slug: planned for plan, planned in per_concern} == {
+            "acne-scars": 6,
+            "stretch-marks": 10,
+        }
 
     def test_every_caution_from_screening_and_concerns_is_listed(
         self, make_client, make_consultation
@@ -354,7 +394,7 @@ LOG_SESSION_QUERIES = 11
 def test_logging_a_session_runs_the_same_queries_whatever_its_rows(
     make_course, product, practitioner, django_assert_max_num_queries, rows
 ):
-    course = make_course(planned_sessions=10)
+    course = make_course(planned_sessions=10, departure_reason="A long course for the test.")
     recorded = course.course_concerns.first().recorded_concern
     serum, numbing = product("Hyaluronic"), product("Lidocaine 4%")
     areas = [Area.CHEEKS, Area.FOREHEAD, Area.NECK, Area.SCALP, Area.HANDS][:rows]
