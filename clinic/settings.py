@@ -215,6 +215,8 @@ LOGOUT_REDIRECT_URL = "login"
 # translation machinery stays off, which spares every page its lookups.
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "Europe/London")
+# A consultation's screening goes stale: after this many months it cannot start a new course.
+SCREENING_VALID_MONTHS = int(os.environ.get("DJANGO_SCREENING_VALID_MONTHS", "12"))
 USE_I18N = False
 USE_TZ = True
 

@@ -397,6 +397,7 @@ def client_with_course(name, practitioner, concerns, *, performed_on, **session)
     )
     logged = log_session(
         course=course,
+        check_asked=True,
         practitioner=practitioner,
         by=practitioner,
         performed_on=performed_on,
@@ -525,7 +526,7 @@ def workspace_forms(clinic):
             "session create",
             reverse("treatments:session-create", args=[course.pk]),
             None,
-            {},
+            {"check_asked": ["on"]},
         ),
         ("session update", reverse("treatments:session-update", args=[session.pk]), None, {}),
         (

@@ -31,7 +31,7 @@ from clinic.admin import (
 )
 from clinic.locking import VersionedFormMixin
 from consultations import screening
-from consultations.admin import RecordedConcernInline
+from consultations.admin import FindingInline, RecordedConcernInline
 from consultations.models import Client, ClientAccess, Consultation, RecordedConcern
 from consultations.resources import ClientExport
 from treatments.models import (
@@ -245,7 +245,7 @@ class ConsultationAdmin(
     list_filter = ("outcome", "consent_given", VoidedFilter, "practitioner", "held_on")
     search_fields = ("client__last_name", "client__first_name", "client__email")
     autocomplete_fields = ("client",)
-    inlines = (RecordedConcernInline,)
+    inlines = (RecordedConcernInline, FindingInline)
     readonly_fields = ("outcome", "screening_reasons", "void_status", *STAMP_FIELDS)
     fieldsets = (
         (None, {"fields": ("client", "held_on", "practitioner", "void_status")}),
@@ -259,7 +259,9 @@ class ConsultationAdmin(
                     "bleeding_disorder",
                     "allergy_metal_or_anaesthetic",
                     "affected_area",
-                )
+                ),
+                "description": "An infection, lesion or keloid found in an area is also a "
+                "finding below, with its area (one per row, several allowed).",
             },
         ),
         (
@@ -271,11 +273,14 @@ class ConsultationAdmin(
                     "cold_sore_history",
                     "isotretinoin_recent",
                     "anticoagulants",
+                    "thrombosis_history",
                     "immunosuppressed",
                     "skin_condition_flare",
                     "pregnant_or_breastfeeding",
                     "recent_tan_or_sunburn",
-                )
+                ),
+                "description": "Isotretinoin, a tan or sunburn, a peel, laser or filler: record "
+                "them as findings below with their date, so the washout is counted from it.",
             },
         ),
         ("Consent", {"fields": ("consent_given", "consent_by", "consent_at", "consent_scope")}),

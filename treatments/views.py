@@ -489,7 +489,7 @@ class SessionCreateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
         if for_update:
             # Locked, with the counts log_session_on_locked() numbers the session from, and with
             # what saving needs only (the client, to go back to): a refused form reads the rest.
-            courses = Course.objects.select_related("client").with_concerns()
+            courses = Course.objects.select_related("client", "consultation").with_concerns()
             courses = courses.locked_with_counts()
         else:
             courses = courses_with_details()

@@ -750,6 +750,7 @@ def log_demo_session(
         progress.append((rc, rating, client_rating))
     return log_session(
         course=course,
+        check_asked=True,
         practitioner=practitioner,
         by=practitioner,
         performed_on=day,

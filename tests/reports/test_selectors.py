@@ -71,6 +71,7 @@ def session(practitioner):
         concerns = [pc.recorded_concern for pc in course.course_concerns.order_by("pk")]
         return log_session(
             course=course,
+            check_asked=True,
             practitioner=by or practitioner,
             by=by or practitioner,
             performed_on=days_ago(ago),

@@ -355,6 +355,7 @@ def test_logging_a_session_runs_the_same_queries_whatever_its_rows(
     with django_assert_max_num_queries(LOG_SESSION_QUERIES):
         session = log_session(
             course=course,
+            check_asked=True,
             practitioner=practitioner,
             by=practitioner,
             areas=[(area, Decimal("1.50")) for area in areas],
@@ -383,6 +384,7 @@ def test_a_concern_is_rated_once_a_session(make_course, practitioner):
     with pytest.raises(ValidationError) as refused:
         log_session(
             course=course,
+            check_asked=True,
             practitioner=practitioner,
             by=practitioner,
             areas=[(recorded.area, Decimal("1.50"))],
@@ -395,7 +397,12 @@ def test_a_concern_is_rated_once_a_session(make_course, practitioner):
 
 def test_logging_on_a_course_not_read_locked_is_a_programming_error(make_course, practitioner):
     course = make_course()
-    session = {"practitioner": practitioner, "by": practitioner, "areas": [(Area.CHEEKS, "1.50")]}
+    session = {
+        "practitioner": practitioner,
+        "by": practitioner,
+        "areas": [(Area.CHEEKS, "1.50")],
+        "check_asked": True,
+    }
 
     with (
         pytest.raises(TransactionManagementError, match="locked_with_counts"),

@@ -285,6 +285,7 @@ class Command(BaseCommand):
             for _ in range(count // 5):
                 log_session(
                     course=course,
+                    check_asked=True,
                     practitioner=practitioner,
                     by=practitioner,
                     performed_on=day,
