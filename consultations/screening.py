@@ -275,6 +275,13 @@ class Found:
     def washout(self):
         return FINDING_KINDS[self.kind].washout and self.on is not None
 
+    def __str__(self):
+        """ "Keloid scars (cheeks and chin)", "Isotretinoin: date of the last dose: 03 Mar 2026"."""
+        text = FINDING_KINDS[self.kind].label
+        if FINDING_KINDS[self.kind].area != "none":
+            text += f" ({area_name(self.area)})"
+        return f"{text}: {self.on:%d %b %Y}" if self.on else text
+
 
 def washouts_in_force(findings, waits, day, areas=None):
     """The washout findings still in force on `day`, for `areas` (None: wherever they are).

@@ -168,6 +168,7 @@ class CourseCreateView(RoleRequiredMixin, FormView):
                 "consultation": self.consultation,
                 "client": self.consultation.client,
                 "suggestion": self.suggestion,
+                "too_old": self.consultation.screening_age_refusal(timezone.localdate()),
             }
         )
         return context

@@ -56,6 +56,7 @@ def test_consultation_course_and_three_sessions(signed_in_page):
         expect(page.locator("#id_areas-0-depth_mm")).to_have_value("1.50")
         page.locator("#id_performed_on").fill(iso(days_ago))
         page.get_by_label("Pain (0-10)").fill("3")
+        page.get_by_label("I asked the client what changed since the last visit").check()
         page.get_by_role("button", name="Log session").click()
         expect(page.get_by_text(f"Session {number} of 4 logged for Maya Fields.")).to_be_visible()
         expect(page).to_have_url(re.compile(r"/clients/\d+/$"))
