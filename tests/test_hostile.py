@@ -697,6 +697,7 @@ ADMIN_FORMS = [
     "catalogue.Concern change",
     "catalogue.Product add",
     "catalogue.Product change",
+    "consultations.WashoutRule change",
     "treatments.Course change",
     "treatments.TreatmentSession change",
     "auth.User add",
