@@ -1,5 +1,6 @@
 """Give the roles the permissions of screening findings and washout rules: aestheticians record
-findings at a consultation and read the rules; managers may do everything with both.
+findings at a consultation and read the rules; managers may do everything with both (and with
+their audit rows, as with every model of the app).
 
 As in 0001, what this needs is written out as it stood when it ran.
 """
@@ -17,7 +18,6 @@ AESTHETICIAN_PERMISSIONS = [
     ("consultations", "view_screeningfinding"),
     ("consultations", "view_washoutrule"),
 ]
-MODELS = ["screeningfinding", "washoutrule"]
 
 
 def grant(apps, schema_editor):
@@ -33,12 +33,9 @@ def grant(apps, schema_editor):
             for app_label, codename in AESTHETICIAN_PERMISSIONS
         )
     )
+    # Managers: every permission of the app, the new models' audit rows' included.
     manager, _ = Group.objects.get_or_create(name=MANAGER)
-    manager.permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label="consultations", content_type__model__in=MODELS
-        )
-    )
+    manager.permissions.add(*Permission.objects.filter(content_type__app_label="consultations"))
 
 
 class Migration(migrations.Migration):
