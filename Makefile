@@ -9,18 +9,38 @@ PORT ?= 8000
 DEV_ENV := DJANGO_DEBUG=1 DJANGO_DEV_TOOLS=1
 CHECK_ENV := DJANGO_SECRET_KEY=make-check-only-not-a-real-secret-key-0123456789
 
-.PHONY: setup run test test-fast lint checks pytest pytest-fast browser-deps bench bench-sqlite \
+.PHONY: setup lock audit run test test-fast lint checks pytest pytest-fast browser-deps bench bench-sqlite \
 	bench-postgres loadtest redis clean
 
-# The venv is rebuilt when pyproject.toml changes. XStatic-Bootstrap's sdist still imports
-# pkg_resources when it builds, hence the build constraint on setuptools.
-$(VENV)/.installed: pyproject.toml .ci/build-constraints.txt
+# The venv installs the locked versions, each checked against its hash (requirements/dev.txt,
+# made by `make lock` from pyproject.toml), then the project itself without resolving anything
+# again. XStatic-Bootstrap's sdist still imports pkg_resources when it builds, hence the build
+# constraint on setuptools.
+LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	--no-emit-find-links
+INSTALL := $(BIN)/python -m pip install --quiet --build-constraint .ci/build-constraints.txt
+
+$(VENV)/.installed: pyproject.toml requirements/dev.txt .ci/build-constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --build-constraint .ci/build-constraints.txt -e ".[dev]"
+	$(INSTALL) --require-hashes -r requirements/dev.txt
+	$(INSTALL) --no-deps -e .
 	touch $@
 
 setup: $(VENV)/.installed
+
+# After changing the dependencies in pyproject.toml: pin them again, with hashes (the README,
+# "Dependencies, and why"). `make lock UPGRADE=1` also moves every pin to the newest release.
+lock:
+	@test -x $(BIN)/pip-compile || { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet pip-tools; }
+	$(BIN)/pip-compile $(LOCK_FLAGS) $(if $(UPGRADE),--upgrade) --extra dev -o requirements/dev.txt pyproject.toml
+	$(BIN)/pip-compile $(LOCK_FLAGS) $(if $(UPGRADE),--upgrade) --extra s3 -o requirements/production.txt pyproject.toml
+
+# Known vulnerabilities in the locked versions (needs the vulnerability service, PyPI's, on the
+# network; CI does not depend on it).
+audit: setup
+	$(BIN)/pip-audit --require-hashes --disable-pip -r requirements/production.txt
+	$(BIN)/pip-audit --require-hashes --disable-pip -r requirements/dev.txt
 
 run: setup
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
@@ -52,8 +72,10 @@ test-fast: lint checks pytest-fast
 # sessions on Redis as production runs them (README, "Deploying on PostgreSQL").
 BENCH_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/clinic_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/1
+# Seeding a million sessions runs statements longer than the pages' timeout: none for the bench.
 BENCH_ENV := DJANGO_SECRET_KEY=bench-only-not-a-real-secret-key-0123456789abcdef \
-	DJANGO_STATIC_ROOT=$(CURDIR)/staticfiles DJANGO_DEV_TOOLS=1 DJANGO_REDIS_URL=$(BENCH_REDIS_URL)
+	DJANGO_STATIC_ROOT=$(CURDIR)/staticfiles DJANGO_DEV_TOOLS=1 DJANGO_REDIS_URL=$(BENCH_REDIS_URL) \
+	DJANGO_DB_STATEMENT_TIMEOUT=0
 BENCH_ARGS ?=
 
 bench: bench-sqlite bench-postgres

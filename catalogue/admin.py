@@ -31,6 +31,7 @@ class ConcernAdmin(AuditTrailAdmin):
             {
                 "fields": (
                     ("sessions_min", "sessions_typical", "sessions_max"),
+                    ("studied_sessions_min", "studied_sessions_max"),
                     "sessions_note",
                     ("interval_min_weeks", "interval_weeks", "interval_max_weeks"),
                     ("depth_min_mm", "depth_max_mm"),
@@ -47,6 +48,7 @@ class ConcernAdmin(AuditTrailAdmin):
                     "scar_concern",
                     "pigment_concern",
                     "inflammatory_concern",
+                    "rf_only",
                 )
             },
         ),

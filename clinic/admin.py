@@ -21,6 +21,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.admin.widgets import AutocompleteSelect
@@ -29,6 +30,7 @@ from django.db.models import UniqueConstraint
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.choices import BaseChoiceIterator
 from django.utils.text import capfirst
@@ -41,6 +43,7 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 from clinic import roles
 from clinic.history import changes_to_rows
 from clinic.locking import FIELD_NAME as VERSION_FIELD
+from clinic.locking import refuse_when_busy
 from clinic.models import Stamped
 from clinic.pagination import CappedCountPaginator, ShortCountPaginator
 
@@ -48,6 +51,8 @@ from clinic.pagination import CappedCountPaginator, ShortCountPaginator
 UNLISTED_CHANGES = {"version", "updated_at", "updated_by"}
 # Rows a page of the busiest lists (clients, sessions) shows: rendering them is most of the cost.
 LIST_PER_PAGE = 50
+# A save that did not get its record's (or course's) lock within DJANGO_DB_LOCK_TIMEOUT.
+RECORD_BUSY = "Someone else is saving this record right now. Nothing was saved; try again."
 
 
 def is_manager(user):
@@ -298,7 +303,8 @@ class VoidAdminMixin:
         voided = 0
         for obj in queryset:
             try:
-                self.void(obj, reason=form.cleaned_data["reason"], by=request.user)
+                with refuse_when_busy(RECORD_BUSY):
+                    self.void(obj, reason=form.cleaned_data["reason"], by=request.user)
             except ValidationError as error:
                 self.message_user(
                     request, f"{obj} was not voided: {' '.join(error.messages)}", messages.ERROR
@@ -319,6 +325,22 @@ class FilteredExportMixin(ExportMixin):
     """
 
     formats = [base_formats.CSV, base_formats.XLSX]
+
+    def export_action(self, request):
+        try:
+            return super().export_action(request)
+        except IncorrectLookupParameters:
+            # A filter the list does not know (a hand-edited or outdated link): say so on the
+            # list rather than export more, or other, rows than the manager asked for.
+            self.message_user(
+                request,
+                "The export link has a filter this list does not know: choose the filters on "
+                "the list and export again.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(
+                reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+            )
 
     def get_export_queryset(self, request):
         queryset = super().get_export_queryset(request)
@@ -447,12 +469,14 @@ class AtLeastOneInline(admin.TabularInline):
 
 class RefusedSaveAdminMixin:
     """For admins that save through a service: a refusal the form could not foresee (a
-    colleague's change in between, which the service checks again under the record's lock)
-    rolls the save back and says why on the page, never a server error."""
+    colleague's change in between, which the service checks again under the record's lock, or
+    a colleague still saving it) rolls the save back and says why on the page, never a server
+    error."""
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
+            with refuse_when_busy(RECORD_BUSY):
+                return super().changeform_view(request, object_id, form_url, extra_context)
         except ValidationError as refusal:
             self.message_user(request, " ".join(refusal.messages), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())

@@ -7,9 +7,12 @@ trail), the user's input stays in the form, and the other person's change stays 
 again after reading the message is a deliberate choice and goes through.
 """
 
+import sqlite3
+from contextlib import contextmanager
+
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from clinic.history import changes_to_rows
@@ -60,6 +63,40 @@ def check_version(model, pk, expected_version):
     if expected_version is not None and record.version != expected_version:
         raise StaleRecord(stale_message(record, expected_version), code="stale")
     return record
+
+
+# PostgreSQL's SQLSTATE for a lock not obtained within lock_timeout (psycopg's LockNotAvailable).
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+class RecordBusy(ValidationError):
+    """Someone else was saving the record: its lock was not obtained in time, nothing was saved."""
+
+
+def lock_not_obtained(error):
+    """Whether the database error `error` means a lock was not obtained in time: PostgreSQL's
+    lock_timeout (DJANGO_DB_LOCK_TIMEOUT) or SQLite's busy timeout (DJANGO_SQLITE_TIMEOUT).
+    Django keeps the driver's own error as its cause."""
+    cause = error.__cause__
+    if getattr(cause, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+        return True
+    return isinstance(cause, sqlite3.OperationalError) and "database is locked" in str(cause)
+
+
+@contextmanager
+def refuse_when_busy(message):
+    """Turn a lock not obtained in time into RecordBusy (a ValidationError) saying `message`.
+
+    Put it around the outermost transaction of the save, whose error has aborted it: the
+    refusal is handled, and the form shown again, once it has been rolled back. Any other
+    database error goes on as it was.
+    """
+    try:
+        yield
+    except OperationalError as error:
+        if not lock_not_obtained(error):
+            raise
+        raise RecordBusy(message, code="busy") from error
 
 
 def _compared_fields(record):

@@ -26,6 +26,20 @@ def env_list(name, default=""):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_milliseconds(name, default_seconds):
+    """A duration given in seconds (`2.5` too; `0`: no limit), in whole milliseconds."""
+    value = os.environ.get(name, "").strip() or str(default_seconds)
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1
+    if not 0 <= seconds <= 24 * 3600:
+        raise ImproperlyConfigured(
+            f"{name} must be a number of seconds between 0 (no limit) and 86400, not {value!r}."
+        )
+    return round(seconds * 1000)
+
+
 DEBUG = env_bool("DJANGO_DEBUG")
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
@@ -68,6 +82,8 @@ if env_bool("DJANGO_DEV_TOOLS"):
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "clinic.middleware.BadQueryValuesMiddleware",
+    # The database not answering: a 503 page, drawn without it, that can re-send a posted form.
+    "clinic.middleware.DatabaseOutageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -76,8 +92,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "clinic.middleware.IdleLogoffMiddleware",
+    # After sessions and messages: a form posted after the idle logoff is kept in the session.
+    "clinic.middleware.KeepTypedWorkMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "clinic.middleware.NoStoreForSignedInMiddleware",
+    "clinic.signin.SignInThrottleMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -94,6 +113,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "clinic.context_processors.idle_logoff",
             ],
         },
     },
@@ -110,8 +130,15 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     options = DATABASES["default"].setdefault("OPTIONS", {})
-    # The reports' aggregate queries spend longer compiling with the JIT than running.
-    options["options"] = "-c jit=off"
+    # The reports' aggregate queries spend longer compiling with the JIT than running. No
+    # request waits for a lock (a course someone else is saving) longer than lock_timeout: it is
+    # refused with "try again" instead of stalling its worker, and no statement runs longer
+    # than statement_timeout, below gunicorn's 30-second worker timeout.
+    options["options"] = (
+        "-c jit=off"
+        f" -c lock_timeout={env_milliseconds('DJANGO_DB_LOCK_TIMEOUT', 5)}"
+        f" -c statement_timeout={env_milliseconds('DJANGO_DB_STATEMENT_TIMEOUT', 20)}"
+    )
     # Server-side parameters, so that psycopg prepares a statement a connection has run 5 times
     # and PostgreSQL plans it once, not on every request. Off behind a PgBouncer in transaction
     # pooling mode, which cannot keep prepared statements.
@@ -157,9 +184,18 @@ AXES_VERBOSE = False
 # The lock is per username from any address, as the clinic asked: rotating addresses must not
 # reset it. (axes.W006 suggests adding the address, which would weaken exactly that.)
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
-# Behind a proxy, the client address comes from X-Forwarded-For (the proxy must set it).
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if env_bool("DJANGO_BEHIND_PROXY") else ["REMOTE_ADDR"]
+# The client's address: REMOTE_ADDR, or behind the clinic's proxy the address that proxy
+# appended to X-Forwarded-For (clinic.signin.client_address).
+BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY")
+AXES_CLIENT_IP_CALLABLE = "clinic.signin.client_address"
+# Per address, whatever the usernames tried (clinic.signin): slowed for a minute after
+# SIGN_IN_ADDRESS_SLOW failures within one, blocked after SIGN_IN_ADDRESS_BLOCK failures within
+# the cool-off. Above the per-username limit, so one person's typos meet the username lock first
+# and a clinic's staff behind one address are not paused by one another.
+SIGN_IN_ADDRESS_SLOW = int(os.environ.get("DJANGO_SIGNIN_ADDRESS_SLOW", "10"))
+SIGN_IN_ADDRESS_BLOCK = int(os.environ.get("DJANGO_SIGNIN_ADDRESS_BLOCK", "30"))
+SIGN_IN_ADDRESS_COOLOFF = timedelta(
+    minutes=int(os.environ.get("DJANGO_SIGNIN_ADDRESS_MINUTES", "15"))
 )
 
 # Django's database sessions. With DJANGO_REDIS_URL, the cache is Redis, shared by every
@@ -182,6 +218,8 @@ SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_IDLE_MINUTES", "15")) * 60
 # The idle deadline moves with activity (clinic.middleware.IdleLogoffMiddleware), rewriting the
 # session at most once per this many seconds rather than on every request.
 IDLE_DEADLINE_RESOLUTION = 60
+# Signed-in pages warn this many seconds before the idle logoff, offering to stay signed in.
+IDLE_WARNING_SECONDS = 120
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Production hardening: on unless debug is on; each can be overridden from the environment.
@@ -195,13 +233,14 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("DJANGO_BEHIND_PROXY"):
+if BEHIND_PROXY:
     # Trust the TLS-terminating proxy's word that the request came over HTTPS.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
 
 # Admin exports (django-import-export): no imports offered; spreadsheet formulas escaped.
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# Off: clinic.exports.FormulaSafeResource marks formula-like text instead of stripping "=".
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 
 # The audit trail keeps history rows read-only: no revert from the admin.
@@ -215,6 +254,15 @@ LOGOUT_REDIRECT_URL = "login"
 # translation machinery stays off, which spares every page its lookups.
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "Europe/London")
+# /.well-known/security.txt: whom to tell about a security problem (comma-separated URIs such as
+# mailto:security@clinic.example), and the clinic's disclosure policy. No contact: no file.
+SECURITY_CONTACT = env_list("DJANGO_SECURITY_CONTACT", "")
+SECURITY_POLICY_URL = os.environ.get("DJANGO_SECURITY_POLICY_URL", "")
+# A course starts within a window around today: back-dated records (paper notes typed in) up to
+# COURSE_START_DAYS_BEFORE, courses booked ahead up to COURSE_START_DAYS_AFTER; never a
+# mistyped year.
+COURSE_START_DAYS_BEFORE = int(os.environ.get("DJANGO_COURSE_START_DAYS_BEFORE", "730"))
+COURSE_START_DAYS_AFTER = int(os.environ.get("DJANGO_COURSE_START_DAYS_AFTER", "366"))
 # A consultation's screening goes stale: after this many months it cannot start a new course.
 SCREENING_VALID_MONTHS = int(os.environ.get("DJANGO_SCREENING_VALID_MONTHS", "12"))
 USE_I18N = False

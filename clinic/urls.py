@@ -1,7 +1,9 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from clinic.views import PasswordChangeView, SecurityTxtView, stay_signed_in
 from treatments.views import TodayView
 
 admin.site.site_header = "Micro-needling clinic tracker"
@@ -20,8 +22,20 @@ urlpatterns = [
             url="/admin/treatments/course/%(rest)s", permanent=True, query_string=True
         ),
     ),
+    path(".well-known/security.txt", SecurityTxtView.as_view(), name="security-txt"),
     path("admin/", admin.site.urls),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/stay-signed-in/", stay_signed_in, name="stay-signed-in"),
+    # Sign-in, sign-out and password change. No self-service password reset: with no mail
+    # set up it could not work, and staff accounts are the managers' (they set a new password
+    # in the admin).
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password_change/", PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "accounts/password_change/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
     path("", TodayView.as_view(), name="today"),
     path("", include("catalogue.urls")),
     path("", include("consultations.urls")),

@@ -1,11 +1,12 @@
 """What the admin's client export (CSV, Excel) contains: django-import-export resources."""
 
-from import_export import fields, resources
+from import_export import fields
 
+from clinic.exports import FormulaSafeResource
 from consultations.models import Client
 
 
-class ClientExport(resources.ModelResource):
+class ClientExport(FormulaSafeResource):
     skin_type = fields.Field(attribute="skin_type", column_name="Fitzpatrick skin type")
 
     class Meta:

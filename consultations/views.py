@@ -136,7 +136,12 @@ class ConsultationCreateView(RoleRequiredMixin, FormView):
                         "name": concern.name,
                         "summary": concern.summary,
                         "benefit": concern.benefit,
-                        "sessions": concern.sessions_display,
+                        "sessions": " ".join(
+                            filter(None, [concern.sessions_display, concern.sessions_basis])
+                        ),
+                        "studied": concern.studied_sessions_display
+                        if concern.studies_differ
+                        else "",
                         "sessions_note": concern.sessions_note,
                         "interval": concern.interval_display,
                         "evidence": concern.get_evidence_level_display(),

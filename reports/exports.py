@@ -8,11 +8,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalogue.models import Concern, Product
+from clinic.exports import formula_safe
 from consultations.models import RecordedConcern
 from treatments.selectors import ClientRecord
 
-# A spreadsheet runs a cell that starts with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SKIPPED_FIELDS = {"version", "image", "thumbnail"}
 # Related rows named in an export; other related records are given by their id.
 LABELLED = {Concern, Product, RecordedConcern}
@@ -24,8 +23,7 @@ def csv_cell(value):
         return ""
     if isinstance(value, datetime.datetime):
         value = timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
-    text = str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+    return formula_safe(str(value))
 
 
 def _plain(value):

@@ -82,6 +82,8 @@ class ConcernOutcome:
     completion: dict = field(default_factory=dict)
     # Average practitioner rating by session position: {position: (average, ratings)}.
     ratings: dict = field(default_factory=dict)
+    # Concerns the practitioner chose not to assess at a session: counted apart, never averaged.
+    not_assessed: int = 0
 
     @property
     def sessions_min(self):
@@ -129,7 +131,9 @@ def _ratings_by_position(filters):
     for course, number in voided.values_list("course", "number"):
         voided_numbers[course].append(number)
     ratings = SessionProgress.objects.filter(
-        _course_filter("session__course__", **filters), session__voided_at__isnull=True
+        _course_filter("session__course__", **filters),
+        session__voided_at__isnull=True,
+        practitioner_rating__isnull=False,
     ).order_by()
 
     sums = defaultdict(lambda: [0, 0])
@@ -181,6 +185,18 @@ def concern_outcomes(*, started_from=None, started_to=None, practitioner=None):
 
     for (concern, position), (total, count) in _ratings_by_position(filters).items():
         outcomes[concern].ratings[position] = (total / count, count)
+    not_assessed = (
+        SessionProgress.objects.filter(
+            _course_filter("session__course__", **filters),
+            session__voided_at__isnull=True,
+            practitioner_rating__isnull=True,
+        )
+        .order_by()
+        .values_list("recorded_concern__concern")
+        .annotate(count=Count("pk"))
+    )
+    for concern, count in not_assessed:
+        outcomes[concern].not_assessed = count
     return list(outcomes.values())
 
 

@@ -182,8 +182,8 @@ class OutcomesView(ReportMixin, TemplateView):
             practitioner=cleaned.get("practitioner"),
         )
         with_courses = [o for o in outcomes if o.started]
-        rated = [o for o in outcomes if o.ratings]
-        positions = list(range(1, max((max(o.ratings) for o in rated), default=0) + 1))
+        rated = [o for o in outcomes if o.ratings or o.not_assessed]
+        positions = list(range(1, max((max(o.ratings, default=0) for o in rated), default=0) + 1))
         for outcome in rated:
             outcome.rating_row = [outcome.ratings.get(n, (None, 0)) for n in positions]
         context.update(
@@ -203,7 +203,7 @@ class OutcomesView(ReportMixin, TemplateView):
                     ],
                     title="Courses per concern: started, completed and stopped",
                 ),
-                "ratings_chart": rated
+                "ratings_chart": bool(positions)
                 and charts.line_chart(
                     [str(n) for n in positions],
                     [
@@ -354,14 +354,17 @@ class CoursePrintView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
         context = super().get_context_data(**kwargs)
         course = self.object
         sessions = list(course.sessions.valid().order_by("number"))
-        concerns = {}
+        concerns, planned = {}, {}
         for link in course.course_concerns.all():
             recorded = link.recorded_concern
             concerns.setdefault(recorded.concern, []).append(recorded.get_area_display())
+            planned[recorded.concern] = max(planned.get(recorded.concern, 0), link.planned_sessions)
         context.update(
             {
                 "client": course.client,
-                "concerns": list(concerns.items()),
+                "concerns": [
+                    (concern, areas, planned[concern]) for concern, areas in concerns.items()
+                ],
                 "schedule": course_schedule(course, sessions),
                 "today": timezone.localdate(),
             }

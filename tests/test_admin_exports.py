@@ -1,7 +1,10 @@
 """Admin exports of clients, courses and sessions (CSV and Excel) keep the current filters."""
 
+import csv
+import io
 from http import HTTPStatus
 
+import openpyxl
 import pytest
 from django.test import Client as DjangoClient
 from django.urls import reverse
@@ -65,3 +68,58 @@ def test_aestheticians_cannot_export(practitioner):
     browser.force_login(practitioner)
     response = browser.get(reverse("admin:consultations_client_export"))
     assert response.status_code == HTTPStatus.FOUND
+
+
+# Exports carry text, never formulas (OWASP "CSV injection" payloads).
+PAYLOADS = [
+    '=HYPERLINK("http://evil.example/","Open")',
+    '==HYPERLINK("http://evil.example/","Open")',
+    "=1+2",
+    "+1+2",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+9)*cmd|' /C calc'!A0",
+    "\t=1+2",
+    "\r=1+2",
+    "=cmd|' /C notepad'!'A1'",
+]
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_a_formula_in_a_csv_export_is_text_and_kept_whole(manager, make_client, payload):
+    make_client(last_name=payload, notes="-5")
+    body = export(manager, "consultations_client", "", CSV).content.decode()
+
+    [row] = list(csv.DictReader(io.StringIO(body)))[:1]
+    assert row["last_name"] == "'" + payload
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_a_formula_in_an_excel_export_is_text_and_kept_whole(manager, make_client, payload):
+    make_client(last_name=payload)
+    content = export(manager, "consultations_client", "", XLSX).content
+
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    header = [cell.value for cell in sheet[1]]
+    cell = sheet.cell(row=2, column=header.index("last_name") + 1)
+    assert cell.data_type == "s"
+    # (XML reads a carriage return back as a line feed: the file's format, not the escaping.)
+    assert cell.value == "'" + payload.replace("\r", "\n")
+
+
+def test_plain_values_and_numbers_are_not_marked(manager, make_client):
+    make_client(last_name="O'Neil", phone="-5")
+    body = export(manager, "consultations_client", "", CSV).content.decode()
+
+    [row] = list(csv.DictReader(io.StringIO(body)))
+    assert (row["last_name"], row["phone"]) == ("O'Neil", "-5")
+
+
+def test_an_unknown_export_parameter_is_not_an_error(manager, make_client):
+    make_client(last_name="Lovelace")
+    browser = DjangoClient()
+    browser.force_login(manager)
+
+    response = browser.get(reverse("admin:consultations_client_export") + "?foo=1", follow=True)
+
+    assert response.redirect_chain == [(reverse("admin:consultations_client_changelist"), 302)]
+    assert "The export link has a filter this list does not know" in response.content.decode()

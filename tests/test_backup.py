@@ -9,12 +9,15 @@ import stat
 
 import pytest
 from django.apps import apps
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import authenticate, get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.test import RequestFactory, override_settings
+from django.test.utils import CaptureQueriesContext
 
 from clinic.management import backups
 from consultations.models import Client, Consultation
@@ -93,9 +96,9 @@ def identities():
     }
 
 
-def restore(path, *args):
+def restore(path, *args, **streams):
     out = io.StringIO()
-    call_command("restore", str(path), "--yes", *args, stdout=out)
+    call_command("restore", str(path), "--yes", *args, stdout=out, **streams)
     return out.getvalue()
 
 
@@ -230,6 +233,13 @@ def truncate_bytes(path):
     path.write_bytes(data[: len(data) // 2])
 
 
+def spoil_the_checksum(path):
+    """Change the CRC-32 in the gzip trailer (its last 8 bytes: CRC, then length)."""
+    data = bytearray(path.read_bytes())
+    data[-8] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
 def drop_last_lines(lines):
     return lines[:-5]
 
@@ -249,6 +259,10 @@ BROKEN = {
         "not a clinic backup made by `manage.py backup`",
     ),
     "cut short in transfer": (truncate_bytes, "damaged|ends early"),
+    "a wrong gzip checksum": (
+        spoil_the_checksum,
+        "is damaged: the gzip check of its contents failed \\(CRC check failed",
+    ),
     "missing its last records": (lambda path: rewrite(path, drop_last_lines), "ends early"),
     "a newer format": (lambda path: rewrite(path, header_change(version=3)), "format version 3"),
     "a newer schema": (
@@ -358,6 +372,51 @@ def test_the_backup_names_photo_files_it_could_not_find(seeded, tmp_path):
     assert document["files"] == []
 
 
+def test_a_backup_naming_content_types_removed_here_restores_without_them(seeded, tmp_path):
+    """A database that kept the content type of a model removed since (its permissions given
+    to a role, the admin's log pointing at it) is backed up; `remove_stale_contenttypes` then
+    removes it here. The restore leaves those links out, says so, and restores the rest."""
+    stale = ContentType.objects.create(app_label="treatments", model="historicalsessionarea")
+    permission = Permission.objects.create(
+        content_type=stale, codename="view_historicalsessionarea", name="Can view old rows"
+    )
+    Group.objects.get(name="Manager").permissions.add(permission)
+    entry = LogEntry.objects.create(
+        user=get_user_model().objects.get(username="manager"),
+        content_type=stale,
+        object_id="7",
+        object_repr="Cheeks 1.50 mm",
+        action_flag=CHANGE,
+        change_message="Corrected the depth.",
+    )
+    path = tmp_path / "clinic.json.gz"
+    call_command("backup", output=str(path), stdout=io.StringIO())
+    call_command("remove_stale_contenttypes", "--no-input", stdout=io.StringIO())
+    assert not ContentType.objects.filter(pk=stale.pk).exists()
+    before = every_row()
+    errors = io.StringIO()
+
+    output = restore(path, "--replace", stderr=errors)
+
+    assert "Restored" in output
+    assert (
+        "The backup names kinds of record this installation no longer has "
+        "(treatments.historicalsessionarea): 2 permissions on them, or links to them from the "
+        "admin's log, were left out." in errors.getvalue()
+    )
+    assert every_row() == before  # as remove_stale_contenttypes left it
+    restored = LogEntry.objects.get(pk=entry.pk)
+    assert restored.content_type is None and restored.change_message == "Corrected the depth."
+
+
+def test_a_restore_updates_the_planner_statistics(backup_file):
+    with CaptureQueriesContext(connection) as queries:
+        output = restore(backup_file, "--replace")
+
+    assert "planner statistics are updated (ANALYZE)" in output
+    assert any(query["sql"] == "ANALYZE" for query in queries.captured_queries)
+
+
 # The migrations the release before the moves and renames did not have.
 MIGRATIONS_OF_THE_MOVES = {
     "catalogue.0001_initial",
@@ -450,6 +509,36 @@ def test_a_backup_made_before_models_moved_or_were_renamed_restores(backup_file)
     assert aesthetician.permissions.filter(
         content_type__model="course", codename="add_course"
     ).exists()
+
+
+def without_concern_counts(lines):
+    """The backup as a release before courses counted sessions per concern wrote it."""
+    changed = []
+    for line in lines:
+        if line.startswith('{"model":"treatments.') and "courseconcern" in line.split(",")[0]:
+            text = line.removesuffix("\n")
+            record = json.loads(text.removesuffix(","))
+            del record["fields"]["planned_sessions"]
+            line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+            line += ",\n" if text.endswith(",") else "\n"
+        changed.append(line)
+    return changed
+
+
+def test_a_backup_made_before_concerns_counted_their_sessions_restores(backup_file):
+    before_rows = every_row()
+    assert before_rows["treatments.courseconcern"]
+    rewrite(backup_file, without_concern_counts)
+    with gzip.open(backup_file, "rt") as stream:
+        assert '"planned_sessions"' not in "".join(
+            line for line in stream if "courseconcern" in line
+        )
+
+    output = restore(backup_file, "--replace")
+
+    # Each concern was planned for every session of its course, as the demo's courses are.
+    assert "Restored" in output
+    assert every_row() == before_rows
 
 
 def test_a_record_made_before_the_moves_and_renames_reads_as_today():

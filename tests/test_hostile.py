@@ -526,7 +526,15 @@ def workspace_forms(clinic):
             "session create",
             reverse("treatments:session-create", args=[course.pk]),
             None,
-            {"check_asked": ["on"]},
+            # The practitioner rates each concern and confirms the lot offered from last time.
+            {
+                "check_asked": ["on"],
+                "products-0-same_lot": ["on"],
+                **{
+                    f"progress-{link.recorded_concern_id}-practitioner_rating": ["2"]
+                    for link in course.course_concerns.all()
+                },
+            },
         ),
         ("session update", reverse("treatments:session-update", args=[session.pk]), None, {}),
         (

@@ -1,10 +1,19 @@
 """Optimistic locking: the second of two overlapping edits is refused, and nothing is lost."""
 
+import sqlite3
+
 import pytest
 from django import forms
-from django.db import transaction
+from django.db import OperationalError, transaction
 
-from clinic.locking import StaleRecord, VersionedFormMixin, check_version
+from clinic.locking import (
+    RecordBusy,
+    StaleRecord,
+    VersionedFormMixin,
+    check_version,
+    lock_not_obtained,
+    refuse_when_busy,
+)
 from consultations.models import Client
 
 pytestmark = pytest.mark.django_db
@@ -84,3 +93,39 @@ def test_a_save_racing_past_the_form_check_is_refused_at_the_row(make_client, pr
     Client.objects.filter(pk=client.pk).update(version=client.version + 1)
     with pytest.raises(StaleRecord), transaction.atomic():
         check_version(Client, client.pk, client.version)
+
+
+# A record someone else is saving: a lock not obtained in time --------------------------------
+
+
+def as_django_raises(driver_error):
+    """The error Django raises for `driver_error`: its own OperationalError, caused by it."""
+    try:
+        raise OperationalError(*driver_error.args) from driver_error
+    except OperationalError as error:
+        return error
+
+
+def test_sqlites_busy_database_is_a_lock_not_obtained(tmp_path):
+    path = tmp_path / "clinic.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    waiter = sqlite3.connect(path, timeout=0, isolation_level=None)
+    with pytest.raises(sqlite3.OperationalError) as busy:
+        waiter.execute("BEGIN IMMEDIATE")
+    holder.rollback()
+
+    assert lock_not_obtained(as_django_raises(busy.value))
+    assert not lock_not_obtained(as_django_raises(sqlite3.OperationalError("no such table: x")))
+
+
+def test_a_busy_record_is_a_refusal_and_other_database_errors_go_on():
+    busy = sqlite3.OperationalError("database is locked")
+    with pytest.raises(RecordBusy) as refused, refuse_when_busy("Someone else is saving."):
+        raise as_django_raises(busy)
+    assert refused.value.messages == ["Someone else is saving."]
+
+    broken = as_django_raises(sqlite3.OperationalError("disk I/O error"))
+    with pytest.raises(OperationalError) as passed_on, refuse_when_busy("Someone else is saving."):
+        raise broken
+    assert passed_on.value is broken

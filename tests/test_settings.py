@@ -61,10 +61,26 @@ def test_postgresql_statements_are_prepared_unless_turned_off():
     prepared = load_settings(show, **postgres)
     plain = load_settings(show, DJANGO_DB_PREPARED_STATEMENTS="0", **postgres)
 
+    options = "-c jit=off -c lock_timeout=5000 -c statement_timeout=20000"
     assert prepared.stdout.strip() == (
-        "[('options', '-c jit=off'), ('prepare_threshold', 5), ('server_side_binding', True)]"
+        f"[('options', '{options}'), ('prepare_threshold', 5), ('server_side_binding', True)]"
     ), prepared.stderr
-    assert plain.stdout.strip() == "[('options', '-c jit=off')]", plain.stderr
+    assert plain.stdout.strip() == f"[('options', '{options}')]", plain.stderr
+
+
+def test_postgresql_lock_and_statement_timeouts_come_from_the_environment():
+    show = "settings.DATABASES['default']['OPTIONS']['options']"
+    postgres = {"DJANGO_SECRET_KEY": "x" * 50, "DATABASE_URL": "postgres://db.example.com/clinic"}
+
+    chosen = load_settings(
+        show, DJANGO_DB_LOCK_TIMEOUT="1.5", DJANGO_DB_STATEMENT_TIMEOUT="0", **postgres
+    )
+    wrong = load_settings(show, DJANGO_DB_LOCK_TIMEOUT="5s", **postgres)
+
+    expected = "-c jit=off -c lock_timeout=1500 -c statement_timeout=0"
+    assert chosen.stdout.strip() == expected, chosen.stderr
+    assert wrong.returncode != 0
+    assert "DJANGO_DB_LOCK_TIMEOUT must be a number of seconds" in wrong.stderr
 
 
 def test_the_default_database_is_a_sqlite_file_in_the_repo():

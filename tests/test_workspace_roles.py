@@ -101,6 +101,10 @@ def workspace(make_course, concern):
             "treatments:course-create": reverse(
                 "treatments:course-create", kwargs={"pk": course.consultation_id}
             ),
+            "treatments:course-suggestion": reverse(
+                "treatments:course-suggestion", kwargs={"pk": course.consultation_id}
+            )
+            + f"?concerns={course.course_concerns.get().recorded_concern_id}",
             "treatments:course-detail": course.get_absolute_url(),
             "treatments:course-complete": reverse(
                 "treatments:course-complete", kwargs={"pk": course.pk}

@@ -49,7 +49,9 @@ from treatments.selectors import ClientRecord
 from treatments.services import (
     CORRECTABLE_FIELDS,
     COURSE_FIELDS,
+    PLAN_FIELDS,
     change_course,
+    check_course_change,
     correct_session,
     void_consultation,
     void_session,
@@ -352,22 +354,18 @@ class OverdueCourseFilter(admin.SimpleListFilter):
         return queryset
 
 
-class CourseConcernFormSet(SavedRowsFormSet):
-    """Offer only the concerns recorded at the course's own consultation."""
-
-    def add_fields(self, form, index):
-        super().add_fields(form, index)
-        form.fields["recorded_concern"].queryset = RecordedConcern.objects.filter(
-            consultation_id=self.instance.consultation_id
-        ).select_related("concern")
-
-
 class CourseConcernInline(admin.TabularInline):
+    """A course's concerns and each one's planned count, as the course was started (through
+    the workspace's suggestion and checks) and as change_course recounts them: read only."""
+
     model = CourseConcern
-    formset = CourseConcernFormSet
-    fields = ("recorded_concern",)
+    fields = ("recorded_concern", "planned_sessions")
+    readonly_fields = ("recorded_concern", "planned_sessions")
     extra = 0
     can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("recorded_concern__concern")
@@ -385,6 +383,34 @@ class CourseAdminForm(VersionedFormMixin, forms.ModelForm):
                 "planned_sessions",
                 f"This course has {logged} sessions logged: it cannot plan fewer.",
             )
+        elif (
+            status == Course.Status.ACTIVE
+            and "status" in self.changed_data
+            and logged
+            and planned is not None
+            and planned <= logged
+        ):
+            self.add_error(
+                "status",
+                f"All {planned} planned sessions of this course are logged: plan more sessions "
+                "to keep it active.",
+            )
+        if self.instance.pk:
+            # The rules change_course applies, next to their fields.
+            values = {
+                name: cleaned_data[name]
+                for name in (*PLAN_FIELDS, "departure_reason")
+                if name in cleaned_data and cleaned_data[name] is not None
+            }
+            try:
+                check_course_change(
+                    course=self.instance,
+                    links=self.instance.course_concerns.all(),
+                    **values,
+                )
+            except ValidationError as refusal:
+                for name, messages in refusal.message_dict.items():
+                    self.add_error(name if name in self.fields else None, messages)
         return cleaned_data
 
 
@@ -435,6 +461,8 @@ class CourseAdmin(
                     ("planned_sessions", "interval_weeks"),
                     ("suggested_sessions_min", "suggested_sessions_max", "suggested_sessions"),
                     "suggested_interval_weeks",
+                    "device",
+                    "departure_reason",
                     "override_reason",
                     "override_areas",
                     "cautions_acknowledged",

@@ -12,6 +12,7 @@ from consultations.forms import DateInput, flag_damaged_version
 from consultations.screening import PRE_SESSION_DATES, PRE_SESSION_FIELDS
 from treatments.models import (
     Course,
+    Device,
     Photo,
     SessionProduct,
     SessionProgress,
@@ -66,6 +67,8 @@ class CourseForm(forms.ModelForm):
             "concerns",
             "planned_sessions",
             "interval_weeks",
+            "device",
+            "departure_reason",
             "start_date",
             "override_reason",
             "cautions_acknowledged",
@@ -74,23 +77,38 @@ class CourseForm(forms.ModelForm):
         labels = {
             "cautions_acknowledged": "I have weighed these cautions with the client",
             "override_reason": "Why the course goes ahead despite the screening",
+            "departure_reason": "Why the course departs from the catalogue",
+        }
+        help_texts = {
+            "device": "Rosacea's evidence is for RF micro-needling only. Each session records "
+            "its own device.",
+            "departure_reason": "Needed only when the course departs from the catalogue: an "
+            "interval shorter than a concern allows, more sessions than its maximum, a concern "
+            "with no established course, or rosacea without an RF device.",
         }
         widgets = {
             "start_date": DateInput(),
             "override_reason": forms.Textarea(attrs={"rows": 2}),
+            "departure_reason": forms.Textarea(attrs={"rows": 2}),
             "notes": forms.Textarea(attrs={"rows": 2}),
         }
 
-    def __init__(self, *args, consultation, suggestion, **kwargs):
+    def __init__(self, *args, consultation, suggestion, screened=None, **kwargs):
+        """`suggestion`: for the concerns ticked at first (the initial values); `screened`:
+        for all the consultation's concerns (which screening fields the form needs)."""
         super().__init__(*args, **kwargs)
+        screened = screened or suggestion
         self.fields["concerns"].queryset = consultation.concerns.select_related("concern")
         self.fields["concerns"].initial = [rc.pk for rc in suggestion.recorded_concerns]
         self.fields["planned_sessions"].initial = suggestion.sessions
         self.fields["interval_weeks"].initial = suggestion.interval_weeks
+        self.fields["device"].choices = [("", "Decide at each session"), *Device.choices]
+        if any(concern.rf_only for concern in suggestion.concerns):
+            self.fields["device"].initial = Device.RF
         self.fields["start_date"].initial = timezone.localdate()
-        if not suggestion.needs_override:
+        if not screened.needs_override:
             del self.fields["override_reason"]
-        if not suggestion.cautions:
+        if not screened.cautions:
             del self.fields["cautions_acknowledged"]
 
 
@@ -316,17 +334,51 @@ SessionAreaFormSet = forms.formset_factory(
 )
 
 
+LOT_REQUIRED = "Give the lot number from the pack, for recalls."
+
+
 class SessionProductForm(forms.Form):
+    """A product applied, with its lot. A lot used at the last session is offered, not filled
+    in: the practitioner ticks it after checking the pack, or types the lot in hand."""
+
     product = LoadedChoiceField(label="Product", label_from_instance=product_label)
     lot_number = forms.CharField(
         label="Lot number",
         max_length=SessionProduct._meta.get_field("lot_number").max_length,
-        error_messages={"required": "Give the lot number from the pack, for recalls."},
+        required=False,
     )
+    last_lot = forms.CharField(
+        widget=forms.HiddenInput,
+        required=False,
+        max_length=SessionProduct._meta.get_field("lot_number").max_length,
+    )
+    same_lot = forms.BooleanField(required=False)
 
     def __init__(self, *args, products, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["product"].objects = products
+        last_lot = (
+            self.data.get(self.add_prefix("last_lot"), "")
+            if self.is_bound
+            else self.initial.get("last_lot", "")
+        )
+        if last_lot:
+            self.fields["same_lot"].label = f"Same lot as last session: {last_lot}"
+        else:
+            del self.fields["same_lot"]
+
+    def clean(self):
+        cleaned = super().clean()
+        lot = cleaned.get("lot_number", "").strip()
+        if not lot and cleaned.get("same_lot"):
+            lot = cleaned.get("last_lot", "").strip()
+        if cleaned.get("product") and not lot and "lot_number" not in self.errors:
+            message = LOT_REQUIRED
+            if "same_lot" in self.fields:
+                message = "Type the lot number from the pack, or tick the last session's lot."
+            self.add_error("lot_number", message)
+        cleaned["lot_number"] = lot
+        return cleaned
 
 
 class BaseSessionProductFormSet(BaseRowFormSet):
@@ -348,17 +400,31 @@ SessionProductFormSet = forms.formset_factory(
 )
 
 
+NOT_ASSESSED = "not-assessed"
+RATINGS = [(rating.value, rating.label) for rating in SessionProgress.Rating]
+RATING_REQUIRED = "Rate the progress, or choose “Not assessed”: nothing is assumed."
+
+
+def practitioner_rating(value):
+    return None if value == NOT_ASSESSED else int(value)
+
+
 class ProgressForm(forms.Form):
-    """Progress on one of the course's concerns, as the practitioner and the client see it."""
+    """Progress on one of the course's concerns, as the practitioner and the client see it.
+
+    Both start empty: the practitioner chooses a rating or "Not assessed" explicitly, so no
+    rating is ever recorded that nobody gave.
+    """
 
     practitioner_rating = forms.TypedChoiceField(
         label="Your rating",
-        choices=[("", "---------"), *SessionProgress.Rating.choices],
-        coerce=int,
+        choices=[("", "Choose…"), *RATINGS, (NOT_ASSESSED, SessionProgress.Rating.__empty__)],
+        coerce=practitioner_rating,
+        error_messages={"required": RATING_REQUIRED},
     )
     client_rating = forms.TypedChoiceField(
         label="Client's rating",
-        choices=[("", "Not asked"), *SessionProgress.Rating.choices],
+        choices=[("", "Not asked"), *RATINGS],
         coerce=int,
         required=False,
         empty_value=None,
@@ -367,6 +433,8 @@ class ProgressForm(forms.Form):
     def __init__(self, *args, recorded_concern, **kwargs):
         super().__init__(*args, **kwargs)
         self.recorded_concern = recorded_concern
+        if self.initial.get("practitioner_rating", "") is None:
+            self.initial["practitioner_rating"] = NOT_ASSESSED
 
     def progress(self):
         return (

@@ -3,6 +3,7 @@
 import datetime
 import uuid
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -25,6 +26,15 @@ from catalogue.models import (
 from clinic.history import AuditTrail
 from clinic.models import Stamped, Voidable
 from consultations.models import Client, Consultation, RecordedConcern
+
+
+class Device(models.TextChoices):
+    """Needling devices: what a session used, and what a course plans to use."""
+
+    PEN = "pen", "Motorised pen"
+    ROLLER = "roller", "Roller"
+    STAMP = "stamp", "Stamp"
+    RF = "rf", "Radiofrequency micro-needling"
 
 
 class CourseQuerySet(models.QuerySet):
@@ -50,17 +60,34 @@ class CourseQuerySet(models.QuerySet):
 
     def locked_with_counts(self):
         """Courses locked until the transaction ends (their own rows, not the rows joined to
-        them), with their sessions' figures read in the same query: `highest_number` (voided
-        sessions included), `valid_count` and `last_valid_on` (of the sessions that count)."""
+        them), then their concerns with their sessions' figures (`Course.session_counts()`).
+
+        Lock first, then count. Under READ COMMITTED a statement sees what was committed when
+        it began: counts read in the statement that waits for the lock would miss the sessions
+        the transaction holding it logged or voided. The figures ride on the concerns' query,
+        the statement after the lock, which the session form and the services read anyway.
+        """
         sessions = (
-            TreatmentSession.objects.filter(course=OuterRef("pk")).order_by().values("course")
+            TreatmentSession.objects.filter(course=OuterRef("course")).order_by().values("course")
         )
         valid = sessions.filter(voided_at__isnull=True)
-        return self.select_for_update(of=("self",)).annotate(
+        concerns = CourseConcern.objects.select_related("recorded_concern__concern").annotate(
             highest_number=Subquery(sessions.annotate(value=Max("number")).values("value")),
             valid_count=Coalesce(Subquery(valid.annotate(value=Count("pk")).values("value")), 0),
             last_valid_on=Subquery(valid.annotate(value=Max("performed_on")).values("value")),
         )
+        return self.select_for_update(of=("self",)).prefetch_related(
+            models.Prefetch("course_concerns", queryset=concerns)
+        )
+
+
+class SessionCounts(NamedTuple):
+    """A course's sessions counted: `highest_number` among all of them (voided ones keep
+    their number), `valid` and `last_valid_on` among those that count."""
+
+    highest_number: int | None
+    valid: int
+    last_valid_on: datetime.date | None
 
 
 class Course(Stamped):
@@ -111,6 +138,21 @@ class Course(Stamped):
         editable=False,
         help_text="The areas of the screening's findings that the override reason covers "
         "('all': findings in every area); sessions there are allowed.",
+    )
+    device = models.CharField(
+        "planned device",
+        max_length=10,
+        choices=Device,
+        blank=True,
+        help_text="The device the course plans to use; rosacea's evidence is for RF "
+        "micro-needling only.",
+    )
+    departure_reason = models.TextField(
+        "why the course departs from the catalogue",
+        blank=True,
+        help_text="Required when the interval is shorter than a concern's shortest, the count "
+        "passes a concern's maximum, a concern has no established course, or a concern studied "
+        "with RF micro-needling is planned with another device.",
     )
     cautions_acknowledged = models.BooleanField(
         default=False, help_text="The practitioner weighed the screening cautions."
@@ -214,13 +256,38 @@ class Course(Stamped):
         else:
             self.next_due_on = self.start_date
 
+    def session_counts(self):
+        """The course's SessionCounts as `Course.objects.locked_with_counts()` read them, after
+        taking its lock; None for a course read otherwise.
+
+        A course without concerns (none is started so) is counted here, under the same lock.
+        """
+        links = list(self.course_concerns.all())
+        if not links:
+            counted = self.sessions.aggregate(
+                highest=Max("number"),
+                valid=Count("pk", filter=Q(voided_at__isnull=True)),
+                last=Max("performed_on", filter=Q(voided_at__isnull=True)),
+            )
+            return SessionCounts(counted["highest"], counted["valid"], counted["last"])
+        first = links[0]
+        if not hasattr(first, "valid_count"):
+            return None
+        return SessionCounts(first.highest_number, first.valid_count, first.last_valid_on)
+
 
 class CourseConcern(models.Model):
-    """A recorded concern that a course addresses."""
+    """A recorded concern that a course addresses, and how many of its sessions treat it."""
 
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="course_concerns")
     recorded_concern = models.ForeignKey(
         RecordedConcern, on_delete=models.PROTECT, related_name="course_links"
+    )
+    planned_sessions = models.PositiveSmallIntegerField(
+        "planned sessions for this concern",
+        validators=[MinValueValidator(1), MaxValueValidator(52)],
+        help_text="The course's sessions, up to the concern's maximum: treatment of the concern "
+        "stops there.",
     )
 
     history = AuditTrail()
@@ -232,10 +299,23 @@ class CourseConcern(models.Model):
             models.UniqueConstraint(
                 fields=["course", "recorded_concern"], name="courseconcern_once_per_course"
             ),
+            models.CheckConstraint(
+                condition=Q(planned_sessions__gte=1) & Q(planned_sessions__lte=52),
+                name="courseconcern_planned_sessions_range",
+                violation_error_message="A concern is planned for between 1 and 52 sessions.",
+            ),
         ]
 
     def __str__(self):
         return str(self.recorded_concern)
+
+    @staticmethod
+    def planned_for(concern, course_sessions):
+        """How many of a course's `course_sessions` treat `concern`: all of them, up to the
+        concern's maximum (none: every session)."""
+        if concern.sessions_max is None:
+            return course_sessions
+        return min(course_sessions, concern.sessions_max)
 
 
 class ContactAttempt(Stamped):
@@ -290,11 +370,7 @@ class SessionQuerySet(models.QuerySet):
 
 
 class TreatmentSession(Voidable, Stamped):
-    class Device(models.TextChoices):
-        PEN = "pen", "Motorised pen"
-        ROLLER = "roller", "Roller"
-        STAMP = "stamp", "Stamp"
-        RF = "rf", "Radiofrequency micro-needling"
+    Device = Device
 
     class Response(models.TextChoices):
         NONE = "none", "No visible reaction"
@@ -533,12 +609,19 @@ class SessionProgress(models.Model):
         MODERATE = 3, "Moderate improvement"
         MARKED = 4, "Marked improvement"
         RESOLVED = 5, "Resolved"
+        # No rating: the practitioner chose "not assessed" (never a default).
+        __empty__ = "Not assessed"
 
     session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="progress")
     recorded_concern = models.ForeignKey(
         RecordedConcern, on_delete=models.PROTECT, related_name="progress"
     )
-    practitioner_rating = models.PositiveSmallIntegerField(choices=Rating)
+    practitioner_rating = models.PositiveSmallIntegerField(
+        choices=Rating,
+        null=True,
+        blank=True,
+        help_text="Empty when the practitioner did not assess this concern at the session.",
+    )
     client_rating = models.PositiveSmallIntegerField(
         choices=Rating, null=True, blank=True, help_text="How the client sees it."
     )
@@ -551,7 +634,7 @@ class SessionProgress(models.Model):
                 fields=["session", "recorded_concern"], name="sessionprogress_once_per_concern"
             ),
             models.CheckConstraint(
-                condition=Q(practitioner_rating__lte=5)
+                condition=(Q(practitioner_rating__isnull=True) | Q(practitioner_rating__lte=5))
                 & (Q(client_rating__isnull=True) | Q(client_rating__lte=5)),
                 name="sessionprogress_rating_range",
             ),
@@ -559,6 +642,11 @@ class SessionProgress(models.Model):
 
     def __str__(self):
         return f"{self.recorded_concern}: {self.get_practitioner_rating_display()}"
+
+    @classmethod
+    def rating_label(cls, rating):
+        """A stored rating in words; None is "Not assessed"."""
+        return cls.Rating(rating).label if rating is not None else cls.Rating.__empty__
 
     def audited(self):
         return {
@@ -580,9 +668,9 @@ def _describe_audited(kind, row, products, concerns):
         product = products.get(row["product"], f"product #{row['product']}")
         return f"{product}, lot {row['lot_number']}"
     concern = concerns.get(row["recorded_concern"], f"concern #{row['recorded_concern']}")
-    text = f"{concern}: {SessionProgress.Rating(row['practitioner_rating']).label}"
+    text = f"{concern}: {SessionProgress.rating_label(row['practitioner_rating'])}"
     if row["client_rating"] is not None:
-        text += f" (client: {SessionProgress.Rating(row['client_rating']).label})"
+        text += f" (client: {SessionProgress.rating_label(row['client_rating'])})"
     return text
 
 

@@ -1,8 +1,9 @@
 """What the admin's course and session exports (CSV, Excel) contain: django-import-export."""
 
 from django.db.models import Prefetch
-from import_export import fields, resources
+from import_export import fields
 
+from clinic.exports import FormulaSafeResource
 from treatments.models import Course, CourseConcern, TreatmentSession
 
 
@@ -18,7 +19,7 @@ def _user(user):
     return (user.get_full_name() or user.get_username()) if user else ""
 
 
-class CourseExport(resources.ModelResource):
+class CourseExport(FormulaSafeResource):
     client = fields.Field(column_name="client")
     client_email = fields.Field(attribute="client__email", column_name="client email")
     concerns = fields.Field(column_name="concerns")
@@ -45,6 +46,7 @@ class CourseExport(resources.ModelResource):
             "ended_on",
             "end_reason",
             "override_reason",
+            "departure_reason",
         )
         export_order = fields
 
@@ -73,7 +75,7 @@ class CourseExport(resources.ModelResource):
         return course.get_status_display()
 
 
-class SessionExport(resources.ModelResource):
+class SessionExport(FormulaSafeResource):
     client = fields.Field(column_name="client")
     course = fields.Field(attribute="course_id", column_name="course id")
     practitioner = fields.Field(column_name="practitioner")

@@ -1,12 +1,15 @@
 """Course suggestion and the writes that span several treatment models."""
 
+import datetime
+import math
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from clinic.locking import check_version
 from consultations.models import Consultation
@@ -16,6 +19,7 @@ from treatments.models import (
     SESSION_ROWS,
     Course,
     CourseConcern,
+    Device,
     SessionArea,
     SessionProduct,
     SessionProgress,
@@ -32,6 +36,111 @@ NO_COURSE = (
     "{concern}: no typical course is established, so it does not shape the suggested range. "
     "Decide the number of sessions with the client."
 )
+DEPARTURE_REASON_NEEDED = (
+    "Say why the course departs from the catalogue, or change it to fit the catalogue."
+)
+
+
+def _weeks(n):
+    return "every week" if n == 1 else f"every {n} weeks"
+
+
+def _sessions(n):
+    return "1 session" if n == 1 else f"{n} sessions"
+
+
+def usual_sessions(concern, interval_weeks=None):
+    """The usual course of `concern` at `interval_weeks` (None: at its usual interval).
+
+    A course spaced wider than the concern's usual interval keeps about the same length in weeks,
+    so it has fewer sessions (hair thinning: 12 weekly, or 4 monthly), never outside the
+    concern's typical range. None for a concern with no established course.
+    """
+    if not concern.has_typical_course:
+        return None
+    count = concern.sessions_typical
+    usual = concern.interval_weeks
+    if interval_weeks and usual and interval_weeks > usual:
+        count = math.ceil(count * usual / interval_weeks)
+    return max(concern.sessions_min, min(count, concern.sessions_max))
+
+
+def _interval_in(concerns, low, high):
+    """The longest usual interval among `concerns`, each brought inside [low, high]."""
+    return max(min(max(c.interval_weeks, low), high) for c in concerns)
+
+
+def _shared_interval(concerns):
+    """(interval, separate courses) for treating `concerns` (with intervals) together.
+
+    The interval lies inside every concern's [shortest, longest] range: the longest usual
+    interval in their overlap. Without an overlap the interval is None and the concerns are
+    split into as few courses as can each keep one interval: (concerns, interval) pairs.
+    """
+    if not concerns:
+        return None, []
+    low = max(c.interval_min_weeks for c in concerns)
+    high = min(c.interval_max_weeks for c in concerns)
+    if low <= high:
+        return _interval_in(concerns, low, high), []
+    # Fewest groups of overlapping ranges: by the end of their ranges, each group takes every
+    # range that reaches back to the end of the group's first one.
+    groups = []
+    for concern in sorted(concerns, key=lambda c: (c.interval_max_weeks, c.name)):
+        if groups and concern.interval_min_weeks <= groups[-1][0]:
+            groups[-1][1].append(concern)
+        else:
+            groups.append((concern.interval_max_weeks, [concern]))
+    separate = []
+    for end, members in groups:
+        low = max(c.interval_min_weeks for c in members)
+        separate.append((sorted(members, key=lambda c: c.name), _interval_in(members, low, end)))
+    return None, separate
+
+
+def _course_count(concerns, interval_weeks):
+    """(count, cut short) for a course treating `concerns` (each with a typical course) every
+    `interval_weeks`: the longest usual course among them, never past one's maximum, and what
+    to tell the practitioner about the concerns that would need more."""
+    if not concerns:
+        return None, []
+    usual = {concern: usual_sessions(concern, interval_weeks) for concern in concerns}
+    ceiling = min(concern.sessions_max for concern in concerns)
+    stopping = " and ".join(c.name for c in concerns if c.sessions_max == ceiling)
+    cut_short = [
+        f"{concern.name} usually takes {_sessions(count)}, but {stopping} stops at {ceiling}: "
+        "plan its other sessions in a course of its own."
+        for concern, count in usual.items()
+        if count > ceiling
+    ]
+    return min(max(usual.values()), ceiling), cut_short
+
+
+@dataclass
+class ConcernPlan:
+    """One concern of a suggested course: its usual count at the course's interval."""
+
+    concern: object
+    recorded_concerns: list
+    usual_sessions: int | None
+
+    @property
+    def sessions_max(self):
+        return self.concern.sessions_max
+
+
+@dataclass
+class SeparateCourse:
+    """Concerns that can share a course when not all of them can: their interval and count."""
+
+    concerns: list
+    recorded_concerns: list
+    interval_weeks: int
+    sessions: int | None
+
+    @property
+    def names(self):
+        return ", ".join(concern.name for concern in self.concerns)
 
 
 @dataclass
@@ -50,6 +159,12 @@ class CourseSuggestion:
     # From the catalogue: what to bear in mind for each concern.
     concern_cautions: list[str] = field(default_factory=list)
     blocked_concerns: list = field(default_factory=list)
+    # Each concern (once, by name) with its usual count at the suggested interval.
+    plans: list[ConcernPlan] = field(default_factory=list)
+    # When no interval suits every concern: the courses to plan instead.
+    separate_courses: list[SeparateCourse] = field(default_factory=list)
+    # Concerns whose usual count the course cannot reach without passing another's maximum.
+    cut_short: list[str] = field(default_factory=list)
 
     @property
     def all_cautions(self):
@@ -60,6 +175,10 @@ class CourseSuggestion:
         return bool(self.blocked_concerns)
 
     @property
+    def interval_fits_all(self):
+        return not self.separate_courses
+
+    @property
     def range_display(self):
         if self.sessions_min is None:
             return "No established range"
@@ -67,14 +186,85 @@ class CourseSuggestion:
             return f"{self.sessions_min} sessions"
         return f"{self.sessions_min}-{self.sessions_max} sessions"
 
+    @property
+    def concerns(self):
+        return [plan.concern for plan in self.plans]
+
+    def planned_per_concern(self, planned_sessions):
+        """[(plan, sessions of the course that treat its concern)] for a course of
+        `planned_sessions` (None: not chosen yet)."""
+        return [
+            (
+                plan,
+                None
+                if planned_sessions is None
+                else CourseConcern.planned_for(plan.concern, planned_sessions),
+            )
+            for plan in self.plans
+        ]
+
+    def departures(self, *, planned_sessions, interval_weeks, device):
+        """How a course of `planned_sessions` every `interval_weeks` with `device` departs from
+        the catalogue for these concerns (plan_departures)."""
+        return plan_departures(
+            self.concerns,
+            planned_sessions=planned_sessions,
+            interval_weeks=interval_weeks,
+            device=device,
+        )
+
+
+def plan_departures(concerns, *, planned_sessions, interval_weeks, device):
+    """How a course treating `concerns`, of `planned_sessions` every `interval_weeks` with
+    `device`, departs from the catalogue: {field: [messages]}, empty when it does not.
+
+    A course may depart only with a recorded reason (start_course, change_course).
+    """
+    found = {}
+
+    def add(name, message):
+        found.setdefault(name, []).append(message)
+
+    for concern in sorted(set(concerns), key=lambda c: c.name):
+        shortest = concern.interval_min_weeks
+        if interval_weeks is not None and shortest and interval_weeks < shortest:
+            add(
+                "interval_weeks",
+                f"{concern.name} is needled {_weeks(shortest)} at the most: "
+                f"{_weeks(interval_weeks)} is sooner than it allows.",
+            )
+        most = concern.sessions_max
+        if planned_sessions is not None and most and planned_sessions > most:
+            add(
+                "planned_sessions",
+                f"{_sessions(planned_sessions)} pass the usual maximum for {concern.name} "
+                f"({_sessions(most)}): its treatment stops at session {most}.",
+            )
+        if not concern.has_typical_course:
+            add(
+                "concerns",
+                f"{concern.name} has no established course: micro-needling is not an "
+                "established treatment for it.",
+            )
+        if concern.rf_only and device != Device.RF:
+            add(
+                "device",
+                f"The evidence for {concern.name} is for radiofrequency micro-needling only "
+                "(plain needling may make it worse): plan an RF device.",
+            )
+    return found
+
 
 def suggest_course(*, consultation, recorded_concerns=None):
     """Suggest a course for `recorded_concerns` (default: all of the consultation's concerns).
 
-    - Range: the widest typical range among the concerns (smallest minimum to largest maximum);
-      the suggested count is the longest usual course, so every concern gets its usual course.
-    - Interval: the shortest usual interval, raised to the longest "shortest interval" among
-      the concerns, so no concern is needled sooner than it safely can be.
+    - Range: the widest typical range among the concerns (smallest minimum to largest maximum).
+    - Interval: inside every concern's [shortest, longest] interval, the longest usual interval
+      in that overlap; when the ranges do not overlap, None, and `separate_courses` says which
+      concerns to treat in which course, at which interval.
+    - Count: the longest usual course among the concerns at that interval (usual_sessions), but
+      never past a concern's maximum; `cut_short` names the concerns that would need more.
+      Each concern keeps its own count (`plans`): the course's sessions up to its maximum.
     - Cautions: every screening caution (to acknowledge), and each concern's own cautions,
       including those for concerns without an established course. Concerns in an area the
       screening found not suitable are listed as blocked.
@@ -82,21 +272,32 @@ def suggest_course(*, consultation, recorded_concerns=None):
     if recorded_concerns is None:
         recorded_concerns = list(consultation.concerns.select_related("concern"))
     assessment = consultation.assess()
-    with_course = [rc.concern for rc in recorded_concerns if rc.concern.has_typical_course]
-    with_interval = [rc.concern for rc in recorded_concerns if rc.concern.interval_weeks]
+    by_concern = {}
+    for rc in recorded_concerns:
+        by_concern.setdefault(rc.concern, []).append(rc)
+    concerns = sorted(by_concern, key=lambda c: c.name)
+    with_course = [c for c in concerns if c.has_typical_course]
 
     sessions_min = min((c.sessions_min for c in with_course), default=None)
     sessions_max = max((c.sessions_max for c in with_course), default=None)
-    sessions = max((c.sessions_typical for c in with_course), default=None)
-    interval = None
-    if with_interval:
-        interval = max(
-            min(c.interval_weeks for c in with_interval),
-            max(c.interval_min_weeks for c in with_interval),
+    interval, separate = _shared_interval([c for c in concerns if c.interval_weeks])
+    plans = [ConcernPlan(c, by_concern[c], usual_sessions(c, interval)) for c in concerns]
+
+    sessions, cut_short = None, []
+    if not separate:
+        sessions, cut_short = _course_count(with_course, interval)
+    separate_courses = [
+        SeparateCourse(
+            concerns=members,
+            recorded_concerns=[rc for c in members for rc in by_concern[c]],
+            interval_weeks=weeks,
+            sessions=_course_count([c for c in members if c.has_typical_course], weeks)[0],
         )
+        for members, weeks in separate
+    ]
 
     concern_cautions = []
-    for concern in sorted({rc.concern for rc in recorded_concerns}, key=lambda c: c.name):
+    for concern in concerns:
         if concern.cautions:
             concern_cautions.append(f"{concern.name}: {concern.cautions}")
         if not concern.has_typical_course:
@@ -112,7 +313,31 @@ def suggest_course(*, consultation, recorded_concerns=None):
         cautions=assessment.cautions,
         concern_cautions=concern_cautions,
         blocked_concerns=[rc for rc in recorded_concerns if assessment.blocks(rc.area)],
+        plans=plans,
+        separate_courses=separate_courses,
+        cut_short=cut_short,
     )
+
+
+def start_date_refusal(start_date, today=None):
+    """Why a course cannot start on `start_date`, or "": it must fall within the window around
+    today the settings give (COURSE_START_DAYS_BEFORE and _AFTER), so a mistyped year is caught."""
+    today = today or timezone.localdate()
+    earliest = today - datetime.timedelta(days=settings.COURSE_START_DAYS_BEFORE)
+    latest = today + datetime.timedelta(days=settings.COURSE_START_DAYS_AFTER)
+    if start_date < earliest or start_date > latest:
+        return f"A course starts between {earliest:%d %b %Y} and {latest:%d %b %Y}: check the year."
+    return ""
+
+
+def check_course_plan(*, suggestion, planned_sessions, interval_weeks, device, departure_reason):
+    """Refuse a course that departs from the catalogue (suggestion.departures) without a
+    reason: ValidationError keyed by the fields concerned and `departure_reason`."""
+    departures = suggestion.departures(
+        planned_sessions=planned_sessions, interval_weeks=interval_weeks, device=device
+    )
+    if departures and not (departure_reason or "").strip():
+        raise ValidationError({**departures, "departure_reason": DEPARTURE_REASON_NEEDED})
 
 
 @transaction.atomic
@@ -128,8 +353,16 @@ def start_course(
     override_reason="",
     cautions_acknowledged=False,
     notes="",
+    device="",
+    departure_reason="",
 ):
-    """Start a course from a consultation, keeping both the suggestion and what was chosen."""
+    """Start a course from a consultation, keeping both the suggestion and what was chosen.
+
+    A course that departs from the catalogue (an interval shorter than a concern's shortest, a
+    count past a concern's maximum, a concern with no established course, a concern studied with
+    RF micro-needling only planned with another device) needs `departure_reason`. Each concern
+    is planned for the course's sessions up to its maximum.
+    """
     recorded_concerns = list(recorded_concerns)
     errors = {}
     if not recorded_concerns:
@@ -147,11 +380,6 @@ def start_course(
         )
     if errors:
         raise ValidationError(errors)
-    start_date = start_date or timezone.localdate()
-    areas = [rc.area for rc in recorded_concerns]
-    refusals = course_refusals(consultation=consultation, areas=areas, start_date=start_date)
-    if refusals:
-        raise ValidationError(refusals)
 
     suggestion = suggest_course(consultation=consultation, recorded_concerns=recorded_concerns)
     if suggestion.needs_override and not override_reason.strip():
@@ -164,6 +392,25 @@ def start_course(
         errors["cautions_acknowledged"] = (
             "Confirm that you have weighed the screening cautions with the client."
         )
+    start_date = start_date or timezone.localdate()
+    areas = [rc.area for rc in recorded_concerns]
+    if refusal := start_date_refusal(start_date):
+        errors["start_date"] = refusal
+    else:
+        # The screening on the start date: a consultation not too old, no blocking washout.
+        errors.update(
+            course_refusals(consultation=consultation, areas=areas, start_date=start_date)
+        )
+    try:
+        check_course_plan(
+            suggestion=suggestion,
+            planned_sessions=planned_sessions,
+            interval_weeks=interval_weeks,
+            device=device,
+            departure_reason=departure_reason,
+        )
+    except ValidationError as departures:
+        errors.update(departures.message_dict)
     if errors:
         raise ValidationError(errors)
 
@@ -187,6 +434,8 @@ def start_course(
         ),
         cautions_acknowledged=cautions_acknowledged,
         notes=notes,
+        device=device or "",
+        departure_reason=(departure_reason or "").strip(),
     )
     course.refresh_progress()
     course.stamp(by)
@@ -194,7 +443,14 @@ def start_course(
     course.save()
     # Each concern treated gets its audit row, as a course's other records do.
     bulk_create_with_history(
-        [CourseConcern(course=course, recorded_concern=rc) for rc in recorded_concerns],
+        [
+            CourseConcern(
+                course=course,
+                recorded_concern=rc,
+                planned_sessions=CourseConcern.planned_for(rc.concern, planned_sessions),
+            )
+            for rc in recorded_concerns
+        ],
         CourseConcern,
         default_user=by,
     )
@@ -205,12 +461,10 @@ def start_course(
 def log_session(*, course, **details):
     """Log a session on an active course; complete the course when its planned count is reached.
 
-    Reads the course again under its lock. The arguments are log_session_on_locked()'s.
+    Locks the course, then counts its sessions. The arguments are log_session_on_locked()'s.
     """
-    # The course's concerns, from the caller's prefetch when it has one (read with the page).
-    course_concern_ids = {link.recorded_concern_id for link in course.course_concerns.all()}
     locked = Course.objects.select_related("consultation").locked_with_counts().get(pk=course.pk)
-    return _log_session(locked, course_concern_ids, **details)
+    return _log_session(locked, locked.session_counts(), **details)
 
 
 def log_session_on_locked(*, course, **details):
@@ -219,22 +473,21 @@ def log_session_on_locked(*, course, **details):
     details, to check the form against the course as the session will be saved on it.
 
     `areas`: (area, depth_mm) pairs; `products`: (product, lot_number) pairs; `progress`:
-    (recorded_concern, practitioner_rating, client_rating or None) triples; the course's
-    concerns come from its prefetch when it has one.
+    (recorded_concern, practitioner_rating, client_rating or None) triples.
     """
-    if not (transaction.get_connection().in_atomic_block and hasattr(course, "valid_count")):
+    counts = course.session_counts()
+    if not (transaction.get_connection().in_atomic_block and counts is not None):
         raise TransactionManagementError(
             "log_session_on_locked() needs a course read with "
             "Course.objects.locked_with_counts() in the current transaction; "
             "log_session() reads it so itself."
         )
-    course_concern_ids = {link.recorded_concern_id for link in course.course_concerns.all()}
-    return _log_session(course, course_concern_ids, **details)
+    return _log_session(course, counts, **details)
 
 
 def _log_session(
     course,
-    course_concern_ids,
+    counts,
     *,
     practitioner,
     areas,
@@ -250,7 +503,8 @@ def _log_session(
     notes="",
     **check,
 ):
-    """Log a session on `course`, locked with its counts (locked_with_counts()).
+    """Log a session on `course`, locked, whose sessions `counts` counted once it was locked
+    (`Course.objects.locked_with_counts()`).
 
     `check`: the pre-session check's answers (consultations.screening.PRE_SESSION_FIELDS).
     """
@@ -262,15 +516,21 @@ def _log_session(
             f"This course is {course.get_status_display().lower()}: no more sessions can be logged "
             "on it. Start a new course if treatment continues."
         )
+    if counts.valid >= course.planned_sessions:
+        raise ValidationError(
+            f"All {course.planned_sessions} planned sessions of this course are logged. Ask a "
+            "manager to plan more, or start a new course if treatment continues."
+        )
     performed_on = performed_on or timezone.localdate()
     _check_session_date(course, performed_on)
-    if course.last_session_on and performed_on < course.last_session_on:
+    if counts.last_valid_on and performed_on < counts.last_valid_on:
         raise ValidationError(
             {
                 "performed_on": f"The last session of this course was on "
-                f"{course.last_session_on:%d %b %Y}; log sessions in the order they happened."
+                f"{counts.last_valid_on:%d %b %Y}; log sessions in the order they happened."
             }
         )
+    course_concern_ids = {link.recorded_concern_id for link in course.course_concerns.all()}
     areas, progress = _check_rows(course, areas, progress, course_concern_ids)
     check_session(
         consultation=course.consultation,
@@ -282,7 +542,7 @@ def _log_session(
 
     session = TreatmentSession(
         course=course,
-        number=(course.highest_number or 0) + 1,
+        number=(counts.highest_number or 0) + 1,
         performed_on=performed_on,
         practitioner=practitioner,
         device=device,
@@ -302,8 +562,8 @@ def _log_session(
 
     # The course's figures with the new session, counted under its lock.
     counted = {
-        "logged": course.valid_count + 1,
-        "last": max(course.last_valid_on or performed_on, performed_on),
+        "logged": counts.valid + 1,
+        "last": max(counts.last_valid_on or performed_on, performed_on),
     }
     course.refresh_progress(counted)
     if course.sessions_logged >= course.planned_sessions:
@@ -573,7 +833,32 @@ COURSE_FIELDS = {
     "status",
     "ended_on",
     "end_reason",
+    "device",
+    "departure_reason",
 }
+# What a course's departures from the catalogue are about (plan_departures).
+PLAN_FIELDS = ("planned_sessions", "interval_weeks", "device")
+
+
+def check_course_change(*, course, links=None, **values):
+    """Refuse a change to `course` that makes it depart from the catalogue without a reason.
+
+    `values`: the course's fields as they would be saved (PLAN_FIELDS and `departure_reason`;
+    those left out stay as saved). Only the fields that change are checked, so a course saved
+    before these rules keeps what it had. `links`: the course's CourseConcern rows with their
+    catalogue entries, when the caller has read them.
+    """
+    new = {name: values.get(name, getattr(course, name)) for name in PLAN_FIELDS}
+    changed = {name for name in PLAN_FIELDS if new[name] != getattr(course, name)}
+    if not changed:
+        return
+    if links is None:
+        links = course.course_concerns.select_related("recorded_concern__concern")
+    found = plan_departures([link.recorded_concern.concern for link in links], **new)
+    found = {name: messages for name, messages in found.items() if name in changed}
+    reason = values.get("departure_reason", course.departure_reason)
+    if found and not (reason or "").strip():
+        raise ValidationError({**found, "departure_reason": DEPARTURE_REASON_NEEDED})
 
 
 @transaction.atomic
@@ -582,12 +867,18 @@ def change_course(*, course, by, expected_version=None, **changes):
     or its status.
 
     The course is locked and its sessions counted under the lock, so a course never plans
-    fewer sessions than it has logged, and its progress and next due date are recounted.
+    fewer sessions than it has logged, and its progress and next due date are recounted. An
+    active course planned down to the sessions it has logged is completed.
     """
     unknown = set(changes) - COURSE_FIELDS
     if unknown:
         raise TypeError(f"change_course() cannot change {', '.join(sorted(unknown))}")
     course = check_version(Course, course.pk, expected_version)
+    moved = changes.get("start_date", course.start_date) != course.start_date
+    if moved and (refusal := start_date_refusal(changes["start_date"])):
+        raise ValidationError({"start_date": refusal})
+    links = list(course.course_concerns.select_related("recorded_concern__concern"))
+    check_course_change(course=course, links=links, **changes)
     for name, value in changes.items():
         setattr(course, name, value)
     course.refresh_progress()
@@ -598,6 +889,20 @@ def change_course(*, course, by, expected_version=None, **changes):
                 "it cannot plan fewer."
             }
         )
+    all_logged = course.sessions_logged and course.sessions_logged >= course.planned_sessions
+    if course.is_active and all_logged:
+        if "status" in changes:
+            raise ValidationError(
+                {
+                    "status": f"All {course.planned_sessions} planned sessions of this course "
+                    "are logged: plan more sessions to keep it active."
+                }
+            )
+        # Its last planned session is logged: completed as logging that session completes it
+        # (voiding a session reopens it).
+        course.status = Course.Status.COMPLETED
+        course.ended_on = course.last_session_on
+        course.refresh_progress({"logged": course.sessions_logged, "last": course.last_session_on})
     if course.status != Course.Status.ACTIVE and course.ended_on is None:
         raise ValidationError({"ended_on": "Give the date the course ended."})
     if course.ended_on and course.ended_on < course.start_date:
@@ -607,6 +912,20 @@ def change_course(*, course, by, expected_version=None, **changes):
         exclude=["client", "consultation", "practitioner", "created_by", "updated_by"]
     )
     course.save()
+    if "planned_sessions" in changes:
+        # Each concern keeps its count: the course's sessions, up to the concern's maximum.
+        recounted = []
+        for link in links:
+            count = CourseConcern.planned_for(
+                link.recorded_concern.concern, course.planned_sessions
+            )
+            if link.planned_sessions != count:
+                link.planned_sessions = count
+                recounted.append(link)
+        if recounted:
+            bulk_update_with_history(
+                recounted, CourseConcern, ["planned_sessions"], default_user=by
+            )
     return course
 
 

@@ -19,6 +19,11 @@ urlpatterns = [
         views.CourseCreateView.as_view(),
         name="course-create",
     ),
+    path(
+        "consultations/<int:pk>/courses/suggestion/",
+        views.CourseSuggestionView.as_view(),
+        name="course-suggestion",
+    ),
     path("courses/<int:pk>/", views.CourseDetailView.as_view(), name="course-detail"),
     path("courses/<int:pk>/complete/", views.CourseCompleteView.as_view(), name="course-complete"),
     path("courses/<int:pk>/stop/", views.CourseStopView.as_view(), name="course-stop"),

@@ -9,10 +9,10 @@ from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, prefetch_re
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.views.generic import DetailView, FormView, TemplateView
+from django.views.generic import DetailView, FormView, TemplateView, View
 
 from catalogue.models import Product
-from clinic.locking import StaleRecord, check_version
+from clinic.locking import RecordBusy, StaleRecord, check_version, refuse_when_busy
 from clinic.pagination import WorklistPaginator
 from clinic.views import RoleRequiredMixin
 from consultations.forms import add_formset_errors, add_service_errors, refuse_stale
@@ -28,8 +28,8 @@ from treatments.forms import (
     VoidSessionForm,
     suggested_depth,
 )
-from treatments.models import Course, SessionProgress, TreatmentSession
-from treatments.photos.services import add_photos
+from treatments.models import Course, Device, TreatmentSession
+from treatments.photos.services import add_photos, photo_transaction
 from treatments.selectors import ClientRecord
 from treatments.services import (
     SESSION_FIELDS,
@@ -45,6 +45,8 @@ from treatments.services import (
 
 DUE_PER_PAGE = 25
 RECENT_SESSIONS = 10
+# A course's lock not obtained within DJANGO_DB_LOCK_TIMEOUT (clinic.locking.refuse_when_busy).
+COURSE_BUSY = "Someone else is saving this course right now. Nothing was saved; try again."
 
 
 def with_positions(sessions):
@@ -135,12 +137,29 @@ class TodayView(RoleRequiredMixin, TemplateView):
         return context
 
 
-class CourseCreateView(RoleRequiredMixin, FormView):
-    """Start a course from a consultation, pre-filled with the catalogue's suggestion."""
+def default_concerns(recorded_concerns):
+    """The concerns a new course treats unless the practitioner unticks them: those with an
+    established course (all of them when none has one)."""
+    with_course = [rc for rc in recorded_concerns if rc.concern.has_typical_course]
+    return with_course or list(recorded_concerns)
 
-    form_class = CourseForm
-    template_name = "treatments/course_form.html"
-    permission_required = "treatments.add_course"
+
+def ticked_concerns(recorded_concerns, values):
+    """The consultation's `recorded_concerns` ticked in `values` (a QueryDict), ignoring others."""
+    ticked = set(values.getlist("concerns"))
+    return [rc for rc in recorded_concerns if str(rc.pk) in ticked]
+
+
+def whole_number(values, name):
+    """`values[name]` as a whole number, or None when it is missing or not one."""
+    try:
+        return int(values.get(name, ""))
+    except ValueError:
+        return None
+
+
+class SuggestionMixin:
+    """The start-course form's suggestion, for the concerns ticked on it."""
 
     @cached_property
     def consultation(self):
@@ -149,29 +168,105 @@ class CourseCreateView(RoleRequiredMixin, FormView):
             pk=self.kwargs["pk"],
         )
 
+    def suggestion_context(self, suggestion, *, planned_sessions, interval_weeks, device):
+        """What includes/course_suggestion.html draws: the suggestion, each concern's count in a
+        course of `planned_sessions`, and how the chosen course departs from the catalogue."""
+        departures = suggestion.departures(
+            planned_sessions=planned_sessions, interval_weeks=interval_weeks, device=device
+        )
+        return {
+            "consultation": self.consultation,
+            "suggestion": suggestion,
+            "per_concern": suggestion.planned_per_concern(planned_sessions),
+            "chosen_sessions": planned_sessions,
+            "suggested_device": Device.RF if any(c.rf_only for c in suggestion.concerns) else "",
+            "departures": [message for messages in departures.values() for message in messages],
+        }
+
+
+class CourseCreateView(RoleRequiredMixin, SuggestionMixin, FormView):
+    """Start a course from a consultation, pre-filled with the catalogue's suggestion.
+
+    The suggestion follows the concerns ticked: live through CourseSuggestionView, and without
+    JavaScript by the form's "Update the suggestion" button, or on a refused submission.
+    """
+
+    form_class = CourseForm
+    template_name = "treatments/course_form.html"
+    permission_required = "treatments.add_course"
+
     @cached_property
-    def suggestion(self):
+    def screened(self):
+        """The suggestion for every concern of the consultation: which screening fields the
+        form needs (an override for a blocked area, cautions to acknowledge)."""
         return suggest_course(
             consultation=self.consultation,
             recorded_concerns=list(self.consultation.concerns.all()),
         )
 
+    @cached_property
+    def suggestion(self):
+        """The suggestion for the concerns ticked (a new form: those with a course)."""
+        recorded = list(self.consultation.concerns.all())
+        if self.request.method == "POST":
+            chosen = ticked_concerns(recorded, self.request.POST)
+        else:
+            chosen = default_concerns(recorded)
+        if len(chosen) == len(recorded):
+            return self.screened
+        return suggest_course(consultation=self.consultation, recorded_concerns=chosen)
+
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
-        kwargs.update(consultation=self.consultation, suggestion=self.suggestion)
+        kwargs.update(
+            consultation=self.consultation, suggestion=self.suggestion, screened=self.screened
+        )
         return kwargs
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        form = context["form"]
+        if form.is_bound:
+            values = self.request.POST
+            planned = whole_number(values, "planned_sessions")
+            interval = whole_number(values, "interval_weeks")
+            device = values.get("device", "")
+        else:
+            planned = form["planned_sessions"].value()
+            interval = form["interval_weeks"].value()
+            device = form["device"].value() or ""
         context.update(
-            {
-                "consultation": self.consultation,
-                "client": self.consultation.client,
-                "suggestion": self.suggestion,
-                "too_old": self.consultation.screening_age_refusal(timezone.localdate()),
-            }
+            self.suggestion_context(
+                self.suggestion, planned_sessions=planned, interval_weeks=interval, device=device
+            )
         )
+        context["client"] = self.consultation.client
+        context["too_old"] = self.consultation.screening_age_refusal(timezone.localdate())
         return context
+
+    def post(self, request, *args, **kwargs):
+        if "refresh" in request.POST:
+            return self.refreshed()
+        return super().post(request, *args, **kwargs)
+
+    def refreshed(self):
+        """The form again, as entered, with the suggestion for the concerns now ticked (the
+        "Update the suggestion" button, for browsers without JavaScript): nothing is saved."""
+        values = self.request.POST
+        initial = {name: values.get(name, "") for name in CourseForm.Meta.fields}
+        initial["concerns"] = [rc.pk for rc in self.suggestion.recorded_concerns]
+        initial["cautions_acknowledged"] = bool(values.get("cautions_acknowledged"))
+        initial["planned_sessions"] = self.suggestion.sessions
+        initial["interval_weeks"] = self.suggestion.interval_weeks
+        if any(concern.rf_only for concern in self.suggestion.concerns):
+            initial["device"] = Device.RF
+        form = self.form_class(
+            initial=initial,
+            consultation=self.consultation,
+            suggestion=self.suggestion,
+            screened=self.screened,
+        )
+        return self.render_to_response(self.get_context_data(form=form))
 
     def form_valid(self, form):
         data = form.cleaned_data
@@ -185,6 +280,8 @@ class CourseCreateView(RoleRequiredMixin, FormView):
                 override_reason=data.get("override_reason", ""),
                 cautions_acknowledged=data.get("cautions_acknowledged", False),
                 notes=data["notes"],
+                device=data["device"],
+                departure_reason=data["departure_reason"],
                 practitioner=self.request.user,
                 by=self.request.user,
             )
@@ -197,6 +294,34 @@ class CourseCreateView(RoleRequiredMixin, FormView):
             f"every {course.interval_weeks} weeks.",
         )
         return redirect(course)
+
+
+class CourseSuggestionView(RoleRequiredMixin, SuggestionMixin, View):
+    """The start-course form's suggestion for the concerns ticked, as a fragment of the page
+    (includes/course_suggestion.html), which course_suggestion.js asks for as they are ticked.
+
+    GET `concerns` (repeated), and optionally `planned_sessions`, `interval_weeks` and `device`
+    as the practitioner typed them; those left out take the suggestion's values.
+    """
+
+    permission_required = "treatments.add_course"
+
+    def get(self, request, *args, **kwargs):
+        values = request.GET
+        chosen = ticked_concerns(list(self.consultation.concerns.all()), values)
+        suggestion = suggest_course(consultation=self.consultation, recorded_concerns=chosen)
+        planned = whole_number(values, "planned_sessions")
+        interval = whole_number(values, "interval_weeks")
+        device = values.get("device")
+        if device is None:
+            device = Device.RF if any(c.rf_only for c in suggestion.concerns) else ""
+        context = self.suggestion_context(
+            suggestion,
+            planned_sessions=suggestion.sessions if planned is None else planned,
+            interval_weeks=suggestion.interval_weeks if interval is None else interval,
+            device=device,
+        )
+        return TemplateResponse(request, "includes/course_suggestion.html", context)
 
 
 def sessions_for_display(course_by_id, sessions, user, today):
@@ -243,6 +368,7 @@ class CourseDetailView(RoleRequiredMixin, DetailView):
                 ),
                 "overdue": course.is_overdue(today),
                 "concerns": [pc.recorded_concern for pc in course.course_concerns.all()],
+                "course_concerns": list(course.course_concerns.all()),
             }
         )
         return context
@@ -269,7 +395,7 @@ class CourseEndView(CourseDetailView):
         if form.is_valid():
             end = complete_course if self.action == "complete" else stop_course
             try:
-                with transaction.atomic():
+                with refuse_when_busy(COURSE_BUSY), transaction.atomic():
                     check_version(Course, self.object.pk, form.cleaned_data["version"])
                     course = end(
                         course=self.object,
@@ -404,10 +530,22 @@ class SessionFormsMixin:
         return self.refusal_response() or self.render_forms(self.build_forms())
 
     def post(self, request, *args, **kwargs):
+        try:
+            with refuse_when_busy(COURSE_BUSY):
+                return self.save_posted(request)
+        except RecordBusy as busy:
+            # Nothing was saved: the form as posted, with the course read again (without
+            # waiting for its lock) and the refusal at the top.
+            self.course = self.get_course()
+            forms = self.build_forms(request.POST, request.FILES)
+            add_service_errors(forms["form"], busy)
+            return self.render_forms(forms)
+
+    def save_posted(self, request):
         # One transaction for the whole request: the form is checked against the course as the
-        # session is saved on it (a new session's course is read locked), and a refused photo
-        # leaves the session unsaved too.
-        with transaction.atomic():
+        # session is saved on it (a new session's course is read locked), a refused photo
+        # leaves the session unsaved too, and photo files stay only if it all commits.
+        with photo_transaction():
             self.course = self.get_course(for_update=True)
             refused = self.refusal_response()
             if refused:
@@ -488,10 +626,10 @@ class SessionCreateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
 
     def get_course(self, for_update=False):
         if for_update:
-            # Locked, with the counts log_session_on_locked() numbers the session from, and with
-            # what saving needs only (the client, to go back to): a refused form reads the rest.
-            courses = Course.objects.select_related("client", "consultation").with_concerns()
-            courses = courses.locked_with_counts()
+            # Locked, then its concerns with the counts log_session_on_locked() numbers the
+            # session from, and what saving needs only (the client, to go back to): a refused
+            # form reads the rest.
+            courses = Course.objects.select_related("client", "consultation").locked_with_counts()
         else:
             courses = courses_with_details()
         return get_object_or_404(courses, pk=self.kwargs["pk"])
@@ -503,12 +641,14 @@ class SessionCreateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
         previous = (
             self.course.sessions.valid()
             .select_related("numbing")
-            .prefetch_related("areas", "products_used__product", "progress")
+            .prefetch_related("areas", "products_used__product")
             .order_by("-performed_on", "-number")
             .first()
         )
         concerns = [pc.recorded_concern for pc in self.course.course_concerns.all()]
         initial = {"session": {"performed_on": timezone.localdate()}, "progress": {}}
+        if self.course.device:  # the device the course planned (rosacea: RF micro-needling)
+            initial["session"]["device"] = self.course.device
         if previous:
             initial["session"].update(device=previous.device, device_model=previous.device_model)
             if previous.numbing and previous.numbing.in_use:
@@ -517,15 +657,12 @@ class SessionCreateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
                 {"area": row.area, "depth_mm": row.depth_mm} for row in previous.areas.all()
             ]
             allowed = {p.pk for p in self.serums}
+            # The lot is offered for the practitioner to confirm, never filled in unseen.
             initial["products"] = [
-                {"product": row.product_id, "lot_number": row.lot_number}
+                {"product": row.product_id, "last_lot": row.lot_number}
                 for row in previous.products_used.all()
                 if row.product_id in allowed
             ]
-            initial["progress"] = {
-                row.recorded_concern_id: {"practitioner_rating": row.practitioner_rating}
-                for row in previous.progress.all()
-            }
         else:
             by_area = {}
             for rc in concerns:
@@ -535,10 +672,6 @@ class SessionCreateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
                 for area, area_concerns in by_area.items()
             ]
             initial["products"] = []
-        for rc in concerns:
-            initial["progress"].setdefault(
-                rc.pk, {"practitioner_rating": SessionProgress.Rating.NO_CHANGE}
-            )
         return initial
 
     def save(self, values):
@@ -669,9 +802,12 @@ class SessionVoidView(RoleRequiredMixin, TemplateView):
         form = VoidSessionForm(request.POST)
         if form.is_valid():
             try:
-                void_session(
-                    session=self.session, reason=form.cleaned_data["void_reason"], by=request.user
-                )
+                with refuse_when_busy(COURSE_BUSY):
+                    void_session(
+                        session=self.session,
+                        reason=form.cleaned_data["void_reason"],
+                        by=request.user,
+                    )
             except ValidationError as error:
                 add_service_errors(form, error)
             else:

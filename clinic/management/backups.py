@@ -25,6 +25,11 @@ base64-encoded, read from and restored to the private `photos` storage (local fo
     ]}
 
 Version 1 files (without photos) stay readable.
+
+A restore is one transaction, and the photo files follow it: they are extracted to a staging
+folder first and put into the photo storage only once the records are committed (see
+load_backup()). Nothing changes before the whole file has been read, its gzip checksum
+included.
 """
 
 import base64
@@ -33,18 +38,24 @@ import datetime
 import gzip
 import io
 import json
+import logging
 import os
+import shutil
+import tempfile
+import zlib
 from collections import Counter
 from contextlib import contextmanager
-from pathlib import Path
+from functools import partial
+from pathlib import Path, PurePosixPath
 
 import django
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
-from django.core.files.base import ContentFile
-from django.core.files.storage import storages
+from django.core.exceptions import FieldDoesNotExist
+from django.core.files import File
+from django.core.files.storage import FileSystemStorage, storages
 from django.core.management.base import CommandError
 from django.core.management.color import no_style
 from django.core.serializers import base as serializer_base
@@ -104,6 +115,12 @@ END_LINE = "]}\n"
 OBJECTS_END_LINE = "],\n"  # version 2: the photo files follow
 FILES_LINE = '"files": [\n'
 HEADER_LIMIT = 1_000_000  # characters: a header is a few kilobytes
+
+# What reading a damaged backup raises: gzip's own errors (a bad checksum is an OSError),
+# zlib's for corrupt compressed data, JSON's and base64's (ValueError), and missing keys.
+DAMAGED = (OSError, EOFError, zlib.error, ValueError, KeyError, TypeError, UnicodeDecodeError)
+
+logger = logging.getLogger(__name__)
 
 
 def label(model):
@@ -323,7 +340,7 @@ def _header(stream, path):
     try:
         first = stream.readline(HEADER_LIMIT)
         second = stream.readline(HEADER_LIMIT)
-    except (OSError, EOFError, UnicodeDecodeError) as error:
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as error:
         raise CommandError(
             f"{path} is not a clinic backup: it is not a gzip-compressed JSON file ({error})."
         ) from None
@@ -351,15 +368,38 @@ def _header(stream, path):
     return header
 
 
+class AddedFields:
+    """Fields added since backups were first made, which a row cannot be without, filled in for
+    a backup made before them: a course's concerns count the sessions each is planned for, and
+    until then each was planned for every session of its course (the course comes first in a
+    backup)."""
+
+    COUNTED = {"treatments.courseconcern", "treatments.historicalcourseconcern"}
+
+    def __init__(self):
+        self.planned = {}
+
+    def __call__(self, record):
+        fields = record.get("fields") if isinstance(record, dict) else None
+        if not isinstance(fields, dict):
+            return record
+        if record.get("model") == "treatments.course":
+            self.planned[record.get("pk")] = fields.get("planned_sessions")
+        elif record.get("model") in self.COUNTED and "planned_sessions" not in fields:
+            fields["planned_sessions"] = self.planned.get(fields.get("course"))
+        return record
+
+
 def _objects(stream, path, version=VERSION):
     """The records of an open backup, one per line; complain if the file ends early."""
+    added = AddedFields()
     try:
         for line in stream:
             if line == END_LINE or (line == OBJECTS_END_LINE and version >= 2):
                 return
             if line.strip():
-                yield as_today(json.loads(line.removesuffix("\n").removesuffix(",")))
-    except (OSError, EOFError, ValueError, UnicodeDecodeError) as error:
+                yield added(as_today(json.loads(line.removesuffix("\n").removesuffix(","))))
+    except DAMAGED as error:
         raise CommandError(f"{path} is damaged ({error}). Nothing was restored.") from None
     raise CommandError(
         f"{path} ends early: the backup is incomplete (was it copied before it was finished?). "
@@ -407,28 +447,170 @@ def as_today(record):
     return record
 
 
-def _restore_files(stream, path):
-    """Put the photo files of a version 2 backup back on the `photos` storage; count them."""
-    storage = storages["photos"]
-    restored = 0
+class _PhotoStaging:
+    """The photo files of a backup, extracted to a staging folder until the records commit.
+
+    The folder is beside the photos when they are on a local disk (the same disk), else in
+    the system's temporary folder. Files keep their names in it, so it mirrors the storage.
+    """
+
+    def __init__(self):
+        self.storage = storages["photos"]
+        beside = self.storage.location if isinstance(self.storage, FileSystemStorage) else None
+        try:
+            if beside:
+                Path(beside).mkdir(parents=True, exist_ok=True)
+            self.root = Path(tempfile.mkdtemp(prefix=".restore-", dir=beside))
+        except OSError as error:
+            raise CommandError(
+                f"Cannot make a folder for the photo files: {error}. Nothing was changed."
+            ) from None
+        self.names = []
+
+    def extract(self, stream, path):
+        """Stage the photo files of a version 2 backup."""
+        try:
+            if stream.readline(HEADER_LIMIT) != FILES_LINE:
+                raise ValueError("its photo files are missing")
+            for line in stream:
+                if line == END_LINE:
+                    return
+                item = json.loads(line.removesuffix("\n").removesuffix(","))
+                self.stage(item["name"], base64.b64decode(item["data"], validate=True))
+        except DAMAGED as error:
+            raise CommandError(f"{path} is damaged ({error}). Nothing was restored.") from None
+        raise CommandError(
+            f"{path} ends early: the backup is incomplete (was it copied before it was finished?). "
+            "Nothing was restored."
+        )
+
+    def stage(self, name, content):
+        staged = self.root / _safe_name(name)
+        try:
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            staged.write_bytes(content)
+        except OSError as error:
+            raise CommandError(
+                f"Cannot stage the photo files in {self.root}: {error}. Nothing was restored."
+            ) from None
+        self.names.append(name)
+
+    def put_in_place(self, result, *, wanted, obsolete):
+        """Move the staged files the restored records name into the photo storage, and remove
+        the files only the replaced records named. Runs once the records are committed, so it
+        raises nothing: what fails is noted in `result` and stays in the staging folder."""
+        for name in self.names:
+            if name not in wanted:
+                continue  # no restored record names it (see load_backup)
+            try:
+                if self.storage.exists(name):
+                    self.storage.delete(name)
+                with open(self.root / _safe_name(name), "rb") as staged:
+                    if self.storage.save(name, File(staged)) != name:
+                        raise OSError(f"the photo storage renamed {name}")
+            except Exception as error:  # the storage failed: the file waits in the staging folder
+                result.files_not_in_place.append(f"{name} ({error})")
+        for name in obsolete:
+            try:
+                self.storage.delete(name)
+            except Exception:  # an unused file stays: nothing worse
+                logger.exception("Could not remove %s, a photo of the replaced records.", name)
+        if result.files_not_in_place:
+            result.staging = self.root
+        else:
+            self.remove()
+
+    def remove(self):
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _safe_name(name):
+    """A stored file's name as a relative path that stays inside the storage, or ValueError."""
+    if not isinstance(name, str):
+        raise ValueError("a photo file has no name")
+    parts = PurePosixPath(name).parts
+    if not parts or name.startswith("/") or ".." in parts or "\\" in name or "\x00" in name:
+        raise ValueError(f"a photo file is named {name!r}, outside the photo storage")
+    return PurePosixPath(*parts)
+
+
+def _read_to_the_end(stream, path):
+    """Read what is left of the backup, so that gzip checks its checksum and length (it does
+    only on reaching the end); only blank lines may follow the backup's last line."""
     try:
-        if stream.readline(HEADER_LIMIT) != FILES_LINE:
-            raise ValueError("its photo files are missing")
-        for line in stream:
-            if line == END_LINE:
-                return restored
-            item = json.loads(line.removesuffix("\n").removesuffix(","))
-            name, content = item["name"], base64.b64decode(item["data"], validate=True)
-            if storage.exists(name):
-                storage.delete(name)
-            if storage.save(name, ContentFile(content)) != name:
-                raise ValueError(f"the photo storage renamed {name}")
-            restored += 1
-    except (OSError, EOFError, ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
-        raise CommandError(f"{path} is damaged ({error}). Nothing was restored.") from None
-    raise CommandError(
-        f"{path} ends early: the backup is incomplete (was it copied before it was finished?). "
-        "Nothing was restored."
+        rest = stream.read()
+    except DAMAGED as error:
+        raise CommandError(
+            f"{path} is damaged: the gzip check of its contents failed ({error}). Nothing was "
+            "restored."
+        ) from None
+    if rest.strip():
+        raise CommandError(
+            f"{path} is damaged: something follows the end of the backup. Nothing was restored."
+        )
+
+
+class _KnownHere:
+    """The content types and permissions this database has (migrate makes them).
+
+    A backup names them (see _Serializer). One made before `remove_stale_contenttypes` ran
+    here, or on a database that still had the content types of models removed since, names
+    some that are gone: their links are left out (a role's or user's permission on a removed
+    model) or emptied (the admin log's link, the entry kept), and counted for a warning.
+    """
+
+    def __init__(self):
+        self.content_types = set(ContentType.objects.values_list("app_label", "model"))
+        self.permissions = set(
+            Permission.objects.values_list(
+                "codename", "content_type__app_label", "content_type__model"
+            )
+        )
+        self.left_out = Counter()  # {"app_label.model" no longer here: links left out}
+
+    def fit(self, records):
+        for record in records:
+            try:
+                model = apps.get_model(record["model"])
+                fields = record["fields"]
+            except (LookupError, ValueError, KeyError, TypeError):
+                yield record  # the deserializer refuses it, saying why
+                continue
+            if isinstance(fields, dict):
+                for name, value in fields.items():
+                    fields[name] = self._fit_value(model, name, value)
+            yield record
+
+    def _fit_value(self, model, name, value):
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return value
+        if field.many_to_many and field.related_model is Permission and isinstance(value, list):
+            kept = []
+            for key in value:
+                if _is_key(key, 3) and tuple(key) not in self.permissions:
+                    self.left_out[".".join(key[1:])] += 1
+                else:
+                    kept.append(key)
+            return kept
+        if (
+            field.many_to_one
+            and field.related_model is ContentType
+            and field.null
+            and _is_key(value, 2)
+            and tuple(value) not in self.content_types
+        ):
+            self.left_out[".".join(value)] += 1
+            return None
+        return value
+
+
+def _is_key(value, length):
+    return (
+        isinstance(value, list)
+        and len(value) == length
+        and all(isinstance(item, str) for item in value)
     )
 
 
@@ -545,60 +727,108 @@ def _stamps_itself(model):
     )
 
 
+@dataclasses.dataclass
+class Restored:
+    """What a restore put back, and what it could not."""
+
+    counts: Counter
+    files: int = 0  # photo files put into the photo storage once the records commit
+    left_out: Counter = dataclasses.field(default_factory=Counter)  # see _KnownHere
+    unclaimed_files: list = dataclasses.field(default_factory=list)  # no record names them
+    files_not_in_place: list = dataclasses.field(default_factory=list)
+    staging: Path | None = None  # where files_not_in_place wait
+
+
+def _photo_names():
+    Photo = apps.get_model("treatments", "Photo")
+    names = Photo._base_manager.values_list("image", "thumbnail")
+    return {name for pair in names.iterator(chunk_size=CHUNK_SIZE) for name in pair if name}
+
+
 def load_backup(header, stream, path, *, progress=None):
     """Empty the backed-up tables and load the backup into them, in one transaction.
 
-    Returns the number of rows loaded per model, and of photo files put back. Anything wrong
-    rolls the database back (photo files already put back stay: they are the backup's own).
+    Returns a Restored. The whole file is read, its gzip checksum checked, before the
+    transaction commits; anything wrong rolls it back. The photo files are staged meanwhile
+    and put into the photo storage once the records are committed (the files of replaced
+    records that the backup does not hold are removed then): a failed restore leaves the
+    photos as they were, and no restored record is without the file the backup held for it.
     """
+    result = Restored(Counter())
+    known = _KnownHere()
+    staging = _PhotoStaging()
+    try:
+        with transaction.atomic():
+            replaced = _photo_names()
+            with connection.cursor() as cursor:
+                for table in tables_to_empty():
+                    cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
+            records = known.fit(_objects(stream, path, header["version"]))
+            _load_records(records, header, path, result.counts, progress)
+            if header["version"] >= 2:
+                staging.extract(stream, path)
+            _read_to_the_end(stream, path)
+            # New rows must get ids after the restored ones (PostgreSQL keeps separate sequences).
+            with connection.cursor() as cursor:
+                for sql in connection.ops.sequence_reset_sql(no_style(), _sequence_models()):
+                    cursor.execute(sql)
+            wanted = _photo_names()
+            result.unclaimed_files = [name for name in staging.names if name not in wanted]
+            result.files = len(staging.names) - len(result.unclaimed_files)
+            transaction.on_commit(
+                partial(staging.put_in_place, result, wanted=wanted, obsolete=replaced - wanted)
+            )
+    except BaseException:
+        staging.remove()
+        raise
+    result.left_out = known.left_out
+    return result
+
+
+def _load_records(records, header, path, loaded, progress):
+    """Insert the backup's records (dicts), counting them per model in `loaded`, and check
+    that they fit together and are all that the header lists."""
     expected = {label_today(name): count for name, count in header["counts"].items()}
-    loaded = Counter()
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            for table in tables_to_empty():
-                cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
-        batch = _Batch()
-        try:
-            records = python_serializer.Deserializer(
-                _objects(stream, path, header["version"]), handle_forward_references=False
-            )
-            for record in records:
-                model = type(record.object)
-                if model is not batch.model:
-                    batch.flush()
-                    if batch.model is not None and progress:
-                        progress(batch.model, loaded[label(batch.model)], 0, done=True)
-                    batch.model = model
-                batch.add(record)
-                loaded[label(model)] += 1
-                if progress and loaded[label(model)] % 100_000 == 0:
-                    progress(model, loaded[label(model)], expected.get(label(model)), done=False)
-            batch.flush()
-            if batch.model is not None and progress:
-                progress(batch.model, loaded[label(batch.model)], 0, done=True)
-            connection.check_constraints(table_names=tables_to_empty())
-        except serializer_base.DeserializationError as error:
-            raise CommandError(
-                f"{path} holds a record this database cannot take: {error}"
-            ) from None
-        except IntegrityError as error:
-            raise CommandError(
-                f"The records in {path} do not fit together ({error}). Nothing was restored."
-            ) from None
-        except DatabaseError as error:
-            raise CommandError(f"The database refused a record from {path}: {error}") from None
-        missing = {
-            name: (count, loaded[name]) for name, count in expected.items() if loaded[name] != count
-        }
-        if missing:
-            detail = ", ".join(f"{name} {got} of {want}" for name, (want, got) in missing.items())
-            raise CommandError(
-                f"{path} does not hold the records its header lists ({detail}). Nothing was "
-                "restored."
-            )
-        files = _restore_files(stream, path) if header["version"] >= 2 else 0
-        # New rows must get ids after the restored ones (PostgreSQL keeps separate sequences).
-        with connection.cursor() as cursor:
-            for sql in connection.ops.sequence_reset_sql(no_style(), _sequence_models()):
-                cursor.execute(sql)
-    return loaded, files
+    batch = _Batch()
+    try:
+        for record in python_serializer.Deserializer(records, handle_forward_references=False):
+            model = type(record.object)
+            if model is not batch.model:
+                batch.flush()
+                if batch.model is not None and progress:
+                    progress(batch.model, loaded[label(batch.model)], 0, done=True)
+                batch.model = model
+            batch.add(record)
+            loaded[label(model)] += 1
+            if progress and loaded[label(model)] % 100_000 == 0:
+                progress(model, loaded[label(model)], expected.get(label(model)), done=False)
+        batch.flush()
+        if batch.model is not None and progress:
+            progress(batch.model, loaded[label(batch.model)], 0, done=True)
+        connection.check_constraints(table_names=tables_to_empty())
+    except serializer_base.DeserializationError as error:
+        raise CommandError(f"{path} holds a record this database cannot take: {error}") from None
+    except IntegrityError as error:
+        raise CommandError(
+            f"The records in {path} do not fit together ({error}). Nothing was restored."
+        ) from None
+    except DatabaseError as error:
+        raise CommandError(f"The database refused a record from {path}: {error}") from None
+    missing = {
+        name: (count, loaded[name]) for name, count in expected.items() if loaded[name] != count
+    }
+    if missing:
+        detail = ", ".join(f"{name} {got} of {want}" for name, (want, got) in missing.items())
+        raise CommandError(
+            f"{path} does not hold the records its header lists ({detail}). Nothing was restored."
+        )
+
+
+def update_statistics():
+    """Fresh planner statistics for every table (ANALYZE, on PostgreSQL and SQLite alike).
+
+    Restored tables have none until autovacuum comes by: until then PostgreSQL plans its
+    queries as if they were empty, and SQLite has none at all.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")

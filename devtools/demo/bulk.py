@@ -8,6 +8,12 @@ audit trail's creation rows (django-simple-history) for every clinical record. T
 the same rules as the services (depths, numbering, one course per consultation, derived
 progress), but skip the services themselves, which validate row by row and would take hours
 for a million sessions.
+
+A run can be killed at any moment and run again with the same sizes: it writes a chunk of
+clients with everything under them in one transaction, with the id sequences set past the
+new rows before it commits, so what a stopped run leaves is whole chunks a new client can
+follow; the next run counts them, checks them against its sizes and writes the rest, each
+chunk drawn from a random generator of its own, so the result is the same as one run's.
 """
 
 import datetime
@@ -100,8 +106,39 @@ class Progress:
         )
 
 
-def bulk_data_present():
-    return Client.objects.filter(email__iendswith=f"@{BULK_EMAIL_DOMAIN}").exists()
+class OtherBulkData(ValueError):
+    """The bulk data already here was not written by a run of the sizes asked for."""
+
+
+def bulk_email(index):
+    return f"client{index:07d}@{BULK_EMAIL_DOMAIN}"
+
+
+def clients_written(*, clients, sessions, offset=0):
+    """How many of the clients a run of these sizes writes are already here, from an earlier
+    run of the same sizes that stopped part way (or finished: then all of them).
+
+    Each chunk commits whole, so a stopped run leaves whole chunks; their sessions must be the
+    ones this run would have given them. OtherBulkData when they do not fit.
+    """
+    present = Client.objects.filter(
+        email__endswith=f"@{BULK_EMAIL_DOMAIN}",
+        email__gte=bulk_email(offset),
+        email__lt=bulk_email(offset + clients),
+    )
+    done = present.count()
+    if not done:
+        return 0
+    have = TreatmentSession.objects.filter(course__client__in=present).count()
+    if (done == clients or done % CLIENTS_PER_CHUNK == 0) and have == sum(
+        split_evenly(sessions, clients)[:done]
+    ):
+        return done
+    raise OtherBulkData(
+        f"This database holds bulk data of another size ({done:,} clients with {have:,} "
+        f"sessions where a run of {clients:,} clients and {sessions:,} sessions would write). "
+        "Run again with the sizes it was written with to finish it, or use an empty database."
+    )
 
 
 def ensure_practitioners(staff):
@@ -110,14 +147,15 @@ def ensure_practitioners(staff):
     group = Group.objects.get(name=roles.AESTHETICIAN)
     practitioners = [user for user in staff.values() if not user.is_staff]
     for n in range(1, EXTRA_PRACTITIONERS + 1):
-        user, created = user_model.objects.get_or_create(
-            username=f"practitioner{n:02d}",
-            defaults={"first_name": "Practitioner", "last_name": f"{n:02d}"},
-        )
-        if created:
-            user.set_unusable_password()
-            user.save()
-            user.groups.add(group)
+        with transaction.atomic():  # the account with its role, or neither
+            user, created = user_model.objects.get_or_create(
+                username=f"practitioner{n:02d}",
+                defaults={"first_name": "Practitioner", "last_name": f"{n:02d}"},
+            )
+            if created:
+                user.set_unusable_password()
+                user.save()
+                user.groups.add(group)
         practitioners.append(user)
     return practitioners
 
@@ -130,15 +168,18 @@ def split_evenly(total, parts):
 def seed_bulk(*, clients, sessions, staff, write=print, seed=2026, offset=0):
     """Write `clients` clients and exactly `sessions` sessions; return the counts written.
 
-    `offset` numbers the new clients after those of an earlier run (to grow a data set).
+    `offset` numbers the new clients after those of an earlier run (to grow a data set). What
+    a stopped run of the same sizes wrote is kept and the rest written (see clients_written);
+    OtherBulkData when bulk data of other sizes is in the way.
     """
     if clients < 1 or sessions < 0:
         raise ValueError("Give at least one client and zero or more sessions.")
+    done = clients_written(clients=clients, sessions=sessions, offset=offset)
     practitioners = ensure_practitioners(staff)
     serums = {p.name.split()[0]: p for p in Product.objects.filter(kind=Product.Kind.SERUM)}
     serums["Vitamin C"] = Product.objects.get(name__startswith="Vitamin C")
     ctx = Context(
-        rng=random.Random(seed + offset),
+        rng=None,
         today=timezone.localdate(),
         now=timezone.now(),
         practitioners=[user.pk for user in practitioners],
@@ -148,21 +189,33 @@ def seed_bulk(*, clients, sessions, staff, write=print, seed=2026, offset=0):
         loader=Loader(connection),
     )
     per_client = split_evenly(sessions, clients)
-    progress = Progress(write, sessions, "sessions")
-    written = 0
-    for start in range(0, clients, CLIENTS_PER_CHUNK):
+    already = written = sum(per_client[:done])
+    if done:
+        write(
+            f"  {done:,} of the {clients:,} clients and {already:,} sessions are already here "
+            "(an earlier run stopped part way): writing the rest."
+        )
+    progress = Progress(write, sessions - already, "sessions")
+    for start in range(done, clients, CLIENTS_PER_CHUNK):
         chunk = per_client[start : start + CLIENTS_PER_CHUNK]
+        # A generator per chunk, so a resumed run writes what one run would have (the first
+        # chunk's is the one whole runs used before, so small data sets stay as they were).
+        ctx.rng = random.Random(seed + offset + start)
         with transaction.atomic():
             ctx.loader.skip_foreign_key_triggers()
-            written += write_chunk(ctx, offset + start, chunk)
-        progress.update(written, f"({min(start + CLIENTS_PER_CHUNK, clients):,} clients) ")
-    ctx.loader.reset_sequences()
+            count = write_chunk(ctx, offset + start, chunk)
+            # Before committing: a run stopped after this chunk leaves ids a new row can follow.
+            ctx.loader.reset_sequences()
+        written += count
+        progress.update(
+            written - already, f"({min(start + CLIENTS_PER_CHUNK, clients):,} clients) "
+        )
     write("Updating the database's planner statistics (ANALYZE)...")
     with connection.cursor() as cursor:
         # Freshly written tables have none until autovacuum comes by: until then PostgreSQL
         # plans the prefetches as if the tables were empty (seconds instead of milliseconds).
         cursor.execute("ANALYZE")
-    return {"clients": clients, "sessions": written}
+    return {"clients": clients, "sessions": written, "resumed_from": done}
 
 
 @dataclass
@@ -204,7 +257,7 @@ def write_chunk(ctx, offset, session_counts):
                 "first_name": first,
                 "last_name": last,
                 "date_of_birth": ctx.today - datetime.timedelta(days=rng.randint(6935, 25550)),
-                "email": f"client{i:07d}@{BULK_EMAIL_DOMAIN}",
+                "email": bulk_email(i),
                 "phone": f"07700 9{i % 100000:05d}",
                 "skin_type": skin_type,
                 "notes": "",
@@ -249,7 +302,13 @@ def write_chunk(ctx, offset, session_counts):
             }
         )
         course_rows.append(course_row(ctx, course, course_id, consultation_id, concern))
-        links.append({"course_id": course_id, "recorded_concern_id": recorded_id})
+        links.append(
+            {
+                "course_id": course_id,
+                "recorded_concern_id": recorded_id,
+                "planned_sessions": CourseConcern.planned_for(concern, course.planned),
+            }
+        )
     load.insert(Consultation, consultations)
     load.insert(RecordedConcern, recorded)
     load.insert(Course, course_rows)
@@ -511,8 +570,8 @@ class Loader:
             pass
 
     def reset_sequences(self):
-        if self.connection.vendor != "postgresql":
-            return
+        """Set the id sequences past the rows written (PostgreSQL keeps them apart from the
+        tables; SQLite follows the highest id by itself, and the backend returns nothing)."""
         models = list(self.next_id)
         models += [m.history.model for m in models if hasattr(m, "history")]
         models += [CourseConcern, SessionArea, SessionProduct, SessionProgress]

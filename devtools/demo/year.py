@@ -685,6 +685,7 @@ def give_course(
         override_reason=override_reason,
         cautions_acknowledged=bool(suggestion.cautions),
         notes=note if schedule.planned != suggestion.sessions else "",
+        device=profile.device,
     )
     # Tranexamic acid must not be used with anticoagulants.
     serums = tuple(

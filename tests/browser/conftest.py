@@ -7,6 +7,7 @@ Run them with `.venv/bin/pytest -m browser` (they also run in the full suite). T
 import importlib
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.apps import apps
@@ -76,6 +77,14 @@ def catalogue(transactional_db):
         shipped = importlib.import_module("treatments.migrations.0002_catalogue")
         state = MigrationLoader(connection).project_state(("treatments", "0002_catalogue"))
         shipped.load_catalogue(state.apps, None)
+        # And as later migrations corrected it.
+        corrected = importlib.import_module(
+            "catalogue.migrations.0004_catalogue_corrected_against_the_sources"
+        )
+        state = MigrationLoader(connection).project_state(
+            ("catalogue", "0004_catalogue_corrected_against_the_sources")
+        )
+        corrected.correct(state.apps, SimpleNamespace(connection=connection))
     assert Concern.objects.filter(slug="acne-scars").exists()
 
 

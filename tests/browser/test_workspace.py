@@ -53,9 +53,13 @@ def test_consultation_course_and_three_sessions(signed_in_page):
     for number, days_ago in ((1, 56), (2, 28), (3, 0)):
         page.get_by_role("link", name=f"Log session {number} of 4").first.click()
         expect(page.locator("#id_areas-0-area")).to_have_value(Area.CHEEKS)
-        expect(page.locator("#id_areas-0-depth_mm")).to_have_value("1.50")
+        # The first from the middle of acne scars' 0.25-2.00 mm, the next ones as the last.
+        expect(page.locator("#id_areas-0-depth_mm")).to_have_value("1.12")
         page.locator("#id_performed_on").fill(iso(days_ago))
         page.get_by_label("Pain (0-10)").fill("3")
+        # Nothing is pre-rated: the practitioner rates the concern each time.
+        expect(page.get_by_label("Your rating")).to_have_value("")
+        page.get_by_label("Your rating").select_option(label="Slight improvement")
         page.get_by_label("I asked the client what changed since the last visit").check()
         page.get_by_role("button", name="Log session").click()
         expect(page.get_by_text(f"Session {number} of 4 logged for Maya Fields.")).to_be_visible()
@@ -188,6 +192,7 @@ def test_the_pre_session_check_refuses_beside_its_question_and_keeps_the_form(
 
     page.goto(f"/courses/{course.pk}/sessions/new/")
     page.get_by_label("Device model").fill("Dermapen 4")
+    page.get_by_label("Your rating").select_option(label="Not assessed")
     page.get_by_label("I asked the client what changed since the last visit").check()
     page.get_by_label("New infection or cold sore in an area to treat").check()
     page.get_by_role("button", name="Log session").click()

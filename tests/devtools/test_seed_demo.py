@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from clinic import roles
 from consultations.models import Client, Consultation
+from devtools.demo import bulk
 from devtools.demo import year as seed_demo
 from treatments.models import (
     Course,
@@ -286,8 +287,98 @@ class TestBulk:
         assert "already loaded" in output
         assert (Client.objects.count(), TreatmentSession.objects.count()) == (5, 20)
 
+    def test_a_run_stopped_part_way_leaves_whole_chunks_a_new_client_can_follow(
+        self, monkeypatch, make_client, make_course, log
+    ):
+        monkeypatch.setattr(bulk, "CLIENTS_PER_CHUNK", 4)
+        with monkeypatch.context() as patch, pytest.raises(Stopped):
+            stop_in_chunk(patch, 2)
+            self.run("--clients", "10", "--sessions", "60")
+
+        assert Client.objects.count() == 4
+        assert TreatmentSession.objects.count() == 24  # 6 each for the first chunk's 4 clients
+        for model in (Client, Consultation, Course, TreatmentSession):
+            assert model.history.filter(history_type="+").count() == model.objects.count()
+        loaded = set(Client.objects.values_list("pk", flat=True))
+        logged = set(TreatmentSession.objects.values_list("pk", flat=True))
+        # PostgreSQL: the sequences were set past the chunk's ids before it committed.
+        assert make_client().pk not in loaded
+        assert log(make_course()).pk not in logged
+
+    def test_running_again_after_a_stop_writes_what_one_run_would_have(self, monkeypatch):
+        monkeypatch.setattr(bulk, "CLIENTS_PER_CHUNK", 4)
+        with transaction.atomic():
+            self.run("--clients", "10", "--sessions", "60")
+            one_run = bulk_rows()
+            transaction.set_rollback(True)
+        with monkeypatch.context() as patch, pytest.raises(Stopped):
+            stop_in_chunk(patch, 3)
+            self.run("--clients", "10", "--sessions", "60")
+
+        output = self.run("--clients", "10", "--sessions", "60")
+
+        assert "8 of the 10 clients and 48 sessions are already here" in output
+        assert (Client.objects.count(), TreatmentSession.objects.count()) == (10, 60)
+        assert bulk_rows() == one_run
+        assert "already loaded" in self.run("--clients", "10", "--sessions", "60")
+
+    def test_bulk_data_of_other_sizes_is_refused_clearly(self, monkeypatch):
+        monkeypatch.setattr(bulk, "CLIENTS_PER_CHUNK", 4)
+        with monkeypatch.context() as patch, pytest.raises(Stopped):
+            stop_in_chunk(patch, 2)
+            self.run("--clients", "10", "--sessions", "60")
+
+        with pytest.raises(CommandError) as refusal:
+            self.run("--clients", "12", "--sessions", "60")
+
+        assert str(refusal.value) == (
+            "This database holds bulk data of another size (4 clients with 24 sessions where a "
+            "run of 12 clients and 60 sessions would write). Run again with the sizes it was "
+            "written with to finish it, or use an empty database. Nothing was added."
+        )
+        assert Client.objects.count() == 4
+
     @pytest.mark.parametrize("args", [("--clients", "5"), ("--clients", "0", "--sessions", "5")])
     def test_bad_sizes_get_a_clear_message(self, args):
         with pytest.raises(CommandError):
             self.run(*args)
         assert not Client.objects.exists()
+
+
+class Stopped(Exception):
+    """A bulk run killed part way: its open transaction never commits."""
+
+
+def stop_in_chunk(monkeypatch, number):
+    """Stop the bulk run in its chunk `number` (from 1), after its clients, consultations and
+    courses were written and before its sessions are."""
+    real_insert = bulk.Loader.insert
+    chunks = []
+
+    def insert(self, model, rows, **options):
+        if model is Client:
+            chunks.append(rows)
+        if model is TreatmentSession and len(chunks) == number:
+            raise Stopped
+        return real_insert(self, model, rows, **options)
+
+    monkeypatch.setattr(bulk.Loader, "insert", insert)
+
+
+def bulk_rows():
+    """The bulk sessions as a reader sees them (not their ids, which differ between runs)."""
+    return sorted(
+        TreatmentSession.objects.values_list(
+            "course__client__email",
+            "course__client__first_name",
+            "course__client__last_name",
+            "course__course_concerns__recorded_concern__concern__slug",
+            "course__status",
+            "number",
+            "performed_on",
+            "practitioner__username",
+            "pain_score",
+            "areas__depth_mm",
+            "products_used__lot_number",
+        )
+    )

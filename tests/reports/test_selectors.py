@@ -44,10 +44,17 @@ def colleague(make_user):
 
 
 @pytest.fixture
-def new_course(make_consultation, practitioner):
-    """A course started `started` days ago, led by `lead` (default: the practitioner)."""
+def new_course(make_consultation, practitioner, settings):
+    """A course started `started` days ago, led by `lead` (default: the practitioner).
+
+    The reports look back over years of records: courses may start up to 5 years ago here."""
+    settings.COURSE_START_DAYS_BEFORE = 5 * 366
 
     def make(*, started=200, concerns=(("acne-scars", Area.CHEEKS),), lead=None, planned=6, **kw):
+        # More sessions than a concern's maximum need a reason: the practitioner's, or this.
+        reason = (
+            "More sessions than the catalogue's maximum, for the figures." if planned > 6 else ""
+        )
         consultation = make_consultation(concerns=concerns, held_on=days_ago(started), **kw)
         return start_course(
             consultation=consultation,
@@ -58,6 +65,7 @@ def new_course(make_consultation, practitioner):
             by=practitioner,
             start_date=days_ago(started),
             cautions_acknowledged=True,
+            departure_reason=reason,
         )
 
     return make
@@ -568,3 +576,23 @@ def test_calls_entered_afterwards_for_different_times_are_each_kept(new_course, 
     record_the_call(course, manager, attempted_at=earlier)
 
     assert ContactAttempt.objects.count() == 2
+
+
+def test_outcomes_count_not_assessed_apart_and_never_average_it(new_course, practitioner):
+    course = new_course(started=100)
+    rc = course.course_concerns.get().recorded_concern
+    for days, rating in [(90, 3), (60, None), (30, None)]:
+        log_session(
+            course=course,
+            check_asked=True,
+            practitioner=practitioner,
+            by=practitioner,
+            performed_on=days_ago(days),
+            areas=[(rc.area, Decimal("1.50"))],
+            progress=[(rc, rating, None)],
+        )
+
+    acne = by_slug(concern_outcomes())["acne-scars"]
+
+    assert acne.ratings == {1: (pytest.approx(3.0), 1)}
+    assert acne.not_assessed == 2

@@ -344,9 +344,10 @@ def populate(size, *, new_course, log, product, practitioner, manager):
         ("recall", {}, 9),
         # and the concern chosen
         ("recall", {"reason": "overdue", "concern": "CONCERN"}, 10),
-        # concerns, courses, voided sessions, ratings, ratings moved; the practitioners' choices
-        ("outcomes", {}, 6),
-        ("outcomes", {"started_from": "2020-01-01"}, 6),
+        # concerns, courses, voided sessions, ratings, ratings moved, not assessed; the
+        # practitioners' choices
+        ("outcomes", {}, 7),
+        ("outcomes", {"started_from": "2020-01-01"}, 7),
         # sessions per day, practitioners
         ("activity", {}, 2),
         # the products; the product chosen, the counts, the page
@@ -452,6 +453,7 @@ def test_outcomes_show_the_figures_beside_the_catalogue(manager_client, finished
     assert "Atrophic acne scars 3-6 sessions 2 2 0 0 2 · 2.5 · 3 1" in page
     # averages by session: (1 + 1) / 2, (3 + 3) / 2, 3 / 1
     assert "Atrophic acne scars 1.0 (2) 3.0 (2) 3.0 (1)" in page
+    assert "Not assessed" in page
     content = response.content.decode()
     assert content.count("<svg") == 2
     assert "cdn" not in content.lower()

@@ -223,12 +223,13 @@ def test_lot_search_shows_who_received_a_lot(manager_client, courses):
 # Courses: derived fields, stamps --------------------------------------------------------------
 
 
-def test_course_offers_only_its_consultations_concerns(manager_client, courses):
+def test_a_courses_concerns_and_their_counts_are_read_only(manager_client, courses):
     course = courses["overdue"]
     response = manager_client.get(url("course_change", course.pk))
     (inline,) = response.context["inline_admin_formsets"]
-    offered = inline.formset.forms[0].fields["recorded_concern"].queryset
-    assert set(offered) == set(course.consultation.concerns.all())
+    assert not inline.formset.forms[0].fields.keys() & {"recorded_concern", "planned_sessions"}
+    assert not inline.has_add_permission
+    assert "Atrophic acne scars (cheeks and chin)" in response.content.decode()
 
 
 def test_course_derived_fields_are_read_only(manager_client, courses):
@@ -252,6 +253,35 @@ def test_a_course_cannot_plan_fewer_sessions_than_it_has_logged(manager_client, 
     assert "This course has 2 sessions logged: it cannot plan fewer." in response.content.decode()
     course.refresh_from_db()
     assert course.planned_sessions == 3
+
+
+def test_a_course_planned_down_to_its_sessions_in_the_admin_is_completed(manager_client, courses):
+    course = courses["overdue"]  # 2 of 3 sessions logged
+    page = url("course_change", course.pk)
+    data = admin_form_data(manager_client.get(page), planned_sessions="2")
+
+    response = manager_client.post(page, data)
+
+    assert response.status_code == HTTPStatus.FOUND
+    course.refresh_from_db()
+    assert (course.status, course.progress_label) == (Course.Status.COMPLETED, "session 2 of 2")
+    assert course.ended_on == course.last_session_on
+
+
+def test_a_course_with_all_its_sessions_is_not_reopened_in_the_admin(manager_client, courses):
+    course = courses["completed"]
+    page = url("course_change", course.pk)
+    data = admin_form_data(manager_client.get(page), status=Course.Status.ACTIVE, ended_on="")
+
+    response = manager_client.post(page, data)
+
+    assert response.status_code == HTTPStatus.OK
+    assert (
+        "All 3 planned sessions of this course are logged: plan more sessions to keep it active."
+        in response.content.decode()
+    )
+    course.refresh_from_db()
+    assert course.status == Course.Status.COMPLETED
 
 
 def test_planning_the_sessions_logged_completes_nothing_but_recounts(manager_client, courses):

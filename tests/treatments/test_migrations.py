@@ -104,3 +104,19 @@ def test_a_session_never_audited_row_by_row_keeps_its_rows_in_every_version():
     kept = migration._versions_with_rows(versions, [], current, ("area", "depth_mm"))
 
     assert kept == [[{"area": "neck", "depth_mm": "1.00"}]] * 2
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_course_started_before_concern_counts_planned_every_session_for_each(
+    migrator, make_course
+):
+    course = make_course(planned_sessions=8, departure_reason="Started before the rules.")
+    assert course.course_concerns.get().planned_sessions == 6  # acne scars' maximum, today
+
+    migrator([("treatments", "0011_progress_rating_not_assessed")])
+    new = migrator([("treatments", "0012_course_device_departure_reason_concern_counts")])
+
+    for name in ("CourseConcern", "HistoricalCourseConcern"):
+        counts = new.get_model("treatments", name).objects.filter(course_id=course.pk)
+        assert list(counts.values_list("planned_sessions", flat=True)) == [8], name

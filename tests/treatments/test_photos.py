@@ -2,13 +2,17 @@
 
 import io
 import json
+from contextlib import suppress
 from http import HTTPStatus
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.db import IntegrityError, OperationalError, transaction
 from django.urls import reverse
 from PIL import ExifTags, Image
 
@@ -18,7 +22,8 @@ from consultations.models import ClientAccess
 from tests.pages import SIGNED_IN_QUERIES, field_errors, text
 from tests.treatments.test_views import session_data
 from treatments.models import Photo, TreatmentSession
-from treatments.photos.services import add_photo
+from treatments.photos import services as photo_services
+from treatments.photos.services import add_photo, photo_transaction
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +38,16 @@ def image_bytes(fmt="JPEG", size=(640, 480), color=(200, 120, 90), **save):
 
 def upload(content, name="photo.jpg", content_type="image/jpeg"):
     return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def stored_files():
+    """Every file in the photo storage (a local folder in the tests)."""
+    root = Path(storages["photos"].location)
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+
+
+def files_of(*photos):
+    return sorted(name for photo in photos for name in (photo.image.name, photo.thumbnail.name))
 
 
 def jpeg_with_gps():
@@ -170,6 +185,128 @@ def test_the_history_records_who_uploaded(add, practitioner):
 
     assert photo.created_by == practitioner
     assert photo.history.get().history_user == practitioner
+
+
+# Files follow the transaction ------------------------------------------------------------------
+
+
+def test_an_error_after_photos_are_stored_leaves_neither_files_nor_rows(add):
+    with pytest.raises(RuntimeError), photo_transaction():
+        add()
+        add(angle=Photo.Angle.RIGHT)
+        assert len(stored_files()) == 4  # written before their rows, so a row has its file
+        raise RuntimeError("the connection dropped")
+
+    assert stored_files() == []
+    assert not Photo.objects.exists()
+
+
+def test_a_transaction_marked_for_rollback_removes_the_files_of_its_photos(add):
+    with photo_transaction():
+        add()
+        transaction.set_rollback(True)
+
+    assert stored_files() == []
+    assert not Photo.objects.exists()
+
+
+def test_photos_of_an_inner_block_that_rolled_back_lose_their_files_the_rest_stay(add):
+    with photo_transaction():
+        kept = add()
+        with suppress(RuntimeError), transaction.atomic():
+            add(angle=Photo.Angle.RIGHT)
+            raise RuntimeError("refused after the upload")
+
+    assert list(Photo.objects.all()) == [kept]
+    assert stored_files() == files_of(kept)
+
+
+def test_a_refusal_after_the_photos_were_stored_keeps_the_form_and_no_file(
+    signed_in, consented_course, monkeypatch
+):
+    """The session form: the photos are stored, then something later refuses the session."""
+
+    def refuse(request, message):
+        raise ValidationError("Someone else changed this course meanwhile: try again.")
+
+    monkeypatch.setattr("treatments.views.messages.success", refuse)
+    data = session_data(consented_course, photo_area=Area.CHEEKS, photo_angle="front")
+    data["notes"] = "Keep these notes"
+    data["photos"] = [upload(image_bytes(), "one.jpg"), upload(image_bytes(), "two.jpg")]
+
+    response = signed_in.post(
+        reverse("treatments:session-create", args=[consented_course.pk]), data
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    assert "Someone else changed this course meanwhile" in text(response)
+    assert "Keep these notes" in response.content.decode()
+    assert not TreatmentSession.objects.exists() and not Photo.objects.exists()
+    assert stored_files() == []
+
+
+def test_a_refused_photo_among_several_removes_the_stored_ones(session, practitioner):
+    with pytest.raises(ValidationError, match="bad.jpg is not a photo"):
+        photo_services.add_photos(
+            client=session.course.client,
+            session=session,
+            image_files=[upload(image_bytes(), "good.jpg"), upload(b"text", "bad.jpg")],
+            area=Area.CHEEKS,
+            angle=Photo.Angle.FRONT,
+            by=practitioner,
+        )
+
+    assert stored_files() == [] and not Photo.objects.exists()
+
+
+# Real commits: the outermost transaction is the photo_transaction() itself.
+committing = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def break_the_commit(practitioner):
+    """A row whose foreign key the database checks only at COMMIT, which then fails."""
+    ClientAccess.objects.create(user=practitioner, client_id=999_999, via=ClientAccess.Via.PHOTO)
+
+
+@committing
+def test_committed_photos_keep_their_files(add):
+    with photo_transaction():
+        photos = [add(), add(angle=Photo.Angle.LEFT)]
+
+    assert stored_files() == files_of(*photos)
+    assert set(Photo.objects.all()) == set(photos)
+
+
+@committing
+def test_a_commit_that_fails_leaves_no_photo_file(add, practitioner):
+    with pytest.raises(IntegrityError), photo_transaction():
+        add()
+        break_the_commit(practitioner)
+
+    assert not Photo.objects.exists()
+    assert stored_files() == []
+
+
+@committing
+def test_when_a_failed_commit_cannot_be_checked_the_files_are_kept(add, practitioner, monkeypatch):
+    """The database gone at COMMIT: the photo may be saved, so its files stay (unused at
+    worst, never a saved photo without its file)."""
+    checks = []
+    real = photo_services.without_rows
+
+    def database_gone(photos):
+        checks.append(photos)
+        if len(checks) > 1:  # the check after the commit failed
+            raise OperationalError("server closed the connection unexpectedly")
+        return real(photos)
+
+    monkeypatch.setattr(photo_services, "without_rows", database_gone)
+    with pytest.raises(IntegrityError), photo_transaction():
+        photo = add()
+        break_the_commit(practitioner)
+
+    assert len(checks) == 2
+    assert stored_files() == files_of(photo)
 
 
 # Access -----------------------------------------------------------------------------------------
@@ -404,21 +541,114 @@ def test_client_page_shows_thumbnails_and_links_to_the_gallery(signed_in, add, s
 # Backup, restore and the client's history export ----------------------------------------------
 
 
-def test_photo_files_are_backed_up_and_restored(add, tmp_path):
+def back_up(path):
+    call_command("backup", output=str(path), stdout=io.StringIO())
+    return path
+
+
+def restore(path):
+    out = io.StringIO()
+    call_command("restore", str(path), "--replace", "--yes", stdout=out, stderr=out)
+    return out.getvalue()
+
+
+def spoil_the_checksum(path):
+    """Change the gzip trailer's CRC-32 of the contents (the last 8 bytes: CRC, length)."""
+    data = bytearray(path.read_bytes())
+    data[-8] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_photo_files_are_backed_up_and_restored(add, tmp_path, django_capture_on_commit_callbacks):
     photo = add(image_bytes(size=(300, 200)))
     original = photo.image.read()
     photo.image.close()
-    path = tmp_path / "clinic.json.gz"
-    call_command("backup", output=str(path), stdout=io.StringIO())
+    path = back_up(tmp_path / "clinic.json.gz")
     photo.image.storage.delete(photo.image.name)
     photo.thumbnail.storage.delete(photo.thumbnail.name)
 
-    call_command("restore", str(path), "--replace", "--yes", stdout=io.StringIO())
+    with django_capture_on_commit_callbacks(execute=True):
+        output = restore(path)
 
+    assert "and 2 photo files" in output  # the photo and its thumbnail
     restored = Photo.objects.get()
     with restored.image.open("rb") as stored:
         assert stored.read() == original
-    assert restored.thumbnail.storage.exists(restored.thumbnail.name)
+    assert stored_files() == files_of(restored)  # the staging folder is gone
+
+
+def test_restored_files_are_put_in_place_only_when_the_records_commit(
+    add, tmp_path, django_capture_on_commit_callbacks
+):
+    photo = add()
+    path = back_up(tmp_path / "clinic.json.gz")
+    photo.image.storage.delete(photo.image.name)
+    photo.thumbnail.storage.delete(photo.thumbnail.name)
+
+    with django_capture_on_commit_callbacks() as on_commit:
+        restore(path)
+        assert not photo.image.storage.exists(photo.image.name)  # staged, waiting for COMMIT
+
+    for callback in on_commit:
+        callback()
+    assert stored_files() == files_of(photo)
+
+
+def test_a_restore_with_a_bad_checksum_changes_neither_records_nor_files(
+    add, tmp_path, django_capture_on_commit_callbacks
+):
+    in_backup = add()
+    path = back_up(tmp_path / "clinic.json.gz")
+    added_since = add(angle=Photo.Angle.LEFT)
+    in_backup.image.storage.delete(in_backup.image.name)
+    spoil_the_checksum(path)
+    before = stored_files()
+
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(CommandError, match="is damaged: the gzip check of its contents failed"),
+    ):
+        restore(path)
+
+    assert set(Photo.objects.all()) == {in_backup, added_since}
+    assert stored_files() == before  # nothing staged is left behind either
+
+
+def test_a_restore_that_replaces_photos_removes_the_files_of_the_replaced_ones(
+    add, tmp_path, django_capture_on_commit_callbacks
+):
+    kept = add()
+    path = back_up(tmp_path / "clinic.json.gz")
+    replaced = add(angle=Photo.Angle.RIGHT)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        restore(path)
+
+    assert list(Photo.objects.all()) == [kept]
+    assert stored_files() == files_of(kept)
+    assert not replaced.image.storage.exists(replaced.image.name)
+
+
+def test_photo_files_the_storage_cannot_take_wait_in_the_staging_folder(
+    add, tmp_path, django_capture_on_commit_callbacks, monkeypatch
+):
+    photo = add()
+    path = back_up(tmp_path / "clinic.json.gz")
+    photo.image.storage.delete(photo.image.name)
+    storage = storages["photos"]
+
+    def full(name, content, max_length=None):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(storage, "save", full)
+    with django_capture_on_commit_callbacks() as on_commit:
+        restore(path)
+    for callback in on_commit:
+        callback()
+
+    staged = [name for name in stored_files() if name.startswith(".restore-")]
+    assert sorted(name.split("/", 1)[1] for name in staged) == files_of(photo)
+    assert Photo.objects.get() == photo  # the records are committed all the same
 
 
 def test_the_client_history_export_lists_photos_with_their_addresses(client, manager, add):

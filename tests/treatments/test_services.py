@@ -10,8 +10,15 @@ from django.utils import timezone
 
 from catalogue.models import Area
 from consultations.models import Client
-from treatments.models import Course, CourseConcern, SessionProgress, TreatmentSession
+from treatments.models import (
+    Course,
+    CourseConcern,
+    SessionCounts,
+    SessionProgress,
+    TreatmentSession,
+)
 from treatments.services import (
+    change_course,
     complete_course,
     log_session,
     log_session_on_locked,
@@ -51,20 +58,60 @@ class TestSuggestCourse:
         assert (suggestion.sessions_min, suggestion.sessions_max) == (2, 6)
         assert suggestion.sessions == 4
 
-    def test_interval_is_the_shortest_that_every_concern_allows(self, make_consultation):
-        # sun damage: every 2 weeks (2-2); fine lines: every 4 weeks (4-4) -> 4
-        both = make_consultation(
-            concerns=[("sun-damage", Area.FACE), ("fine-lines-wrinkles", Area.FOREHEAD)]
-        )
-        assert suggest_course(consultation=both).interval_weeks == 4
-        # acne scars: 4 (2-6); sun damage: 2 (2-2) -> 2
+    def test_interval_is_the_longest_usual_one_inside_every_concerns_range(self, make_consultation):
+        # acne scars: 4 (2-6); sun damage: 2 (2-2) -> 2, the only interval both allow
         scars = make_consultation(concerns=[("acne-scars", Area.CHEEKS), ("sun-damage", Area.FACE)])
         assert suggest_course(consultation=scars).interval_weeks == 2
-        # hair: weekly (1-4); acne scars: 4 (2-6) -> 2, never sooner than scars allow
+        # hair: weekly (1-4); acne scars: 4 (2-6) -> 4, the longer usual interval, in both ranges
         hair = make_consultation(
             concerns=[("hair-thinning", Area.SCALP), ("acne-scars", Area.CHEEKS)]
         )
-        assert suggest_course(consultation=hair).interval_weeks == 2
+        suggestion = suggest_course(consultation=hair)
+        assert suggestion.interval_weeks == 4
+        # 12 weekly hair sessions become 4 monthly ones, the other trial protocol
+        assert {p.concern.slug: p.usual_sessions for p in suggestion.plans} == {
+            "hair-thinning": 4,
+            "acne-scars": 3,
+        }
+        assert suggestion.sessions == 4
+
+    def test_without_a_shared_interval_it_says_so_and_suggests_separate_courses(
+        self, make_consultation
+    ):
+        # sun damage: every 2 weeks exactly; fine lines: every 4 weeks exactly
+        both = make_consultation(
+            concerns=[("sun-damage", Area.FACE), ("fine-lines-wrinkles", Area.FOREHEAD)]
+        )
+        suggestion = suggest_course(consultation=both)
+        assert suggestion.interval_weeks is None and suggestion.sessions is None
+        assert not suggestion.interval_fits_all
+        assert [(c.names, c.sessions, c.interval_weeks) for c in suggestion.separate_courses] == [
+            ("Sun damage", 6, 2),
+            ("Fine lines and wrinkles", 4, 4),
+        ]
+
+    def test_the_count_stops_at_the_lowest_maximum_and_says_who_is_cut_short(
+        self, make_consultation
+    ):
+        # stretch marks: usually 6 (2-12); rosacea: 2 at most
+        consultation = make_consultation(
+            concerns=[("stretch-marks", Area.ABDOMEN), ("rosacea", Area.CHEEKS)]
+        )
+        suggestion = suggest_course(consultation=consultation)
+        assert (suggestion.sessions, suggestion.interval_weeks) == (2, 4)
+        [note] = suggestion.cut_short
+        assert note.startswith("Stretch marks (striae) usually takes 6 sessions")
+        assert "Rosacea redness stops at 2" in note
+
+    def test_each_concern_is_planned_up_to_its_maximum(self, make_consultation):
+        consultation = make_consultation(
+            concerns=[("acne-scars", Area.CHEEKS), ("stretch-marks", Area.ABDOMEN)]
+        )
+        per_concern = suggest_course(consultation=consultation).planned_per_concern(10)
+        assert {plan.concern.slug: planned for plan, planned in per_concern} == {
+            "acne-scars": 6,
+            "stretch-marks": 10,
+        }
 
     def test_every_caution_from_screening_and_concerns_is_listed(
         self, make_client, make_consultation
@@ -347,7 +394,7 @@ LOG_SESSION_QUERIES = 11
 def test_logging_a_session_runs_the_same_queries_whatever_its_rows(
     make_course, product, practitioner, django_assert_max_num_queries, rows
 ):
-    course = make_course(planned_sessions=10)
+    course = make_course(planned_sessions=10, departure_reason="A long course for the test.")
     recorded = course.course_concerns.first().recorded_concern
     serum, numbing = product("Hyaluronic"), product("Lidocaine 4%")
     areas = [Area.CHEEKS, Area.FOREHEAD, Area.NECK, Area.SCALP, Area.HANDS][:rows]
@@ -395,6 +442,23 @@ def test_a_concern_is_rated_once_a_session(make_course, practitioner):
     assert not TreatmentSession.objects.exists()
 
 
+def test_no_session_is_logged_beyond_the_planned_count(make_course, log):
+    course = make_course(planned_sessions=2)
+    log(course, TODAY() - weeks(4))
+    log(course, TODAY() - weeks(2))
+    # However a course came to be marked active with all its sessions logged.
+    Course.objects.filter(pk=course.pk).update(status=Course.Status.ACTIVE, ended_on=None)
+
+    with pytest.raises(ValidationError) as refused:
+        log(course)
+
+    assert refused.value.messages == [
+        "All 2 planned sessions of this course are logged. Ask a manager to plan more, or start "
+        "a new course if treatment continues."
+    ]
+    assert course.sessions.count() == 2
+
+
 def test_logging_on_a_course_not_read_locked_is_a_programming_error(make_course, practitioner):
     course = make_course()
     session = {
@@ -428,11 +492,66 @@ def test_a_locked_course_comes_with_its_session_counts(make_course, log, practit
     with transaction.atomic():
         locked = Course.objects.locked_with_counts().get(pk=course.pk)
 
-    assert (locked.highest_number, locked.valid_count, locked.last_valid_on) == (
-        2,
-        1,
-        TODAY() - weeks(2),
+    assert locked.session_counts() == SessionCounts(
+        highest_number=2, valid=1, last_valid_on=TODAY() - weeks(2)
     )
     with transaction.atomic():
         empty = Course.objects.locked_with_counts().get(pk=make_course().pk)
-    assert (empty.highest_number, empty.valid_count, empty.last_valid_on) == (None, 0, None)
+    assert empty.session_counts() == SessionCounts(None, 0, None)
+    # Read otherwise, a course has no counts to log a session from.
+    assert Course.objects.with_concerns().get(pk=course.pk).session_counts() is None
+
+
+@pytest.mark.parametrize(
+    ("days", "refused"), [(-731, True), (-730, False), (366, False), (367, True)]
+)
+def test_a_course_starts_within_the_window_around_today(
+    make_consultation, practitioner, settings, days, refused
+):
+    # The window, whatever the consultation's age (a screening goes stale after 12 months).
+    settings.SCREENING_VALID_MONTHS = 120
+    consultation = make_consultation(held_on=TODAY() - datetime.timedelta(days=800))
+    start = TODAY() + datetime.timedelta(days=days)
+
+    def start_it():
+        return start_course(
+            consultation=consultation,
+            recorded_concerns=consultation.concerns.all(),
+            planned_sessions=3,
+            interval_weeks=4,
+            practitioner=practitioner,
+            by=practitioner,
+            start_date=start,
+            cautions_acknowledged=True,
+        )
+
+    if refused:
+        with pytest.raises(ValidationError) as refusal:
+            start_it()
+        assert "check the year" in refusal.value.message_dict["start_date"][0]
+        assert not Course.objects.exists()
+    else:
+        assert start_it().start_date == start
+
+
+def test_a_manager_cannot_move_a_course_start_out_of_the_window(make_course, manager):
+    course = make_course()
+
+    with pytest.raises(ValidationError) as refusal:
+        change_course(course=course, by=manager, start_date=datetime.date(9999, 12, 31))
+
+    assert "start_date" in refusal.value.message_dict
+    course.refresh_from_db()
+    assert course.start_date != datetime.date(9999, 12, 31)
+
+
+def test_a_course_without_concerns_is_counted_under_its_lock(make_course, log):
+    course = make_course(planned_sessions=6)
+    log(course, TODAY() - weeks(2))
+    CourseConcern.objects.filter(course=course).delete()
+
+    with transaction.atomic():
+        locked = Course.objects.locked_with_counts().get(pk=course.pk)
+        counts = locked.session_counts()
+
+    assert counts == SessionCounts(1, 1, TODAY() - weeks(2))

@@ -245,6 +245,42 @@ def test_a_course_never_plans_fewer_sessions_than_it_has_logged(make_course, log
     assert course.planned_sessions == 3
 
 
+def test_a_course_planned_down_to_its_logged_sessions_is_completed(
+    make_course, log, manager, practitioner
+):
+    course = make_course(planned_sessions=4)
+    log(course, timezone.localdate() - datetime.timedelta(weeks=4))
+    last = log(course, timezone.localdate() - datetime.timedelta(weeks=1))
+
+    change_course(course=course, by=manager, planned_sessions=2)
+
+    course.refresh_from_db()
+    assert (course.status, course.progress_label) == (Course.Status.COMPLETED, "session 2 of 2")
+    assert (course.ended_on, course.next_due_on) == (last.performed_on, None)
+    # Completed by its count, as logging its last session completes it: a void reopens it.
+    void_session(session=last, reason="Logged on the wrong course.", by=practitioner)
+    course.refresh_from_db()
+    assert (course.status, course.progress_label) == (Course.Status.ACTIVE, "session 1 of 2")
+
+
+def test_a_course_with_every_planned_session_logged_is_not_reopened(make_course, log, manager):
+    course = make_course(planned_sessions=2)
+    log(course)
+    log(course)
+
+    with pytest.raises(ValidationError) as refused:
+        change_course(course=course, by=manager, status=Course.Status.ACTIVE, ended_on=None)
+
+    assert refused.value.message_dict["status"] == [
+        "All 2 planned sessions of this course are logged: plan more sessions to keep it active."
+    ]
+    change_course(
+        course=course, by=manager, status=Course.Status.ACTIVE, ended_on=None, planned_sessions=3
+    )
+    course.refresh_from_db()
+    assert (course.status, course.progress_label) == (Course.Status.ACTIVE, "session 2 of 3")
+
+
 def test_changing_a_course_recounts_it_and_stamps_it(make_course, log, manager):
     course = make_course(planned_sessions=3, interval_weeks=4)
     session = log(course)

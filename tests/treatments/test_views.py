@@ -18,6 +18,10 @@ pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate
 
 
+# A course longer than its concern's maximum is started with a reason.
+LONG_COURSE = "A long course, to log many sessions on it."
+
+
 def days_ago(days):
     return TODAY() - datetime.timedelta(days=days)
 
@@ -467,7 +471,7 @@ def test_the_old_plan_addresses_lead_to_the_course_pages_for_good(signed_in, mak
 def test_course_page_runs_bounded_queries(
     signed_in, make_course, log, product, practitioner, django_assert_max_num_queries, sessions
 ):
-    course = make_course(planned_sessions=20)
+    course = make_course(planned_sessions=20, departure_reason=LONG_COURSE)
     for n in range(sessions):
         session = log(course, days_ago(110 - n * 7), products=[(product("Hyaluronic"), f"LOT{n}")])
         if n % 2:
@@ -530,7 +534,7 @@ def test_first_session_form_starts_from_the_concerns_areas_and_depth_guidance(
 
     initial = response.context["areas"].initial
     assert {row["area"]: row["depth_mm"] for row in initial} == {
-        Area.CHEEKS: Decimal("1.50"),
+        Area.CHEEKS: Decimal("1.12"),  # the middle of acne scars' 0.25-2.00 mm
         Area.ABDOMEN: Decimal("1.75"),
     }
     page = text(response)
@@ -565,10 +569,9 @@ def test_next_session_form_is_prefilled_from_the_previous_session(
         (Area.CHEEKS, Decimal("1.25")),
         (Area.FOREHEAD, Decimal("0.50")),
     ]
-    assert [row["lot_number"] for row in response.context["products"].initial] == [
-        "HA-1",
-        "PEP-7",
-    ]
+    # The lots are offered to confirm, not filled in.
+    assert [row["last_lot"] for row in response.context["products"].initial] == ["HA-1", "PEP-7"]
+    assert [row["lot_number"].value() for row in response.context["products"]][:2] == [None, None]
 
 
 def test_products_no_longer_in_use_are_not_offered(signed_in, make_course, log, product):
@@ -717,7 +720,7 @@ def test_a_progress_rating_is_needed_for_each_concern(signed_in, make_course):
     response = signed_in.post(reverse("treatments:session-create", kwargs={"pk": course.pk}), data)
 
     assert field_errors(response, f"id_progress-{rc.pk}-practitioner_rating") == [
-        "This field is required."
+        "Rate the progress, or choose “Not assessed”: nothing is assumed."
     ]
     assert not TreatmentSession.objects.exists()
 
@@ -745,7 +748,7 @@ def test_no_session_on_an_ended_course(signed_in, make_course, status):
 def test_session_form_runs_bounded_queries(
     signed_in, make_course, log, product, django_assert_max_num_queries, sessions
 ):
-    course = make_course(planned_sessions=20)
+    course = make_course(planned_sessions=20, departure_reason=LONG_COURSE)
     for n in range(sessions):
         log(course, days_ago(110 - n * 10), products=[(product("Hyaluronic"), f"LOT{n}")])
 
@@ -775,7 +778,7 @@ def test_logging_a_session_runs_bounded_queries(
     sessions,
     rows,
 ):
-    course = make_course(planned_sessions=20)
+    course = make_course(planned_sessions=20, departure_reason=LONG_COURSE)
     for n in range(sessions):
         log(course, days_ago(110 - n * 10), products=[(product("Hyaluronic"), f"LOT{n}")])
     areas = [(Area.CHEEKS, "1.50"), (Area.FOREHEAD, "0.50"), (Area.NECK, "0.75")][:rows]
@@ -852,7 +855,7 @@ def test_a_correction_with_a_bad_depth_changes_nothing(signed_in, make_course, l
 def test_correction_form_runs_bounded_queries(
     signed_in, make_course, log, product, django_assert_max_num_queries, sessions
 ):
-    course = make_course(planned_sessions=20)
+    course = make_course(planned_sessions=20, departure_reason=LONG_COURSE)
     for n in range(sessions):
         last = log(course, days_ago(110 - n * 10), products=[(product("Hyaluronic"), f"LOT{n}")])
 
@@ -1189,3 +1192,123 @@ def test_catalogue_runs_bounded_queries(
 
     with django_assert_max_num_queries(SIGNED_IN_QUERIES + 2):
         assert signed_in.get(url).status_code == HTTPStatus.OK
+
+
+# Nothing invented: ratings start empty, a lot from last time is offered, never saved unseen.
+
+
+def test_progress_ratings_start_empty_even_after_a_rated_session(
+    signed_in, make_consultation, make_course, log
+):
+    course = make_course(make_consultation(held_on=TODAY() - datetime.timedelta(days=60)))
+    rc = course.course_concerns.get().recorded_concern
+    log(course, TODAY() - datetime.timedelta(days=35), progress=[(rc, 3, None)])
+
+    response = signed_in.get(reverse("treatments:session-create", kwargs={"pk": course.pk}))
+
+    rating = response.context["progress_forms"][0]["practitioner_rating"]
+    assert rating.value() in (None, "")
+    assert "Not assessed" in [label for _, label in rating.field.choices]
+
+
+def test_not_assessed_is_chosen_explicitly_and_kept_as_no_rating(signed_in, make_course):
+    course = make_course()
+    rc = course.course_concerns.get().recorded_concern
+    data = session_data(course, **{f"progress-{rc.pk}-practitioner_rating": "not-assessed"})
+
+    response = signed_in.post(reverse("treatments:session-create", kwargs={"pk": course.pk}), data)
+
+    assert response.status_code == 302
+    progress = SessionProgress.objects.get()
+    assert progress.practitioner_rating is None
+    assert progress.get_practitioner_rating_display() == "Not assessed"
+    page = signed_in.get(course.get_absolute_url())
+    assert "not assessed" in text(page)
+
+
+def test_a_correction_shows_not_assessed_as_it_was_chosen(signed_in, make_course, log):
+    course = make_course()
+    rc = course.course_concerns.get().recorded_concern
+    session = log(course, progress=[(rc, None, None)])
+
+    response = signed_in.get(reverse("treatments:session-update", kwargs={"pk": session.pk}))
+
+    assert response.context["progress_forms"][0]["practitioner_rating"].value() == "not-assessed"
+
+
+def last_lot_course(make_consultation, make_course, log, product):
+    course = make_course(make_consultation(held_on=TODAY() - datetime.timedelta(days=60)))
+    serum = product("Hyaluronic")
+    log(course, TODAY() - datetime.timedelta(days=35), products=[(serum, "HA-1")])
+    return course, serum
+
+
+def test_the_last_lot_is_offered_to_confirm_not_filled_in(
+    signed_in, make_consultation, make_course, log, product
+):
+    course, _ = last_lot_course(make_consultation, make_course, log, product)
+
+    response = signed_in.get(reverse("treatments:session-create", kwargs={"pk": course.pk}))
+
+    row = response.context["products"][0]
+    assert row["lot_number"].value() is None
+    assert row["same_lot"].label == "Same lot as last session: HA-1"
+    assert not row["same_lot"].value()
+
+
+def test_a_lot_neither_typed_nor_confirmed_is_refused(
+    signed_in, make_consultation, make_course, log, product
+):
+    course, serum = last_lot_course(make_consultation, make_course, log, product)
+    data = session_data(course, products=[(serum, "")], **{"products-0-last_lot": "HA-1"})
+
+    response = signed_in.post(reverse("treatments:session-create", kwargs={"pk": course.pk}), data)
+
+    assert field_errors(response, "id_products-0-lot_number") == [
+        "Type the lot number from the pack, or tick the last session's lot."
+    ]
+    assert course.sessions.count() == 1
+
+
+@pytest.mark.parametrize(("typed", "saved"), [("", "HA-1"), ("HA-2", "HA-2")])
+def test_the_confirmed_lot_is_saved_and_a_typed_one_wins(
+    signed_in, make_consultation, make_course, log, product, typed, saved
+):
+    course, serum = last_lot_course(make_consultation, make_course, log, product)
+    data = session_data(
+        course,
+        products=[(serum, typed)],
+        **{"products-0-last_lot": "HA-1", "products-0-same_lot": "on"},
+    )
+
+    response = signed_in.post(reverse("treatments:session-create", kwargs={"pk": course.pk}), data)
+
+    assert response.status_code == 302
+    latest = course.sessions.order_by("-number").first()
+    assert [row.lot_number for row in latest.products_used.all()] == [saved]
+
+
+# A course's start date within a window around today.
+
+
+@pytest.mark.parametrize("start", ["9999-12-31", "1999-01-01"])
+def test_a_start_date_far_from_today_is_refused_next_to_the_field(
+    signed_in, make_consultation, start
+):
+    consultation = make_consultation()
+    rc = consultation.concerns.get()
+    response = signed_in.post(
+        reverse("treatments:course-create", kwargs={"pk": consultation.pk}),
+        {
+            "concerns": [rc.pk],
+            "planned_sessions": "3",
+            "interval_weeks": "4",
+            "start_date": start,
+            "cautions_acknowledged": "on",
+        },
+    )
+
+    [error] = field_errors(response, "id_start_date")
+    assert "check the year" in error
+    assert response.context["form"]["start_date"].value() == start
+    assert not Course.objects.exists()

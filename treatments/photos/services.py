@@ -5,22 +5,30 @@ WebP or HEIC/HEIF by its content (never its name), turned upright, and re-encode
 without any metadata, so GPS positions and device details in its EXIF never reach the storage.
 The files live on the private `photos` storage and reach a browser only through the views in
 treatments.photos.views, after a role check.
+
+Files follow the transaction of their rows (see photo_transaction()): a photo's files are
+written before its row, so a committed photo always has them, and deleted again when the row
+does not commit, so a failure leaves no file behind either.
 """
 
 import io
+import logging
 import warnings
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import pillow_heif
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from treatments.models import Photo
 
 pillow_heif.register_heif_opener()
+logger = logging.getLogger(__name__)
 
 # Pillow's names for the formats accepted (MPO: the multi-picture JPEG some phones write).
 ACCEPTED_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "HEIF"}
@@ -110,7 +118,66 @@ def consent_refusal(*, session=None, consultation=None):
     return NO_CONSENT.format(held_on=consultation.held_on)
 
 
-@transaction.atomic
+# The photos stored in the current photo_transaction(), or None outside one.
+_stored = ContextVar("stored_photos", default=None)
+
+
+@contextmanager
+def photo_transaction():
+    """`transaction.atomic()` for writes that store photos: the files of a photo whose row is
+    not committed are deleted again on the way out.
+
+    add_photo() writes a photo's files before its row, so a committed row always has its
+    files. Django has no on-rollback hook, so the outermost photo_transaction() keeps the
+    photos stored in it (nested ones are plain atomic blocks) and, leaving:
+
+    - after an error, or with `transaction.set_rollback(True)`: deletes every one of them;
+    - otherwise, just before committing: deletes those whose rows an inner block rolled back
+      (one query);
+    - when the commit itself fails: deletes those whose rows it can see were not committed,
+      and keeps the files when it cannot tell (the database gone): an unused file at worst,
+      never a photo without its file.
+
+    The view (or command) that owns the transaction should open it with this: inside a plain
+    atomic block this one cannot see whether that block commits in the end.
+    """
+    if _stored.get() is not None:  # an outer photo_transaction() decides
+        with transaction.atomic():
+            yield
+        return
+    stored = []
+    token = _stored.set(stored)
+    body_done = rolled_back = False
+    try:
+        with transaction.atomic():
+            try:
+                yield
+            finally:
+                _stored.reset(token)
+            rolled_back = transaction.get_rollback()
+            if stored and not rolled_back:
+                discard_files(without_rows(stored))
+            body_done = True
+    except BaseException:
+        if not body_done:
+            discard_files(stored)  # rolled back with the error
+        else:  # committing failed (or an on-commit hook did): look before deleting anything
+            try:
+                discard_files(without_rows(stored))
+            except DatabaseError:
+                logger.warning("Could not check the photos of a failed commit: files kept.")
+        raise
+    if rolled_back:
+        discard_files(stored)
+
+
+def without_rows(photos):
+    """The photos of `photos` whose rows this transaction does not see (one query)."""
+    saved = [photo.pk for photo in photos if photo.pk is not None]
+    found = set(Photo._base_manager.filter(pk__in=saved).values_list("pk", "image"))
+    return [photo for photo in photos if (photo.pk, photo.image.name) not in found]
+
+
 def add_photo(
     *,
     client,
@@ -123,7 +190,11 @@ def add_photo(
     taken_on=None,
     notes="",
 ):
-    """Check, clean and store one photo of `client` at a session or a consultation."""
+    """Check, clean and store one photo of `client` at a session or a consultation.
+
+    Call it inside a photo_transaction() when it is part of a larger write: the files are
+    removed again if that write does not commit.
+    """
     if (session is None) == (consultation is None):
         raise ValidationError("A photo belongs to a session or to a consultation.")
     owner = session.course.client_id if session else consultation.client_id
@@ -149,36 +220,31 @@ def add_photo(
         notes=notes,
     )
     photo.stamp(by)
-    photo.image.save("photo.jpg", ContentFile(clean.image), save=False)
-    photo.thumbnail.save("thumbnail.jpg", ContentFile(clean.thumbnail), save=False)
-    try:
+    with photo_transaction():
+        _stored.get().append(photo)
+        photo.image.save("photo.jpg", ContentFile(clean.image), save=False)
+        photo.thumbnail.save("thumbnail.jpg", ContentFile(clean.thumbnail), save=False)
         photo.full_clean()
         photo.save()
-    except BaseException:
-        discard_files([photo])
-        raise
     return photo
 
 
 def add_photos(*, image_files, **details):
     """`add_photo` for each file, all or none: a refused photo removes the stored ones."""
-    photos = []
-    try:
-        with transaction.atomic():
-            for image_file in image_files:
-                photos.append(add_photo(image_file=image_file, **details))
-    except BaseException:
-        discard_files(photos)
-        raise
-    return photos
+    with photo_transaction():
+        return [add_photo(image_file=image_file, **details) for image_file in image_files]
 
 
 def discard_files(photos):
     """Remove the stored files of photos whose rows were not saved (a rolled-back upload)."""
     for photo in photos:
         for field in (photo.image, photo.thumbnail):
-            if field.name:
+            if not field.name:
+                continue
+            try:
                 field.storage.delete(field.name)
+            except Exception:  # the storage is unreachable: an unused file stays, nothing worse
+                logger.exception("Could not delete %s, a file of a rolled-back photo.", field.name)
 
 
 # Views

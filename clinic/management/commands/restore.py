@@ -1,7 +1,7 @@
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from clinic.management import backups
 
@@ -10,7 +10,8 @@ class Command(BaseCommand):
     help = (
         "Restore a file written by `manage.py backup` into a migrated database. Refuses a "
         "database that already holds records unless --replace is given; either way the whole "
-        "restore is one transaction, so a failure changes nothing."
+        "restore is one transaction, so a failure changes nothing, and the photo files are "
+        "put in place only once the records are committed."
     )
 
     def add_arguments(self, parser):
@@ -58,13 +59,54 @@ class Command(BaseCommand):
                 )
             if not yes:
                 self.confirm()
-            loaded, files = backups.load_backup(header, stream, path, progress=self.progress)
+            restored = backups.load_backup(header, stream, path, progress=self.progress)
         self.log(
             self.style.SUCCESS(
-                f"Restored {sum(loaded.values()):,} records and {files:,} photo files from "
-                f"{path}. Everyone signs in again."
+                f"Restored {sum(restored.counts.values()):,} records and {restored.files:,} "
+                f"photo files from {path}. Everyone signs in again."
             )
         )
+        self.warn_about(restored)
+        try:
+            backups.update_statistics()
+        except DatabaseError as error:
+            self.stderr.write(
+                self.style.WARNING(
+                    f"The database's planner statistics could not be updated ({error}): run "
+                    "ANALYZE on it, or pages stay slow until autovacuum does."
+                )
+            )
+        else:
+            self.log("The database's planner statistics are updated (ANALYZE).")
+        if restored.files_not_in_place:
+            failed = restored.files_not_in_place
+            raise CommandError(
+                f"The records are restored, but {len(failed):,} photo files could not be put "
+                f"into the photo storage: {'; '.join(failed[:3])}"
+                f"{' ...' if len(failed) > 3 else ''}. They wait in {restored.staging}: copy "
+                "them into the photo storage under the same names."
+            )
+
+    def warn_about(self, restored):
+        if restored.left_out:
+            kinds = sorted(restored.left_out)
+            self.stderr.write(
+                self.style.WARNING(
+                    "The backup names kinds of record this installation no longer has "
+                    f"({', '.join(kinds[:5])}{' ...' if len(kinds) > 5 else ''}): "
+                    f"{restored.left_out.total():,} permissions on them, or links to them from "
+                    "the admin's log, were left out. Everything else is restored."
+                )
+            )
+        if restored.unclaimed_files:
+            unclaimed = restored.unclaimed_files
+            self.stderr.write(
+                self.style.WARNING(
+                    f"{len(unclaimed):,} photo files in the backup belong to no record in it and "
+                    f"were left out: {', '.join(unclaimed[:5])}"
+                    f"{' ...' if len(unclaimed) > 5 else ''}"
+                )
+            )
 
     def confirm(self):
         if not sys.stdin.isatty():

@@ -43,6 +43,7 @@
     body.appendChild(element("p", "small mb-2", info.benefit));
     var facts = element("dl", "row small mb-0");
     fact(facts, "Typical sessions", info.sessions);
+    fact(facts, "In studies", info.studied);
     fact(facts, "Interval", info.interval);
     fact(facts, "Evidence", info.evidence);
     body.appendChild(facts);

@@ -17,7 +17,8 @@ class Command(BaseCommand):
     help = (
         "Load a realistic year of demo data (staff logins, about 40 clients, consultations, "
         "courses and sessions). Safe to run again: it changes nothing once the demo is loaded. "
-        "With --clients and --sessions, write that much bulk data instead (for benchmarks)."
+        "With --clients and --sessions, write that much bulk data instead (for benchmarks); "
+        "a bulk run that was stopped finishes when run again with the same sizes."
     )
 
     def add_arguments(self, parser):
@@ -58,15 +59,18 @@ class Command(BaseCommand):
     def handle_bulk(self, clients, sessions, reset_passwords):
         if clients is None or sessions is None:
             raise CommandError("Bulk mode needs both --clients and --sessions.")
-        if bulk.bulk_data_present():
-            self.stdout.write("Bulk data is already loaded: nothing was added.")
-            self.stdout.write(summary())
-            return
-        with transaction.atomic():
-            staff, created, _ = year.ensure_staff(reset_passwords=reset_passwords)
-        self.stdout.write(f"Writing {clients:,} clients and {sessions:,} sessions...")
-        started = time.monotonic()
-        bulk.seed_bulk(clients=clients, sessions=sessions, staff=staff, write=self.stdout.write)
+        try:
+            if bulk.clients_written(clients=clients, sessions=sessions) == clients:
+                self.stdout.write("Bulk data is already loaded: nothing was added.")
+                self.stdout.write(summary())
+                return
+            with transaction.atomic():
+                staff, created, _ = year.ensure_staff(reset_passwords=reset_passwords)
+            self.stdout.write(f"Writing {clients:,} clients and {sessions:,} sessions...")
+            started = time.monotonic()
+            bulk.seed_bulk(clients=clients, sessions=sessions, staff=staff, write=self.stdout.write)
+        except bulk.OtherBulkData as error:
+            raise CommandError(f"{error} Nothing was added.") from None
         self.stdout.write(
             self.style.SUCCESS(f"Bulk data loaded in {time.monotonic() - started:.1f}s.")
         )

@@ -27,7 +27,7 @@ def override_areas_of_earlier_courses(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("treatments", "0010_plans_renamed_courses"),
+        ("treatments", "0012_course_device_departure_reason_concern_counts"),
     ]
 
     operations = [
