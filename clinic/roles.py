@@ -8,7 +8,7 @@ AESTHETICIAN = "Aesthetician"
 MANAGER = "Manager"
 
 _CLINICAL = {
-    "consultations": ["client", "consultation", "recordedconcern"],
+    "consultations": ["client", "consultation", "recordedconcern", "screeningfinding"],
     "treatments": [
         "course",
         "courseconcern",
@@ -19,7 +19,9 @@ _CLINICAL = {
         "photo",
     ],
 }
-_CATALOGUE = {"catalogue": ["concern", "product"]}
+# Reference data aestheticians read and managers keep (the washout rules live with the
+# screening, in consultations).
+_CATALOGUE = {"catalogue": ["concern", "product"], "consultations": ["washoutrule"]}
 
 # (app_label, codename) pairs.
 AESTHETICIAN_PERMISSIONS = sorted(

@@ -263,6 +263,8 @@ SECURITY_POLICY_URL = os.environ.get("DJANGO_SECURITY_POLICY_URL", "")
 # mistyped year.
 COURSE_START_DAYS_BEFORE = int(os.environ.get("DJANGO_COURSE_START_DAYS_BEFORE", "730"))
 COURSE_START_DAYS_AFTER = int(os.environ.get("DJANGO_COURSE_START_DAYS_AFTER", "366"))
+# A consultation's screening goes stale: after this many months it cannot start a new course.
+SCREENING_VALID_MONTHS = int(os.environ.get("DJANGO_SCREENING_VALID_MONTHS", "12"))
 USE_I18N = False
 USE_TZ = True
 

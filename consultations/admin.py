@@ -1,15 +1,18 @@
-"""The managers' admin for what consultations own: recorded concerns (an inline of the
-consultation's page, in treatments.admin) and the log of who opened which client's record."""
+"""The managers' admin for what consultations own: recorded concerns and screening findings
+(inlines of the consultation's page, in treatments.admin), the washout rules, and the log of
+who opened which client's record."""
 
 from django.contrib import admin
 
 from clinic.admin import (
     AtLeastOneInline,
+    AuditTrailAdmin,
     CappedCountAdminMixin,
     CheckedAutocompleteMixin,
     ReadOnlyAdminMixin,
+    SavedRowsFormSet,
 )
-from consultations.models import ClientAccess, RecordedConcern
+from consultations.models import ClientAccess, RecordedConcern, ScreeningFinding, WashoutRule
 
 
 class RecordedConcernInline(CheckedAutocompleteMixin, AtLeastOneInline):
@@ -17,6 +20,33 @@ class RecordedConcernInline(CheckedAutocompleteMixin, AtLeastOneInline):
     fields = ("concern", "area", "severity", "notes")
     autocomplete_fields = ("concern",)
     can_delete = False
+
+
+class FindingInline(admin.TabularInline):
+    """Findings in an area (one area each; blank: every area), and findings with a date."""
+
+    model = ScreeningFinding
+    formset = SavedRowsFormSet
+    fields = ("kind", "area", "on", "notes")
+    extra = 0
+    can_delete = False
+
+
+@admin.register(WashoutRule)
+class WashoutRuleAdmin(AuditTrailAdmin):
+    """How long each washout finding blocks needling, or calls for a caution. One rule per kind,
+    shipped with the domain file's defaults: change them, never add or remove them."""
+
+    list_display = ("kind", "wait_amount", "wait_unit", "blocks")
+    list_editable = ("wait_amount", "wait_unit", "blocks")
+    fields = ("kind", ("wait_amount", "wait_unit"), "blocks", "note")
+    readonly_fields = ("kind",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ClientAccess)

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from clinic.locking import FIELD_NAME as VERSION_FIELD
 from clinic.locking import VersionedFormMixin
 from consultations import screening
-from consultations.models import Client, Consultation, RecordedConcern
+from consultations.models import Client, Consultation, RecordedConcern, ScreeningFinding
 
 CONSENT_REQUIRED = "Record the client's consent before continuing."
 NO_CONCERN = "Record at least one concern the client wants treated."
@@ -96,7 +96,9 @@ class ClientForm(VersionedFormMixin, forms.ModelForm):
         return super().clean()
 
 
-ABSOLUTE_FIELDS = [name for name, _reason, _area_bound in screening.ABSOLUTE]
+# The absolute contraindications that concern the whole client; those found in an area are
+# findings with their areas (FindingFormSet), and so are the findings that lapse.
+ABSOLUTE_FIELDS = [name for name, _reason, area_bound in screening.ABSOLUTE if not area_bound]
 RELATIVE_FIELDS = [name for name, _caution in screening.RELATIVE]
 
 
@@ -108,7 +110,6 @@ class ConsultationForm(forms.ModelForm):
         fields = [
             "held_on",
             *ABSOLUTE_FIELDS,
-            "affected_area",
             *RELATIVE_FIELDS,
             "consent_given",
             "consent_by",
@@ -134,7 +135,7 @@ class ConsultationForm(forms.ModelForm):
 
     @property
     def absolute_fields(self):
-        return [self[name] for name in [*ABSOLUTE_FIELDS, "affected_area"]]
+        return [self[name] for name in ABSOLUTE_FIELDS]
 
     @property
     def relative_fields(self):
@@ -200,4 +201,53 @@ RecordedConcernFormSet = forms.formset_factory(
     extra=3,
     max_num=12,
     absolute_max=12,
+)
+
+
+class FindingForm(forms.ModelForm):
+    """One finding: what, in which area (blank: every area), and its date when it lapses.
+    The model's clean() puts its rules (an area where one is needed, a date for what lapses)
+    next to the fields."""
+
+    class Meta:
+        model = ScreeningFinding
+        fields = ["kind", "area", "on", "notes"]
+        labels = {"area": "Area"}
+        help_texts = {"area": "", "on": ""}
+        widgets = {
+            "on": DateInput(),
+            "notes": forms.TextInput(attrs={"placeholder": "Notes (optional)"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["area"].choices = [("", "Every area"), *self.fields["area"].choices[1:]]
+
+
+class BaseFindingFormSet(forms.BaseFormSet):
+    def clean(self):
+        if any(self.errors):
+            return
+        seen = set()
+        for form in self.chosen_forms():
+            key = (form.cleaned_data["kind"], form.cleaned_data["area"])
+            if key in seen:
+                raise ValidationError(
+                    f"{form.instance} is recorded twice for the same area; record it once."
+                )
+            seen.add(key)
+
+    def chosen_forms(self):
+        return [form for form in self.forms if form.cleaned_data.get("kind")]
+
+    def findings(self):
+        """The rows in the shape `record_consultation` takes."""
+        return [
+            {name: form.cleaned_data[name] for name in FindingForm.Meta.fields}
+            for form in self.chosen_forms()
+        ]
+
+
+FindingFormSet = forms.formset_factory(
+    FindingForm, formset=BaseFindingFormSet, extra=2, max_num=20, absolute_max=20
 )

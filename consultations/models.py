@@ -1,15 +1,18 @@
 """Who the client is and what they asked for: clients, consultations and recorded concerns."""
 
 import datetime
+from functools import cached_property
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connections, models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from catalogue.models import Area, Concern
+from clinic.history import AuditTrail
 from clinic.models import Stamped, Voidable
 from consultations import screening
 
@@ -161,8 +164,8 @@ class Consultation(Voidable, Stamped):
         max_length=20,
         choices=Area,
         blank=True,
-        help_text="Where an infection, lesion or keloid was found. Leave blank if it affects "
-        "every area.",
+        help_text="Before findings had areas of their own: where an infection, lesion or keloid "
+        "was found (blank: every area). Findings now record their areas.",
     )
     # Screening: relative contraindications (practitioner decides, caution acknowledged).
     keloid_tendency = models.BooleanField("tendency to keloid scarring", default=False)
@@ -172,6 +175,9 @@ class Consultation(Voidable, Stamped):
         "isotretinoin in the last 6 months", default=False, help_text="Roaccutane and generics."
     )
     anticoagulants = models.BooleanField("takes anticoagulants", default=False)
+    thrombosis_history = models.BooleanField(
+        "history of thrombosis", default=False, help_text=screening.HELP["thrombosis"]
+    )
     immunosuppressed = models.BooleanField(
         "immunosuppression or poor healing",
         default=False,
@@ -211,6 +217,13 @@ class Consultation(Voidable, Stamped):
         editable=False,
         help_text="Derived from the screening answers and the recorded concerns.",
     )
+    screening_findings = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="The findings' kind, area and date, copied from them by refresh_outcome() so "
+        "every page reads them with the consultation.",
+    )
     notes = models.TextField(blank=True)
 
     class Meta:
@@ -247,12 +260,158 @@ class Consultation(Voidable, Stamped):
             raise ValidationError(errors)
 
     def assess(self):
-        """Screening outcome and its reasons, from the answers and the recorded concerns."""
+        """Screening outcome and its reasons, from the answers, the findings and the recorded
+        concerns (prefetched with the consultation when the caller read them)."""
         return screening.assess(self, list(self.concerns.all()))
 
+    def screening_age_refusal(self, on):
+        """Why this consultation cannot start a course on `on` (it is too old), or ""."""
+        months = settings.SCREENING_VALID_MONTHS
+        if on < screening.add_months(self.held_on, months):
+            return ""
+        return (
+            f"The consultation was on {self.held_on:%d %b %Y}: screening older than {months} "
+            "months cannot start a new course. Record a new consultation first."
+        )
+
+    @property
+    def found(self):
+        """Its findings (screening.Found), as `screening_findings` keeps them."""
+        return [screening.Found.from_json(item) for item in self.screening_findings]
+
+    @cached_property
+    def washout_waits(self):
+        """{kind: Wait} of the washout rules its findings need: one query, none without them."""
+        kinds = screening.washout_kinds(self.found)
+        return WashoutRule.waits(kinds) if kinds else {}
+
     def refresh_outcome(self):
+        """Copy the findings onto the consultation, tick the answers they give (an infection
+        found on the cheeks is an infection found), and derive the outcome again."""
+        findings = [finding.found for finding in self.findings.order_by("pk")]
+        self.screening_findings = [found.as_json() for found in findings]
+        self.__dict__.pop("washout_waits", None)
+        answers = {screening.FINDING_KINDS[found.kind].answer for found in findings} - {""}
+        for answer in answers:
+            setattr(self, answer, True)
         self.outcome = self.assess().outcome
-        self.save(update_fields=["outcome"])
+        self.save(update_fields=["outcome", "screening_findings", *sorted(answers)])
+
+
+FINDING_KINDS = [(kind, finding.label) for kind, finding in screening.FINDING_KINDS.items()]
+WASHOUT_KINDS = list(screening.WASHOUT_KINDS.items())
+
+
+class WashoutRule(models.Model):
+    """How long a washout finding blocks needling (or calls for a caution), after its date.
+
+    One row per kind, shipped by a migration with the domain file's defaults; managers change
+    the wait and whether it blocks in the admin.
+    """
+
+    class Unit(models.TextChoices):
+        DAYS = screening.DAYS, "days"
+        WEEKS = screening.WEEKS, "weeks"
+        MONTHS = screening.MONTHS, "months"
+
+    kind = models.CharField(max_length=20, choices=WASHOUT_KINDS, unique=True)
+    wait_amount = models.PositiveSmallIntegerField(
+        "wait", validators=[MinValueValidator(1), MaxValueValidator(120)]
+    )
+    wait_unit = models.CharField("unit", max_length=10, choices=Unit, default=Unit.WEEKS)
+    blocks = models.BooleanField(
+        "refuses inside the window",
+        default=True,
+        help_text="Ticked: a course or session inside the window is refused until it clears. "
+        "Not ticked: it is a caution the practitioner acknowledges.",
+    )
+    note = models.TextField(blank=True, help_text="Where the wait comes from.")
+
+    history = AuditTrail()
+
+    class Meta:
+        ordering = ["kind"]
+        verbose_name = "washout rule"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(wait_amount__gte=1) & Q(wait_amount__lte=120),
+                name="washoutrule_wait_range",
+                violation_error_message="The wait is between 1 and 120.",
+            ),
+        ]
+
+    def __str__(self):
+        effect = "refused" if self.blocks else "caution"
+        return f"{self.get_kind_display()}: {self.wait} ({effect})"
+
+    @property
+    def wait(self):
+        return screening.Wait(self.wait_amount, self.wait_unit, self.blocks)
+
+    @classmethod
+    def waits(cls, kinds):
+        """{kind: Wait} for `kinds`, in one query."""
+        return {rule.kind: rule.wait for rule in cls.objects.filter(kind__in=kinds)}
+
+
+class ScreeningFinding(Stamped):
+    """Something found at screening in one area (or in every area), or with a date that lapses:
+    an infection, lesion or keloid where it is; a peel, laser or filler in an area, isotretinoin
+    or a tan with its date. Several per consultation; one area each."""
+
+    consultation = models.ForeignKey(
+        "Consultation", on_delete=models.PROTECT, related_name="findings"
+    )
+    kind = models.CharField("finding", max_length=20, choices=FINDING_KINDS)
+    area = models.CharField(
+        max_length=20, choices=Area, blank=True, help_text="Blank: it affects every area."
+    )
+    on = models.DateField(
+        "date",
+        null=True,
+        blank=True,
+        help_text="For a finding that lapses: the last dose, the procedure or the sunburn.",
+    )
+    notes = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["consultation", "pk"]
+        verbose_name = "screening finding"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["consultation", "kind", "area"],
+                name="screeningfinding_once_per_area",
+                violation_error_message="This finding is already recorded for that area.",
+            ),
+        ]
+
+    def __str__(self):
+        where = self.get_area_display().lower() if self.area else "every area"
+        text = f"{self.get_kind_display()} ({where})"
+        return f"{text}, {self.on:%d %b %Y}" if self.on else text
+
+    @property
+    def found(self):
+        return screening.Found(self.kind, self.area or "", self.on)
+
+    def clean(self):
+        super().clean()
+        kind = screening.FINDING_KINDS.get(self.kind)
+        if kind is None:
+            return
+        errors = {}
+        if kind.area == "required" and not self.area:
+            errors["area"] = "Choose the area it was in."
+        if kind.area == "none" and self.area:
+            errors["area"] = "It affects every area: leave the area empty."
+        if kind.washout and self.on is None:
+            errors["on"] = "Give the date: the wait runs from it."
+        if not kind.washout and self.on is not None:
+            errors["on"] = "This finding does not lapse: leave the date empty."
+        if self.on and self.on > timezone.localdate():
+            errors["on"] = "This date is in the future."
+        if errors:
+            raise ValidationError(errors)
 
 
 class RecordedConcern(Stamped):

@@ -17,6 +17,7 @@ from clinic.views import RoleRequiredMixin
 from consultations.forms import (
     ClientForm,
     ConsultationForm,
+    FindingFormSet,
     RecordedConcernFormSet,
     add_formset_errors,
     add_service_errors,
@@ -116,8 +117,14 @@ class ConsultationCreateView(RoleRequiredMixin, FormView):
             return RecordedConcernFormSet(self.request.POST, prefix="concerns")
         return RecordedConcernFormSet(prefix="concerns")
 
+    def get_findings(self):
+        if self.request.method == "POST":
+            return FindingFormSet(self.request.POST, prefix="findings")
+        return FindingFormSet(prefix="findings")
+
     def get_context_data(self, **kwargs):
         kwargs.setdefault("formset", self.get_formset())
+        kwargs.setdefault("findings", self.get_findings())
         context = super().get_context_data(**kwargs)
         catalogue = list(Concern.objects.all())
         context.update(
@@ -150,8 +157,9 @@ class ConsultationCreateView(RoleRequiredMixin, FormView):
     def post(self, request, *args, **kwargs):
         form = self.get_form()
         formset = self.get_formset()
-        form_ok = form.is_valid()
-        if formset.is_valid() and form_ok:
+        findings = self.get_findings()
+        valid = [form.is_valid(), formset.is_valid(), findings.is_valid()]
+        if all(valid):
             details = {name: form.cleaned_data[name] for name in ConsultationForm.Meta.fields}
             details["consent_at"] = timezone.now()
             try:
@@ -160,14 +168,19 @@ class ConsultationCreateView(RoleRequiredMixin, FormView):
                     practitioner=request.user,
                     by=request.user,
                     concerns=formset.concerns(),
+                    findings=findings.findings(),
                     **details,
                 )
             except ValidationError as error:
                 concern_errors = partial(add_formset_errors, formset)
+                finding_errors = partial(add_formset_errors, findings)
                 add_service_errors(
                     form,
                     error,
-                    elsewhere=dict.fromkeys(("concern", "area", "severity"), concern_errors),
+                    elsewhere={
+                        **dict.fromkeys(("concern", "area", "severity"), concern_errors),
+                        **dict.fromkeys(("findings", "kind", "on"), finding_errors),
+                    },
                 )
             else:
                 messages.success(
@@ -175,4 +188,6 @@ class ConsultationCreateView(RoleRequiredMixin, FormView):
                     f"Consultation recorded: {consultation.get_outcome_display().lower()}.",
                 )
                 return redirect(consultation)
-        return self.render_to_response(self.get_context_data(form=form, formset=formset))
+        return self.render_to_response(
+            self.get_context_data(form=form, formset=formset, findings=findings)
+        )

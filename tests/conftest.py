@@ -226,11 +226,12 @@ def make_course(db, make_consultation, practitioner):
 
 @pytest.fixture
 def log(db, practitioner):
-    """Log a session on `course` on `performed_on`, at 1.5 mm on the area of its first concern."""
+    """Log a session on `course` on `performed_on`, at 1.5 mm on the area of its first concern,
+    the pre-session check asked (nothing changed)."""
 
     def make(course, performed_on=None, **extra):
         area = course.course_concerns.first().recorded_concern.area
-        values = {"areas": [(area, Decimal("1.50"))]}
+        values = {"areas": [(area, Decimal("1.50"))], "check_asked": True}
         values.update(extra)
         return log_session(
             course=course,

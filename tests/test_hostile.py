@@ -397,6 +397,7 @@ def client_with_course(name, practitioner, concerns, *, performed_on, **session)
     )
     logged = log_session(
         course=course,
+        check_asked=True,
         practitioner=practitioner,
         by=practitioner,
         performed_on=performed_on,
@@ -527,6 +528,7 @@ def workspace_forms(clinic):
             None,
             # The practitioner rates each concern and confirms the lot offered from last time.
             {
+                "check_asked": ["on"],
                 "products-0-same_lot": ["on"],
                 **{
                     f"progress-{link.recorded_concern_id}-practitioner_rating": ["2"]
@@ -703,6 +705,7 @@ ADMIN_FORMS = [
     "catalogue.Concern change",
     "catalogue.Product add",
     "catalogue.Product change",
+    "consultations.WashoutRule change",
     "treatments.Course change",
     "treatments.TreatmentSession change",
     "auth.User add",

@@ -69,15 +69,16 @@ def workspace(make_course, concern):
     def build(user):
         course = make_course(planned_sessions=6)
         author = user or course.practitioner
+        course.consultation.photo_consent = True
+        course.consultation.save(update_fields=["photo_consent"])
         session = log_session(
             course=course,
+            check_asked=True,
             practitioner=author,
             by=author,
             areas=[(Area.CHEEKS, Decimal("1.50"))],
         )
         client_pk = {"pk": course.client_id}
-        course.consultation.photo_consent = True
-        course.consultation.save(update_fields=["photo_consent"])
         photo = add_photo(
             client=course.client,
             session=session,

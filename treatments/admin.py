@@ -31,9 +31,11 @@ from clinic.admin import (
 )
 from clinic.locking import VersionedFormMixin
 from consultations import screening
-from consultations.admin import RecordedConcernInline
+from consultations.admin import FindingInline, RecordedConcernInline
 from consultations.models import Client, ClientAccess, Consultation, RecordedConcern
 from consultations.resources import ClientExport
+from consultations.screening import PRE_SESSION_FIELDS
+from consultations.services import check_session
 from treatments.models import (
     Course,
     CourseConcern,
@@ -247,7 +249,7 @@ class ConsultationAdmin(
     list_filter = ("outcome", "consent_given", VoidedFilter, "practitioner", "held_on")
     search_fields = ("client__last_name", "client__first_name", "client__email")
     autocomplete_fields = ("client",)
-    inlines = (RecordedConcernInline,)
+    inlines = (RecordedConcernInline, FindingInline)
     readonly_fields = ("outcome", "screening_reasons", "void_status", *STAMP_FIELDS)
     fieldsets = (
         (None, {"fields": ("client", "held_on", "practitioner", "void_status")}),
@@ -261,7 +263,9 @@ class ConsultationAdmin(
                     "bleeding_disorder",
                     "allergy_metal_or_anaesthetic",
                     "affected_area",
-                )
+                ),
+                "description": "An infection, lesion or keloid found in an area is also a "
+                "finding below, with its area (one per row, several allowed).",
             },
         ),
         (
@@ -273,11 +277,14 @@ class ConsultationAdmin(
                     "cold_sore_history",
                     "isotretinoin_recent",
                     "anticoagulants",
+                    "thrombosis_history",
                     "immunosuppressed",
                     "skin_condition_flare",
                     "pregnant_or_breastfeeding",
                     "recent_tan_or_sunburn",
-                )
+                ),
+                "description": "Isotretinoin, a tan or sunburn, a peel, laser or filler: record "
+                "them as findings below with their date, so the washout is counted from it.",
             },
         ),
         ("Consent", {"fields": ("consent_given", "consent_by", "consent_at", "consent_scope")}),
@@ -442,6 +449,7 @@ class CourseAdmin(
         "suggested_sessions_max",
         "suggested_sessions",
         "suggested_interval_weeks",
+        "override_areas",
         *STAMP_FIELDS,
     )
     fieldsets = (
@@ -456,6 +464,7 @@ class CourseAdmin(
                     "device",
                     "departure_reason",
                     "override_reason",
+                    "override_areas",
                     "cautions_acknowledged",
                     "notes",
                 )
@@ -507,8 +516,43 @@ class CourseAdmin(
         return obj.is_overdue()
 
 
+class SessionAreaFormSet(SavedRowsFormSet):
+    """A session's areas, checked against the screening as the service checks them: an area
+    added (or every area, when the session moves to another day) must not be one the
+    consultation's findings block without the course's override, nor inside a washout."""
+
+    def clean(self):
+        super().clean()
+        session = self.instance
+        if any(self.errors) or session.performed_on is None:
+            return
+        rows = [
+            form.cleaned_data["area"]
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        saved = {form.instance.area for form in self.initial_forms}
+        saved_on = TreatmentSession.objects.values_list("performed_on", flat=True).get(
+            pk=session.pk
+        )
+        moved = session.performed_on != saved_on
+        areas = rows if moved else [area for area in rows if area not in saved]
+        try:
+            check_session(
+                consultation=session.course.consultation,
+                overridden_areas=session.course.override_areas,
+                areas=areas,
+                performed_on=session.performed_on,
+                answers={"check_acknowledged": session.check_acknowledged},
+                new=False,
+            )
+        except ValidationError as refusal:
+            raise ValidationError(refusal.messages) from None
+
+
 class SessionAreaInline(AtLeastOneInline):
     model = SessionArea
+    formset = SessionAreaFormSet
     fields = ("area", "depth_mm")
     can_delete = False
 
@@ -559,6 +603,22 @@ class SessionAdminForm(VersionedFormMixin, forms.ModelForm):
                 "performed_on",
                 f"The course started on {course.start_date:%d %b %Y}; a session cannot be earlier.",
             )
+        if performed_on and not self.errors:
+            # The pre-session check's answers, as the service checks them (the areas are the
+            # area rows' to check: SessionAreaFormSet).
+            answers = {name: cleaned_data.get(name) for name in PRE_SESSION_FIELDS}
+            try:
+                check_session(
+                    consultation=course.consultation,
+                    overridden_areas=course.override_areas,
+                    areas=[],
+                    performed_on=performed_on,
+                    answers=answers,
+                    new=False,
+                )
+            except ValidationError as refusal:
+                for name, messages in refusal.message_dict.items():
+                    self.add_error(name if name in self.fields else None, messages)
         return cleaned_data
 
 
@@ -602,6 +662,7 @@ class TreatmentSessionAdmin(
     readonly_fields = ("number", "void_status", *STAMP_FIELDS)
     fieldsets = (
         (None, {"fields": ("course", "number", "performed_on", "practitioner", "void_status")}),
+        ("Pre-session check", {"fields": PRE_SESSION_FIELDS}),
         ("Procedure", {"fields": ("device", "device_model", "numbing")}),
         ("Response", {"fields": ("skin_response", "pain_score", "notes")}),
         STAMP_FIELDSET,

@@ -9,6 +9,7 @@ from django.utils import timezone
 from catalogue.models import DEPTH_MAX, DEPTH_MESSAGE, DEPTH_MIN, Area
 from clinic.locking import VersionedFormMixin
 from consultations.forms import DateInput, flag_damaged_version
+from consultations.screening import PRE_SESSION_DATES, PRE_SESSION_FIELDS
 from treatments.models import (
     Course,
     Device,
@@ -224,10 +225,18 @@ class SessionForm(VersionedFormMixin, forms.ModelForm):
 
     class Meta:
         model = TreatmentSession
-        fields = ["performed_on", "device", "device_model", "skin_response", "notes"]
+        fields = [
+            "performed_on",
+            "device",
+            "device_model",
+            "skin_response",
+            "notes",
+            *PRE_SESSION_FIELDS,
+        ]
         widgets = {
             "performed_on": DateInput(),
             "notes": forms.Textarea(attrs={"rows": 3}),
+            **{name: DateInput() for name in PRE_SESSION_DATES},
         }
 
     # The order the fields are drawn and read in (numbing and pain_score are not in Meta.fields).
@@ -243,6 +252,12 @@ class SessionForm(VersionedFormMixin, forms.ModelForm):
     def clean(self):
         flag_damaged_version(self)
         return super().clean()
+
+    @property
+    def check_fields(self):
+        """The pre-session check's questions, between the tick that it was asked and the
+        acknowledgement of its cautions."""
+        return [self[name] for name in PRE_SESSION_FIELDS[1:-1]]
 
 
 class FiniteDecimalField(forms.DecimalField):

@@ -131,6 +131,14 @@ class Course(Stamped):
         blank=True,
         help_text="Required to start a course in an area the screening found not suitable.",
     )
+    override_areas = models.JSONField(
+        "areas overridden",
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="The areas of the screening's findings that the override reason covers "
+        "('all': findings in every area); sessions there are allowed.",
+    )
     device = models.CharField(
         "planned device",
         max_length=10,
@@ -402,6 +410,39 @@ class TreatmentSession(Voidable, Stamped):
         help_text="As the client rates it: 0 none, 10 worst imaginable.",
     )
     notes = models.TextField(blank=True)
+    # The pre-session check (consultations.screening.PRE_SESSION): what changed since the last
+    # visit, asked before every session and kept with it.
+    check_asked = models.BooleanField(
+        "I asked the client what changed since the last visit", default=False
+    )
+    check_new_infection = models.BooleanField(
+        "new infection or cold sore in an area to treat", default=False
+    )
+    check_pregnant = models.BooleanField("pregnant or breastfeeding now", default=False)
+    check_isotretinoin = models.BooleanField("isotretinoin since the last visit", default=False)
+    check_new_medicines = models.BooleanField(
+        "new medicines, such as anticoagulants", default=False
+    )
+    check_tan_on = models.DateField(
+        "tan or sunburn since the last visit: when",
+        null=True,
+        blank=True,
+        help_text="Leave empty if none.",
+    )
+    check_reaction = models.BooleanField(
+        "a reaction to the last session",
+        default=False,
+        help_text="Prolonged redness, swelling, pigment change or a breakout.",
+    )
+    check_retinoids_on = models.DateField(
+        "retinoids or acids last used on",
+        null=True,
+        blank=True,
+        help_text="Leave empty if none in the last weeks.",
+    )
+    check_acknowledged = models.BooleanField(
+        "I have weighed the check's cautions with the client", default=False
+    )
 
     objects = SessionQuerySet.as_manager()
 

@@ -5,7 +5,7 @@ from functools import cached_property
 from django.db.models import Prefetch
 
 from consultations import screening
-from consultations.models import Consultation, RecordedConcern
+from consultations.models import Consultation, RecordedConcern, WashoutRule
 from treatments.models import (
     ContactAttempt,
     Course,
@@ -55,8 +55,12 @@ class ClientRecord:
             )
             .order_by("held_on", "pk")
         )
+        # The washout rules every consultation's findings need, read once for all of them.
+        kinds = set().union(*(screening.washout_kinds(c.found) for c in consultations))
+        waits = WashoutRule.waits(kinds) if kinds else {}
         for consultation in consultations:
             consultation.client = self.client
+            consultation.washout_waits = waits
             consultation.assessment = screening.assess(consultation, consultation.concerns.all())
             consultation.started_courses = []
         by_consultation = {consultation.pk: consultation for consultation in consultations}

@@ -13,6 +13,8 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from clinic.locking import check_version
 from consultations.models import Consultation
+from consultations.screening import PRE_SESSION_FIELDS
+from consultations.services import blocking_areas, check_session, course_refusals
 from treatments.models import (
     SESSION_ROWS,
     Course,
@@ -391,8 +393,14 @@ def start_course(
             "Confirm that you have weighed the screening cautions with the client."
         )
     start_date = start_date or timezone.localdate()
+    areas = [rc.area for rc in recorded_concerns]
     if refusal := start_date_refusal(start_date):
         errors["start_date"] = refusal
+    else:
+        # The screening on the start date: a consultation not too old, no blocking washout.
+        errors.update(
+            course_refusals(consultation=consultation, areas=areas, start_date=start_date)
+        )
     try:
         check_course_plan(
             suggestion=suggestion,
@@ -418,6 +426,12 @@ def start_course(
         planned_sessions=planned_sessions,
         interval_weeks=interval_weeks,
         override_reason=override_reason.strip(),
+        # Sessions on these areas go ahead on the strength of the override reason.
+        override_areas=(
+            blocking_areas(consultation=consultation, areas=areas)
+            if suggestion.needs_override
+            else []
+        ),
         cautions_acknowledged=cautions_acknowledged,
         notes=notes,
         device=device or "",
@@ -449,7 +463,7 @@ def log_session(*, course, **details):
 
     Locks the course, then counts its sessions. The arguments are log_session_on_locked()'s.
     """
-    locked = Course.objects.locked_with_counts().get(pk=course.pk)
+    locked = Course.objects.select_related("consultation").locked_with_counts().get(pk=course.pk)
     return _log_session(locked, locked.session_counts(), **details)
 
 
@@ -487,9 +501,16 @@ def _log_session(
     pain_score=None,
     progress=(),
     notes="",
+    **check,
 ):
     """Log a session on `course`, locked, whose sessions `counts` counted once it was locked
-    (`Course.objects.locked_with_counts()`)."""
+    (`Course.objects.locked_with_counts()`).
+
+    `check`: the pre-session check's answers (consultations.screening.PRE_SESSION_FIELDS).
+    """
+    unknown = set(check) - set(PRE_SESSION_FIELDS)
+    if unknown:
+        raise TypeError(f"log_session() got unexpected arguments: {', '.join(sorted(unknown))}")
     if course.status != Course.Status.ACTIVE:
         raise ValidationError(
             f"This course is {course.get_status_display().lower()}: no more sessions can be logged "
@@ -511,6 +532,13 @@ def _log_session(
         )
     course_concern_ids = {link.recorded_concern_id for link in course.course_concerns.all()}
     areas, progress = _check_rows(course, areas, progress, course_concern_ids)
+    check_session(
+        consultation=course.consultation,
+        overridden_areas=course.override_areas,
+        areas=[area for area, _depth in areas],
+        performed_on=performed_on,
+        answers=check,
+    )
 
     session = TreatmentSession(
         course=course,
@@ -523,6 +551,7 @@ def _log_session(
         skin_response=skin_response,
         pain_score=pain_score,
         notes=notes,
+        **check,
     )
     session.stamp(by)
     # The session's number is taken under the course's lock and clean() repeats the rules its
@@ -544,6 +573,26 @@ def _log_session(
     course.stamp(by)
     course.save()
     return session
+
+
+def _check_correction_screening(course, session, saved, areas):
+    """The screening's refusals for what a correction changes: areas it adds (all of them when
+    it moves the session to another day) and the pre-session answers as corrected. A session
+    logged before the check existed is not asked for it."""
+    if areas is None:
+        checked = []
+    elif session.performed_on != saved["performed_on"]:
+        checked = [area for area, _depth in areas]
+    else:
+        checked = [area for area, _depth in areas if area not in saved["areas"]]
+    check_session(
+        consultation=course.consultation,
+        overridden_areas=course.override_areas,
+        areas=checked,
+        performed_on=session.performed_on,
+        answers={name: getattr(session, name) for name in PRE_SESSION_FIELDS},
+        new=False,
+    )
 
 
 def _check_session_date(course, performed_on):
@@ -684,6 +733,7 @@ SESSION_FIELDS = (
     "skin_response",
     "pain_score",
     "notes",
+    *PRE_SESSION_FIELDS,
 )
 # What a manager may also correct (correct_session): who performed the session.
 CORRECTABLE_FIELDS = {*SESSION_FIELDS, "practitioner"}
@@ -746,10 +796,14 @@ def correct_session(
         raise ValidationError(SESSION_VOIDED)
     course = Course.objects.select_for_update().get(pk=session.course_id)
 
+    saved = {"performed_on": session.performed_on, "areas": None}
+    if areas is not None:
+        saved["areas"] = set(session.areas.values_list("area", flat=True))
     for name, value in changes.items():
         setattr(session, name, value)
     _check_session_date(course, session.performed_on)
     areas, progress = _check_rows(course, areas, progress)
+    _check_correction_screening(course, session, saved, areas)
 
     session.stamp(by)
     session.full_clean(exclude=SESSION_PARENTS, validate_constraints=False)

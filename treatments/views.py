@@ -241,6 +241,7 @@ class CourseCreateView(RoleRequiredMixin, SuggestionMixin, FormView):
             )
         )
         context["client"] = self.consultation.client
+        context["too_old"] = self.consultation.screening_age_refusal(timezone.localdate())
         return context
 
     def post(self, request, *args, **kwargs):
@@ -628,7 +629,7 @@ class SessionCreateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
             # Locked, then its concerns with the counts log_session_on_locked() numbers the
             # session from, and what saving needs only (the client, to go back to): a refused
             # form reads the rest.
-            courses = Course.objects.select_related("client").locked_with_counts()
+            courses = Course.objects.select_related("client", "consultation").locked_with_counts()
         else:
             courses = courses_with_details()
         return get_object_or_404(courses, pk=self.kwargs["pk"])

@@ -326,6 +326,7 @@ def write_chunk(ctx, offset, session_counts):
                     "course_id": course_id,
                     "number": number,
                     "performed_on": day,
+                    "check_asked": True,
                     "practitioner_id": course.by,
                     "device": TreatmentSession.Device.PEN,
                     "device_model": "Dermapen 4",
@@ -510,7 +511,13 @@ class Loader:
             self._write(historical._meta.db_table, history_fields, history_rows)
 
     def _write(self, table, fields, rows):
-        defaults = {f.attname: f.get_default() for f in fields}
+        # A JSON column's default goes in as JSON text, as the rows' own JSON values do.
+        defaults = {
+            f.attname: json.dumps(f.get_default())
+            if f.get_internal_type() == "JSONField"
+            else f.get_default()
+            for f in fields
+        }
         values = map(itemgetter(*(f.attname for f in fields)), ({**defaults, **r} for r in rows))
         quote = self.connection.ops.quote_name
         column_sql = ", ".join(quote(f.column) for f in fields)

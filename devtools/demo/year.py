@@ -553,18 +553,30 @@ def consult(
     seen_at = timezone.make_aware(
         datetime.datetime.combine(held_on, datetime.time(rng.randint(9, 17), rng.choice((0, 30))))
     )
+    # What is found in an area, or has a date, is a finding: the area found (blank: every
+    # area); isotretinoin's last dose two months before, a tan fading three weeks before.
+    dated = {
+        "isotretinoin_recent": ("isotretinoin", held_on - datetime.timedelta(days=60)),
+        "recent_tan_or_sunburn": ("tan_or_sunburn", held_on - datetime.timedelta(days=21)),
+    }
+    findings = [
+        {"kind": name, "area": affected}
+        for name in screening
+        if name in {"infection_in_area", "lesion_in_area", "keloid_in_area"}
+    ] + [{"kind": dated[name][0], "on": dated[name][1]} for name in screening if name in dated]
+    found = {"infection_in_area", "lesion_in_area", "keloid_in_area", *dated}
     return record_consultation(
         client=client,
         practitioner=practitioner,
         by=practitioner,
         concerns=concerns,
+        findings=findings,
         held_on=held_on,
-        affected_area=affected,
         consent_given=consent,
         consent_by=rng.choice(("the client", client.full_name)) if consent else "",
         consent_at=min(seen_at, timezone.now()) if consent else None,
         notes=" ".join(filter(None, (profile.advice, note))),
-        **dict.fromkeys(screening, True),
+        **dict.fromkeys(set(screening) - found, True),
     )
 
 
@@ -751,6 +763,7 @@ def log_demo_session(
         progress.append((rc, rating, client_rating))
     return log_session(
         course=course,
+        check_asked=True,
         practitioner=practitioner,
         by=practitioner,
         performed_on=day,
@@ -763,6 +776,8 @@ def log_demo_session(
         pain_score=max(0, min(10, pain)),
         progress=progress,
         notes=session_note(demo, number, worse, cautious),
+        # Asked before every session; a client with cautions has them weighed again.
+        check_acknowledged=cautious,
     )
 
 

@@ -68,6 +68,7 @@ def test_a_session_typed_across_the_logoff_is_kept_through_signing_in_and_saved_
     page.get_by_label("Pain (0-10)").fill("4")
     page.locator("select[name$='-practitioner_rating']").select_option(label="Slight improvement")
     page.locator("#id_notes").fill(NOTES)
+    page.get_by_label("I asked the client what changed since the last visit").check()
 
     # Time runs out while typing: the page stays, with what was typed, and says so.
     expect(page.locator("#idle-warning")).to_contain_text(

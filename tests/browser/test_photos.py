@@ -25,6 +25,7 @@ def test_a_photo_is_uploaded_with_the_session_and_shown_as_a_thumbnail(
     page.get_by_label("Area photographed").select_option(Area.CHEEKS)
     page.get_by_label("Angle").select_option(Photo.Angle.LEFT)
     page.get_by_label("Your rating").select_option(label="Not assessed")
+    page.get_by_label("I asked the client what changed since the last visit").check()
     page.get_by_role("button", name="Log session").click()
     expect(page.get_by_text("Session 1 of 3 logged")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/clients/\d+/$"))

@@ -60,6 +60,7 @@ def test_consultation_course_and_three_sessions(signed_in_page):
         # Nothing is pre-rated: the practitioner rates the concern each time.
         expect(page.get_by_label("Your rating")).to_have_value("")
         page.get_by_label("Your rating").select_option(label="Slight improvement")
+        page.get_by_label("I asked the client what changed since the last visit").check()
         page.get_by_role("button", name="Log session").click()
         expect(page.get_by_text(f"Session {number} of 4 logged for Maya Fields.")).to_be_visible()
         expect(page).to_have_url(re.compile(r"/clients/\d+/$"))
@@ -181,3 +182,32 @@ def test_an_edit_overtaken_by_a_colleagues_is_refused_then_saved_on_purpose(
     expect(page.get_by_text("Nora Quinn's details saved.")).to_be_visible()
     person.refresh_from_db()
     assert (person.phone, person.email) == ("07700 900222", "nora.new@example.com")
+
+
+def test_the_pre_session_check_refuses_beside_its_question_and_keeps_the_form(
+    signed_in_page, make_course
+):
+    page = signed_in_page
+    course = make_course(planned_sessions=6)
+
+    page.goto(f"/courses/{course.pk}/sessions/new/")
+    page.get_by_label("Device model").fill("Dermapen 4")
+    page.get_by_label("Your rating").select_option(label="Not assessed")
+    page.get_by_label("I asked the client what changed since the last visit").check()
+    page.get_by_label("New infection or cold sore in an area to treat").check()
+    page.get_by_role("button", name="Log session").click()
+
+    error = page.locator("#error_1_id_check_new_infection")
+    expect(error).to_contain_text("A new infection or cold sore in an area to treat")
+    expect(page.get_by_label("Device model")).to_have_value("Dermapen 4")
+    assert not TreatmentSession.objects.exists()
+
+    # The client is pregnant rather: a caution, logged once it is acknowledged.
+    page.get_by_label("New infection or cold sore in an area to treat").uncheck()
+    page.get_by_label("Pregnant or breastfeeding now").check()
+    page.get_by_role("button", name="Log session").click()
+    expect(page.locator("#error_1_id_check_acknowledged")).to_contain_text("Pregnant")
+    page.get_by_label("I have weighed the check's cautions with the client").check()
+    page.get_by_role("button", name="Log session").click()
+    expect(page.get_by_text("Session 1 of 6 logged")).to_be_visible()
+    assert TreatmentSession.objects.get().check_pregnant

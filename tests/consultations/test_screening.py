@@ -1,9 +1,12 @@
+import datetime
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from catalogue.models import Area
-from consultations.models import Client, Consultation
-from consultations.screening import ABSOLUTE, RELATIVE
+from consultations.models import Client, Consultation, WashoutRule
+from consultations.screening import ABSOLUTE, RELATIVE, Wait, add_months
 from consultations.services import record_consultation
 
 pytestmark = pytest.mark.django_db
@@ -77,11 +80,6 @@ def test_fitzpatrick_iv_to_vi_is_a_pigment_caution_stronger_with_pigment_concern
     assert any("Pigment concern on type V skin" in c for c in cautions)
 
 
-def test_isotretinoin_in_the_last_six_months_is_a_caution(make_consultation):
-    consultation = make_consultation(isotretinoin_recent=True)
-    assert any("Isotretinoin" in c for c in consultation.assess().cautions)
-
-
 def test_active_acne_as_a_concern_warns_of_spreading_bacteria(make_consultation):
     consultation = make_consultation(concerns=[("active-acne", Area.CHEEKS)])
     assert consultation.outcome == Outcome.CAUTIONS
@@ -127,3 +125,188 @@ class TestRecordConsultation:
         consultation = make_consultation(consent_given=True, consent_by="Jo Bloggs")
         assert consultation.consent_at is not None
         assert consultation.consent_by == "Jo Bloggs"
+
+
+# Findings in an area, and findings with a date --------------------------------------------------
+
+TODAY = timezone.localdate
+
+
+def days_ago(n):
+    return TODAY() - datetime.timedelta(days=n)
+
+
+def finding(kind, area="", on=None):
+    return {"kind": kind, "area": area, "on": on}
+
+
+def test_months_are_calendar_months_and_a_missing_day_is_the_months_last():
+    assert add_months(datetime.date(2026, 8, 31), 6) == datetime.date(2027, 2, 28)
+    assert add_months(datetime.date(2026, 1, 15), 1) == datetime.date(2026, 2, 15)
+    assert Wait(2, "weeks", True).clears_on(datetime.date(2026, 5, 1)) == datetime.date(2026, 5, 15)
+    assert Wait(3, "days", True).clears_on(datetime.date(2026, 5, 1)) == datetime.date(2026, 5, 4)
+
+
+def test_the_shipped_washout_rules_are_the_domain_files():
+    rules = {
+        rule.kind: (rule.wait_amount, rule.wait_unit, rule.blocks)
+        for rule in WashoutRule.objects.all()
+    }
+    assert rules == {
+        "isotretinoin": (6, "months", False),  # label advice, mixed evidence: a caution
+        "peel_or_laser": (2, "weeks", True),
+        "filler": (2, "weeks", True),
+        "tan_or_sunburn": (2, "weeks", True),
+        "retinoids": (3, "days", True),
+    }
+    assert WashoutRule.history.count() == 5
+
+
+def test_an_infection_found_in_two_areas_blocks_those_and_what_contains_them_only(
+    make_consultation,
+):
+    consultation = make_consultation(
+        concerns=[("acne-scars", Area.CHEEKS), ("stretch-marks", Area.ABDOMEN)],
+        findings=[
+            finding("infection_in_area", Area.CHEEKS),
+            finding("infection_in_area", Area.NECK),
+        ],
+    )
+    assessment = consultation.assess()
+
+    assert consultation.infection_in_area  # the finding ticks its answer
+    assert consultation.outcome == Outcome.NOT_SUITABLE
+    assert assessment.contraindications == [
+        "Active infection in the area: treat the infection first. (cheeks and chin, neck)"
+    ]
+    assert assessment.blocks(Area.CHEEKS) and assessment.blocks(Area.NECK)
+    assert assessment.blocks(Area.FACE)  # the full face contains the cheeks
+    assert not assessment.blocks(Area.FOREHEAD)
+    assert not assessment.blocks(Area.ABDOMEN)
+
+
+def test_a_full_face_finding_blocks_every_facial_area(make_consultation):
+    consultation = make_consultation(findings=[finding("lesion_in_area", Area.FACE)])
+    assessment = consultation.assess()
+    assert all(assessment.blocks(area) for area in (Area.CHEEKS, Area.PERIORBITAL, Area.FACE))
+    assert not assessment.blocks(Area.NECK)
+
+
+def test_a_finding_in_every_area_blocks_every_area(make_consultation):
+    consultation = make_consultation(findings=[finding("keloid_in_area")])
+    assert consultation.keloid_in_area
+    assert consultation.assess().blocks(Area.SCALP)
+
+
+def test_a_peel_in_the_area_within_its_window_defers_with_the_date_it_clears(make_consultation):
+    peeled = days_ago(125)  # five days before the consultation (held 120 days ago)
+    consultation = make_consultation(findings=[finding("peel_or_laser", Area.CHEEKS, peeled)])
+    clears = peeled + datetime.timedelta(weeks=2)
+
+    assert consultation.outcome == Outcome.NOT_SUITABLE
+    assert consultation.assess().contraindications == [
+        f"Chemical peel, laser or IPL (cheeks and chin) on {peeled:%d %b %Y}: no needling there "
+        f"until {clears:%d %b %Y} (2 weeks after)."
+    ]
+    assert not consultation.assess().blocked_areas  # a wait, not something to override
+
+
+def test_a_peel_before_its_window_or_in_another_area_does_not_count(make_consultation):
+    long_ago = make_consultation(findings=[finding("peel_or_laser", Area.CHEEKS, days_ago(200))])
+    elsewhere = make_consultation(findings=[finding("filler", Area.FOREHEAD, days_ago(125))])
+    assert long_ago.outcome == elsewhere.outcome == Outcome.SUITABLE
+
+
+def test_isotretinoin_within_six_months_is_a_caution_that_says_when_it_clears(make_consultation):
+    last_dose = days_ago(180)  # two months before the consultation
+    consultation = make_consultation(findings=[finding("isotretinoin", on=last_dose)])
+
+    assert consultation.isotretinoin_recent
+    assert consultation.outcome == Outcome.CAUTIONS
+    clears = add_months(last_dose, 6)
+    assert any(f"until {clears:%d %b %Y}" in c for c in consultation.assess().cautions)
+
+
+def test_a_manager_can_make_isotretinoin_a_wait_that_refuses(make_consultation):
+    WashoutRule.objects.filter(kind="isotretinoin").update(blocks=True, wait_amount=4)
+    consultation = make_consultation(findings=[finding("isotretinoin", on=days_ago(180))])
+
+    assert consultation.outcome == Outcome.NOT_SUITABLE
+    clears = add_months(days_ago(180), 4)
+    assert any(
+        f"no needling until {clears:%d %b %Y}" in c for c in consultation.assess().contraindications
+    )
+
+
+def test_an_isotretinoin_answer_from_before_dates_stays_a_caution(make_consultation):
+    consultation = make_consultation(isotretinoin_recent=True)
+    assert any("no date recorded" in c for c in consultation.assess().cautions)
+
+
+def test_history_of_thrombosis_warns_against_tranexamic_acid_with_a_pigment_concern(
+    make_consultation,
+):
+    consultation = make_consultation(concerns=[("melasma", Area.CHEEKS)], thrombosis_history=True)
+    cautions = consultation.assess().cautions
+    assert consultation.outcome == Outcome.CAUTIONS
+    assert any(c.startswith("History of thrombosis: tranexamic acid") for c in cautions)
+    assert any("History of thrombosis with Melasma" in c for c in cautions)
+
+
+@pytest.mark.parametrize(
+    ("bad", "field", "message"),
+    [
+        (finding("peel_or_laser", Area.CHEEKS), "on", "Give the date: the wait runs from it."),
+        (finding("filler", on=datetime.date(2026, 1, 1)), "area", "Choose the area it was in."),
+        (
+            finding("isotretinoin", Area.CHEEKS, datetime.date(2026, 1, 1)),
+            "area",
+            "It affects every area: leave the area empty.",
+        ),
+        (
+            finding("infection_in_area", Area.CHEEKS, datetime.date(2026, 1, 1)),
+            "on",
+            "This finding does not lapse: leave the date empty.",
+        ),
+        (finding("tan_or_sunburn", on=TODAY() + datetime.timedelta(days=1)), "on", "in the future"),
+    ],
+)
+def test_a_finding_without_what_its_rule_needs_saves_nothing(
+    make_client, practitioner, concern, bad, field, message
+):
+    with pytest.raises(ValidationError) as refused:
+        record_consultation(
+            client=make_client(),
+            practitioner=practitioner,
+            by=practitioner,
+            concerns=[{"concern": concern("melasma"), "area": Area.CHEEKS}],
+            findings=[bad],
+        )
+    assert any(message in m for m in refused.value.message_dict[field])
+    assert not Consultation.objects.exists()
+
+
+def test_the_same_finding_twice_in_one_area_saves_nothing(make_client, practitioner, concern):
+    with pytest.raises(ValidationError, match="recorded twice"):
+        record_consultation(
+            client=make_client(),
+            practitioner=practitioner,
+            by=practitioner,
+            concerns=[{"concern": concern("melasma"), "area": Area.CHEEKS}],
+            findings=[finding("keloid_in_area", Area.CHEEKS)] * 2,
+        )
+    assert not Consultation.objects.exists()
+
+
+def test_the_consultation_keeps_a_copy_of_its_findings(make_consultation):
+    consultation = make_consultation(
+        findings=[
+            finding("filler", Area.PERIORAL, days_ago(130)),
+            finding("lesion_in_area", Area.NECK),
+        ]
+    )
+    assert [str(found) for found in consultation.found] == [
+        f"Filler or neuromodulator in the area: date (around the mouth): {days_ago(130):%d %b %Y}",
+        "Skin cancer, suspicious lesion or warts (neck)",
+    ]
+    assert consultation.findings.count() == 2

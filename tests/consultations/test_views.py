@@ -27,6 +27,15 @@ def concerns_management(total=3, initial=0):
     }
 
 
+def findings_management(total=0):
+    return {
+        "findings-TOTAL_FORMS": str(total),
+        "findings-INITIAL_FORMS": "0",
+        "findings-MIN_NUM_FORMS": "0",
+        "findings-MAX_NUM_FORMS": "1000",
+    }
+
+
 @pytest.fixture
 def consultation_data(concern):
     """POST data for the consultation form: one concern, consent given, nothing screened."""
@@ -34,12 +43,12 @@ def consultation_data(concern):
     def make(rows=(("acne-scars", Area.CHEEKS),), **fields):
         data = {
             "held_on": TODAY().isoformat(),
-            "affected_area": "",
             "consent_given": "on",
             "consent_by": "The client",
             "consent_scope": "Micro-needling of the recorded areas",
             "notes": "Wants smoother cheeks before a wedding.",
             **concerns_management(total=max(3, len(rows))),
+            **findings_management(),
         }
         for index, (slug, area) in enumerate(rows):
             data[f"concerns-{index}-concern"] = str(concern(slug).pk)
@@ -493,9 +502,46 @@ def test_the_same_concern_twice_in_one_area_is_refused(signed_in, make_client, c
             "Select a valid choice. That choice is not one of the available choices.",
         ),
         (
-            {"affected_area": "elbow"},
-            "id_affected_area",
+            {
+                **findings_management(1),
+                "findings-0-kind": "infection_in_area",
+                "findings-0-area": "elbow",
+            },
+            "id_findings-0-area",
             "Select a valid choice. elbow is not one of the available choices.",
+        ),
+        (
+            {**findings_management(1), "findings-0-kind": "filler", "findings-0-on": "2020-01-01"},
+            "id_findings-0-area",
+            "Choose the area it was in.",
+        ),
+        (
+            {
+                **findings_management(1),
+                "findings-0-kind": "peel_or_laser",
+                "findings-0-area": "cheeks",
+            },
+            "id_findings-0-on",
+            "Give the date: the wait runs from it.",
+        ),
+        (
+            {
+                **findings_management(1),
+                "findings-0-kind": "isotretinoin",
+                "findings-0-area": "cheeks",
+                "findings-0-on": "2020-01-01",
+            },
+            "id_findings-0-area",
+            "It affects every area: leave the area empty.",
+        ),
+        (
+            {
+                **findings_management(1),
+                "findings-0-kind": "keloid_in_area",
+                "findings-0-on": "2020-01-01",
+            },
+            "id_findings-0-on",
+            "This finding does not lapse: leave the date empty.",
         ),
     ],
 )

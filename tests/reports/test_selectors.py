@@ -79,6 +79,7 @@ def session(practitioner):
         concerns = [pc.recorded_concern for pc in course.course_concerns.order_by("pk")]
         return log_session(
             course=course,
+            check_asked=True,
             practitioner=by or practitioner,
             by=by or practitioner,
             performed_on=days_ago(ago),
@@ -583,6 +584,7 @@ def test_outcomes_count_not_assessed_apart_and_never_average_it(new_course, prac
     for days, rating in [(90, 3), (60, None), (30, None)]:
         log_session(
             course=course,
+            check_asked=True,
             practitioner=practitioner,
             by=practitioner,
             performed_on=days_ago(days),

@@ -151,6 +151,7 @@ def test_recall_lists_who_to_call_with_contact_details(
     due = new_course(60)
     log_session(
         course=due,
+        check_asked=True,
         practitioner=colleague,
         by=colleague,
         performed_on=days_ago(25),

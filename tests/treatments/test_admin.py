@@ -63,6 +63,7 @@ def new_course(make_client, make_consultation, practitioner, product):
         for days in sessions:
             log_session(
                 course=course,
+                check_asked=True,
                 practitioner=by,
                 by=by,
                 performed_on=consultation.held_on + days * DAYS,
@@ -516,6 +517,7 @@ def test_a_sessions_inline_rows_share_their_select_lists(
     sessions = [
         log_session(
             course=course,
+            check_asked=True,
             practitioner=practitioner,
             by=practitioner,
             performed_on=TODAY - days * DAYS,

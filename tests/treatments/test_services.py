@@ -402,6 +402,7 @@ def test_logging_a_session_runs_the_same_queries_whatever_its_rows(
     with django_assert_max_num_queries(LOG_SESSION_QUERIES):
         session = log_session(
             course=course,
+            check_asked=True,
             practitioner=practitioner,
             by=practitioner,
             areas=[(area, Decimal("1.50")) for area in areas],
@@ -430,6 +431,7 @@ def test_a_concern_is_rated_once_a_session(make_course, practitioner):
     with pytest.raises(ValidationError) as refused:
         log_session(
             course=course,
+            check_asked=True,
             practitioner=practitioner,
             by=practitioner,
             areas=[(recorded.area, Decimal("1.50"))],
@@ -459,7 +461,12 @@ def test_no_session_is_logged_beyond_the_planned_count(make_course, log):
 
 def test_logging_on_a_course_not_read_locked_is_a_programming_error(make_course, practitioner):
     course = make_course()
-    session = {"practitioner": practitioner, "by": practitioner, "areas": [(Area.CHEEKS, "1.50")]}
+    session = {
+        "practitioner": practitioner,
+        "by": practitioner,
+        "areas": [(Area.CHEEKS, "1.50")],
+        "check_asked": True,
+    }
 
     with (
         pytest.raises(TransactionManagementError, match="locked_with_counts"),
@@ -499,8 +506,10 @@ def test_a_locked_course_comes_with_its_session_counts(make_course, log, practit
     ("days", "refused"), [(-731, True), (-730, False), (366, False), (367, True)]
 )
 def test_a_course_starts_within_the_window_around_today(
-    make_consultation, practitioner, days, refused
+    make_consultation, practitioner, settings, days, refused
 ):
+    # The window, whatever the consultation's age (a screening goes stale after 12 months).
+    settings.SCREENING_VALID_MONTHS = 120
     consultation = make_consultation(held_on=TODAY() - datetime.timedelta(days=800))
     start = TODAY() + datetime.timedelta(days=days)
 

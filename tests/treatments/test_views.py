@@ -505,6 +505,7 @@ def session_data(course, *, areas=((Area.CHEEKS, "1.50"),), products=(), **field
         "skin_response": TreatmentSession.Response.PINPOINT_BLEEDING,
         "pain_score": "3",
         "notes": "Tolerated well.",
+        "check_asked": "on",
         **management("areas", len(areas), len(areas)),
         **management("products", len(products), len(products)),
     }
@@ -952,6 +953,7 @@ def test_ending_a_course_that_changed_meanwhile_is_refused_with_what_changed(
     colleague = make_user("sam", first_name="Sam", last_name="Okafor")
     log_session(
         course=course,
+        check_asked=True,
         practitioner=colleague,
         by=colleague,
         performed_on=TODAY(),

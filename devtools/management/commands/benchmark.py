@@ -97,8 +97,10 @@ class PageRun:
 
 def practitioner_choices(data):
     """The session form as pre-filled, with what the practitioner still chooses each time: a
-    rating for each concern, and the lot used last time confirmed from the pack."""
+    rating for each concern, the lot used last time confirmed from the pack, and the pre-session
+    check asked (nothing changed)."""
     data = dict(data)
+    data["check_asked"] = "on"
     for name, value in list(data.items()):
         if name.endswith("-practitioner_rating"):
             data[name] = "2"
@@ -297,6 +299,7 @@ class Command(BaseCommand):
             for _ in range(count // 5):
                 log_session(
                     course=course,
+                    check_asked=True,
                     practitioner=practitioner,
                     by=practitioner,
                     performed_on=day,

@@ -564,6 +564,7 @@ def session_body(recorded_concerns, serum, today, csrf_token):
         "skin_response": TreatmentSession.Response.PINPOINT_BLEEDING,
         "pain_score": "3",
         "notes": "Logged by manage.py loadtest.",
+        "check_asked": "on",  # the pre-session check: nothing changed since the last visit
         "photo_area": "",
         "photo_angle": "front",
         **formset_management("areas", len(by_area)),
