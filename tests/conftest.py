@@ -10,9 +10,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.apps import apps
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core import serializers
 from django.core.files.storage import storages
 from django.db import connection
 from django.test import Client as DjangoClient
@@ -242,3 +244,46 @@ def log(db, practitioner):
         )
 
     return make
+
+
+# Transactional tests (transaction=True) flush every table when they end. Django then makes the
+# content types and permissions again, but not the rows the data migrations load: the roles, the
+# catalogue and the other reference data below. They are kept once, as the migrations left them
+# (permissions by natural key, so new permission ids do not matter), and loaded again at the start
+# of each transactional test that finds them gone. (Django's serialized_rollback restores every
+# table instead, and clashes with the content types a previous flush made again.)
+REFERENCE_MODELS = ["auth.Group", "catalogue.Concern", "catalogue.Product"]
+OPTIONAL_REFERENCE_MODELS = ["catalogue.BodyArea", "consultations.WashoutRule"]
+
+
+@pytest.fixture(scope="session")
+def reference_data(django_db_setup, django_db_blocker):
+    labels = REFERENCE_MODELS + [
+        label for label in OPTIONAL_REFERENCE_MODELS if _model_exists(label)
+    ]
+    with django_db_blocker.unblock():
+        rows = [row for label in labels for row in apps.get_model(label).objects.order_by("pk")]
+        return serializers.serialize(
+            "json", rows, use_natural_foreign_keys=True, use_natural_primary_keys=False
+        )
+
+
+def _model_exists(label):
+    try:
+        apps.get_model(label)
+    except LookupError:
+        return False
+    return True
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_after_a_flush(request):
+    marker = request.node.get_closest_marker("django_db")
+    if not (marker and marker.kwargs.get("transaction")):
+        return
+    data = request.getfixturevalue("reference_data")  # read before any flush
+    request.getfixturevalue("transactional_db")
+    if Group.objects.exists():
+        return
+    for row in serializers.deserialize("json", data):
+        row.save()

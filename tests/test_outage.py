@@ -152,7 +152,7 @@ class TestADatabaseOutage:
         assert "keloid" not in caplog.text
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_database_server_that_does_not_answer_is_a_503_too(practitioner):
     """Not a simulated refusal: the connection goes to a port where no server listens."""
     if connection.vendor != "postgresql":

@@ -4,19 +4,13 @@ Run them with `.venv/bin/pytest -m browser` (they also run in the full suite). T
 /usr/bin/chromium (`.ci/ensure-chromium` installs it) and skip with a clear reason without it.
 """
 
-import importlib
 import os
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
-from django.apps import apps
-from django.db import connection
-from django.db.migrations.loader import MigrationLoader
 from django.test import override_settings
 from pytest_django.live_server_helper import LiveServer
 
-from clinic import roles
 from tests.conftest import PASSWORD
 
 # Playwright's sync API runs an event loop in the test thread; the test's own database work
@@ -69,43 +63,7 @@ def live_server(request):
 
 
 @pytest.fixture
-def catalogue(transactional_db):
-    """The shipped catalogue: transactional tests flush tables, so load it again if it is gone."""
-    Concern = apps.get_model("catalogue", "Concern")
-    if not Concern.objects.exists():
-        # The migration that ships it, run against the models as they stood then (same tables).
-        shipped = importlib.import_module("treatments.migrations.0002_catalogue")
-        state = MigrationLoader(connection).project_state(("treatments", "0002_catalogue"))
-        shipped.load_catalogue(state.apps, None)
-        # And as later migrations corrected it.
-        corrected = importlib.import_module(
-            "catalogue.migrations.0004_catalogue_corrected_against_the_sources"
-        )
-        state = MigrationLoader(connection).project_state(
-            ("catalogue", "0004_catalogue_corrected_against_the_sources")
-        )
-        corrected.correct(state.apps, SimpleNamespace(connection=connection))
-    assert Concern.objects.filter(slug="acne-scars").exists()
-
-
-@pytest.fixture
-def role_groups(transactional_db):
-    """The two roles (clinic/migrations/0001_roles.py), made again after a flush removed them."""
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    aesthetician, _ = Group.objects.get_or_create(name=roles.AESTHETICIAN)
-    for app_label, codename in roles.AESTHETICIAN_PERMISSIONS:
-        aesthetician.permissions.add(
-            Permission.objects.get(content_type__app_label=app_label, codename=codename)
-        )
-    manager, _ = Group.objects.get_or_create(name=roles.MANAGER)
-    manager.permissions.add(
-        *Permission.objects.filter(content_type__app_label__in=roles.MANAGER_APPS)
-    )
-
-
-@pytest.fixture
-def page(chromium, live_server, catalogue, role_groups):
+def page(chromium, live_server):
     context = chromium.new_context(
         base_url=live_server.url, viewport={"width": 1024, "height": 900}
     )

@@ -36,7 +36,7 @@ pytestmark = [
     ),
     # Real transactions, seen by other connections; the catalogue and the roles, which
     # migrations load, are put back for each test.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
     pytest.mark.slow,  # seconds each: emptying the tables after a transactional test
 ]
 

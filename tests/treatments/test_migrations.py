@@ -27,7 +27,7 @@ def migrator():
     migrate(executor.loader.graph.leaf_nodes())
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_session_rows_audited_row_by_row_move_into_the_sessions_audit_rows(migrator):
     old = migrator(BEFORE)
     Version = old.get_model("treatments", "HistoricalTreatmentSession")
@@ -107,7 +107,7 @@ def test_a_session_never_audited_row_by_row_keeps_its_rows_in_every_version():
 
 
 @pytest.mark.slow
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_course_started_before_concern_counts_planned_every_session_for_each(
     migrator, make_course
 ):

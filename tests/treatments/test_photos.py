@@ -260,7 +260,7 @@ def test_a_refused_photo_among_several_removes_the_stored_ones(session, practiti
 
 
 # Real commits: the outermost transaction is the photo_transaction() itself.
-committing = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+committing = pytest.mark.django_db(transaction=True)
 
 
 def break_the_commit(practitioner):
