@@ -19,7 +19,7 @@ _CLINICAL = {
         "photo",
     ],
 }
-_CATALOGUE = {"catalogue": ["concern", "product"]}
+_CATALOGUE = {"catalogue": ["bodyarea", "concern", "product"]}
 
 # (app_label, codename) pairs.
 AESTHETICIAN_PERMISSIONS = sorted(

@@ -3,6 +3,7 @@ consultation's page, in treatments.admin) and the log of who opened which client
 
 from django.contrib import admin
 
+from catalogue.admin import AreaSelectsFromChartMixin
 from clinic.admin import (
     AtLeastOneInline,
     CappedCountAdminMixin,
@@ -12,11 +13,15 @@ from clinic.admin import (
 from consultations.models import ClientAccess, RecordedConcern
 
 
-class RecordedConcernInline(CheckedAutocompleteMixin, AtLeastOneInline):
+class RecordedConcernInline(AreaSelectsFromChartMixin, CheckedAutocompleteMixin, AtLeastOneInline):
     model = RecordedConcern
     fields = ("concern", "area", "severity", "notes")
     autocomplete_fields = ("concern",)
     can_delete = False
+
+    def get_queryset(self, request):
+        # Each row is titled by its concern and area ("Acne scars (cheeks and chin)").
+        return super().get_queryset(request).select_related("area")
 
 
 @admin.register(ClientAccess)

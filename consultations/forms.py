@@ -7,6 +7,7 @@ field it is about, so the practitioner sees it where they typed and keeps their 
 from django import forms
 from django.core.exceptions import ValidationError
 
+from catalogue.forms import AreaChoiceField, AreaModelChoiceField
 from clinic.locking import FIELD_NAME as VERSION_FIELD
 from clinic.locking import VersionedFormMixin
 from consultations import screening
@@ -116,6 +117,8 @@ class ConsultationForm(forms.ModelForm):
             "photo_consent",
             "notes",
         ]
+        # The areas' select drawn from the cached area chart, not a query.
+        field_classes = {"affected_area": AreaModelChoiceField}
         labels = {"consent_given": "The client consents to micro-needling as discussed"}
         help_texts = {"consent_given": ""}
         widgets = {
@@ -148,12 +151,17 @@ class ConsultationForm(forms.ModelForm):
 
 
 class RecordedConcernForm(forms.ModelForm):
+    # The area's code, from the cached area chart: no query per row (the service records it).
+    area = AreaChoiceField(label="Area")
+
     class Meta:
         model = RecordedConcern
-        fields = ["concern", "area", "severity", "notes"]
+        fields = ["concern", "severity", "notes"]
         widgets = {
             "notes": forms.TextInput(attrs={"placeholder": "Notes on this concern (optional)"})
         }
+
+    field_order = ["concern", "area", "severity", "notes"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

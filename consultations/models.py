@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from catalogue.models import Area, Concern
+from catalogue.models import BodyArea, Concern
 from clinic.models import Stamped, Voidable
 from consultations import screening
 
@@ -157,10 +157,15 @@ class Consultation(Voidable, Stamped):
     allergy_metal_or_anaesthetic = models.BooleanField(
         "allergy to metal or to the numbing cream", default=False
     )
-    affected_area = models.CharField(
-        max_length=20,
-        choices=Area,
+    affected_area = models.ForeignKey(
+        BodyArea,
+        to_field="code",
+        db_index=False,  # few areas, never deleted once used: no index to keep on every write
+        db_column="affected_area",
+        on_delete=models.PROTECT,
+        null=True,
         blank=True,
+        related_name="+",
         help_text="Where an infection, lesion or keloid was found. Leave blank if it affects "
         "every area.",
     )
@@ -265,7 +270,14 @@ class RecordedConcern(Stamped):
         Consultation, on_delete=models.PROTECT, related_name="concerns"
     )
     concern = models.ForeignKey(Concern, on_delete=models.PROTECT, related_name="recorded")
-    area = models.CharField(max_length=20, choices=Area)
+    area = models.ForeignKey(
+        BodyArea,
+        to_field="code",
+        db_index=False,  # few areas, never deleted once used: no index to keep on every write
+        db_column="area",  # the codes it kept when areas were a fixed list
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     severity = models.CharField(max_length=10, choices=Severity, default=Severity.MODERATE)
     notes = models.TextField(blank=True)
 
@@ -282,7 +294,7 @@ class RecordedConcern(Stamped):
 
     def __str__(self):
         """How a recorded concern reads in lists: "Acne scars (cheeks and chin)"."""
-        return f"{self.concern} ({self.get_area_display().lower()})"
+        return f"{self.concern} ({self.area.name.lower()})"
 
 
 class ClientAccess(models.Model):

@@ -103,7 +103,7 @@ class Assessment:
     outcome: str
     contraindications: list[str] = field(default_factory=list)
     cautions: list[str] = field(default_factory=list)
-    # Areas that must not be treated without an override: ALL_AREAS, or a set of area values.
+    # Areas that must not be treated without an override: ALL_AREAS, or a set of area codes.
     blocked_areas: set[str] = field(default_factory=set)
 
     def blocks(self, area):
@@ -122,8 +122,8 @@ def assess(consultation, recorded_concerns):
     for name, reason, area_bound in ABSOLUTE:
         if getattr(consultation, name):
             contraindications.append(reason)
-            if area_bound and consultation.affected_area:
-                blocked.add(consultation.affected_area)
+            if area_bound and consultation.affected_area_id:
+                blocked.add(consultation.affected_area_id)
             else:
                 blocked.add(ALL_AREAS)
 

@@ -7,7 +7,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from catalogue.models import Concern, Product
+from catalogue.models import BodyArea, Concern, Product
 from consultations.models import RecordedConcern
 from treatments.selectors import ClientRecord
 
@@ -15,7 +15,7 @@ from treatments.selectors import ClientRecord
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SKIPPED_FIELDS = {"version", "image", "thumbnail"}
 # Related rows named in an export; other related records are given by their id.
-LABELLED = {Concern, Product, RecordedConcern}
+LABELLED = {BodyArea, Concern, Product, RecordedConcern}
 
 
 def csv_cell(value):

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
 from django.utils import timezone
 
+from catalogue.admin import AreaSelectsFromChartMixin
 from catalogue.models import Concern
 from clinic.admin import (
     LIST_PER_PAGE,
@@ -41,6 +42,7 @@ from treatments.models import (
     SessionProduct,
     SessionProgress,
     TreatmentSession,
+    areas_with_names,
 )
 from treatments.resources import CourseExport, SessionExport
 from treatments.selectors import ClientRecord
@@ -48,7 +50,9 @@ from treatments.services import (
     CORRECTABLE_FIELDS,
     COURSE_FIELDS,
     change_course,
+    check_chart_and_interval,
     correct_session,
+    previous_session_on,
     void_consultation,
     void_session,
 )
@@ -232,6 +236,7 @@ class ConsultationAdminForm(VersionedFormMixin, forms.ModelForm):
 
 @admin.register(Consultation)
 class ConsultationAdmin(
+    AreaSelectsFromChartMixin,
     CappedCountAdminMixin,
     VoidAdminMixin,
     VersionedAdminMixin,
@@ -352,7 +357,7 @@ class CourseConcernFormSet(SavedRowsFormSet):
         super().add_fields(form, index)
         form.fields["recorded_concern"].queryset = RecordedConcern.objects.filter(
             consultation_id=self.instance.consultation_id
-        ).select_related("concern")
+        ).select_related("concern", "area")
 
 
 class CourseConcernInline(admin.TabularInline):
@@ -363,7 +368,11 @@ class CourseConcernInline(admin.TabularInline):
     can_delete = False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("recorded_concern__concern")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("recorded_concern__concern", "recorded_concern__area")
+        )
 
 
 class CourseAdminForm(VersionedFormMixin, forms.ModelForm):
@@ -441,7 +450,9 @@ class CourseAdmin(
     def get_queryset(self, request):
         # A course's name lists its client and concerns (pickers, links, the list). Joining
         # here makes the list skip list_select_related, so join those too.
-        concerns = CourseConcern.objects.select_related("recorded_concern__concern")
+        concerns = CourseConcern.objects.select_related(
+            "recorded_concern__concern", "recorded_concern__area"
+        )
         return (
             super()
             .get_queryset(request)
@@ -479,10 +490,42 @@ class CourseAdmin(
         return obj.is_overdue()
 
 
-class SessionAreaInline(AtLeastOneInline):
+class SessionAreaFormSet(SavedRowsFormSet):
+    """The session's areas against the area chart, as correct_session() checks them: a depth
+    above an area's maximum, without the session's reason, is refused on its row."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        rows = {
+            form.cleaned_data["area"].code: form
+            for form in self.forms
+            if form.cleaned_data.get("area") and not self._should_delete_form(form)
+        }
+        try:
+            check_chart_and_interval(
+                self.instance.course,
+                areas=[(code, form.cleaned_data["depth_mm"]) for code, form in rows.items()],
+                depth_reason=self.instance.depth_reason,
+                performed_on=None,
+                previous_on=None,
+                interval_reason="",
+            )
+        except ValidationError as refusal:
+            for error in refusal.error_dict.get("depth_mm", []):
+                rows[error.params["area"]].add_error("depth_mm", error)
+
+
+class SessionAreaInline(AreaSelectsFromChartMixin, AtLeastOneInline):
     model = SessionArea
+    formset = SessionAreaFormSet
     fields = ("area", "depth_mm")
     can_delete = False
+
+    def get_queryset(self, request):
+        # Each row is titled by its area and depth ("Cheeks and chin at 1.50 mm").
+        return super().get_queryset(request).select_related("area")
 
 
 class SessionProductInline(admin.TabularInline):
@@ -503,7 +546,7 @@ class SessionProgressFormSet(SavedRowsFormSet):
         super().add_fields(form, index)
         form.fields["recorded_concern"].queryset = RecordedConcern.objects.filter(
             course_links__course_id=self.instance.course_id
-        ).select_related("concern")
+        ).select_related("concern", "area")
 
 
 class SessionProgressInline(admin.TabularInline):
@@ -514,7 +557,11 @@ class SessionProgressInline(admin.TabularInline):
     can_delete = False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("recorded_concern__concern")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("recorded_concern__concern", "recorded_concern__area")
+        )
 
 
 class SessionAdminForm(VersionedFormMixin, forms.ModelForm):
@@ -531,6 +578,20 @@ class SessionAdminForm(VersionedFormMixin, forms.ModelForm):
                 "performed_on",
                 f"The course started on {course.start_date:%d %b %Y}; a session cannot be earlier.",
             )
+        elif performed_on and self.instance.pk:
+            # The interval as correct_session() checks it (the areas: SessionAreaFormSet).
+            try:
+                check_chart_and_interval(
+                    course,
+                    areas=None,
+                    depth_reason="",
+                    performed_on=performed_on,
+                    previous_on=previous_session_on(self.instance),
+                    interval_reason=cleaned_data.get("interval_reason", ""),
+                )
+            except ValidationError as refusal:
+                for name, errors in refusal.error_dict.items():
+                    self.add_error(name, errors)
         return cleaned_data
 
 
@@ -573,8 +634,20 @@ class TreatmentSessionAdmin(
     inlines = (SessionAreaInline, SessionProductInline, SessionProgressInline)
     readonly_fields = ("number", "void_status", *STAMP_FIELDS)
     fieldsets = (
-        (None, {"fields": ("course", "number", "performed_on", "practitioner", "void_status")}),
-        ("Procedure", {"fields": ("device", "device_model", "numbing")}),
+        (
+            None,
+            {
+                "fields": (
+                    "course",
+                    "number",
+                    "performed_on",
+                    "interval_reason",
+                    "practitioner",
+                    "void_status",
+                )
+            },
+        ),
+        ("Procedure", {"fields": ("device", "device_model", "numbing", "depth_reason")}),
         ("Response", {"fields": ("skin_response", "pain_score", "notes")}),
         STAMP_FIELDSET,
     )
@@ -584,14 +657,16 @@ class TreatmentSessionAdmin(
             super()
             .get_queryset(request)
             .select_related(*self.list_select_related)
-            .prefetch_related("areas")
+            .prefetch_related(areas_with_names())
         )
 
     def get_object(self, request, object_id, from_field=None):
         session = super().get_object(request, object_id, from_field)
         if session is not None:
             # The page names the session's course by its client and concerns: read them at once.
-            concerns = CourseConcern.objects.select_related("recorded_concern__concern")
+            concerns = CourseConcern.objects.select_related(
+                "recorded_concern__concern", "recorded_concern__area"
+            )
             prefetch_related_objects(
                 [session], Prefetch("course__course_concerns", queryset=concerns)
             )
@@ -647,7 +722,7 @@ class TreatmentSessionAdmin(
 
     @admin.display(description="depth per area")
     def depths(self, obj):
-        return ", ".join(f"{a.get_area_display()} {a.depth_mm} mm" for a in obj.areas.all())
+        return ", ".join(f"{a.area.name} {a.depth_mm} mm" for a in obj.areas.all())
 
 
 @admin.register(SessionProduct)

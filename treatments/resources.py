@@ -3,7 +3,7 @@
 from django.db.models import Prefetch
 from import_export import fields, resources
 
-from treatments.models import Course, CourseConcern, TreatmentSession
+from treatments.models import Course, CourseConcern, TreatmentSession, areas_with_names
 
 
 def _prefetches(queryset, name):
@@ -55,7 +55,9 @@ class CourseExport(resources.ModelResource):
             queryset = queryset.prefetch_related(
                 Prefetch(
                     "course_concerns",
-                    queryset=CourseConcern.objects.select_related("recorded_concern__concern"),
+                    queryset=CourseConcern.objects.select_related(
+                        "recorded_concern__concern", "recorded_concern__area"
+                    ),
                 )
             )
         return queryset
@@ -99,6 +101,8 @@ class SessionExport(resources.ModelResource):
             "skin_response",
             "pain_score",
             "notes",
+            "depth_reason",
+            "interval_reason",
             "voided",
             "void_reason",
         )
@@ -106,9 +110,12 @@ class SessionExport(resources.ModelResource):
 
     @staticmethod
     def prepare(queryset):
-        return queryset.select_related("course__client", "practitioner").prefetch_related(
-            "areas", "products_used__product"
+        queryset = queryset.select_related("course__client", "practitioner").prefetch_related(
+            "products_used__product"
         )
+        if not _prefetches(queryset, "areas"):
+            queryset = queryset.prefetch_related(areas_with_names())
+        return queryset
 
     def dehydrate_client(self, session):
         return session.course.client.full_name
@@ -120,7 +127,7 @@ class SessionExport(resources.ModelResource):
         return session.get_device_display()
 
     def dehydrate_areas(self, session):
-        return "; ".join(f"{a.get_area_display()}: {a.depth_mm}" for a in session.areas.all())
+        return "; ".join(f"{a.area.name}: {a.depth_mm}" for a in session.areas.all())
 
     def dehydrate_products(self, session):
         return "; ".join(f"{p.product} (lot {p.lot_number})" for p in session.products_used.all())

@@ -64,10 +64,18 @@ SIGN_IN_RECORDS_APP = "axes"
 # Rows that `migrate` ships with every new database: a restore may replace them freely.
 SHIPPED = {
     "auth.group",
+    "catalogue.bodyarea",
+    "catalogue.historicalbodyarea",
     "catalogue.concern",
     "catalogue.historicalconcern",
     "catalogue.product",
     "catalogue.historicalproduct",
+}
+# Shipped rows of models added later, by the migration that shipped them: restoring a backup
+# made before it keeps them.
+SHIPPED_SINCE = {
+    "catalogue.bodyarea": "catalogue.0003_body_area_chart",
+    "catalogue.historicalbodyarea": "catalogue.0003_body_area_chart",
 }
 CLINICAL_APPS = {"consultations", "treatments"}
 # Models renamed or moved to another app since backups were first made: {old label: new label}.
@@ -485,9 +493,11 @@ def describe(counts):
     return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
 
 
-def tables_to_empty():
-    """Every table a restore empties: the backed-up models, their many-to-many links, sessions."""
-    models = backed_up_models() + [apps.get_model("sessions", "Session")]
+def tables_to_empty(keep=()):
+    """Every table a restore empties: the backed-up models, their many-to-many links, sessions;
+    but not those of the models labelled in `keep`."""
+    models = [m for m in backed_up_models() if label(m) not in keep]
+    models.append(apps.get_model("sessions", "Session"))
     tables = []
     for model in models:
         tables.append(model._meta.db_table)
@@ -552,10 +562,14 @@ def load_backup(header, stream, path, *, progress=None):
     rolls the database back (photo files already put back stay: they are the backup's own).
     """
     expected = {label_today(name): count for name, count in header["counts"].items()}
+    # Shipped rows of a model added since the backup was made (the area chart): what `migrate`
+    # loaded stays, as the backup's records need it.
+    made_with = set(header.get("migrations") or [])
+    keep = {name for name, shipped_by in SHIPPED_SINCE.items() if shipped_by not in made_with}
     loaded = Counter()
     with transaction.atomic():
         with connection.cursor() as cursor:
-            for table in tables_to_empty():
+            for table in tables_to_empty(keep):
                 cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
         batch = _Batch()
         try:

@@ -7,6 +7,7 @@ Run them with `.venv/bin/pytest -m browser` (they also run in the full suite). T
 import importlib
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.apps import apps
@@ -15,6 +16,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.test import override_settings
 from pytest_django.live_server_helper import LiveServer
 
+from catalogue.models import forget_area_chart
 from clinic import roles
 from tests.conftest import PASSWORD
 
@@ -69,7 +71,8 @@ def live_server(request):
 
 @pytest.fixture
 def catalogue(transactional_db):
-    """The shipped catalogue: transactional tests flush tables, so load it again if it is gone."""
+    """The shipped catalogue and area chart: transactional tests flush tables, so load them again
+    if they are gone."""
     Concern = apps.get_model("catalogue", "Concern")
     if not Concern.objects.exists():
         # The migration that ships it, run against the models as they stood then (same tables).
@@ -77,6 +80,14 @@ def catalogue(transactional_db):
         state = MigrationLoader(connection).project_state(("treatments", "0002_catalogue"))
         shipped.load_catalogue(state.apps, None)
     assert Concern.objects.filter(slug="acne-scars").exists()
+    BodyArea = apps.get_model("catalogue", "BodyArea")
+    if not BodyArea.objects.exists():
+        # The area chart likewise (catalogue 0003).
+        chart = importlib.import_module("catalogue.migrations.0003_body_area_chart")
+        state = MigrationLoader(connection).project_state(("catalogue", "0003_body_area_chart"))
+        chart.load_chart(state.apps, SimpleNamespace(connection=connection))
+        forget_area_chart()
+    assert BodyArea.objects.filter(code="periorbital").exists()
 
 
 @pytest.fixture

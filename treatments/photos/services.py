@@ -18,6 +18,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from catalogue.models import area_code
 from treatments.models import Photo
 
 pillow_heif.register_heif_opener()
@@ -141,7 +142,7 @@ def add_photo(
         client=client,
         session=session,
         consultation=consultation,
-        area=area,
+        area_id=area_code(area),
         angle=angle,
         taken_on=taken_on or (session.performed_on if session else consultation.held_on),
         width=clean.width,
