@@ -1,9 +1,20 @@
-"""The managers' admin for the catalogue: concerns and products."""
+"""The managers' admin for the catalogue: concerns, body areas (the area chart) and products."""
 
 from django.contrib import admin
 
-from catalogue.models import Concern, Product
+from catalogue.forms import AreaModelChoiceField
+from catalogue.models import BodyArea, Concern, Product, area_chart
 from clinic.admin import AuditTrailAdmin
+
+
+class AreaSelectsFromChartMixin:
+    """For admins and inlines with a key to a body area: the select's options come from the
+    cached area chart, not a query per select."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is BodyArea:
+            kwargs.setdefault("form_class", AreaModelChoiceField)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(Concern)
@@ -61,6 +72,45 @@ class ConcernAdmin(AuditTrailAdmin):
     @admin.display(description="interval")
     def interval_display(self, obj):
         return obj.interval_display
+
+
+@admin.register(BodyArea)
+class BodyAreaAdmin(AuditTrailAdmin):
+    """The area chart: each area's depth ranges and hard maximum, and what it is part of."""
+
+    list_display = ("name", "code", "parent", "chart_range", "max_mm", "position")
+    list_select_related = ("parent",)
+    list_filter = ("parent",)
+    search_fields = ("name", "code")
+    prepopulated_fields = {"code": ("name",)}
+    fieldsets = (
+        (None, {"fields": ("name", "code", "parent", "position")}),
+        (
+            "Needle depth (mm)",
+            {
+                "description": "Leave both ranges blank for an area made of parts: it then "
+                "spans its parts' ranges. A session deeper than the hard maximum needs a "
+                "recorded reason.",
+                "fields": (
+                    ("thin_min_mm", "thin_max_mm"),
+                    ("thick_min_mm", "thick_max_mm"),
+                    "max_mm",
+                ),
+            },
+        ),
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        # Records keep the code: it cannot change once the area exists.
+        return ("code",) if obj is not None else ()
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {} if obj is not None else self.prepopulated_fields
+
+    @admin.display(description="range")
+    def chart_range(self, obj):
+        limits = area_chart().get(obj.code)
+        return limits.range_display if limits else "-"
 
 
 @admin.register(Product)

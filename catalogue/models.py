@@ -4,12 +4,17 @@ Managers keep it in the admin; migrations load the shipped rows. Nothing here de
 clients, consultations or sessions.
 """
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.urls import reverse
 
 from clinic.history import AuditTrail
@@ -20,23 +25,298 @@ DEPTH_VALIDATORS = [MinValueValidator(DEPTH_MIN), MaxValueValidator(DEPTH_MAX)]
 DEPTH_MESSAGE = "Needle depth must be between 0.25 and 3.0 mm."
 
 
-class Area(models.TextChoices):
-    """Treatment areas, from the device makers' depth charts."""
+def mm(depth):
+    """A depth as the chart writes it: 0.25, 0.5, 1.0."""
+    text = f"{Decimal(depth):.2f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
 
-    FACE = "face", "Full face"
-    FOREHEAD = "forehead", "Forehead"
-    PERIORBITAL = "periorbital", "Around the eyes"
-    PERIORAL = "perioral", "Around the mouth"
-    CHEEKS = "cheeks", "Cheeks and chin"
-    NECK = "neck", "Neck"
-    DECOLLETE = "decollete", "Décolleté"
-    ARMS = "arms", "Arms"
-    HANDS = "hands", "Hands"
-    BACK = "back", "Back"
-    ABDOMEN = "abdomen", "Abdomen"
-    BUTTOCKS = "buttocks", "Buttocks"
-    THIGHS = "thighs", "Thighs"
-    SCALP = "scalp", "Scalp"
+
+class BodyArea(models.Model):
+    """An area of the body a practitioner treats, with its needle depth chart.
+
+    Areas nest: the full face is made of the forehead, the eyes, the nose, the cheeks and the
+    mouth. A finding on a part affects a course on the whole, and a finding on the whole affects
+    every part (`overlapping_area_codes`). An area's depth ranges may be left blank when it is
+    made of parts: it then spans its parts' ranges. Records keep an area by its code.
+    """
+
+    code = models.SlugField(
+        max_length=20,
+        unique=True,
+        help_text="The short name records keep; it cannot change once the area is saved.",
+    )
+    name = models.CharField(max_length=60, unique=True)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="parts",
+        verbose_name="part of",
+        help_text="The larger area this one belongs to (the cheeks belong to the full face).",
+    )
+    thin_min_mm = models.DecimalField(
+        "thin skin from (mm)",
+        max_digits=3,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=DEPTH_VALIDATORS,
+    )
+    thin_max_mm = models.DecimalField(
+        "thin skin to (mm)",
+        max_digits=3,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=DEPTH_VALIDATORS,
+    )
+    thick_min_mm = models.DecimalField(
+        "thick skin from (mm)",
+        max_digits=3,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=DEPTH_VALIDATORS,
+    )
+    thick_max_mm = models.DecimalField(
+        "thick skin to (mm)",
+        max_digits=3,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=DEPTH_VALIDATORS,
+    )
+    max_mm = models.DecimalField(
+        "hard maximum (mm)",
+        max_digits=3,
+        decimal_places=2,
+        validators=DEPTH_VALIDATORS,
+        help_text="Deeper than this, the practitioner must record why.",
+    )
+    position = models.PositiveSmallIntegerField(
+        "order", default=0, help_text="Where the area comes in lists (smallest first)."
+    )
+
+    history = AuditTrail()
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = "body area"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_mm__gte=DEPTH_MIN) & Q(max_mm__lte=DEPTH_MAX),
+                name="bodyarea_max_range",
+                violation_error_message="The hard maximum lies in 0.25-3.0 mm.",
+            ),
+            *(
+                models.CheckConstraint(
+                    condition=(
+                        Q(**{f"{skin}_min_mm__isnull": True, f"{skin}_max_mm__isnull": True})
+                    )
+                    | (
+                        Q(**{f"{skin}_min_mm__gte": DEPTH_MIN})
+                        & Q(**{f"{skin}_max_mm__gte": F(f"{skin}_min_mm")})
+                        & Q(**{f"{skin}_max_mm__lte": F("max_mm")})
+                    ),
+                    name=f"bodyarea_{skin}_range",
+                    violation_error_message=(
+                        f"The {skin}-skin range runs from 0.25 mm up to the hard maximum."
+                    ),
+                )
+                for skin in ("thin", "thick")
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        for skin in ("thin", "thick"):
+            low, high = getattr(self, f"{skin}_min_mm"), getattr(self, f"{skin}_max_mm")
+            if (low is None) != (high is None):
+                errors[f"{skin}_max_mm"] = "Give both ends of the range, or neither."
+            elif low is not None and low > high:
+                errors[f"{skin}_max_mm"] = "The range must run from the shallower depth."
+            elif high is not None and self.max_mm is not None and high > self.max_mm:
+                errors[f"{skin}_max_mm"] = "The range cannot go past the hard maximum."
+        if self.parent_id is not None and self.pk is not None:
+            ancestor, seen = self.parent, set()
+            while ancestor is not None and ancestor.pk not in seen:
+                if ancestor.pk == self.pk:
+                    errors["parent"] = "An area cannot be part of itself or of one of its parts."
+                    break
+                seen.add(ancestor.pk)
+                ancestor = ancestor.parent
+        if errors:
+            raise ValidationError(errors)
+
+
+# The area chart as the session form and the services read it: from Django's cache (shared by
+# every worker with DJANGO_REDIS_URL), so logging a session reads no area row; a change to an
+# area forgets it at once and again when the change commits. Without Redis each worker keeps its
+# own copy, refreshed at the latest after CHART_CACHE_SECONDS.
+CHART_CACHE_KEY = "catalogue:area-chart:1"
+CHART_CACHE_SECONDS = 300
+CHART_FIELDS = (
+    "code",
+    "name",
+    "parent__code",
+    "thin_min_mm",
+    "thin_max_mm",
+    "thick_min_mm",
+    "thick_max_mm",
+    "max_mm",
+)
+
+
+@dataclass(frozen=True)
+class AreaLimits:
+    """One area of the chart: its ranges for thin and thick skin and its hard maximum."""
+
+    code: str
+    name: str
+    parent: str | None
+    thin: tuple[Decimal, Decimal]
+    thick: tuple[Decimal, Decimal]
+    max_mm: Decimal
+
+    @property
+    def low(self):
+        return min(self.thin[0], self.thick[0])
+
+    @property
+    def high(self):
+        return max(self.thin[1], self.thick[1])
+
+    @property
+    def range_display(self):
+        """ "0.25-0.5 mm, max 0.5": from the thin skin's shallowest to the thick skin's deepest."""
+        span = mm(self.low) if self.low == self.high else f"{mm(self.low)}-{mm(self.high)}"
+        return f"{span} mm, max {mm(self.max_mm)}"
+
+    @property
+    def label(self):
+        return f"{self.name} ({self.range_display})"
+
+    def first_depth(self, suggested=None, *, low_end=False):
+        """Where a course's first session starts in this area: within the thin-skin range (the
+        conservative one), at its low end for skin that needs it (Fitzpatrick IV-VI) or without
+        a suggestion, else at `suggested` (the concerns' depth) brought inside the range."""
+        low, high = self.thin
+        if low_end or suggested is None:
+            return low
+        return min(max(Decimal(suggested), low), high)
+
+
+class AreaChart(Mapping):
+    """The body areas by code (AreaLimits), in the managers' order, with their nesting."""
+
+    def __init__(self, rows):
+        self._rows = {row["code"]: row for row in rows}
+        self._parts = {}
+        for row in rows:
+            if row["parent__code"]:
+                self._parts.setdefault(row["parent__code"], []).append(row["code"])
+        self._areas = {code: self._limits(code) for code in self._rows}
+
+    def _descendants(self, code, seen=None):
+        seen = set() if seen is None else seen
+        for part in self._parts.get(code, ()):
+            if part not in seen:
+                seen.add(part)
+                self._descendants(part, seen)
+        return seen
+
+    def _ancestors(self, code):
+        found, parent = set(), self._rows[code]["parent__code"]
+        while parent and parent in self._rows and parent not in found and parent != code:
+            found.add(parent)
+            parent = self._rows[parent]["parent__code"]
+        return found
+
+    def _limits(self, code):
+        row = self._rows[code]
+        parts = [self._rows[part] for part in self._descendants(code)]
+
+        def span(skin):
+            low, high = row[f"{skin}_min_mm"], row[f"{skin}_max_mm"]
+            if low is not None:
+                return (low, high)
+            # Blank: the area spans its parts' ranges (full face), or 0.25 to its maximum.
+            lows = [p[f"{skin}_min_mm"] for p in parts if p[f"{skin}_min_mm"] is not None]
+            highs = [p[f"{skin}_max_mm"] for p in parts if p[f"{skin}_max_mm"] is not None]
+            if not lows:
+                return (DEPTH_MIN, row["max_mm"])
+            return (min(lows), min(max(highs), row["max_mm"]))
+
+        return AreaLimits(
+            code=code,
+            name=row["name"],
+            parent=row["parent__code"],
+            thin=span("thin"),
+            thick=span("thick"),
+            max_mm=row["max_mm"],
+        )
+
+    def __getitem__(self, code):
+        return self._areas[code]
+
+    def __iter__(self):
+        return iter(self._areas)
+
+    def __len__(self):
+        return len(self._areas)
+
+    def name(self, code):
+        """The area's name, or its code when the chart no longer has it."""
+        return self._areas[code].name if code in self._areas else code
+
+    def choices(self, *, ranges=False):
+        """(code, name) pairs for a select, or with each area's range (`ranges`)."""
+        return [(a.code, a.label if ranges else a.name) for a in self._areas.values()]
+
+    def overlapping(self, code):
+        """The area, the areas it is part of and its parts: a finding on any of them concerns
+        a treatment of `code`."""
+        if code not in self._rows:
+            return {code}
+        return {code} | self._ancestors(code) | self._descendants(code)
+
+
+def area_chart():
+    """The area chart, from the cache or in one query."""
+    rows = cache.get(CHART_CACHE_KEY)
+    if rows is None:
+        rows = list(BodyArea.objects.values(*CHART_FIELDS))
+        cache.set(CHART_CACHE_KEY, rows, CHART_CACHE_SECONDS)
+    return AreaChart(rows)
+
+
+def forget_area_chart():
+    cache.delete(CHART_CACHE_KEY)
+
+
+def overlapping_area_codes(code):
+    """`code`, the areas that contain it and the areas it contains: the cheeks give the cheeks
+    and the full face; the full face gives itself and every facial area."""
+    return area_chart().overlapping(code)
+
+
+def area_code(area):
+    """The code of `area`, given as a BodyArea or as its code."""
+    return area.code if isinstance(area, BodyArea) else area
+
+
+@receiver(post_save, sender=BodyArea)
+@receiver(post_delete, sender=BodyArea)
+def _area_changed(**kwargs):
+    # Now, and once the change is visible to every connection (a page that read the chart
+    # before the commit may have cached the old one meanwhile).
+    forget_area_chart()
+    transaction.on_commit(forget_area_chart)
 
 
 class Concern(models.Model):

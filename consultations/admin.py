@@ -4,6 +4,7 @@ who opened which client's record."""
 
 from django.contrib import admin
 
+from catalogue.admin import AreaSelectsFromChartMixin
 from clinic.admin import (
     AtLeastOneInline,
     AuditTrailAdmin,
@@ -15,11 +16,15 @@ from clinic.admin import (
 from consultations.models import ClientAccess, RecordedConcern, ScreeningFinding, WashoutRule
 
 
-class RecordedConcernInline(CheckedAutocompleteMixin, AtLeastOneInline):
+class RecordedConcernInline(AreaSelectsFromChartMixin, CheckedAutocompleteMixin, AtLeastOneInline):
     model = RecordedConcern
     fields = ("concern", "area", "severity", "notes")
     autocomplete_fields = ("concern",)
     can_delete = False
+
+    def get_queryset(self, request):
+        # Each row is titled by its concern and area ("Acne scars (cheeks and chin)").
+        return super().get_queryset(request).select_related("area")
 
 
 class FindingInline(admin.TabularInline):

@@ -7,6 +7,7 @@ field it is about, so the practitioner sees it where they typed and keeps their 
 from django import forms
 from django.core.exceptions import ValidationError
 
+from catalogue.forms import AreaChoiceField, AreaModelChoiceField
 from clinic.locking import FIELD_NAME as VERSION_FIELD
 from clinic.locking import VersionedFormMixin
 from consultations import screening
@@ -117,6 +118,8 @@ class ConsultationForm(forms.ModelForm):
             "photo_consent",
             "notes",
         ]
+        # The areas' select drawn from the cached area chart, not a query.
+        field_classes = {"affected_area": AreaModelChoiceField}
         labels = {"consent_given": "The client consents to micro-needling as discussed"}
         help_texts = {"consent_given": ""}
         widgets = {
@@ -149,12 +152,17 @@ class ConsultationForm(forms.ModelForm):
 
 
 class RecordedConcernForm(forms.ModelForm):
+    # The area's code, from the cached area chart: no query per row (the service records it).
+    area = AreaChoiceField(label="Area")
+
     class Meta:
         model = RecordedConcern
-        fields = ["concern", "area", "severity", "notes"]
+        fields = ["concern", "severity", "notes"]
         widgets = {
             "notes": forms.TextInput(attrs={"placeholder": "Notes on this concern (optional)"})
         }
+
+    field_order = ["concern", "area", "severity", "notes"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -209,19 +217,16 @@ class FindingForm(forms.ModelForm):
     The model's clean() puts its rules (an area where one is needed, a date for what lapses)
     next to the fields."""
 
+    area = AreaChoiceField(label="Area", required=False, blank="Every area")
+
     class Meta:
         model = ScreeningFinding
         fields = ["kind", "area", "on", "notes"]
-        labels = {"area": "Area"}
-        help_texts = {"area": "", "on": ""}
+        help_texts = {"on": ""}
         widgets = {
             "on": DateInput(),
             "notes": forms.TextInput(attrs={"placeholder": "Notes (optional)"}),
         }
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["area"].choices = [("", "Every area"), *self.fields["area"].choices[1:]]
 
 
 class BaseFindingFormSet(forms.BaseFormSet):

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from catalogue.models import Area, Concern
+from catalogue.models import BodyArea, Concern, area_chart
 from clinic.history import AuditTrail
 from clinic.models import Stamped, Voidable
 from consultations import screening
@@ -160,10 +160,15 @@ class Consultation(Voidable, Stamped):
     allergy_metal_or_anaesthetic = models.BooleanField(
         "allergy to metal or to the numbing cream", default=False
     )
-    affected_area = models.CharField(
-        max_length=20,
-        choices=Area,
+    affected_area = models.ForeignKey(
+        BodyArea,
+        to_field="code",
+        db_index=False,  # few areas, never deleted once used: no index to keep on every write
+        db_column="affected_area",
+        on_delete=models.PROTECT,
+        null=True,
         blank=True,
+        related_name="+",
         help_text="Before findings had areas of their own: where an infection, lesion or keloid "
         "was found (blank: every area). Findings now record their areas.",
     )
@@ -364,7 +369,9 @@ class ScreeningFinding(Stamped):
     )
     kind = models.CharField("finding", max_length=20, choices=FINDING_KINDS)
     area = models.CharField(
-        max_length=20, choices=Area, blank=True, help_text="Blank: it affects every area."
+        max_length=20,
+        blank=True,
+        help_text="The area's code in the area chart. Blank: it affects every area.",
     )
     on = models.DateField(
         "date",
@@ -386,7 +393,7 @@ class ScreeningFinding(Stamped):
         ]
 
     def __str__(self):
-        where = self.get_area_display().lower() if self.area else "every area"
+        where = area_chart().name(self.area).lower() if self.area else "every area"
         text = f"{self.get_kind_display()} ({where})"
         return f"{text}, {self.on:%d %b %Y}" if self.on else text
 
@@ -404,6 +411,8 @@ class ScreeningFinding(Stamped):
             errors["area"] = "Choose the area it was in."
         if kind.area == "none" and self.area:
             errors["area"] = "It affects every area: leave the area empty."
+        elif self.area and self.area not in area_chart():
+            errors["area"] = "Choose an area of the area chart."
         if kind.washout and self.on is None:
             errors["on"] = "Give the date: the wait runs from it."
         if not kind.washout and self.on is not None:
@@ -424,7 +433,14 @@ class RecordedConcern(Stamped):
         Consultation, on_delete=models.PROTECT, related_name="concerns"
     )
     concern = models.ForeignKey(Concern, on_delete=models.PROTECT, related_name="recorded")
-    area = models.CharField(max_length=20, choices=Area)
+    area = models.ForeignKey(
+        BodyArea,
+        to_field="code",
+        db_index=False,  # few areas, never deleted once used: no index to keep on every write
+        db_column="area",  # the codes it kept when areas were a fixed list
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     severity = models.CharField(max_length=10, choices=Severity, default=Severity.MODERATE)
     notes = models.TextField(blank=True)
 
@@ -441,7 +457,7 @@ class RecordedConcern(Stamped):
 
     def __str__(self):
         """How a recorded concern reads in lists: "Acne scars (cheeks and chin)"."""
-        return f"{self.concern} ({self.get_area_display().lower()})"
+        return f"{self.concern} ({self.area.name.lower()})"
 
 
 class ClientAccess(models.Model):

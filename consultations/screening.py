@@ -189,38 +189,21 @@ class Wait:
         return f"{self.amount} {unit}"
 
 
-def overlapping_area_codes(code):
-    """The area, the areas containing it and the areas it contains.
-
-    Stand-in for catalogue.models.overlapping_area_codes (areas as reference data, with their
-    parents), with the chart's one nesting: the full face contains its parts.
-    """
-    from catalogue.models import Area
-
-    face_parts = {Area.FOREHEAD, Area.PERIORBITAL, Area.PERIORAL, Area.CHEEKS}
-    if code == Area.FACE:
-        return {code, *face_parts}
-    if code in face_parts:
-        return {code, Area.FACE}
-    return {code}
-
-
 def area_name(code):
     """How an area reads in a message: "the cheeks and chin"; every area for ALL_AREAS."""
-    from catalogue.models import Area
+    from catalogue.models import area_chart  # the chart is reference data: read when it runs
 
     if code in ("", ALL_AREAS):
         return "every area"
-    try:
-        return Area(code).label.lower()
-    except ValueError:
-        return code
+    return area_chart().name(code).lower()
 
 
 def overlaps(area, other):
     """Whether two areas overlap; ALL_AREAS (or blank) overlaps every area."""
     if other in ("", ALL_AREAS) or area in ("", ALL_AREAS):
         return True
+    from catalogue.models import overlapping_area_codes
+
     return other in overlapping_area_codes(area)
 
 
@@ -377,7 +360,7 @@ def absolute_findings(consultation, findings):
         elif rows:
             areas = [f.area or ALL_AREAS for f in rows]
         else:
-            areas = [consultation.affected_area or ALL_AREAS]
+            areas = [consultation.affected_area_id or ALL_AREAS]
         for area in areas:
             blocked.setdefault(area, []).append(reason)
     return blocked

@@ -4,6 +4,7 @@ sessions run against a consultation (treatments' services call them)."""
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from catalogue.models import area_code
 from consultations import screening
 from consultations.models import Consultation, RecordedConcern, ScreeningFinding, WashoutRule
 
@@ -12,16 +13,19 @@ from consultations.models import Consultation, RecordedConcern, ScreeningFinding
 def record_consultation(*, client, practitioner, concerns, by, findings=(), **details):
     """Save a consultation with its recorded concerns and findings, and derive its outcome.
 
-    `concerns` is a list of dicts with keys concern, area, severity (optional) and notes
-    (optional); `findings` a list of dicts with keys kind, area (optional, blank: every area),
-    on (the date, for findings that lapse) and notes (optional); `details` are Consultation
-    fields (held_on, screening answers, consent, notes). A finding ticks its yes/no answer
+    `concerns` is a list of dicts with keys concern, area (a BodyArea or its code), severity
+    (optional) and notes (optional); `findings` a list of dicts with keys kind, area (a code,
+    optional, blank: every area), on (the date, for findings that lapse) and notes (optional);
+    `details` are Consultation fields (held_on, screening answers, consent, notes;
+    `affected_area` a BodyArea or its code). A finding ticks its yes/no answer
     (Consultation.refresh_outcome).
     """
     if not concerns:
         raise ValidationError("Record at least one concern the client wants treated.")
     if client.archived:
         raise ValidationError("This client is archived: restore the client before a consultation.")
+    if "affected_area" in details:  # a BodyArea, its code, or blank for none
+        details["affected_area_id"] = area_code(details.pop("affected_area")) or None
     consultation = Consultation(client=client, practitioner=practitioner, **details)
     consultation.stamp(by)
     consultation.full_clean()
@@ -29,20 +33,24 @@ def record_consultation(*, client, practitioner, concerns, by, findings=(), **de
 
     seen = set()
     for item in concerns:
-        key = (item["concern"].pk, item["area"])
+        fields = {**item, "area_id": area_code(item["area"])}
+        del fields["area"]
+        key = (item["concern"].pk, fields["area_id"])
         if key in seen:
             raise ValidationError(
                 f"{item['concern']} is recorded twice for the same area; record it once."
             )
         seen.add(key)
-        recorded = RecordedConcern(consultation=consultation, **item)
+        recorded = RecordedConcern(consultation=consultation, **fields)
         recorded.stamp(by)
         recorded.full_clean(exclude=["consultation"])
         recorded.save()
 
     seen = set()
     for item in findings:
-        finding = ScreeningFinding(consultation=consultation, **item)
+        finding = ScreeningFinding(
+            consultation=consultation, **{**item, "area": area_code(item.get("area") or "")}
+        )
         key = (finding.kind, finding.area)
         if key in seen:
             raise ValidationError(

@@ -7,14 +7,14 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from catalogue.models import Concern, Product
+from catalogue.models import BodyArea, Concern, Product
 from clinic.exports import formula_safe
 from consultations.models import RecordedConcern
 from treatments.selectors import ClientRecord
 
 SKIPPED_FIELDS = {"version", "image", "thumbnail"}
 # Related rows named in an export; other related records are given by their id.
-LABELLED = {Concern, Product, RecordedConcern}
+LABELLED = {BodyArea, Concern, Product, RecordedConcern}
 
 
 def csv_cell(value):

@@ -185,7 +185,9 @@ def recall_items(lines, *, today):
         .prefetch_related(
             models.Prefetch(
                 "course_concerns",
-                queryset=CourseConcern.objects.select_related("recorded_concern__concern"),
+                queryset=CourseConcern.objects.select_related(
+                    "recorded_concern__concern", "recorded_concern__area"
+                ),
             )
         )
         .in_bulk([line["id"] for line in lines])

@@ -346,7 +346,9 @@ class CoursePrintView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
         return Course.objects.select_related("client", "practitioner").prefetch_related(
             Prefetch(
                 "course_concerns",
-                queryset=CourseConcern.objects.select_related("recorded_concern__concern"),
+                queryset=CourseConcern.objects.select_related(
+                    "recorded_concern__concern", "recorded_concern__area"
+                ),
             )
         )
 
@@ -357,7 +359,7 @@ class CoursePrintView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
         concerns, planned = {}, {}
         for link in course.course_concerns.all():
             recorded = link.recorded_concern
-            concerns.setdefault(recorded.concern, []).append(recorded.get_area_display())
+            concerns.setdefault(recorded.concern, []).append(recorded.area.name)
             planned[recorded.concern] = max(planned.get(recorded.concern, 0), link.planned_sessions)
         context.update(
             {

@@ -17,17 +17,19 @@ from django.contrib.auth.models import Group
 from django.core import serializers
 from django.core.files.storage import storages
 from django.db import connection
+from django.db.models import Max
 from django.test import Client as DjangoClient
 from django.utils import timezone
 
-from catalogue.models import Area, Concern, Product
+from catalogue.models import Concern, Product, area_chart, forget_area_chart
 from clinic import roles
 from consultations.models import Client
 from consultations.services import record_consultation
 from treatments.models import Photo
-from treatments.services import log_session, start_course
+from treatments.services import earliest_next_on, log_session, start_course
 
 PASSWORD = "correct-horse-battery-staple"
+SOONER_IN_TESTS = "Dated as the test needs it."
 _serial = itertools.count(1)
 _clock = None
 
@@ -82,6 +84,15 @@ def _test_settings(settings, tmp_path_factory, monkeypatch):
         monkeypatch.setattr(Photo._meta.get_field(field), "storage", storages["photos"])
 
 
+@pytest.fixture(autouse=True)
+def _fresh_area_chart():
+    """Each test reads the area chart afresh: a test that changes an area forgets the cached
+    chart, but its rollback cannot, so none is carried from one test to the next."""
+    forget_area_chart()
+    yield
+    forget_area_chart()
+
+
 @pytest.fixture
 def sessions_as_with_redis(settings):
     """Sessions read as production reads them with DJANGO_REDIS_URL: `cached_db`, from a cache
@@ -133,9 +144,13 @@ def practitioner(make_user):
 
 @pytest.fixture
 def signed_in(practitioner):
-    """A Django test client signed in as the practitioner (`client` is pytest-django's)."""
+    """A Django test client signed in as the practitioner (`client` is pytest-django's).
+
+    The area chart is in the cache, as a running clinic has it (read once per
+    CHART_CACHE_SECONDS, not once per page), so pages are measured without that read."""
     browser = DjangoClient()
     browser.force_login(practitioner)
+    area_chart()
     return browser
 
 
@@ -186,7 +201,7 @@ def make_client(db, practitioner):
 
 @pytest.fixture
 def make_consultation(db, make_client, practitioner, concern):
-    def make(client=None, *, concerns=(("acne-scars", Area.CHEEKS),), **details):
+    def make(client=None, *, concerns=(("acne-scars", "cheeks"),), **details):
         values = {
             "consent_given": True,
             "consent_by": "the client",
@@ -228,18 +243,28 @@ def make_course(db, make_consultation, practitioner):
 
 @pytest.fixture
 def log(db, practitioner):
-    """Log a session on `course` on `performed_on`, at 1.5 mm on the area of its first concern,
-    the pre-session check asked (nothing changed)."""
+    """Log a session on `course` on `performed_on`, at 1.5 mm (or the area's maximum, if lower)
+    on the area of its first concern, the pre-session check asked (nothing changed). A session
+    dated sooner than the course's interval allows says so (`interval_reason`) unless the test
+    gives its own: tests date sessions as they need."""
 
     def make(course, performed_on=None, **extra):
-        area = course.course_concerns.first().recorded_concern.area
-        values = {"areas": [(area, Decimal("1.50"))], "check_asked": True}
+        area = course.course_concerns.first().recorded_concern.area_id
+        performed_on = performed_on or timezone.localdate()
+        values = {
+            "areas": [(area, min(Decimal("1.50"), area_chart()[area].max_mm))],
+            "check_asked": True,
+        }
+        last = course.sessions.valid().aggregate(last=Max("performed_on"))["last"]
+        earliest = earliest_next_on(course, last)
+        if earliest and performed_on < earliest:
+            values["interval_reason"] = SOONER_IN_TESTS
         values.update(extra)
         return log_session(
             course=course,
             practitioner=practitioner,
             by=practitioner,
-            performed_on=performed_on or timezone.localdate(),
+            performed_on=performed_on,
             **values,
         )
 
@@ -252,28 +277,24 @@ def log(db, practitioner):
 # (permissions by natural key, so new permission ids do not matter), and loaded again at the start
 # of each transactional test that finds them gone. (Django's serialized_rollback restores every
 # table instead, and clashes with the content types a previous flush made again.)
-REFERENCE_MODELS = ["auth.Group", "catalogue.Concern", "catalogue.Product"]
-OPTIONAL_REFERENCE_MODELS = ["catalogue.BodyArea", "consultations.WashoutRule"]
+REFERENCE_MODELS = [
+    "auth.Group",
+    "catalogue.BodyArea",
+    "catalogue.Concern",
+    "catalogue.Product",
+    "consultations.WashoutRule",
+]
 
 
 @pytest.fixture(scope="session")
 def reference_data(django_db_setup, django_db_blocker):
-    labels = REFERENCE_MODELS + [
-        label for label in OPTIONAL_REFERENCE_MODELS if _model_exists(label)
-    ]
     with django_db_blocker.unblock():
-        rows = [row for label in labels for row in apps.get_model(label).objects.order_by("pk")]
-        return serializers.serialize(
-            "json", rows, use_natural_foreign_keys=True, use_natural_primary_keys=False
-        )
-
-
-def _model_exists(label):
-    try:
-        apps.get_model(label)
-    except LookupError:
-        return False
-    return True
+        rows = [
+            row
+            for label in REFERENCE_MODELS
+            for row in apps.get_model(label).objects.order_by("pk")
+        ]
+        return serializers.serialize("json", rows, use_natural_foreign_keys=True)
 
 
 @pytest.fixture(autouse=True)
@@ -287,3 +308,4 @@ def _reference_data_after_a_flush(request):
         return
     for row in serializers.deserialize("json", data):
         row.save()
+    forget_area_chart()

@@ -11,7 +11,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
-from catalogue.models import Area, Concern, Product
+from catalogue.models import Concern, Product
 from consultations.models import Client, ClientAccess
 from tests.pages import text
 from tests.treatments.test_record_admin import admin_form_data, page_queries
@@ -176,7 +176,7 @@ def test_a_correction_of_a_sessions_rows_shows_in_its_history(
     update_session(
         session=session,
         by=practitioner,
-        areas=[(Area.CHEEKS, Decimal("1.75")), (Area.FOREHEAD, Decimal("0.50"))],
+        areas=[("cheeks", Decimal("1.75")), ("forehead", Decimal("0.50"))],
         products=[(serum, "LOT-2")],
     )
 
@@ -221,7 +221,7 @@ def test_rows_changed_in_the_admin_are_in_the_sessions_audit_row(
 
     created, changed = session.history.order_by("history_id")
     assert (changed.history_type, changed.history_user) == ("~", manager)
-    assert changed.rows["areas"] == [{"area": Area.CHEEKS, "depth_mm": "1.25"}]
+    assert changed.rows["areas"] == [{"area": "cheeks", "depth_mm": "1.25"}]
     assert changed.rows["products"] == [
         {"product": product("Hyaluronic").pk, "lot_number": "LOT-9"}
     ]
@@ -235,7 +235,7 @@ def test_a_stale_session_edit_names_the_rows_someone_else_changed(
 ):
     session = new_course().sessions.get()
     shown = manager_client.get(change_url(session))
-    update_session(session=session, by=practitioner, areas=[(Area.CHEEKS, Decimal("1.75"))])
+    update_session(session=session, by=practitioner, areas=[("cheeks", Decimal("1.75"))])
 
     refused = manager_client.post(
         change_url(session), admin_form_data(shown, notes="The manager's note.")

@@ -354,7 +354,7 @@ def test_the_backup_names_photo_files_it_could_not_find(seeded, tmp_path):
     Photo.objects.create(
         client_id=session.course.client_id,
         session=session,
-        area="cheeks",
+        area_id="cheeks",
         image="clients/1/lost.jpg",
         thumbnail="clients/1/thumbs/lost.jpg",
     )
@@ -476,7 +476,9 @@ def as_made_before_the_moves(lines):
 
 def test_a_backup_made_before_models_moved_or_were_renamed_restores(backup_file):
     before_rows, before_ids = every_row(), identities()
-    rewrite(backup_file, as_made_before_the_moves)
+    rewrite(
+        backup_file, lambda lines: as_made_before_the_moves(as_made_before_the_area_chart(lines))
+    )
     with gzip.open(backup_file, "rt") as stream:
         old = stream.read()
     assert '"model":"treatments.concern"' in old and '"model":"catalogue.' not in old
@@ -569,3 +571,44 @@ def test_a_record_made_before_the_moves_and_renames_reads_as_today():
         ["view_courseconcern", "treatments", "courseconcern"],
         ["view_client", "consultations", "client"],
     ]
+
+
+# What the release before the area chart did not have.
+MIGRATIONS_OF_THE_AREA_CHART = {
+    "catalogue.0005_body_area_chart",
+    "catalogue.0006_body_areas_for_the_roles",
+    "consultations.0011_areas_from_the_chart",
+    "treatments.0014_areas_from_the_chart_and_session_reasons",
+}
+AREA_CHART_MODELS = ("catalogue.bodyarea", "catalogue.historicalbodyarea")
+
+
+def as_made_before_the_area_chart(lines):
+    """The backup as the release before the area chart wrote it: no body areas (records kept
+    their areas' codes), none of the chart's migrations applied."""
+    header = json.loads(lines[0].removesuffix(",\n") + "}")
+    header["counts"] = {n: c for n, c in header["counts"].items() if n not in AREA_CHART_MODELS}
+    header["migrations"] = [
+        name for name in header["migrations"] if name not in MIGRATIONS_OF_THE_AREA_CHART
+    ]
+    body = [
+        line
+        for line in lines[1:]
+        if not line.startswith(tuple(f'{{"model":"{name}"' for name in AREA_CHART_MODELS))
+    ]
+    return [json.dumps(header)[:-1] + ",\n", *body]
+
+
+def test_a_backup_made_before_the_area_chart_restores_and_keeps_the_chart(backup_file):
+    before_rows, before_ids = every_row(), identities()
+    rewrite(backup_file, as_made_before_the_area_chart)
+    with gzip.open(backup_file, "rt") as stream:
+        assert '"model":"catalogue.bodyarea"' not in stream.read()
+
+    output = restore(backup_file, "--replace")
+
+    assert "Restored" in output
+    rows = every_row()
+    assert rows["catalogue.bodyarea"] == before_rows["catalogue.bodyarea"]
+    assert rows == before_rows
+    assert identities() == before_ids

@@ -33,7 +33,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from catalogue.models import Area, Concern, Product
+from catalogue.models import Concern, Product
 from clinic import roles
 from consultations.models import Client, Consultation, RecordedConcern
 from consultations.services import record_consultation
@@ -426,14 +426,15 @@ def make_clinic():
     mine, consultation, course, session = client_with_course(
         "Mine",
         practitioner,
-        [("acne-scars", Area.CHEEKS), ("hyperpigmentation", Area.CHEEKS)],
-        performed_on=today,
+        [("acne-scars", "cheeks"), ("hyperpigmentation", "cheeks")],
+        # A course's interval (4 weeks) ago: the next session may be logged today.
+        performed_on=today - datetime.timedelta(weeks=4),
         products=[(Product.objects.get(name__startswith="Hyaluronic"), "LOT-1")],
     )
     theirs, their_consultation, their_course, their_session = client_with_course(
         "Theirs",
         practitioner,
-        [("stretch-marks", Area.ABDOMEN)],
+        [("stretch-marks", "abdomen")],
         performed_on=today - datetime.timedelta(days=1),
     )
     ids = {
@@ -493,7 +494,7 @@ def consultation_fields(clinic):
         "consent_given": ["on"],
         "consent_by": ["The client"],
         "concerns-0-concern": [str(Concern.objects.get(slug="acne-scars").pk)],
-        "concerns-0-area": [Area.CHEEKS],
+        "concerns-0-area": ["cheeks"],
         "concerns-0-severity": ["moderate"],
     }
 
@@ -640,7 +641,7 @@ def admin_fill(clinic, label):
             "consent_at_0": [today],
             "consent_at_1": ["10:00"],
             "concerns-0-concern": [str(Concern.objects.get(slug="acne-scars").pk)],
-            "concerns-0-area": [Area.CHEEKS],
+            "concerns-0-area": ["cheeks"],
             "concerns-0-severity": ["moderate"],
         },
         "catalogue.Product": {"name": ["Test serum"], "kind": ["serum"]},
@@ -657,7 +658,7 @@ def admin_fill(clinic, label):
             "course": [str(course.pk)],
             "performed_on": [today],
             "practitioner": [practitioner],
-            "areas-0-area": [Area.CHEEKS],
+            "areas-0-area": ["cheeks"],
             "areas-0-depth_mm": ["1.00"],
         },
         "auth.User": {
@@ -701,6 +702,8 @@ ADMIN_FORMS = [
     "consultations.Client change",
     "consultations.Consultation add",
     "consultations.Consultation change",
+    "catalogue.BodyArea add",
+    "catalogue.BodyArea change",
     "catalogue.Concern add",
     "catalogue.Concern change",
     "catalogue.Product add",
@@ -714,7 +717,7 @@ ADMIN_FORMS = [
     "auth.Group change",
 ]
 # Add forms left empty on purpose: a catalogue entry has too many required fields to fill here.
-ADMIN_FORMS_NOT_FILLED = {"catalogue.Concern add"}
+ADMIN_FORMS_NOT_FILLED = {"catalogue.BodyArea add", "catalogue.Concern add"}
 
 
 def admin_form(clinic, admin_browser, name):

@@ -16,7 +16,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalogue import urls as catalogue_urls
-from catalogue.models import Area
 from clinic import roles
 from consultations import urls as consultation_urls
 from consultations.models import Client, ClientAccess
@@ -76,14 +75,14 @@ def workspace(make_course, concern):
             check_asked=True,
             practitioner=author,
             by=author,
-            areas=[(Area.CHEEKS, Decimal("1.50"))],
+            areas=[("cheeks", Decimal("1.50"))],
         )
         client_pk = {"pk": course.client_id}
         photo = add_photo(
             client=course.client,
             session=session,
             image_file=SimpleUploadedFile("p.png", PNG),
-            area=Area.CHEEKS,
+            area="cheeks",
             angle="front",
             by=author,
         )
@@ -270,7 +269,7 @@ def test_text_typed_into_notes_is_shown_as_text_never_run(
     person = make_client(notes=f"Client note {SCRIPT}")
     consultation = make_consultation(
         person,
-        concerns=(("acne-scars", Area.CHEEKS),),
+        concerns=(("acne-scars", "cheeks"),),
         notes=f"Consultation note {SCRIPT}",
     )
     recorded = consultation.concerns.get()

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
 from django.utils import timezone
 
+from catalogue.admin import AreaSelectsFromChartMixin
 from catalogue.models import Concern
 from clinic.admin import (
     LIST_PER_PAGE,
@@ -43,6 +44,7 @@ from treatments.models import (
     SessionProduct,
     SessionProgress,
     TreatmentSession,
+    areas_with_names,
 )
 from treatments.resources import CourseExport, SessionExport
 from treatments.selectors import ClientRecord
@@ -51,8 +53,10 @@ from treatments.services import (
     COURSE_FIELDS,
     PLAN_FIELDS,
     change_course,
+    check_chart_and_interval,
     check_course_change,
     correct_session,
+    previous_session_on,
     void_consultation,
     void_session,
 )
@@ -236,6 +240,7 @@ class ConsultationAdminForm(VersionedFormMixin, forms.ModelForm):
 
 @admin.register(Consultation)
 class ConsultationAdmin(
+    AreaSelectsFromChartMixin,
     CappedCountAdminMixin,
     VoidAdminMixin,
     VersionedAdminMixin,
@@ -368,7 +373,11 @@ class CourseConcernInline(admin.TabularInline):
         return False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("recorded_concern__concern")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("recorded_concern__concern", "recorded_concern__area")
+        )
 
 
 class CourseAdminForm(VersionedFormMixin, forms.ModelForm):
@@ -478,7 +487,9 @@ class CourseAdmin(
     def get_queryset(self, request):
         # A course's name lists its client and concerns (pickers, links, the list). Joining
         # here makes the list skip list_select_related, so join those too.
-        concerns = CourseConcern.objects.select_related("recorded_concern__concern")
+        concerns = CourseConcern.objects.select_related(
+            "recorded_concern__concern", "recorded_concern__area"
+        )
         return (
             super()
             .get_queryset(request)
@@ -517,26 +528,42 @@ class CourseAdmin(
 
 
 class SessionAreaFormSet(SavedRowsFormSet):
-    """A session's areas, checked against the screening as the service checks them: an area
-    added (or every area, when the session moves to another day) must not be one the
-    consultation's findings block without the course's override, nor inside a washout."""
+    """A session's areas, checked as correct_session() checks them: against the area chart (a
+    depth above an area's maximum, without the session's reason, is refused on its row), and
+    against the screening (an area added, or every area when the session moves to another day,
+    must not be one the consultation's findings block without the course's override, nor inside
+    a washout)."""
 
     def clean(self):
         super().clean()
         session = self.instance
-        if any(self.errors) or session.performed_on is None:
+        if any(self.errors):
             return
-        rows = [
-            form.cleaned_data["area"]
+        rows = {
+            form.cleaned_data["area"].code: form
             for form in self.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE")
-        ]
-        saved = {form.instance.area for form in self.initial_forms}
+            if form.cleaned_data.get("area") and not self._should_delete_form(form)
+        }
+        try:
+            check_chart_and_interval(
+                session.course,
+                areas=[(code, form.cleaned_data["depth_mm"]) for code, form in rows.items()],
+                depth_reason=session.depth_reason,
+                performed_on=None,
+                previous_on=None,
+                interval_reason="",
+            )
+        except ValidationError as refusal:
+            for error in refusal.error_dict.get("depth_mm", []):
+                rows[error.params["area"]].add_error("depth_mm", error)
+        if session.performed_on is None:
+            return
+        saved = {form.instance.area_id for form in self.initial_forms}
         saved_on = TreatmentSession.objects.values_list("performed_on", flat=True).get(
             pk=session.pk
         )
         moved = session.performed_on != saved_on
-        areas = rows if moved else [area for area in rows if area not in saved]
+        areas = list(rows) if moved else [code for code in rows if code not in saved]
         try:
             check_session(
                 consultation=session.course.consultation,
@@ -550,11 +577,15 @@ class SessionAreaFormSet(SavedRowsFormSet):
             raise ValidationError(refusal.messages) from None
 
 
-class SessionAreaInline(AtLeastOneInline):
+class SessionAreaInline(AreaSelectsFromChartMixin, AtLeastOneInline):
     model = SessionArea
     formset = SessionAreaFormSet
     fields = ("area", "depth_mm")
     can_delete = False
+
+    def get_queryset(self, request):
+        # Each row is titled by its area and depth ("Cheeks and chin at 1.50 mm").
+        return super().get_queryset(request).select_related("area")
 
 
 class SessionProductInline(admin.TabularInline):
@@ -575,7 +606,7 @@ class SessionProgressFormSet(SavedRowsFormSet):
         super().add_fields(form, index)
         form.fields["recorded_concern"].queryset = RecordedConcern.objects.filter(
             course_links__course_id=self.instance.course_id
-        ).select_related("concern")
+        ).select_related("concern", "area")
 
 
 class SessionProgressInline(admin.TabularInline):
@@ -586,7 +617,11 @@ class SessionProgressInline(admin.TabularInline):
     can_delete = False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("recorded_concern__concern")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("recorded_concern__concern", "recorded_concern__area")
+        )
 
 
 class SessionAdminForm(VersionedFormMixin, forms.ModelForm):
@@ -603,6 +638,20 @@ class SessionAdminForm(VersionedFormMixin, forms.ModelForm):
                 "performed_on",
                 f"The course started on {course.start_date:%d %b %Y}; a session cannot be earlier.",
             )
+        if performed_on and self.instance.pk and not self.errors:
+            # The interval as correct_session() checks it (the areas: SessionAreaFormSet).
+            try:
+                check_chart_and_interval(
+                    course,
+                    areas=None,
+                    depth_reason="",
+                    performed_on=performed_on,
+                    previous_on=previous_session_on(self.instance),
+                    interval_reason=cleaned_data.get("interval_reason", ""),
+                )
+            except ValidationError as refusal:
+                for name, errors in refusal.error_dict.items():
+                    self.add_error(name, errors)
         if performed_on and not self.errors:
             # The pre-session check's answers, as the service checks them (the areas are the
             # area rows' to check: SessionAreaFormSet).
@@ -661,9 +710,21 @@ class TreatmentSessionAdmin(
     inlines = (SessionAreaInline, SessionProductInline, SessionProgressInline)
     readonly_fields = ("number", "void_status", *STAMP_FIELDS)
     fieldsets = (
-        (None, {"fields": ("course", "number", "performed_on", "practitioner", "void_status")}),
+        (
+            None,
+            {
+                "fields": (
+                    "course",
+                    "number",
+                    "performed_on",
+                    "interval_reason",
+                    "practitioner",
+                    "void_status",
+                )
+            },
+        ),
         ("Pre-session check", {"fields": PRE_SESSION_FIELDS}),
-        ("Procedure", {"fields": ("device", "device_model", "numbing")}),
+        ("Procedure", {"fields": ("device", "device_model", "numbing", "depth_reason")}),
         ("Response", {"fields": ("skin_response", "pain_score", "notes")}),
         STAMP_FIELDSET,
     )
@@ -673,14 +734,16 @@ class TreatmentSessionAdmin(
             super()
             .get_queryset(request)
             .select_related(*self.list_select_related)
-            .prefetch_related("areas")
+            .prefetch_related(areas_with_names())
         )
 
     def get_object(self, request, object_id, from_field=None):
         session = super().get_object(request, object_id, from_field)
         if session is not None:
             # The page names the session's course by its client and concerns: read them at once.
-            concerns = CourseConcern.objects.select_related("recorded_concern__concern")
+            concerns = CourseConcern.objects.select_related(
+                "recorded_concern__concern", "recorded_concern__area"
+            )
             prefetch_related_objects(
                 [session], Prefetch("course__course_concerns", queryset=concerns)
             )
@@ -736,7 +799,7 @@ class TreatmentSessionAdmin(
 
     @admin.display(description="depth per area")
     def depths(self, obj):
-        return ", ".join(f"{a.get_area_display()} {a.depth_mm} mm" for a in obj.areas.all())
+        return ", ".join(f"{a.area.name} {a.depth_mm} mm" for a in obj.areas.all())
 
 
 @admin.register(SessionProduct)

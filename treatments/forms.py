@@ -6,7 +6,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from catalogue.models import DEPTH_MAX, DEPTH_MESSAGE, DEPTH_MIN, Area
+from catalogue.forms import AreaChoiceField
+from catalogue.models import DEPTH_MAX, DEPTH_MESSAGE, DEPTH_MIN
 from clinic.locking import VersionedFormMixin
 from consultations.forms import DateInput, flag_damaged_version
 from consultations.screening import PRE_SESSION_DATES, PRE_SESSION_FIELDS
@@ -30,10 +31,7 @@ PAIN_MESSAGE = "Pain is scored from 0 to 10."
 
 class RecordedConcernChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
-        return (
-            f"{obj.concern.name}: {obj.get_area_display().lower()}, "
-            f"{obj.get_severity_display().lower()}"
-        )
+        return f"{obj.concern.name}: {obj.area.name.lower()}, {obj.get_severity_display().lower()}"
 
 
 class CourseForm(forms.ModelForm):
@@ -98,7 +96,7 @@ class CourseForm(forms.ModelForm):
         for all the consultation's concerns (which screening fields the form needs)."""
         super().__init__(*args, **kwargs)
         screened = screened or suggestion
-        self.fields["concerns"].queryset = consultation.concerns.select_related("concern")
+        self.fields["concerns"].queryset = consultation.concerns.select_related("concern", "area")
         self.fields["concerns"].initial = [rc.pk for rc in suggestion.recorded_concerns]
         self.fields["planned_sessions"].initial = suggestion.sessions
         self.fields["interval_weeks"].initial = suggestion.interval_weeks
@@ -227,15 +225,23 @@ class SessionForm(VersionedFormMixin, forms.ModelForm):
         model = TreatmentSession
         fields = [
             "performed_on",
+            "interval_reason",
             "device",
             "device_model",
             "skin_response",
             "notes",
             *PRE_SESSION_FIELDS,
+            "depth_reason",
         ]
+        labels = {
+            "interval_reason": "Why sooner than the course's interval",
+            "depth_reason": "Why deeper than the area chart's maximum",
+        }
         widgets = {
             "performed_on": DateInput(),
             "notes": forms.Textarea(attrs={"rows": 3}),
+            "interval_reason": forms.Textarea(attrs={"rows": 2}),
+            "depth_reason": forms.Textarea(attrs={"rows": 2}),
             **{name: DateInput() for name in PRE_SESSION_DATES},
         }
 
@@ -278,7 +284,8 @@ class FiniteDecimalField(forms.DecimalField):
 
 
 class SessionAreaForm(forms.Form):
-    area = forms.ChoiceField(label="Area", choices=[("", "---------"), *Area.choices])
+    # Each option shows the area's range from the chart: "Around the eyes (0.25-0.5 mm, max 0.5)".
+    area = AreaChoiceField(label="Area", ranges=True)
     depth_mm = FiniteDecimalField(
         label="Depth (mm)",
         min_value=DEPTH_MIN,
@@ -454,6 +461,14 @@ def suggested_depth(concerns):
     return min(midpoints, default=DEFAULT_DEPTH)
 
 
+def first_session_depth(limits, concerns, *, low_end=False):
+    """A course's first depth in an area (`limits`, from the area chart): the concerns'
+    suggestion brought inside the area's thin-skin range, never above it; the range's low end
+    for skin that starts there (`low_end`: Fitzpatrick IV-VI) or when no concern suggests one."""
+    guided = [c for c in concerns if c.depth_min_mm is not None and c.depth_max_mm is not None]
+    return limits.first_depth(suggested_depth(guided) if guided else None, low_end=low_end)
+
+
 class MultipleImageInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
@@ -497,9 +512,7 @@ class PhotoUploadForm(forms.Form):
         widget=MultipleImageInput(attrs={"accept": ACCEPTED_TYPES, "capture": "environment"}),
         error_messages={"required": "Choose at least one photo."},
     )
-    photo_area = forms.ChoiceField(
-        label="Area photographed", choices=[("", "---------"), *Area.choices], required=False
-    )
+    photo_area = AreaChoiceField(label="Area photographed", required=False)
     photo_angle = forms.ChoiceField(
         label="Angle", choices=Photo.Angle.choices, initial=Photo.Angle.FRONT, required=False
     )

@@ -20,8 +20,9 @@ from catalogue.models import (
     DEPTH_MESSAGE,
     DEPTH_MIN,
     DEPTH_VALIDATORS,
-    Area,
+    BodyArea,
     Product,
+    area_chart,
 )
 from clinic.history import AuditTrail
 from clinic.models import Stamped, Voidable
@@ -54,7 +55,9 @@ class CourseQuerySet(models.QuerySet):
         return self.prefetch_related(
             models.Prefetch(
                 "course_concerns",
-                queryset=CourseConcern.objects.select_related("recorded_concern__concern"),
+                queryset=CourseConcern.objects.select_related(
+                    "recorded_concern__concern", "recorded_concern__area"
+                ),
             )
         )
 
@@ -365,8 +368,21 @@ class SessionQuerySet(models.QuerySet):
 
     def with_details(self):
         return self.select_related("course__client", "practitioner", "numbing").prefetch_related(
-            "areas", "products_used__product", "progress__recorded_concern__concern"
+            areas_with_names(),
+            "products_used__product",
+            models.Prefetch(
+                "progress",
+                queryset=SessionProgress.objects.select_related(
+                    "recorded_concern__concern", "recorded_concern__area"
+                ),
+            ),
         )
+
+
+def areas_with_names():
+    """A session's areas with the areas' names, in the same query: what `area_names` and a
+    session area's `str()` read."""
+    return models.Prefetch("areas", queryset=SessionArea.objects.select_related("area"))
 
 
 class TreatmentSession(Voidable, Stamped):
@@ -443,6 +459,16 @@ class TreatmentSession(Voidable, Stamped):
     check_acknowledged = models.BooleanField(
         "I have weighed the check's cautions with the client", default=False
     )
+    depth_reason = models.TextField(
+        "why deeper than the area's maximum",
+        blank=True,
+        help_text="Required when an area is needled deeper than the area chart's maximum.",
+    )
+    interval_reason = models.TextField(
+        "why sooner than the course's interval",
+        blank=True,
+        help_text="Required when the session comes sooner than the course's interval allows.",
+    )
 
     objects = SessionQuerySet.as_manager()
 
@@ -494,7 +520,7 @@ class TreatmentSession(Voidable, Stamped):
     @property
     def area_names(self):
         """The areas treated and their depths: "Cheeks and chin at 1.50 mm, Forehead at 0.50 mm".
-        A list of sessions reads them with prefetch_related("areas")."""
+        A list of sessions reads them with prefetch_related(areas_with_names())."""
         return ", ".join(str(area) for area in self.areas.all())
 
     def audited_rows(self):
@@ -523,13 +549,14 @@ class TreatmentSession(Voidable, Stamped):
                 concern_ids.update(row["recorded_concern"] for row in rows.get("progress", ()))
         products = Product.objects.in_bulk(product_ids) if product_ids else {}
         concerns = (
-            RecordedConcern.objects.select_related("concern").in_bulk(concern_ids)
+            RecordedConcern.objects.select_related("concern", "area").in_bulk(concern_ids)
             if concern_ids
             else {}
         )
+        areas = area_chart()
 
         def text(kind, rows):
-            described = [_describe_audited(kind, row, products, concerns) for row in rows]
+            described = [_describe_audited(kind, row, products, concerns, areas) for row in rows]
             return "; ".join(described) or "none"
 
         changes = []
@@ -546,7 +573,14 @@ class TreatmentSession(Voidable, Stamped):
 
 class SessionArea(models.Model):
     session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="areas")
-    area = models.CharField(max_length=20, choices=Area)
+    area = models.ForeignKey(
+        BodyArea,
+        to_field="code",
+        db_index=False,  # few areas, never deleted once used: no index to keep on every write
+        db_column="area",  # the codes it kept when areas were a fixed list
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     depth_mm = models.DecimalField(
         "needle depth (mm)", max_digits=3, decimal_places=2, validators=DEPTH_VALIDATORS
     )
@@ -565,10 +599,10 @@ class SessionArea(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_area_display()} at {self.depth_mm:.2f} mm"
+        return f"{self.area.name} at {self.depth_mm:.2f} mm"
 
     def audited(self):
-        return {"area": self.area, "depth_mm": f"{Decimal(self.depth_mm):.2f}"}
+        return {"area": self.area_id, "depth_mm": f"{Decimal(self.depth_mm):.2f}"}
 
     def clean(self):
         super().clean()
@@ -660,10 +694,10 @@ class SessionProgress(models.Model):
 SESSION_ROWS = {"areas": SessionArea, "products": SessionProduct, "progress": SessionProgress}
 
 
-def _describe_audited(kind, row, products, concerns):
-    """One row as an audit row keeps it (`audited()`), in words."""
+def _describe_audited(kind, row, products, concerns, areas):
+    """One row as an audit row keeps it (`audited()`), in words; `areas`: the area chart."""
     if kind == "areas":
-        return f"{Area(row['area']).label} {row['depth_mm']} mm"
+        return f"{areas.name(row['area'])} {row['depth_mm']} mm"
     if kind == "products":
         product = products.get(row["product"], f"product #{row['product']}")
         return f"{product}, lot {row['lot_number']}"
@@ -707,7 +741,14 @@ class Photo(Stamped):
         related_name="photos",
         help_text="A 'before' photo taken at the consultation.",
     )
-    area = models.CharField(max_length=20, choices=Area)
+    area = models.ForeignKey(
+        BodyArea,
+        to_field="code",
+        db_index=False,  # few areas, never deleted once used: no index to keep on every write
+        db_column="area",  # the codes it kept when areas were a fixed list
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     angle = models.CharField(max_length=10, choices=Angle, default=Angle.FRONT)
     taken_on = models.DateField(default=timezone.localdate)
     image = models.ImageField(storage=photo_storage, upload_to=photo_path, max_length=200)
@@ -717,7 +758,7 @@ class Photo(Stamped):
     notes = models.CharField(max_length=200, blank=True)
 
     class Meta:
-        ordering = ["area", "angle", "taken_on", "pk"]
+        ordering = ["area_id", "angle", "taken_on", "pk"]
         indexes = [
             models.Index(
                 fields=["client", "area", "angle", "taken_on"], name="photo_client_area_idx"
@@ -734,6 +775,6 @@ class Photo(Stamped):
 
     def __str__(self):
         return (
-            f"{self.client}: {self.get_area_display()}, {self.get_angle_display().lower()}, "
+            f"{self.client}: {self.area.name}, {self.get_angle_display().lower()}, "
             f"{self.taken_on:%d %b %Y}"
         )

@@ -4,7 +4,7 @@ from django.db.models import Prefetch
 from import_export import fields
 
 from clinic.exports import FormulaSafeResource
-from treatments.models import Course, CourseConcern, TreatmentSession
+from treatments.models import Course, CourseConcern, TreatmentSession, areas_with_names
 
 
 def _prefetches(queryset, name):
@@ -57,7 +57,9 @@ class CourseExport(FormulaSafeResource):
             queryset = queryset.prefetch_related(
                 Prefetch(
                     "course_concerns",
-                    queryset=CourseConcern.objects.select_related("recorded_concern__concern"),
+                    queryset=CourseConcern.objects.select_related(
+                        "recorded_concern__concern", "recorded_concern__area"
+                    ),
                 )
             )
         return queryset
@@ -101,6 +103,8 @@ class SessionExport(FormulaSafeResource):
             "skin_response",
             "pain_score",
             "notes",
+            "depth_reason",
+            "interval_reason",
             "voided",
             "void_reason",
         )
@@ -108,9 +112,12 @@ class SessionExport(FormulaSafeResource):
 
     @staticmethod
     def prepare(queryset):
-        return queryset.select_related("course__client", "practitioner").prefetch_related(
-            "areas", "products_used__product"
+        queryset = queryset.select_related("course__client", "practitioner").prefetch_related(
+            "products_used__product"
         )
+        if not _prefetches(queryset, "areas"):
+            queryset = queryset.prefetch_related(areas_with_names())
+        return queryset
 
     def dehydrate_client(self, session):
         return session.course.client.full_name
@@ -122,7 +129,7 @@ class SessionExport(FormulaSafeResource):
         return session.get_device_display()
 
     def dehydrate_areas(self, session):
-        return "; ".join(f"{a.get_area_display()}: {a.depth_mm}" for a in session.areas.all())
+        return "; ".join(f"{a.area.name}: {a.depth_mm}" for a in session.areas.all())
 
     def dehydrate_products(self, session):
         return "; ".join(f"{p.product} (lot {p.lot_number})" for p in session.products_used.all())

@@ -13,6 +13,7 @@ from treatments.models import (
     SessionProduct,
     SessionProgress,
     TreatmentSession,
+    areas_with_names,
 )
 
 
@@ -49,9 +50,12 @@ class ClientRecord:
         consultations' own objects, read once for the whole record."""
         consultations = list(
             Consultation.objects.filter(client=self.client)
-            .select_related("practitioner", "voided_by")
+            .select_related("practitioner", "voided_by", "affected_area")
             .prefetch_related(
-                Prefetch("concerns", queryset=RecordedConcern.objects.select_related("concern"))
+                Prefetch(
+                    "concerns",
+                    queryset=RecordedConcern.objects.select_related("concern", "area"),
+                )
             )
             .order_by("held_on", "pk")
         )
@@ -93,7 +97,7 @@ class ClientRecord:
         """Every session of every course, with its areas (and in full, its products and lots and
         its ratings), each with its `position` in its course (None for a voided one before any
         that counts)."""
-        rows = ["areas"]
+        rows = [areas_with_names()]
         if self.in_full:
             rows += [
                 Prefetch(
@@ -101,7 +105,9 @@ class ClientRecord:
                 ),
                 Prefetch(
                     "progress",
-                    queryset=SessionProgress.objects.select_related("recorded_concern__concern"),
+                    queryset=SessionProgress.objects.select_related(
+                        "recorded_concern__concern", "recorded_concern__area"
+                    ),
                 ),
             ]
         sessions = list(
@@ -119,7 +125,11 @@ class ClientRecord:
 
     @cached_property
     def photos(self):
-        return list(Photo.objects.filter(client=self.client).order_by("taken_on", "pk"))
+        return list(
+            Photo.objects.filter(client=self.client)
+            .select_related("area")
+            .order_by("taken_on", "pk")
+        )
 
     @cached_property
     def contact_attempts(self):

@@ -3,14 +3,17 @@
 import datetime
 import math
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from catalogue.models import DEPTH_MAX, DEPTH_MESSAGE, DEPTH_MIN, area_chart, area_code, mm
 from clinic.locking import check_version
 from consultations.models import Consultation
 from consultations.screening import PRE_SESSION_FIELDS
@@ -27,7 +30,7 @@ from treatments.models import (
 )
 
 # Foreign keys of a session's rows, checked by the services rather than by a query each.
-ROW_PARENTS = ["session", "product", "recorded_concern"]
+ROW_PARENTS = ["session", "product", "recorded_concern", "area"]
 # A new session's own foreign keys: the course, the users and the numbing cream are objects
 # already loaded (clean() checks the cream's kind).
 SESSION_PARENTS = ["course", "practitioner", "created_by", "updated_by", "numbing"]
@@ -312,7 +315,7 @@ def suggest_course(*, consultation, recorded_concerns=None):
         contraindications=assessment.contraindications,
         cautions=assessment.cautions,
         concern_cautions=concern_cautions,
-        blocked_concerns=[rc for rc in recorded_concerns if assessment.blocks(rc.area)],
+        blocked_concerns=[rc for rc in recorded_concerns if assessment.blocks(rc.area_id)],
         plans=plans,
         separate_courses=separate_courses,
         cut_short=cut_short,
@@ -501,6 +504,8 @@ def _log_session(
     pain_score=None,
     progress=(),
     notes="",
+    depth_reason="",
+    interval_reason="",
     **check,
 ):
     """Log a session on `course`, locked, whose sessions `counts` counted once it was locked
@@ -532,10 +537,18 @@ def _log_session(
         )
     course_concern_ids = {link.recorded_concern_id for link in course.course_concerns.all()}
     areas, progress = _check_rows(course, areas, progress, course_concern_ids)
+    check_chart_and_interval(
+        course,
+        areas=areas,
+        depth_reason=depth_reason,
+        performed_on=performed_on,
+        previous_on=counts.last_valid_on,
+        interval_reason=interval_reason,
+    )
     check_session(
         consultation=course.consultation,
         overridden_areas=course.override_areas,
-        areas=[area for area, _depth in areas],
+        areas=[area_code(area) for area, _depth in areas],
         performed_on=performed_on,
         answers=check,
     )
@@ -551,6 +564,8 @@ def _log_session(
         skin_response=skin_response,
         pain_score=pain_score,
         notes=notes,
+        depth_reason=depth_reason.strip(),
+        interval_reason=interval_reason.strip(),
         **check,
     )
     session.stamp(by)
@@ -605,13 +620,140 @@ def _check_session_date(course, performed_on):
         )
 
 
+# A session may come a little before the course's interval has passed (a client moving an
+# appointment): up to 3 days early, or 1 day on a weekly course. Sooner needs a recorded reason.
+EARLY_DAYS = 3
+EARLY_DAYS_WEEKLY = 1
+
+DEPTH_ABOVE_MAX = (
+    "{area}: {depth} mm is deeper than the area chart allows ({range}). Lower it, or record "
+    "why this area is needled deeper."
+)
+DEPTH_REASON_NEEDED = "Say why {areas} {verb} needled deeper than the area chart's maximum."
+TOO_SOON = (
+    "This course is every {interval}: the previous session was on {previous:%d %b %Y}, so the "
+    "next is due from {earliest:%d %b %Y} ({early} early at most). Choose a later date, or "
+    "record why this session comes sooner."
+)
+TOO_SOON_REASON = "Say why this session comes sooner than the course's interval allows."
+UNKNOWN_AREA = "{area} is not an area of the chart: choose one from the list."
+
+
+def previous_session_on(session):
+    """The date of the session before `session` in its course (the last that counts), or None."""
+    return (
+        TreatmentSession.objects.valid()
+        .filter(course_id=session.course_id, number__lt=session.number)
+        .aggregate(last=Max("performed_on"))["last"]
+    )
+
+
+def early_days(interval_weeks):
+    """How many days before its interval has passed a course's next session may come."""
+    return EARLY_DAYS_WEEKLY if interval_weeks <= 1 else EARLY_DAYS
+
+
+def earliest_next_on(course, previous_on):
+    """The first date the course's interval allows a session after one on `previous_on`."""
+    if previous_on is None:
+        return None
+    return (
+        previous_on
+        + datetime.timedelta(weeks=course.interval_weeks)
+        - datetime.timedelta(days=early_days(course.interval_weeks))
+    )
+
+
+def _about_area(message, code, area):
+    """A refusal about one area, which a form shows on that area's row (`params["area"]`).
+    With params, Django formats the message with `%`: a literal one is doubled."""
+    return ValidationError(message.replace("%", "%%"), code=code, params={"area": area})
+
+
+def check_chart_and_interval(
+    course, *, areas, depth_reason, performed_on, previous_on, interval_reason
+):
+    """The session's areas against the area chart, and its date against the course's interval.
+
+    `areas`: (area code, depth) pairs, or None when they are not changing; `previous_on`: the
+    course's session before this one (None: none, or the date is not changing). Each depth lies
+    in 0.25-3.0 mm (the rows' own check); above the area's hard maximum it needs
+    `depth_reason`; a session sooner than `earliest_next_on` needs `interval_reason`. Every
+    refusal is raised at once, keyed by field; a depth's carries its area (`params["area"]`) so
+    a form can show it on that area's row.
+    """
+    errors = {}
+    if areas is not None:
+        chart = area_chart()
+        unknown = [area for area, _ in areas if area not in chart]
+        if unknown:
+            errors["area"] = [
+                _about_area(UNKNOWN_AREA.format(area=area), "unknown_area", area)
+                for area in unknown
+            ]
+        depths = [
+            (chart[area], depth)
+            for area, depth in areas
+            if area in chart and isinstance(depth, Decimal) and depth.is_finite()
+        ]
+        # Outside the device's range: refused whatever the reason (and the row says so).
+        outside = [
+            _about_area(DEPTH_MESSAGE, "depth_range", limits.code)
+            for limits, depth in depths
+            if not DEPTH_MIN <= depth <= DEPTH_MAX
+        ]
+        if outside:
+            errors["depth_mm"] = outside
+        too_deep = [
+            (limits, depth) for limits, depth in depths if limits.max_mm < depth <= DEPTH_MAX
+        ]
+        if too_deep and not depth_reason.strip():
+            errors["depth_mm"] = errors.get("depth_mm", []) + [
+                _about_area(
+                    DEPTH_ABOVE_MAX.format(
+                        area=limits.name, depth=f"{depth:.2f}", range=limits.range_display
+                    ),
+                    "above_area_maximum",
+                    limits.code,
+                )
+                for limits, depth in too_deep
+            ]
+            names = [f"{limits.name} at {mm(depth)} mm" for limits, depth in too_deep]
+            errors["depth_reason"] = DEPTH_REASON_NEEDED.format(
+                areas=", ".join(names), verb="is" if len(names) == 1 else "are"
+            )
+    earliest = earliest_next_on(course, previous_on)
+    if earliest and performed_on and performed_on < earliest and not interval_reason.strip():
+        weeks = course.interval_weeks
+        days = early_days(weeks)
+        errors["performed_on"] = TOO_SOON.format(
+            interval="week" if weeks == 1 else f"{weeks} weeks",
+            previous=previous_on,
+            earliest=earliest,
+            early="1 day" if days == 1 else f"{days} days",
+        )
+        errors["interval_reason"] = TOO_SOON_REASON
+    if errors:
+        raise ValidationError(errors)
+
+
+def _as_decimal(depth):
+    """A depth as a Decimal ("1.50" too); what is not a number is left for the row's checks."""
+    if isinstance(depth, Decimal) or depth is None:
+        return depth
+    try:
+        return Decimal(str(depth))
+    except InvalidOperation:
+        return depth
+
+
 def _check_rows(course, areas, progress, course_concern_ids=None):
     """Validate a session's areas and progress ratings against its course; None means unchanged.
 
     `course_concern_ids`: the course's recorded concerns, when the caller has them.
     """
     if areas is not None:
-        areas = list(areas)
+        areas = [(area_code(area), _as_decimal(depth)) for area, depth in areas]
         if not areas:
             raise ValidationError({"areas": "Record at least one treated area with its depth."})
         if len({area for area, _ in areas}) != len(areas):
@@ -640,7 +782,7 @@ def _build_rows(session, *, areas=None, products=None, progress=None):
     rows = {}
     if areas is not None:
         rows["areas"] = [
-            SessionArea(session=session, area=area, depth_mm=depth) for area, depth in areas
+            SessionArea(session=session, area_id=area, depth_mm=depth) for area, depth in areas
         ]
     if products is not None:
         rows["products"] = []
@@ -727,6 +869,7 @@ SESSION_VOIDED = (
 # A session's own fields, in the order the session form draws them.
 SESSION_FIELDS = (
     "performed_on",
+    "interval_reason",
     "device",
     "device_model",
     "numbing",
@@ -734,6 +877,7 @@ SESSION_FIELDS = (
     "pain_score",
     "notes",
     *PRE_SESSION_FIELDS,
+    "depth_reason",
 )
 # What a manager may also correct (correct_session): who performed the session.
 CORRECTABLE_FIELDS = {*SESSION_FIELDS, "practitioner"}
@@ -803,6 +947,19 @@ def correct_session(
         setattr(session, name, value)
     _check_session_date(course, session.performed_on)
     areas, progress = _check_rows(course, areas, progress)
+    checked_areas = areas
+    if checked_areas is None and "depth_reason" in changes:
+        checked_areas = list(session.areas.values_list("area", "depth_mm"))
+    check_chart_and_interval(
+        course,
+        areas=checked_areas,
+        depth_reason=session.depth_reason,
+        performed_on=session.performed_on,
+        previous_on=previous_session_on(session),
+        interval_reason=session.interval_reason,
+    )
+    session.depth_reason = session.depth_reason.strip()
+    session.interval_reason = session.interval_reason.strip()
     _check_correction_screening(course, session, saved, areas)
 
     session.stamp(by)

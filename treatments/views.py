@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.generic import DetailView, FormView, TemplateView, View
 
-from catalogue.models import Product
+from catalogue.models import Product, area_chart
 from clinic.locking import RecordBusy, StaleRecord, check_version, refuse_when_busy
 from clinic.pagination import WorklistPaginator
 from clinic.views import RoleRequiredMixin
@@ -26,14 +26,15 @@ from treatments.forms import (
     SessionForm,
     SessionProductFormSet,
     VoidSessionForm,
-    suggested_depth,
+    first_session_depth,
 )
-from treatments.models import Course, Device, TreatmentSession
+from treatments.models import Course, Device, SessionProgress, TreatmentSession, areas_with_names
 from treatments.photos.services import add_photos, photo_transaction
 from treatments.selectors import ClientRecord
 from treatments.services import (
     SESSION_FIELDS,
     complete_course,
+    earliest_next_on,
     log_session_on_locked,
     session_edit_refusal,
     start_course,
@@ -164,7 +165,11 @@ class SuggestionMixin:
     @cached_property
     def consultation(self):
         return get_object_or_404(
-            Consultation.objects.select_related("client").prefetch_related("concerns__concern"),
+            Consultation.objects.select_related("client").prefetch_related(
+                Prefetch(
+                    "concerns", queryset=RecordedConcern.objects.select_related("concern", "area")
+                )
+            ),
             pk=self.kwargs["pk"],
         )
 
@@ -357,7 +362,16 @@ class CourseDetailView(RoleRequiredMixin, DetailView):
         sessions = (
             with_positions(course.sessions.all())
             .select_related("practitioner", "numbing", "voided_by")
-            .prefetch_related("areas", "products_used__product", "progress__recorded_concern")
+            .prefetch_related(
+                areas_with_names(),
+                "products_used__product",
+                Prefetch(
+                    "progress",
+                    queryset=SessionProgress.objects.select_related(
+                        "recorded_concern__concern", "recorded_concern__area"
+                    ),
+                ),
+            )
             .order_by("number")
         )
         context.update(
@@ -454,6 +468,7 @@ class SessionFormsMixin:
 
     def build_forms(self, data=None, files=None):
         self.serums, numbing_creams = self.load_products()
+        self.chart = area_chart()
         initial = self.get_initial()
         self.recorded_concerns = [pc.recorded_concern for pc in self.course.course_concerns.all()]
         return {
@@ -497,6 +512,12 @@ class SessionFormsMixin:
             "session": self.session,
             "assessment": self.assessment(),
             "depth_guidance": sorted(concerns, key=lambda c: c.name),
+            "chart_areas": [
+                self.chart[code]
+                for code in dict.fromkeys(rc.area_id for rc in self.recorded_concerns)
+                if code in self.chart
+            ],
+            "earliest_on": None if self.session else self.earliest_on(),
             "today": today,
             "next_number": self.course.sessions_logged + 1,
             "void_form": VoidSessionForm() if self.session else None,
@@ -517,13 +538,19 @@ class SessionFormsMixin:
         consultation = self.course.consultation
         prefetch_related_objects(
             [consultation],
-            Prefetch("concerns", queryset=RecordedConcern.objects.select_related("concern")),
+            Prefetch(
+                "concerns", queryset=RecordedConcern.objects.select_related("concern", "area")
+            ),
         )
         return consultation.assess()
 
     def refusal_response(self):
         """A response refusing the page, or None when the user may use it."""
         return None
+
+    def earliest_on(self):
+        """The first date the course's interval allows its next session (None: any date)."""
+        return earliest_next_on(self.course, self.course.last_session_on)
 
     def get(self, request, *args, **kwargs):
         self.course = self.get_course()
@@ -577,7 +604,7 @@ class SessionFormsMixin:
         if isinstance(refusal, StaleRecord):
             current = TreatmentSession.objects.get(pk=self.session.pk)
             refuse_stale(form, refusal, current.version)
-        else:
+        elif refusal := add_row_errors(forms["areas"], refusal):
             areas = partial(add_formset_errors, forms["areas"])
             products = partial(add_formset_errors, forms["products"])
             add_service_errors(
@@ -611,6 +638,26 @@ class SessionFormsMixin:
                 angle=batch["photo_angle"],
                 by=self.request.user,
             )
+
+
+def add_row_errors(formset, refusal):
+    """Put a service's refusals about one area (a depth above the chart's maximum, an area not
+    in the chart: their `params["area"]`) next to that area's row of `formset`; return the rest
+    of `refusal`, or None when nothing is left."""
+    if not hasattr(refusal, "error_dict"):
+        return refusal
+    rest = {}
+    rows = {form.cleaned_data["area"]: form for form in formset.chosen_forms()}
+    for name, errors in refusal.error_dict.items():
+        for error in errors:
+            row = (
+                rows.get((error.params or {}).get("area")) if name in ("area", "depth_mm") else None
+            )
+            if row is not None:
+                row.add_error(name, error)
+            else:
+                rest.setdefault(name, []).append(error)
+    return ValidationError(rest) if rest else None
 
 
 def courses_with_details():
@@ -654,7 +701,7 @@ class SessionCreateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
             if previous.numbing and previous.numbing.in_use:
                 initial["session"]["numbing"] = previous.numbing_id
             initial["areas"] = [
-                {"area": row.area, "depth_mm": row.depth_mm} for row in previous.areas.all()
+                {"area": row.area_id, "depth_mm": row.depth_mm} for row in previous.areas.all()
             ]
             allowed = {p.pk for p in self.serums}
             # The lot is offered for the practitioner to confirm, never filled in unseen.
@@ -664,12 +711,20 @@ class SessionCreateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
                 if row.product_id in allowed
             ]
         else:
+            # A first session starts from the area chart: inside the area's thin-skin range, at
+            # its low end on Fitzpatrick IV-VI skin (client.pigment_risk).
             by_area = {}
             for rc in concerns:
-                by_area.setdefault(rc.area, []).append(rc.concern)
+                by_area.setdefault(rc.area_id, []).append(rc.concern)
             initial["areas"] = [
-                {"area": area, "depth_mm": suggested_depth(area_concerns)}
+                {
+                    "area": area,
+                    "depth_mm": first_session_depth(
+                        self.chart[area], area_concerns, low_end=self.course.client.pigment_risk
+                    ),
+                }
                 for area, area_concerns in by_area.items()
+                if area in self.chart
             ]
             initial["products"] = []
         return initial
@@ -734,7 +789,9 @@ class SessionUpdateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
     def get_initial(self):
         return {
             "session": {},
-            "areas": [{"area": r.area, "depth_mm": r.depth_mm} for r in self.session.areas.all()],
+            "areas": [
+                {"area": r.area_id, "depth_mm": r.depth_mm} for r in self.session.areas.all()
+            ],
             "products": [
                 {"product": r.product_id, "lot_number": r.lot_number}
                 for r in self.session.products_used.all()
@@ -777,7 +834,7 @@ class SessionVoidView(RoleRequiredMixin, TemplateView):
         return get_object_or_404(
             with_positions(TreatmentSession.objects.all())
             .select_related("course__client", "practitioner")
-            .prefetch_related("areas"),
+            .prefetch_related(areas_with_names()),
             pk=self.kwargs["pk"],
         )
 
@@ -828,8 +885,13 @@ class ConsultationDetailView(RoleRequiredMixin, DetailView):
 
     def get_queryset(self):
         return Consultation.objects.select_related(
-            "client", "practitioner", "voided_by"
-        ).prefetch_related("concerns__concern", "courses")
+            "client", "practitioner", "voided_by", "affected_area"
+        ).prefetch_related(
+            Prefetch(
+                "concerns", queryset=RecordedConcern.objects.select_related("concern", "area")
+            ),
+            "courses",
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -841,6 +903,6 @@ class ConsultationDetailView(RoleRequiredMixin, DetailView):
             consultation=consultation, recorded_concerns=recorded
         )
         context["courses"] = consultation.courses.all()
-        context["photos"] = consultation.photos.all()
+        context["photos"] = consultation.photos.select_related("area")
         context["photo_fields"] = list(PhotoUploadForm(required=True))
         return context

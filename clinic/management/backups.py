@@ -75,10 +75,18 @@ SIGN_IN_RECORDS_APP = "axes"
 # Rows that `migrate` ships with every new database: a restore may replace them freely.
 SHIPPED = {
     "auth.group",
+    "catalogue.bodyarea",
+    "catalogue.historicalbodyarea",
     "catalogue.concern",
     "catalogue.historicalconcern",
     "catalogue.product",
     "catalogue.historicalproduct",
+}
+# Shipped rows of models added later, by the migration that shipped them: restoring a backup
+# made before it keeps them.
+SHIPPED_SINCE = {
+    "catalogue.bodyarea": "catalogue.0005_body_area_chart",
+    "catalogue.historicalbodyarea": "catalogue.0005_body_area_chart",
 }
 CLINICAL_APPS = {"consultations", "treatments"}
 # Models renamed or moved to another app since backups were first made: {old label: new label}.
@@ -667,9 +675,11 @@ def describe(counts):
     return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
 
 
-def tables_to_empty():
-    """Every table a restore empties: the backed-up models, their many-to-many links, sessions."""
-    models = backed_up_models() + [apps.get_model("sessions", "Session")]
+def tables_to_empty(keep=()):
+    """Every table a restore empties: the backed-up models, their many-to-many links, sessions;
+    but not those of the models labelled in `keep`."""
+    models = [m for m in backed_up_models() if label(m) not in keep]
+    models.append(apps.get_model("sessions", "Session"))
     tables = []
     for model in models:
         tables.append(model._meta.db_table)
@@ -757,11 +767,15 @@ def load_backup(header, stream, path, *, progress=None):
     result = Restored(Counter())
     known = _KnownHere()
     staging = _PhotoStaging()
+    # Shipped rows of a model added since the backup was made (the area chart): what `migrate`
+    # loaded stays, as the backup's records need it.
+    made_with = set(header.get("migrations") or [])
+    keep = {name for name, shipped_by in SHIPPED_SINCE.items() if shipped_by not in made_with}
     try:
         with transaction.atomic():
             replaced = _photo_names()
             with connection.cursor() as cursor:
-                for table in tables_to_empty():
+                for table in tables_to_empty(keep):
                     cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
             records = known.fit(_objects(stream, path, header["version"]))
             _load_records(records, header, path, result.counts, progress)

@@ -31,7 +31,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from catalogue.models import Area, Concern, Product
+from catalogue.models import Concern, Product
 from clinic import roles
 from consultations.models import Client, Consultation, RecordedConcern
 from treatments.models import (
@@ -75,16 +75,16 @@ class CourseKind:
 
 
 COURSE_KINDS = (
-    CourseKind("acne-scars", Area.CHEEKS, Decimal("1.50"), "Hyaluronic"),
-    CourseKind("stretch-marks", Area.ABDOMEN, Decimal("1.75"), "Peptide"),
-    CourseKind("fine-lines-wrinkles", Area.FACE, Decimal("1.00"), "Hyaluronic"),
-    CourseKind("fine-lines-wrinkles", Area.PERIORBITAL, Decimal("0.50"), "Peptide"),
-    CourseKind("hair-thinning", Area.SCALP, Decimal("1.50"), "Peptide"),
-    CourseKind("melasma", Area.CHEEKS, Decimal("0.50"), "Tranexamic"),
-    CourseKind("texture-pores", Area.FACE, Decimal("0.75"), "Hyaluronic"),
-    CourseKind("hyperpigmentation", Area.CHEEKS, Decimal("0.75"), "Vitamin C"),
-    CourseKind("skin-laxity", Area.NECK, Decimal("1.00"), "Peptide"),
-    CourseKind("atrophic-scars", Area.CHEEKS, Decimal("1.25"), "Hyaluronic"),
+    CourseKind("acne-scars", "cheeks", Decimal("1.50"), "Hyaluronic"),
+    CourseKind("stretch-marks", "abdomen", Decimal("1.75"), "Peptide"),
+    CourseKind("fine-lines-wrinkles", "face", Decimal("1.00"), "Hyaluronic"),
+    CourseKind("fine-lines-wrinkles", "periorbital", Decimal("0.50"), "Peptide"),
+    CourseKind("hair-thinning", "scalp", Decimal("1.50"), "Peptide"),
+    CourseKind("melasma", "cheeks", Decimal("0.50"), "Tranexamic"),
+    CourseKind("texture-pores", "face", Decimal("0.75"), "Hyaluronic"),
+    CourseKind("hyperpigmentation", "cheeks", Decimal("0.75"), "Vitamin C"),
+    CourseKind("skin-laxity", "neck", Decimal("1.00"), "Peptide"),
+    CourseKind("atrophic-scars", "cheeks", Decimal("1.25"), "Hyaluronic"),
 )
 
 
@@ -296,7 +296,7 @@ def write_chunk(ctx, offset, session_counts):
                 "id": recorded_id,
                 "consultation_id": consultation_id,
                 "concern_id": concern.pk,
-                "area": course.kind.area,
+                "area_id": course.kind.area,
                 "severity": RecordedConcern.Severity.MODERATE,
                 **stamps(ctx, course.by),
             }
@@ -340,7 +340,7 @@ def write_chunk(ctx, offset, session_counts):
             )
             area = {
                 "session_id": session_id,
-                "area": course.kind.area,
+                "area_id": course.kind.area,
                 "depth_mm": course.kind.depth,
             }
             areas.append(area)
@@ -362,7 +362,7 @@ def write_chunk(ctx, offset, session_counts):
             # The session's audit row keeps its rows as TreatmentSession.audited_rows() does.
             sessions[-1]["rows"] = json.dumps(
                 {
-                    "areas": [{"area": area["area"], "depth_mm": f"{area['depth_mm']:.2f}"}],
+                    "areas": [{"area": area["area_id"], "depth_mm": f"{area['depth_mm']:.2f}"}],
                     "products": [
                         {"product": product["product_id"], "lot_number": product["lot_number"]}
                     ]

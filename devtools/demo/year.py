@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from catalogue.models import Area, Concern, Product
+from catalogue.models import Concern, Product
 from clinic import roles
 from consultations.models import Client, Consultation, RecordedConcern
 from consultations.screening import Assessment
@@ -57,7 +57,7 @@ SEED = 2026
 
 Device = TreatmentSession.Device
 Response = TreatmentSession.Response
-BODY_AREAS = {Area.ARMS, Area.BACK, Area.ABDOMEN, Area.BUTTOCKS, Area.THIGHS, Area.SCALP}
+BODY_AREAS = {"arms", "back", "abdomen", "buttocks", "thighs", "scalp"}
 
 
 @dataclass(frozen=True)
@@ -81,8 +81,8 @@ def _mm(low, high):
 
 PROFILES = {
     "acne_scars": Profile(
-        concerns=(("acne-scars", Area.CHEEKS),),
-        depths={Area.CHEEKS: _mm("1.25", "2.00")},
+        concerns=(("acne-scars", "cheeks"),),
+        depths={"cheeks": _mm("1.25", "2.00")},
         serums=("ha",),
         ages=(19, 36),
         women=0.65,
@@ -90,8 +90,8 @@ PROFILES = {
         "respond poorly. Never over active spots.",
     ),
     "acne_scars_pih": Profile(
-        concerns=(("acne-scars", Area.CHEEKS), ("hyperpigmentation", Area.CHEEKS)),
-        depths={Area.CHEEKS: _mm("1.00", "1.50")},
+        concerns=(("acne-scars", "cheeks"), ("hyperpigmentation", "cheeks")),
+        depths={"cheeks": _mm("1.00", "1.50")},
         serums=("ha", "vitc"),
         ages=(20, 38),
         women=0.7,
@@ -99,8 +99,8 @@ PROFILES = {
         "needling can also cause them. Daily sunscreen.",
     ),
     "stretch_abdomen": Profile(
-        concerns=(("stretch-marks", Area.ABDOMEN),),
-        depths={Area.ABDOMEN: _mm("1.50", "2.00")},
+        concerns=(("stretch-marks", "abdomen"),),
+        depths={"abdomen": _mm("1.50", "2.00")},
         serums=("ha", "peptide"),
         ages=(26, 45),
         women=1.0,
@@ -109,8 +109,8 @@ PROFILES = {
         response=0.6,
     ),
     "stretch_thighs": Profile(
-        concerns=(("stretch-marks", Area.THIGHS), ("stretch-marks", Area.BUTTOCKS)),
-        depths={Area.THIGHS: _mm("1.50", "2.00"), Area.BUTTOCKS: _mm("1.50", "2.00")},
+        concerns=(("stretch-marks", "thighs"), ("stretch-marks", "buttocks")),
+        depths={"thighs": _mm("1.50", "2.00"), "buttocks": _mm("1.50", "2.00")},
         serums=("ha",),
         ages=(18, 40),
         women=0.85,
@@ -120,8 +120,8 @@ PROFILES = {
         response=0.55,
     ),
     "hair": Profile(
-        concerns=(("hair-thinning", Area.SCALP),),
-        depths={Area.SCALP: _mm("1.50", "1.50")},
+        concerns=(("hair-thinning", "scalp"),),
+        depths={"scalp": _mm("1.50", "1.50")},
         serums=("peptide",),
         ages=(28, 58),
         women=0.4,
@@ -131,18 +131,18 @@ PROFILES = {
     ),
     "eyes_forehead": Profile(
         concerns=(
-            ("fine-lines-wrinkles", Area.PERIORBITAL),
-            ("fine-lines-wrinkles", Area.FOREHEAD),
+            ("fine-lines-wrinkles", "periorbital"),
+            ("fine-lines-wrinkles", "forehead"),
         ),
-        depths={Area.PERIORBITAL: _mm("0.50", "0.50"), Area.FOREHEAD: _mm("0.50", "0.75")},
+        depths={"periorbital": _mm("0.50", "0.50"), "forehead": _mm("0.50", "0.75")},
         serums=("ha", "peptide"),
         ages=(38, 66),
         women=0.85,
         advice="Results build over 3-6 months after the course; daily sunscreen.",
     ),
     "face_neck": Profile(
-        concerns=(("fine-lines-wrinkles", Area.FACE), ("skin-laxity", Area.NECK)),
-        depths={Area.FACE: _mm("0.75", "1.25"), Area.NECK: _mm("0.75", "1.00")},
+        concerns=(("fine-lines-wrinkles", "face"), ("skin-laxity", "neck")),
+        depths={"face": _mm("0.75", "1.25"), "neck": _mm("0.75", "1.00")},
         serums=("ha", "peptide"),
         ages=(45, 70),
         women=0.85,
@@ -150,8 +150,8 @@ PROFILES = {
         response=0.65,
     ),
     "texture": Profile(
-        concerns=(("texture-pores", Area.CHEEKS),),
-        depths={Area.CHEEKS: _mm("0.50", "1.00")},
+        concerns=(("texture-pores", "cheeks"),),
+        depths={"cheeks": _mm("0.50", "1.00")},
         serums=("ha", "vitc"),
         ages=(24, 48),
         women=0.8,
@@ -159,8 +159,8 @@ PROFILES = {
         response=0.9,
     ),
     "melasma": Profile(
-        concerns=(("melasma", Area.CHEEKS), ("melasma", Area.FOREHEAD)),
-        depths={Area.CHEEKS: _mm("0.50", "0.75"), Area.FOREHEAD: _mm("0.50", "0.50")},
+        concerns=(("melasma", "cheeks"), ("melasma", "forehead")),
+        depths={"cheeks": _mm("0.50", "0.75"), "forehead": _mm("0.50", "0.50")},
         serums=("txa", "ha"),
         ages=(30, 52),
         women=1.0,
@@ -168,8 +168,8 @@ PROFILES = {
         response=0.7,
     ),
     "sun_damage": Profile(
-        concerns=(("sun-damage", Area.DECOLLETE), ("sun-damage", Area.HANDS)),
-        depths={Area.DECOLLETE: _mm("0.50", "1.00"), Area.HANDS: _mm("0.50", "0.50")},
+        concerns=(("sun-damage", "decollete"), ("sun-damage", "hands")),
+        depths={"decollete": _mm("0.50", "1.00"), "hands": _mm("0.50", "0.50")},
         serums=("ha", "vitc"),
         ages=(50, 72),
         women=0.8,
@@ -178,8 +178,8 @@ PROFILES = {
         response=0.7,
     ),
     "rosacea": Profile(
-        concerns=(("rosacea", Area.CHEEKS),),
-        depths={Area.CHEEKS: _mm("1.00", "1.50")},
+        concerns=(("rosacea", "cheeks"),),
+        depths={"cheeks": _mm("1.00", "1.50")},
         serums=("ha",),
         ages=(30, 56),
         women=0.8,
@@ -190,16 +190,16 @@ PROFILES = {
         response=0.5,
     ),
     "chickenpox_scars": Profile(
-        concerns=(("atrophic-scars", Area.FOREHEAD),),
-        depths={Area.FOREHEAD: _mm("0.75", "1.00")},
+        concerns=(("atrophic-scars", "forehead"),),
+        depths={"forehead": _mm("0.50", "0.75")},
         serums=("ha",),
         ages=(20, 42),
         women=0.7,
         advice="About 3 sessions, then review; expect softer edges.",
     ),
     "perioral": Profile(
-        concerns=(("fine-lines-wrinkles", Area.PERIORAL),),
-        depths={Area.PERIORAL: _mm("0.50", "0.50")},
+        concerns=(("fine-lines-wrinkles", "perioral"),),
+        depths={"perioral": _mm("0.50", "0.50")},
         serums=("ha", "peptide"),
         ages=(45, 66),
         women=0.9,
@@ -340,7 +340,7 @@ STORIES = (
         "texture",
         "II",
         ("lesion_in_area",),
-        affected=Area.CHEEKS,
+        affected="cheeks",
         note="GP letter on file: the lesion on the left cheek is a benign seborrhoeic "
         "keratosis. It is left untreated and avoided.",
     ),
@@ -356,7 +356,7 @@ STORIES = (
         "perioral",
         "VI",
         ("infection_in_area", "cold_sore_history"),
-        affected=Area.PERIORAL,
+        affected="perioral",
         note="Active cold sore on the upper lip: rebook once healed.",
         later=Later(
             "perioral",
@@ -609,7 +609,8 @@ class _Unscreened:
 
 def catalogue_course(demo, profile):
     stand_ins = [
-        SimpleNamespace(concern=demo.concerns[slug], area=area) for slug, area in profile.concerns
+        SimpleNamespace(concern=demo.concerns[slug], area_id=area)
+        for slug, area in profile.concerns
     ]
     suggestion = suggest_course(consultation=_Unscreened(), recorded_concerns=stand_ins)
     return suggestion.sessions, suggestion.interval_weeks

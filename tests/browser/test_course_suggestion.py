@@ -3,7 +3,6 @@
 import pytest
 from playwright.sync_api import expect
 
-from catalogue.models import Area
 from treatments.models import Course
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -15,9 +14,9 @@ def test_the_suggestion_follows_the_ticks_and_a_departure_needs_a_reason(
     page = signed_in_page
     consultation = make_consultation(
         concerns=[
-            ("acne-scars", Area.CHEEKS),
-            ("sun-damage", Area.DECOLLETE),
-            ("fine-lines-wrinkles", Area.FOREHEAD),
+            ("acne-scars", "cheeks"),
+            ("sun-damage", "decollete"),
+            ("fine-lines-wrinkles", "forehead"),
         ]
     )
 

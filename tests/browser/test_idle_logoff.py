@@ -9,7 +9,6 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from catalogue.models import Area
 from tests.conftest import PASSWORD
 from treatments.models import SessionProgress, TreatmentSession
 
@@ -63,7 +62,7 @@ def test_a_session_typed_across_the_logoff_is_kept_through_signing_in_and_saved_
     course = make_course(planned_sessions=6)
     page.goto(f"/courses/{course.pk}/sessions/new/")
     page.get_by_role("button", name="Add an area").click()
-    page.locator("#id_areas-1-area").select_option(Area.FOREHEAD)
+    page.locator("#id_areas-1-area").select_option("forehead")
     page.locator("#id_areas-1-depth_mm").fill("0.75")
     page.get_by_label("Pain (0-10)").fill("4")
     page.locator("select[name$='-practitioner_rating']").select_option(label="Slight improvement")
@@ -92,7 +91,7 @@ def test_a_session_typed_across_the_logoff_is_kept_through_signing_in_and_saved_
     expect(notice).to_be_visible()
     expect(page.locator("#id_notes")).to_have_value(NOTES)
     expect(page.get_by_label("Pain (0-10)")).to_have_value("4")
-    expect(page.locator("#id_areas-1-area")).to_have_value(Area.FOREHEAD)
+    expect(page.locator("#id_areas-1-area")).to_have_value("forehead")
     expect(page.locator("#id_areas-1-depth_mm")).to_have_value("0.75")
     rating = page.locator("select[name$='-practitioner_rating']")
     expect(rating).to_have_value(str(SessionProgress.Rating.SLIGHT))
@@ -103,4 +102,4 @@ def test_a_session_typed_across_the_logoff_is_kept_through_signing_in_and_saved_
     session = TreatmentSession.objects.get(course=course)
     assert session.notes == NOTES
     assert session.pain_score == 4
-    assert sorted(row.area for row in session.areas.all()) == sorted([Area.CHEEKS, Area.FOREHEAD])
+    assert sorted(row.area for row in session.areas.all()) == sorted(["cheeks", "forehead"])

@@ -6,7 +6,6 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
-from catalogue.models import Area
 from consultations.models import Client, Consultation, RecordedConcern
 
 pytestmark = pytest.mark.django_db
@@ -85,9 +84,9 @@ class TestConsultation:
 
 class TestRecordedConcern:
     def test_same_concern_twice_for_one_area_is_refused(self, make_consultation, concern):
-        consultation = make_consultation(concerns=[("acne-scars", Area.CHEEKS)])
+        consultation = make_consultation(concerns=[("acne-scars", "cheeks")])
         duplicate = RecordedConcern(
-            consultation=consultation, concern=concern("acne-scars"), area=Area.CHEEKS
+            consultation=consultation, concern=concern("acne-scars"), area_id="cheeks"
         )
         with pytest.raises(ValidationError, match="already recorded for that area"):
             duplicate.full_clean()
@@ -95,16 +94,16 @@ class TestRecordedConcern:
             duplicate.save()
 
     def test_the_same_concern_may_be_recorded_for_another_area(self, make_consultation, concern):
-        consultation = make_consultation(concerns=[("stretch-marks", Area.ABDOMEN)])
+        consultation = make_consultation(concerns=[("stretch-marks", "abdomen")])
         other = RecordedConcern(
-            consultation=consultation, concern=concern("stretch-marks"), area=Area.THIGHS
+            consultation=consultation, concern=concern("stretch-marks"), area_id="thighs"
         )
         other.full_clean()
         other.save()
         assert consultation.concerns.count() == 2
 
     def test_catalogue_concern_in_use_cannot_be_deleted(self, make_consultation, concern):
-        make_consultation(concerns=[("melasma", Area.CHEEKS)])
+        make_consultation(concerns=[("melasma", "cheeks")])
         with pytest.raises(ProtectedError):
             concern("melasma").delete()
 

@@ -9,7 +9,6 @@ from django.urls import reverse
 from django.utils import timezone
 from xstatic.pkg import bootstrap as xstatic_bootstrap
 
-from catalogue.models import Area
 from consultations.models import Client, Consultation
 from tests.pages import SIGNED_IN_QUERIES, field_errors, text
 
@@ -40,7 +39,7 @@ def findings_management(total=0):
 def consultation_data(concern):
     """POST data for the consultation form: one concern, consent given, nothing screened."""
 
-    def make(rows=(("acne-scars", Area.CHEEKS),), **fields):
+    def make(rows=(("acne-scars", "cheeks"),), **fields):
         data = {
             "held_on": TODAY().isoformat(),
             "consent_given": "on",
@@ -398,7 +397,7 @@ def test_consultation_is_recorded_with_its_concerns_and_outcome(
 ):
     person = make_client()
     data = consultation_data(
-        rows=(("acne-scars", Area.CHEEKS), ("fine-lines-wrinkles", Area.FOREHEAD)),
+        rows=(("acne-scars", "cheeks"), ("fine-lines-wrinkles", "forehead")),
         cold_sore_history="on",
     )
 
@@ -472,7 +471,7 @@ def test_consultation_with_a_concern_but_no_area_is_refused_next_to_the_area(
 
 def test_the_same_concern_twice_in_one_area_is_refused(signed_in, make_client, consultation_data):
     person = make_client()
-    data = consultation_data(rows=(("acne-scars", Area.CHEEKS), ("acne-scars", Area.CHEEKS)))
+    data = consultation_data(rows=(("acne-scars", "cheeks"), ("acne-scars", "cheeks")))
 
     response = signed_in.post(
         reverse("consultations:consultation-create", kwargs={"pk": person.pk}), data

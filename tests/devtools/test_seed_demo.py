@@ -153,7 +153,7 @@ class TestTheDemoYear:
                 "recorded_concern__concern"
             ):
                 recorded = link.recorded_concern
-                if recorded.area == row.area and recorded.concern.depth_min_mm is not None:
+                if recorded.area_id == row.area_id and recorded.concern.depth_min_mm is not None:
                     assert recorded.concern.depth_min_mm <= row.depth_mm
                     assert row.depth_mm <= recorded.concern.depth_max_mm
 

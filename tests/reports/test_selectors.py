@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from catalogue.models import Area
+from catalogue.models import area_chart
 from consultations.models import Client
 from reports.recall import Recall, recall_courses, recall_items, record_contact_attempt
 from reports.selectors import (
@@ -50,7 +50,7 @@ def new_course(make_consultation, practitioner, settings):
     The reports look back over years of records: courses may start up to 5 years ago here."""
     settings.COURSE_START_DAYS_BEFORE = 5 * 366
 
-    def make(*, started=200, concerns=(("acne-scars", Area.CHEEKS),), lead=None, planned=6, **kw):
+    def make(*, started=200, concerns=(("acne-scars", "cheeks"),), lead=None, planned=6, **kw):
         # More sessions than a concern's maximum need a reason: the practitioner's, or this.
         reason = (
             "More sessions than the catalogue's maximum, for the figures." if planned > 6 else ""
@@ -73,17 +73,21 @@ def new_course(make_consultation, practitioner, settings):
 
 @pytest.fixture
 def session(practitioner):
-    """Log a session `ago` days ago by `by` (default: the practitioner), rating each concern."""
+    """Log a session `ago` days ago by `by` (default: the practitioner), rating each concern,
+    at 1.5 mm or its area's maximum. The reports' figures are dated as each test needs, sooner
+    than the interval too (with a reason, as the service asks)."""
 
     def make(course, ago, *ratings, by=None, products=()):
         concerns = [pc.recorded_concern for pc in course.course_concerns.order_by("pk")]
+        area = concerns[0].area_id
         return log_session(
             course=course,
             check_asked=True,
             practitioner=by or practitioner,
             by=by or practitioner,
             performed_on=days_ago(ago),
-            areas=[(concerns[0].area, Decimal("1.50"))],
+            interval_reason="Dated as the test needs it.",
+            areas=[(area, min(Decimal("1.50"), area_chart()[area].max_mm))],
             products=products,
             progress=[(rc, rating, None) for rc, rating in zip(concerns, ratings, strict=False)],
         )
@@ -279,7 +283,7 @@ def test_a_maintenance_contact_booked_since_the_course_ended_settles_it(
 def test_recall_filters_by_reason_last_practitioner_and_concern(
     new_course, session, colleague, practitioner
 ):
-    overdue = new_course(started=60, concerns=(("fine-lines-wrinkles", Area.FOREHEAD),))
+    overdue = new_course(started=60, concerns=(("fine-lines-wrinkles", "forehead"),))
     session(overdue, 40, by=colleague)  # led by the practitioner, last seen by the colleague
     due = new_course(started=60)
     session(due, 25)
@@ -387,7 +391,7 @@ def outcomes_data(new_course, session, colleague, practitioner):
     p3 = new_course(
         started=200,
         planned=6,
-        concerns=(("acne-scars", Area.CHEEKS), ("fine-lines-wrinkles", Area.FOREHEAD)),
+        concerns=(("acne-scars", "cheeks"), ("fine-lines-wrinkles", "forehead")),
     )
     session(p3, 200, 0, 2)
     session(p3, 172, 3)

@@ -12,7 +12,6 @@ from django.test import Client as Browser
 from django.urls import reverse
 from django.utils import timezone
 
-from catalogue.models import Area
 from clinic import roles
 from consultations.models import Client, ClientAccess
 from reports.recall import record_contact_attempt
@@ -34,7 +33,7 @@ def days_ago(days):
 def new_course(make_client, make_consultation, make_course):
     """A course for a new client (with `client_fields`), started `started` days ago."""
 
-    def make(started=60, *, concerns=(("acne-scars", Area.CHEEKS),), planned=6, **client_fields):
+    def make(started=60, *, concerns=(("acne-scars", "cheeks"),), planned=6, **client_fields):
         consultation = make_consultation(
             make_client(**client_fields), concerns=concerns, held_on=days_ago(started)
         )
@@ -155,7 +154,7 @@ def test_recall_lists_who_to_call_with_contact_details(
         practitioner=colleague,
         by=colleague,
         performed_on=days_ago(25),
-        areas=[(Area.CHEEKS, Decimal("1.50"))],
+        areas=[("cheeks", Decimal("1.50"))],
     )
     not_yet = new_course(60)
     log(not_yet, days_ago(10))
@@ -315,7 +314,7 @@ def populate(size, *, new_course, log, product, practitioner, manager):
     call) and `size` clients due a maintenance session."""
     serum = product("Hyaluronic")
     for n in range(size):
-        course = new_course(60, concerns=(("acne-scars", Area.CHEEKS), ("melasma", Area.FACE)))
+        course = new_course(60, concerns=(("acne-scars", "cheeks"), ("melasma", "face")))
         concerns = [pc.recorded_concern for pc in course.course_concerns.all()]
         log(
             course,

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from catalogue.models import Area, Concern, Product
+from catalogue.models import Concern, Product
 from tests.treatments.test_record_admin import admin_form_data, page_queries
 from treatments import admin as treatments_admin
 from treatments.models import Course, SessionProduct, TreatmentSession
@@ -34,7 +34,7 @@ def new_course(make_client, make_consultation, practitioner, product):
     def make(
         *,
         slug="acne-scars",
-        area=Area.CHEEKS,
+        area="cheeks",
         started_days_ago=120,
         sessions=(30, 60),
         planned=3,
@@ -509,10 +509,10 @@ def test_a_sessions_inline_rows_share_their_select_lists(
 ):
     """Each row's product and concern select is read once for the page, not once per row."""
     consultation = make_consultation(
-        concerns=(("acne-scars", Area.CHEEKS), ("fine-lines-wrinkles", Area.FOREHEAD)),
+        concerns=(("acne-scars", "cheeks"), ("fine-lines-wrinkles", "forehead")),
         held_on=TODAY - 30 * DAYS,
     )
-    course = make_course(consultation, planned_sessions=6)
+    course = make_course(consultation, planned_sessions=6, interval_weeks=1)
     ratings = [(pc.recorded_concern, 3, None) for pc in course.course_concerns.all()]
     sessions = [
         log_session(
@@ -521,7 +521,7 @@ def test_a_sessions_inline_rows_share_their_select_lists(
             practitioner=practitioner,
             by=practitioner,
             performed_on=TODAY - days * DAYS,
-            areas=[(Area.CHEEKS, Decimal("1.50")), (Area.FOREHEAD, Decimal("0.50"))][:rows],
+            areas=[("cheeks", Decimal("1.50")), ("forehead", Decimal("0.50"))][:rows],
             products=[(product(name), "LOT-1") for name in ("Hyaluronic", "Peptide")][:rows],
             progress=ratings[:rows],
         )

@@ -20,7 +20,6 @@ from django.test import Client as DjangoClient
 from django.urls import reverse
 from django.utils import timezone
 
-from catalogue.models import Area
 from clinic import roles
 from clinic.admin import RECORD_BUSY
 from tests.pages import field_errors, text
@@ -164,7 +163,7 @@ def logs(practitioner):
             practitioner=by,
             by=by,
             performed_on=on or TODAY(),
-            areas=[(Area.CHEEKS, Decimal("1.50"))],
+            areas=[("cheeks", Decimal("1.50"))],
         )
 
     return action

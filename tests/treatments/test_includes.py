@@ -7,7 +7,6 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from consultations.models import Area
 from tests.pages import visible_text
 from treatments.models import Course, TreatmentSession
 from treatments.services import void_session
@@ -58,7 +57,7 @@ def timeline_card(make_consultation, make_course, log, practitioner):
 
 
 def test_the_timeline_card_shows_the_session_and_links_its_course(timeline_card):
-    session, card = timeline_card(areas=[(Area.CHEEKS, "1.50")])
+    session, card = timeline_card(areas=[("cheeks", "1.50")])
 
     assert visible_text(card) == (
         "4 Mar 2026 · Session 2 of 6 Atrophic acne scars (cheeks and chin) Jo Doe "
@@ -125,7 +124,7 @@ def due_row(make_client, make_consultation, make_course):
     """Today's row for a six-session course with two sessions logged, due on `next_due_on`."""
     client = make_client(first_name="Ivy", last_name="O'Neil <Jr>")
     course = make_course(
-        make_consultation(client, concerns=(("stretch-marks", Area.ABDOMEN),)), planned_sessions=6
+        make_consultation(client, concerns=(("stretch-marks", "abdomen"),)), planned_sessions=6
     )
 
     def draw(today, next_due_on, may_log=True):

@@ -19,7 +19,9 @@ def migrator():
     executor = MigrationExecutor(connection)
 
     def migrate(targets):
+        """`targets`: the migrations to stand at (None: the latest)."""
         executor.loader.build_graph()
+        targets = targets or executor.loader.graph.leaf_nodes()
         executor.migrate(targets)
         return executor.loader.project_state(targets).apps
 
@@ -120,3 +122,56 @@ def test_a_course_started_before_concern_counts_planned_every_session_for_each(
     for name in ("CourseConcern", "HistoricalCourseConcern"):
         counts = new.get_model("treatments", name).objects.filter(course_id=course.pk)
         assert list(counts.values_list("planned_sessions", flat=True)) == [8], name
+
+
+BEFORE_THE_CHART = [
+    ("catalogue", "0002_first_versions_of_the_shipped_catalogue"),
+    ("consultations", "0009_contact_attempts_moved_to_treatments"),
+    ("treatments", "0010_plans_renamed_courses"),
+]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_areas_recorded_as_codes_become_keys_to_the_area_chart(migrator):
+    old = migrator(BEFORE_THE_CHART)
+    Client = old.get_model("consultations", "Client")
+    Consultation = old.get_model("consultations", "Consultation")
+    Version = old.get_model("consultations", "HistoricalConsultation")
+    RecordedConcern = old.get_model("consultations", "RecordedConcern")
+    Concern = old.get_model("catalogue", "Concern")
+    User = old.get_model("auth", "User")
+    someone = User.objects.create(username="old-release")
+    person = Client.objects.create(
+        first_name="Ada", last_name="Old", skin_type="II", date_of_birth=datetime.date(1980, 1, 1)
+    )
+    nowhere = Consultation.objects.create(client=person, practitioner=someone, affected_area="")
+    cheeks = Consultation.objects.create(
+        client=person, practitioner=someone, affected_area="cheeks", infection_in_area=True
+    )
+    Version.objects.create(
+        id=nowhere.pk,
+        client_id=person.pk,
+        practitioner_id=someone.pk,
+        affected_area="",
+        history_date=timezone.now(),
+        history_type="+",
+    )
+    eyes = RecordedConcern.objects.create(
+        consultation=nowhere,
+        concern=Concern.objects.get(slug="fine-lines-wrinkles"),
+        area="periorbital",
+    )
+
+    new = migrator(None)
+
+    Consultation = new.get_model("consultations", "Consultation")
+    assert Consultation.objects.get(pk=nowhere.pk).affected_area_id is None
+    assert Consultation.objects.get(pk=cheeks.pk).affected_area.name == "Cheeks and chin"
+    assert (
+        new.get_model("consultations", "HistoricalConsultation")
+        .objects.get(id=nowhere.pk)
+        .affected_area_id
+        is None
+    )
+    recorded = new.get_model("consultations", "RecordedConcern").objects.get(pk=eyes.pk)
+    assert (recorded.area_id, recorded.area.name) == ("periorbital", "Around the eyes")

@@ -12,7 +12,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from catalogue.models import Area
 from consultations.models import Client, Consultation
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +61,7 @@ def give_history(make_consultation, make_course, log, product):
     def give(client, *, started_days_ago=120, last_lot="LOT-B", **consultation_fields):
         consultation = make_consultation(
             client,
-            concerns=(("acne-scars", Area.CHEEKS), ("texture-pores", Area.FOREHEAD)),
+            concerns=(("acne-scars", "cheeks"), ("texture-pores", "forehead")),
             held_on=TODAY - started_days_ago * DAYS,
             **consultation_fields,
         )
@@ -72,7 +71,7 @@ def give_history(make_consultation, make_course, log, product):
             log(
                 course,
                 consultation.held_on + days_later * DAYS,
-                areas=[(Area.CHEEKS, Decimal("1.50")), (Area.FOREHEAD, Decimal("0.50"))],
+                areas=[("cheeks", Decimal("1.50")), ("forehead", Decimal("0.50"))],
                 numbing=product("Lidocaine 4"),
                 products=[(product("Hyaluronic"), lot)],
                 progress=[(scars, rating, 2)],
@@ -420,7 +419,7 @@ def test_adding_a_consultation_stamps_it_and_its_concerns(
         consent_by="the client",
         **{
             "concerns-0-concern": concern("acne-scars").pk,
-            "concerns-0-area": Area.CHEEKS,
+            "concerns-0-area": "cheeks",
             "concerns-0-severity": "mild",
         },
     )

@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from catalogue.models import Area
 from consultations.models import Consultation, WashoutRule
 from consultations.screening import add_months
 from tests.pages import SIGNED_IN_QUERIES_WITH_REDIS, field_errors, text
@@ -41,8 +40,8 @@ def refusal(error, field):
 def cheeks_infected(make_consultation):
     """Scars on the cheeks and stretch marks on the abdomen; an infection on the cheeks."""
     return make_consultation(
-        concerns=[("acne-scars", Area.CHEEKS), ("stretch-marks", Area.ABDOMEN)],
-        findings=[finding("infection_in_area", Area.CHEEKS)],
+        concerns=[("acne-scars", "cheeks"), ("stretch-marks", "abdomen")],
+        findings=[finding("infection_in_area", "cheeks")],
     )
 
 
@@ -94,11 +93,11 @@ def session_on(practitioner):
 def test_a_session_on_a_blocked_area_is_refused_without_an_override(
     cheeks_infected, begin, session_on
 ):
-    course = begin(cheeks_infected, concerns=[Area.ABDOMEN])  # nothing blocked: no override
+    course = begin(cheeks_infected, concerns=["abdomen"])  # nothing blocked: no override
 
-    for area in (Area.CHEEKS, Area.FACE):  # the area, and one that contains it
+    for area in ("cheeks", "face"):  # the area, and one that contains it
         with pytest.raises(ValidationError) as refused:
-            session_on(course, Area.ABDOMEN, area)
+            session_on(course, "abdomen", area)
         assert "Active infection in the area: treat the infection first." in refusal(
             refused, "areas"
         )
@@ -106,18 +105,18 @@ def test_a_session_on_a_blocked_area_is_refused_without_an_override(
             refused, "areas"
         )
     assert not TreatmentSession.objects.exists()
-    assert session_on(course, Area.ABDOMEN, Area.FOREHEAD).number == 1
+    assert session_on(course, "abdomen", "forehead").number == 1
 
 
 def test_an_area_inside_a_blocked_area_is_refused_too(make_consultation, begin, session_on):
     consultation = make_consultation(
-        concerns=[("stretch-marks", Area.ABDOMEN)],
-        findings=[finding("lesion_in_area", Area.FACE)],
+        concerns=[("stretch-marks", "abdomen")],
+        findings=[finding("lesion_in_area", "face")],
     )
     course = begin(consultation)
 
     with pytest.raises(ValidationError, match="Skin cancer, a suspicious lesion"):
-        session_on(course, Area.PERIORBITAL)
+        session_on(course, "periorbital")
 
 
 def test_the_override_names_the_finding_areas_and_lets_sessions_there_go_ahead(
@@ -129,9 +128,9 @@ def test_the_override_names_the_finding_areas_and_lets_sessions_there_go_ahead(
 
     course = begin(cheeks_infected, override_reason="Healed; GP letter on file.")
 
-    assert course.override_areas == [Area.CHEEKS]
-    assert session_on(course, Area.CHEEKS).number == 1
-    assert session_on(course, Area.FACE).number == 2
+    assert course.override_areas == ["cheeks"]
+    assert session_on(course, "cheeks").number == 1
+    assert session_on(course, "face").number == 2
 
 
 def test_a_finding_in_every_area_blocks_every_session_unless_overridden(
@@ -140,29 +139,29 @@ def test_a_finding_in_every_area_blocks_every_session_unless_overridden(
     consultation = make_consultation(bleeding_disorder=True)
     course = begin(consultation, override_reason="Haematologist agreed; pressure ready.")
     assert course.override_areas == ["all"]
-    assert session_on(course, Area.CHEEKS).number == 1
+    assert session_on(course, "cheeks").number == 1
 
     # A course whose override named no area (started before overrides did) is refused anywhere.
     Course.objects.filter(pk=course.pk).update(override_areas=[])
     with pytest.raises(ValidationError, match="Bleeding disorder"):
-        session_on(course, Area.SCALP)
+        session_on(course, "scalp")
 
 
 def test_a_correction_adding_a_blocked_area_is_refused_and_changes_nothing(
     cheeks_infected, begin, session_on, practitioner
 ):
-    course = begin(cheeks_infected, concerns=[Area.ABDOMEN])
-    session = session_on(course, Area.ABDOMEN)
+    course = begin(cheeks_infected, concerns=["abdomen"])
+    session = session_on(course, "abdomen")
 
     with pytest.raises(ValidationError, match="Active infection"):
         update_session(
             session=session,
             by=practitioner,
-            areas=[(Area.ABDOMEN, Decimal("1.00")), (Area.CHEEKS, Decimal("1.00"))],
+            areas=[("abdomen", Decimal("1.00")), ("cheeks", Decimal("1.00"))],
         )
-    assert list(session.areas.values_list("area", flat=True)) == [Area.ABDOMEN]
+    assert list(session.areas.values_list("area", flat=True)) == ["abdomen"]
     # A correction that adds no area is not refused for the areas it keeps.
-    update_session(session=session, by=practitioner, areas=[(Area.ABDOMEN, Decimal("1.25"))])
+    update_session(session=session, by=practitioner, areas=[("abdomen", Decimal("1.25"))])
 
 
 # Washout windows ------------------------------------------------------------------------------
@@ -173,7 +172,7 @@ def test_a_course_inside_a_blocking_washout_is_refused_with_the_date_it_clears(
 ):
     peeled = days_ago(5)
     consultation = make_consultation(
-        held_on=days_ago(2), findings=[finding("peel_or_laser", Area.CHEEKS, peeled)]
+        held_on=days_ago(2), findings=[finding("peel_or_laser", "cheeks", peeled)]
     )
     clears = peeled + datetime.timedelta(weeks=2)
 
@@ -191,25 +190,25 @@ def test_a_session_inside_a_washout_is_refused_in_that_area_only(
     filled = days_ago(5)
     consultation = make_consultation(
         held_on=days_ago(3),
-        concerns=[("acne-scars", Area.CHEEKS)],
-        findings=[finding("filler", Area.FOREHEAD, filled)],
+        concerns=[("acne-scars", "cheeks")],
+        findings=[finding("filler", "forehead", filled)],
     )
     course = begin(consultation)
 
-    for area in (Area.FOREHEAD, Area.FACE):
+    for area in ("forehead", "face"):
         with pytest.raises(ValidationError) as refused:
             session_on(course, area)
         clears = filled + datetime.timedelta(weeks=2)
         assert f"no needling there until {clears:%d %b %Y}" in refusal(refused, "areas")
-    assert session_on(course, Area.CHEEKS).number == 1
+    assert session_on(course, "cheeks").number == 1
 
 
 def test_after_its_window_a_washout_no_longer_counts(make_consultation, begin, session_on):
     consultation = make_consultation(
-        held_on=days_ago(10), findings=[finding("filler", Area.FOREHEAD, days_ago(20))]
+        held_on=days_ago(10), findings=[finding("filler", "forehead", days_ago(20))]
     )
     course = begin(consultation)
-    assert session_on(course, Area.FOREHEAD).number == 1
+    assert session_on(course, "forehead").number == 1
 
 
 def test_a_cautioning_washout_must_be_acknowledged_at_the_session(
@@ -220,10 +219,10 @@ def test_a_cautioning_washout_must_be_acknowledged_at_the_session(
     clears = add_months(days_ago(150), 6)
 
     with pytest.raises(ValidationError) as refused:
-        session_on(course, Area.CHEEKS)
+        session_on(course, "cheeks")
     assert f"until {clears:%d %b %Y}" in refusal(refused, "check_acknowledged")
 
-    session = session_on(course, Area.CHEEKS, check_acknowledged=True)
+    session = session_on(course, "cheeks", check_acknowledged=True)
     assert session.check_acknowledged
 
 
@@ -263,7 +262,7 @@ def test_the_check_must_be_asked(make_course, practitioner):
     course = make_course()
     with pytest.raises(ValidationError) as refused:
         log_session(
-            course=course, practitioner=practitioner, by=practitioner, areas=[(Area.CHEEKS, 1)]
+            course=course, practitioner=practitioner, by=practitioner, areas=[("cheeks", 1)]
         )
     assert "Ask the client what changed since the last visit" in refusal(refused, "check_asked")
 
@@ -271,7 +270,7 @@ def test_the_check_must_be_asked(make_course, practitioner):
 def test_a_new_infection_refuses_the_session_with_the_reason(make_course, session_on):
     course = make_course()
     with pytest.raises(ValidationError) as refused:
-        session_on(course, Area.CHEEKS, check_new_infection=True, check_acknowledged=True)
+        session_on(course, "cheeks", check_new_infection=True, check_acknowledged=True)
     assert "A new infection or cold sore in an area to treat" in refusal(
         refused, "check_new_infection"
     )
@@ -292,10 +291,10 @@ def test_a_relative_answer_must_be_acknowledged_and_is_kept_with_the_session(
 ):
     course = make_course()
     with pytest.raises(ValidationError) as refused:
-        session_on(course, Area.CHEEKS, **{answer: True})
+        session_on(course, "cheeks", **{answer: True})
     assert caution in refusal(refused, "check_acknowledged")
 
-    session = session_on(course, Area.CHEEKS, **{answer: True}, check_acknowledged=True)
+    session = session_on(course, "cheeks", **{answer: True}, check_acknowledged=True)
     session.refresh_from_db()
     assert getattr(session, answer) and session.check_asked and session.check_acknowledged
 
@@ -305,7 +304,7 @@ def test_isotretinoin_since_the_last_visit_refuses_when_the_rule_blocks(make_cou
     course = make_course()
 
     with pytest.raises(ValidationError) as refused:
-        session_on(course, Area.CHEEKS, check_isotretinoin=True)
+        session_on(course, "cheeks", check_isotretinoin=True)
     assert f"on {add_months(TODAY(), 6):%d %b %Y} at the earliest" in refusal(
         refused, "check_isotretinoin"
     )
@@ -324,17 +323,17 @@ def test_a_dated_answer_refuses_until_its_window_clears(
     course = make_course()
 
     with pytest.raises(ValidationError) as refused:
-        session_on(course, Area.CHEEKS, **{answer: days_ago(refused_days_ago)})
+        session_on(course, "cheeks", **{answer: days_ago(refused_days_ago)})
     clears = days_ago(refused_days_ago) + wait
     assert f"until {clears:%d %b %Y}" in refusal(refused, answer)
 
-    assert session_on(course, Area.CHEEKS, **{answer: days_ago(clear_days_ago)}).number == 1
+    assert session_on(course, "cheeks", **{answer: days_ago(clear_days_ago)}).number == 1
 
 
 def test_a_dated_answer_after_the_session_is_refused(make_course, session_on):
     course = make_course()
     with pytest.raises(ValidationError) as refused:
-        session_on(course, Area.CHEEKS, performed_on=days_ago(3), check_tan_on=days_ago(1))
+        session_on(course, "cheeks", performed_on=days_ago(3), check_tan_on=days_ago(1))
     assert "This date is after the session" in refusal(refused, "check_tan_on")
 
 
@@ -342,7 +341,7 @@ def test_a_managers_correction_checks_the_answers_it_changes(
     make_course, session_on, manager, practitioner
 ):
     course = make_course()
-    session = session_on(course, Area.CHEEKS)
+    session = session_on(course, "cheeks")
     with pytest.raises(ValidationError, match="A new infection"):
         correct_session(session=session, by=manager, check_new_infection=True)
     session.refresh_from_db()
@@ -355,10 +354,10 @@ def test_a_managers_correction_checks_the_answers_it_changes(
 def test_the_session_form_refuses_a_blocked_area_keeping_the_input(
     signed_in, cheeks_infected, begin
 ):
-    course = begin(cheeks_infected, concerns=[Area.ABDOMEN])
+    course = begin(cheeks_infected, concerns=["abdomen"])
     url = reverse("treatments:session-create", kwargs={"pk": course.pk})
 
-    response = signed_in.post(url, session_data(course, areas=[(Area.CHEEKS, "1.50")]))
+    response = signed_in.post(url, session_data(course, areas=[("cheeks", "1.50")]))
 
     assert response.status_code == HTTPStatus.OK
     page = text(response)
@@ -411,7 +410,7 @@ def test_the_session_form_asks_the_pre_session_check(signed_in, make_course):
 def test_a_session_with_a_dated_finding_is_logged_within_one_more_query(
     sessions_as_with_redis, signed_in, make_consultation, begin, django_assert_max_num_queries
 ):
-    consultation = make_consultation(findings=[finding("filler", Area.FOREHEAD, days_ago(200))])
+    consultation = make_consultation(findings=[finding("filler", "forehead", days_ago(200))])
     course = begin(consultation)
 
     # The washout rules its findings need: one query, only for a consultation that has some.
@@ -453,14 +452,14 @@ def test_the_consultation_form_records_findings_with_their_areas_and_dates(
         "concerns-TOTAL_FORMS": "1",
         "concerns-INITIAL_FORMS": "0",
         "concerns-0-concern": str(concern("acne-scars").pk),
-        "concerns-0-area": Area.CHEEKS,
+        "concerns-0-area": "cheeks",
         "concerns-0-severity": "moderate",
         "findings-TOTAL_FORMS": "3",
         "findings-INITIAL_FORMS": "0",
         "findings-0-kind": "infection_in_area",
-        "findings-0-area": Area.PERIORAL,
+        "findings-0-area": "perioral",
         "findings-1-kind": "peel_or_laser",
-        "findings-1-area": Area.CHEEKS,
+        "findings-1-area": "cheeks",
         "findings-1-on": peeled.isoformat(),
         "findings-2-kind": "",
     }
@@ -471,8 +470,8 @@ def test_the_consultation_form_records_findings_with_their_areas_and_dates(
 
     consultation = person.consultations.get()
     assert [(f.kind, f.area, f.on) for f in consultation.findings.order_by("pk")] == [
-        ("infection_in_area", Area.PERIORAL, None),
-        ("peel_or_laser", Area.CHEEKS, peeled),
+        ("infection_in_area", "perioral", None),
+        ("peel_or_laser", "cheeks", peeled),
     ]
     assert consultation.infection_in_area
     assert consultation.outcome == "not_suitable"
@@ -491,13 +490,13 @@ def admin_url(name, *args):
 def test_an_admin_correction_adding_a_blocked_area_is_refused_with_the_input_kept(
     manager_client, cheeks_infected, begin, session_on
 ):
-    course = begin(cheeks_infected, concerns=[Area.ABDOMEN])
-    session = session_on(course, Area.ABDOMEN)
+    course = begin(cheeks_infected, concerns=["abdomen"])
+    session = session_on(course, "abdomen")
     page = admin_url("treatments_treatmentsession_change", session.pk)
     data = admin_form_data(
         manager_client.get(page),
         notes="Corrected by the manager.",
-        **{"areas-TOTAL_FORMS": "2", "areas-1-area": Area.CHEEKS, "areas-1-depth_mm": "1.00"},
+        **{"areas-TOTAL_FORMS": "2", "areas-1-area": "cheeks", "areas-1-depth_mm": "1.00"},
     )
 
     response = manager_client.post(page, data)
@@ -506,13 +505,13 @@ def test_an_admin_correction_adding_a_blocked_area_is_refused_with_the_input_kep
     content = response.content.decode()
     assert "Active infection in the area" in content
     assert "Corrected by the manager." in content
-    assert list(session.areas.values_list("area", flat=True)) == [Area.ABDOMEN]
+    assert list(session.areas.values_list("area", flat=True)) == ["abdomen"]
 
 
 def test_an_admin_answer_that_refuses_shows_next_to_its_field(
     manager_client, make_course, session_on
 ):
-    session = session_on(make_course(), Area.CHEEKS)
+    session = session_on(make_course(), "cheeks")
     page = admin_url("treatments_treatmentsession_change", session.pk)
     data = admin_form_data(manager_client.get(page), check_new_infection="on")
 

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from catalogue.models import Area, Concern
+from catalogue.models import Concern
 from tests.pages import SIGNED_IN_QUERIES, field_errors, text
 from tests.treatments.test_record_admin import admin_form_data
 from treatments.models import Course, CourseConcern, Device
@@ -29,7 +29,7 @@ def in_range(concern, interval):
 def every_concern(make_consultation):
     """One consultation recording every concern of the shipped catalogue."""
     slugs = sorted(Concern.objects.values_list("slug", flat=True))
-    consultation = make_consultation(concerns=[(slug, Area.FACE) for slug in slugs])
+    consultation = make_consultation(concerns=[(slug, "face") for slug in slugs])
     return consultation, {rc.concern.slug: rc for rc in consultation.concerns.all()}
 
 
@@ -109,9 +109,7 @@ def test_three_concerns_without_a_shared_interval_need_the_fewest_separate_cours
 
 
 def test_the_same_concern_in_two_areas_counts_once(make_consultation):
-    consultation = make_consultation(
-        concerns=[("melasma", Area.CHEEKS), ("melasma", Area.FOREHEAD)]
-    )
+    consultation = make_consultation(concerns=[("melasma", "cheeks"), ("melasma", "forehead")])
 
     suggestion = suggest_course(consultation=consultation)
 
@@ -144,7 +142,7 @@ class TestStartingACourseThatDepartsFromTheCatalogue:
     def test_an_interval_shorter_than_a_concerns_shortest_needs_a_reason(
         self, make_consultation, start
     ):
-        consultation = make_consultation(concerns=[("fine-lines-wrinkles", Area.FOREHEAD)])
+        consultation = make_consultation(concerns=[("fine-lines-wrinkles", "forehead")])
 
         with pytest.raises(ValidationError) as refused:
             start(consultation, planned_sessions=4, interval_weeks=2)
@@ -162,7 +160,7 @@ class TestStartingACourseThatDepartsFromTheCatalogue:
 
     def test_more_sessions_than_a_concerns_maximum_need_a_reason(self, make_consultation, start):
         consultation = make_consultation(
-            concerns=[("acne-scars", Area.CHEEKS), ("stretch-marks", Area.ABDOMEN)]
+            concerns=[("acne-scars", "cheeks"), ("stretch-marks", "abdomen")]
         )
 
         with pytest.raises(ValidationError) as refused:
@@ -181,7 +179,7 @@ class TestStartingACourseThatDepartsFromTheCatalogue:
 
     def test_a_course_within_the_catalogue_needs_no_reason(self, make_consultation, start):
         consultation = make_consultation(
-            concerns=[("acne-scars", Area.CHEEKS), ("fine-lines-wrinkles", Area.FOREHEAD)]
+            concerns=[("acne-scars", "cheeks"), ("fine-lines-wrinkles", "forehead")]
         )
 
         course = start(consultation, planned_sessions=6, interval_weeks=4)
@@ -190,7 +188,7 @@ class TestStartingACourseThatDepartsFromTheCatalogue:
         assert sorted(course.course_concerns.values_list("planned_sessions", flat=True)) == [6, 6]
 
     def test_active_acne_cannot_start_without_an_override_reason(self, make_consultation, start):
-        consultation = make_consultation(concerns=[("active-acne", Area.CHEEKS)])
+        consultation = make_consultation(concerns=[("active-acne", "cheeks")])
 
         with pytest.raises(ValidationError) as refused:
             start(consultation, planned_sessions=1, interval_weeks=4)
@@ -204,7 +202,7 @@ class TestStartingACourseThatDepartsFromTheCatalogue:
         assert course.course_concerns.get().planned_sessions == 1
 
     def test_rosacea_plans_an_rf_device_or_records_why_not(self, make_consultation, start):
-        consultation = make_consultation(concerns=[("rosacea", Area.CHEEKS)])
+        consultation = make_consultation(concerns=[("rosacea", "cheeks")])
 
         with pytest.raises(ValidationError) as refused:
             start(consultation, planned_sessions=2, interval_weeks=4, device=Device.PEN)
@@ -217,7 +215,7 @@ class TestStartingACourseThatDepartsFromTheCatalogue:
         rf = start(consultation, planned_sessions=2, interval_weeks=4, device=Device.RF)
         assert (rf.device, rf.departure_reason) == (Device.RF, "")
         pen = start(
-            make_consultation(concerns=[("rosacea", Area.CHEEKS)]),
+            make_consultation(concerns=[("rosacea", "cheeks")]),
             planned_sessions=2,
             interval_weeks=4,
             device=Device.PEN,
@@ -227,7 +225,7 @@ class TestStartingACourseThatDepartsFromTheCatalogue:
 
     def test_every_departure_is_named_at_once(self, make_consultation, start):
         consultation = make_consultation(
-            concerns=[("rosacea", Area.CHEEKS), ("active-acne", Area.FOREHEAD)]
+            concerns=[("rosacea", "cheeks"), ("active-acne", "forehead")]
         )
 
         with pytest.raises(ValidationError) as refused:
@@ -276,7 +274,7 @@ class TestChangingACourse:
         self, make_consultation, make_course, manager
     ):
         course = make_course(
-            make_consultation(concerns=[("rosacea", Area.CHEEKS)]),
+            make_consultation(concerns=[("rosacea", "cheeks")]),
             planned_sessions=2,
             device=Device.RF,
         )
@@ -322,28 +320,28 @@ def form_data(consultation, **fields):
     ("concerns", "fields", "field_id", "message"),
     [
         (
-            [("fine-lines-wrinkles", Area.FOREHEAD)],
+            [("fine-lines-wrinkles", "forehead")],
             {"interval_weeks": "2"},
             "id_interval_weeks",
             "Fine lines and wrinkles is needled every 4 weeks at the most: every 2 weeks is "
             "sooner than it allows.",
         ),
         (
-            [("acne-scars", Area.CHEEKS)],
+            [("acne-scars", "cheeks")],
             {"planned_sessions": "8"},
             "id_planned_sessions",
             "8 sessions pass the usual maximum for Atrophic acne scars (6 sessions): its "
             "treatment stops at session 6.",
         ),
         (
-            [("active-acne", Area.CHEEKS)],
+            [("active-acne", "cheeks")],
             {},
             "id_concerns",
             "Active acne and blackheads has no established course: micro-needling is not an "
             "established treatment for it.",
         ),
         (
-            [("rosacea", Area.CHEEKS)],
+            [("rosacea", "cheeks")],
             {"planned_sessions": "2", "device": Device.PEN},
             "id_device",
             "The evidence for Rosacea redness is for radiofrequency micro-needling only (plain "
@@ -378,9 +376,7 @@ def test_a_departure_without_a_reason_is_refused_next_to_its_field(
 def test_a_new_form_ticks_the_concerns_with_a_course_and_plans_rf_for_rosacea(
     signed_in, make_consultation
 ):
-    consultation = make_consultation(
-        concerns=[("rosacea", Area.CHEEKS), ("active-acne", Area.FOREHEAD)]
-    )
+    consultation = make_consultation(concerns=[("rosacea", "cheeks"), ("active-acne", "forehead")])
     rosacea = consultation.concerns.get(concern__slug="rosacea")
 
     response = signed_in.get(course_url(consultation))
@@ -395,7 +391,7 @@ def test_a_new_form_ticks_the_concerns_with_a_course_and_plans_rf_for_rosacea(
 
 
 def test_the_course_form_shows_the_clinics_range_beside_the_studies(signed_in, make_consultation):
-    consultation = make_consultation(concerns=[("stretch-marks", Area.ABDOMEN)])
+    consultation = make_consultation(concerns=[("stretch-marks", "abdomen")])
 
     page = text(signed_in.get(course_url(consultation)))
 
@@ -406,7 +402,7 @@ def test_without_a_shared_interval_the_form_says_so_and_proposes_separate_course
     signed_in, make_consultation
 ):
     consultation = make_consultation(
-        concerns=[("sun-damage", Area.FACE), ("fine-lines-wrinkles", Area.FOREHEAD)]
+        concerns=[("sun-damage", "face"), ("fine-lines-wrinkles", "forehead")]
     )
 
     response = signed_in.get(course_url(consultation))
@@ -422,7 +418,7 @@ def test_without_javascript_the_suggestion_follows_the_ticks_on_update(
     signed_in, make_consultation
 ):
     consultation = make_consultation(
-        concerns=[("hair-thinning", Area.SCALP), ("acne-scars", Area.CHEEKS)]
+        concerns=[("hair-thinning", "scalp"), ("acne-scars", "cheeks")]
     )
     hair = consultation.concerns.get(concern__slug="hair-thinning")
 
@@ -446,9 +442,9 @@ def test_the_live_suggestion_is_a_fragment_for_the_concerns_ticked(
 ):
     consultation = make_consultation(
         concerns=[
-            ("sun-damage", Area.FACE),
-            ("acne-scars", Area.CHEEKS),
-            ("rosacea", Area.FOREHEAD),
+            ("sun-damage", "face"),
+            ("acne-scars", "cheeks"),
+            ("rosacea", "forehead"),
         ]
     )
     ids = {rc.concern.slug: rc.pk for rc in consultation.concerns.all()}
@@ -500,7 +496,7 @@ def test_the_course_page_and_printout_show_each_concerns_count_and_the_reason(
     signed_in, make_consultation, make_course
 ):
     consultation = make_consultation(
-        concerns=[("acne-scars", Area.CHEEKS), ("stretch-marks", Area.ABDOMEN)]
+        concerns=[("acne-scars", "cheeks"), ("stretch-marks", "abdomen")]
     )
     course = make_course(consultation, planned_sessions=8, departure_reason=REASON)
 
@@ -518,7 +514,7 @@ def test_the_first_session_of_an_rf_course_uses_the_rf_device(
     signed_in, make_consultation, make_course
 ):
     course = make_course(
-        make_consultation(concerns=[("rosacea", Area.CHEEKS)]),
+        make_consultation(concerns=[("rosacea", "cheeks")]),
         planned_sessions=2,
         device=Device.RF,
     )
@@ -544,14 +540,14 @@ def test_the_catalogue_shows_the_clinics_range_beside_the_studies(signed_in, url
 
 def test_the_consultation_shows_both_ranges_and_separate_courses(signed_in, make_consultation):
     consultation = make_consultation(
-        concerns=[("stretch-marks", Area.ABDOMEN), ("sun-damage", Area.DECOLLETE)]
+        concerns=[("stretch-marks", "abdomen"), ("sun-damage", "decollete")]
     )
     page = text(signed_in.get(consultation.get_absolute_url()))
     assert "every 2 weeks" in page  # stretch marks (2-4 weeks) and sun damage (2) share one
 
     consultation = make_consultation(
-        concerns=[("stretch-marks", Area.ABDOMEN), ("sun-damage", Area.DECOLLETE)]
-        + [("fine-lines-wrinkles", Area.FACE)]
+        concerns=[("stretch-marks", "abdomen"), ("sun-damage", "decollete")]
+        + [("fine-lines-wrinkles", "face")]
     )
     page = text(signed_in.get(consultation.get_absolute_url()))
 
@@ -613,7 +609,7 @@ def test_the_admin_refuses_a_plain_pen_for_rosacea_without_a_reason(
     manager_client, make_consultation, make_course
 ):
     course = make_course(
-        make_consultation(concerns=[("rosacea", Area.CHEEKS)]),
+        make_consultation(concerns=[("rosacea", "cheeks")]),
         planned_sessions=2,
         device=Device.RF,
     )

@@ -25,6 +25,7 @@ from django.core.files.base import ContentFile
 from django.db import DatabaseError, transaction
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from catalogue.models import area_code
 from treatments.models import Photo
 
 pillow_heif.register_heif_opener()
@@ -212,7 +213,7 @@ def add_photo(
         client=client,
         session=session,
         consultation=consultation,
-        area=area,
+        area_id=area_code(area),
         angle=angle,
         taken_on=taken_on or (session.performed_on if session else consultation.held_on),
         width=clean.width,

@@ -54,7 +54,7 @@ class ClientPhotoMixin(RoleRequiredMixin):
         return get_object_or_404(Client, pk=self.kwargs["pk"])
 
     def photos(self):
-        return self.client.photos.select_related("session", "consultation")
+        return self.client.photos.select_related("session", "consultation", "area")
 
 
 class ClientPhotosView(ClientPhotoMixin, TemplateView):
@@ -66,14 +66,14 @@ class ClientPhotosView(ClientPhotoMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         series = {}
         for photo in self.photos():
-            series.setdefault((photo.area, photo.angle), []).append(photo)
+            series.setdefault((photo.area_id, photo.angle), []).append(photo)
         compare = reverse("treatments:photo-compare", kwargs={"pk": self.client.pk})
         context.update(
             {
                 "client": self.client,
                 "series": [
                     {
-                        "area": photos[0].get_area_display(),
+                        "area": photos[0].area.name,
                         "angle": photos[0].get_angle_display(),
                         "photos": photos,
                         "compare_url": f"{compare}?area={area}&angle={angle}",
@@ -101,7 +101,7 @@ class PhotoCompareView(ClientPhotoMixin, TemplateView):
         series = [
             photo
             for photo in photos
-            if photo.area == params.get("area") and photo.angle == params.get("angle")
+            if photo.area_id == params.get("area") and photo.angle == params.get("angle")
         ]
         if not series:
             raise Http404("This client has no photo of that area from that angle.")

@@ -44,11 +44,11 @@ from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils import timezone
 
-from catalogue.models import Product
+from catalogue.models import Product, area_chart
 from clinic import roles
 from consultations.models import Client
 from devtools.management.commands.benchmark import machine, machine_speed
-from treatments.forms import suggested_depth
+from treatments.forms import first_session_depth
 from treatments.models import Course, CourseConcern, TreatmentSession
 
 SCRIPT = Path(__file__).with_name("loadtest.lua")
@@ -524,7 +524,7 @@ def session_slots(rng, wanted, csrf_token):
     )
     concerns = {}
     for pc in CourseConcern.objects.filter(course__in=courses).select_related(
-        "recorded_concern__concern"
+        "recorded_concern__concern", "recorded_concern__area"
     ):
         concerns.setdefault(pc.course_id, []).append(pc.recorded_concern)
     serum = (
@@ -536,24 +536,28 @@ def session_slots(rng, wanted, csrf_token):
     order = sorted(course_id for course_id in left if course_id in concerns)
     rng.shuffle(order)
     bodies, slots = {}, []
+    chart = area_chart()
     for round_number in range(max(left.values(), default=0)):
         for course_id in order:
             if len(slots) >= wanted:
                 return slots, len(bodies)
             if left[course_id] > round_number:
                 if course_id not in bodies:
-                    bodies[course_id] = session_body(concerns[course_id], serum, today, csrf_token)
+                    bodies[course_id] = session_body(
+                        concerns[course_id], serum, today, csrf_token, chart
+                    )
                 path = reverse("treatments:session-create", args=[course_id])
                 slots.append((path, bodies[course_id]))
     return slots, len(bodies)
 
 
-def session_body(recorded_concerns, serum, today, csrf_token):
-    """The session form as a practitioner submits it: each area at the catalogue's depth, one
-    serum with its lot, and a rating for each concern (see SessionCreateView)."""
+def session_body(recorded_concerns, serum, today, csrf_token, chart):
+    """The session form as a practitioner submits it: each area at a first session's depth
+    (the area chart's), one serum with its lot, and a rating for each concern (see
+    SessionCreateView). Courses get sessions back to back: each says why, as the interval asks."""
     by_area = {}
     for rc in recorded_concerns:
-        by_area.setdefault(rc.area, []).append(rc.concern)
+        by_area.setdefault(rc.area_id, []).append(rc.concern)
     data = {
         "csrfmiddlewaretoken": csrf_token,
         "version": "",
@@ -565,6 +569,7 @@ def session_body(recorded_concerns, serum, today, csrf_token):
         "pain_score": "3",
         "notes": "Logged by manage.py loadtest.",
         "check_asked": "on",  # the pre-session check: nothing changed since the last visit
+        "interval_reason": "Load test: sessions logged back to back.",
         "photo_area": "",
         "photo_angle": "front",
         **formset_management("areas", len(by_area)),
@@ -572,7 +577,7 @@ def session_body(recorded_concerns, serum, today, csrf_token):
     }
     for index, (area, concerns) in enumerate(by_area.items()):
         data[f"areas-{index}-area"] = area
-        data[f"areas-{index}-depth_mm"] = str(suggested_depth(concerns))
+        data[f"areas-{index}-depth_mm"] = str(first_session_depth(chart[area], concerns))
     if serum:
         data["products-0-product"] = str(serum.pk)
         data["products-0-lot_number"] = "LT-0001"
