@@ -389,7 +389,7 @@ def assess(consultation, recorded_concerns, on=None):
         if getattr(consultation, name) and not any(f.kind == kind for f in findings):
             cautions.append(caution)
 
-    concern_areas = [rc.area for rc in recorded_concerns]
+    concern_areas = [rc.area_id for rc in recorded_concerns]
     washouts = washouts_in_force(
         findings, consultation.washout_waits, on or consultation.held_on, concern_areas or None
     )

@@ -396,7 +396,7 @@ def start_course(
             "Confirm that you have weighed the screening cautions with the client."
         )
     start_date = start_date or timezone.localdate()
-    areas = [rc.area for rc in recorded_concerns]
+    areas = [rc.area_id for rc in recorded_concerns]
     if refusal := start_date_refusal(start_date):
         errors["start_date"] = refusal
     else:

@@ -512,7 +512,9 @@ def test_a_sessions_inline_rows_share_their_select_lists(
         concerns=(("acne-scars", "cheeks"), ("fine-lines-wrinkles", "forehead")),
         held_on=TODAY - 30 * DAYS,
     )
-    course = make_course(consultation, planned_sessions=6, interval_weeks=1)
+    course = make_course(
+        consultation, planned_sessions=6, interval_weeks=1, departure_reason="Weekly, for the test."
+    )
     ratings = [(pc.recorded_concern, 3, None) for pc in course.course_concerns.all()]
     sessions = [
         log_session(

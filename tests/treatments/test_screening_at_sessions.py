@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from catalogue.models import area_chart
 from consultations.models import Consultation, WashoutRule
 from consultations.screening import add_months
 from tests.pages import SIGNED_IN_QUERIES_WITH_REDIS, field_errors, text
@@ -53,7 +54,7 @@ def begin(practitioner):
         chosen = [
             rc
             for rc in consultation.concerns.select_related("concern")
-            if concerns is None or rc.area in concerns
+            if concerns is None or rc.area_id in concerns
         ]
         values = {"start_date": consultation.held_on, "cautions_acknowledged": True}
         values.update(extra)
@@ -80,8 +81,10 @@ def session_on(practitioner):
             practitioner=practitioner,
             by=practitioner,
             performed_on=performed_on or TODAY(),
-            areas=[(area, Decimal("1.00")) for area in areas],
-            **{"check_asked": True, **answers},
+            # Within each area's range, and sessions as the tests date them: the chart and the
+            # interval have tests of their own (test_session_rules.py).
+            areas=[(area, min(Decimal("1.00"), area_chart()[area].max_mm)) for area in areas],
+            **{"check_asked": True, "interval_reason": "Back to back in tests.", **answers},
         )
 
     return log

@@ -46,7 +46,7 @@ def new_session(practitioner):
             by=practitioner,
             performed_on=performed_on or TODAY(),
             areas=[(area, Decimal(depth))],
-            **details,
+            **{"check_asked": True, **details},
         )
 
     return make
@@ -99,6 +99,7 @@ def test_each_area_of_a_session_is_held_to_its_own_maximum(
             practitioner=practitioner,
             by=practitioner,
             areas=[("cheeks", Decimal("2.00")), ("forehead", Decimal("1.00"))],
+            check_asked=True,
         )
 
     assert [e.params["area"] for e in refused.value.error_dict["depth_mm"]] == ["forehead"]
