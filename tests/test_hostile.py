@@ -519,7 +519,11 @@ def workspace_forms(clinic):
             "course create",
             reverse("treatments:course-create", args=[clinic["consultation"].pk]),
             None,
-            {"cautions_acknowledged": ["on"], "override_reason": ["Agreed with the client."]},
+            {
+                "cautions_acknowledged": ["on"],
+                "override_reason": ["Agreed with the client."],
+                "start_another": ["on"],  # a course from this consultation runs already
+            },
         ),
         (
             "session create",

@@ -136,7 +136,11 @@ class TodayView(RoleRequiredMixin, TemplateView):
 
 
 class CourseCreateView(RoleRequiredMixin, FormView):
-    """Start a course from a consultation, pre-filled with the catalogue's suggestion."""
+    """Start a course from a consultation, pre-filled with the catalogue's suggestion.
+
+    When a course from the consultation is already running, the page offers to open it, and
+    starting another one alongside it takes a ticked box.
+    """
 
     form_class = CourseForm
     template_name = "treatments/course_form.html"
@@ -144,8 +148,12 @@ class CourseCreateView(RoleRequiredMixin, FormView):
 
     @cached_property
     def consultation(self):
+        running = Course.objects.filter(status=Course.Status.ACTIVE).order_by("start_date", "pk")
         return get_object_or_404(
-            Consultation.objects.select_related("client").prefetch_related("concerns__concern"),
+            Consultation.objects.select_related("client").prefetch_related(
+                "concerns__concern",
+                Prefetch("courses", queryset=running, to_attr="running_courses"),
+            ),
             pk=self.kwargs["pk"],
         )
 
@@ -158,7 +166,11 @@ class CourseCreateView(RoleRequiredMixin, FormView):
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
-        kwargs.update(consultation=self.consultation, suggestion=self.suggestion)
+        kwargs.update(
+            consultation=self.consultation,
+            suggestion=self.suggestion,
+            running_courses=self.consultation.running_courses,
+        )
         return kwargs
 
     def get_context_data(self, **kwargs):
@@ -168,6 +180,7 @@ class CourseCreateView(RoleRequiredMixin, FormView):
                 "consultation": self.consultation,
                 "client": self.consultation.client,
                 "suggestion": self.suggestion,
+                "running_courses": self.consultation.running_courses,
             }
         )
         return context

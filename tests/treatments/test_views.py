@@ -11,7 +11,13 @@ from django.utils import timezone
 from catalogue.models import Area, Product
 from tests.pages import SIGNED_IN_QUERIES, SIGNED_IN_QUERIES_WITH_REDIS, field_errors, text
 from treatments.models import Course, SessionProgress, TreatmentSession
-from treatments.services import log_session, update_session, void_session
+from treatments.services import (
+    complete_course,
+    log_session,
+    stop_course,
+    update_session,
+    void_session,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -344,6 +350,55 @@ def test_course_form_runs_bounded_queries(
         )
 
     assert response.status_code == HTTPStatus.OK
+
+
+def test_the_start_page_offers_the_course_already_running_from_the_consultation(
+    signed_in, make_course
+):
+    running = make_course()
+
+    response = signed_in.get(
+        reverse("treatments:course-create", kwargs={"pk": running.consultation_id})
+    )
+
+    assert "A course from this consultation is already running" in text(response)
+    assert f'href="{running.get_absolute_url()}"' in response.content.decode()
+    assert "Open the course already running" in text(response)
+    assert "start_another" in response.context["form"].fields
+
+
+def test_a_second_course_from_a_consultation_takes_a_ticked_box(signed_in, make_course):
+    running = make_course()
+    consultation = running.consultation
+    url = reverse("treatments:course-create", kwargs={"pk": consultation.pk})
+
+    refused = signed_in.post(url, course_data(consultation, notes="A second area."))
+    started = signed_in.post(url, course_data(consultation, start_another="on"))
+
+    assert refused.status_code == HTTPStatus.OK
+    assert field_errors(refused, "id_start_another") == [
+        "A course from this consultation is already running: open it, or tick this box to "
+        "start another one alongside it."
+    ]
+    assert "A second area." in refused.content.decode()
+    assert started.status_code == HTTPStatus.FOUND
+    assert consultation.courses.count() == 2
+
+
+@pytest.mark.parametrize("end", ["complete", "stop"])
+def test_a_course_that_ended_does_not_hold_back_a_new_one(
+    signed_in, make_course, practitioner, end
+):
+    ended = make_course()
+    finish = complete_course if end == "complete" else stop_course
+    finish(course=ended, by=practitioner, reason="Moved away.", on=TODAY())
+    url = reverse("treatments:course-create", kwargs={"pk": ended.consultation_id})
+
+    page = signed_in.get(url)
+    started = signed_in.post(url, course_data(ended.consultation))
+
+    assert "already running" not in text(page)
+    assert started.status_code == HTTPStatus.FOUND
 
 
 # A course's page, completing and stopping -------------------------------------------------------
