@@ -13,6 +13,11 @@ def field_errors(response, auto_id):
     return [html.unescape(message) for message in found]
 
 
+def submission_keys(response):
+    """The one-time keys of the create forms on the page (clinic.submissions), in page order."""
+    return re.findall(r'name="submission_key" value="([0-9a-f-]{36})"', response.content.decode())
+
+
 def text(response):
     """The page's visible text, tags stripped and whitespace collapsed."""
     return visible_text(response.content.decode())

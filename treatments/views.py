@@ -14,6 +14,7 @@ from django.views.generic import DetailView, FormView, TemplateView
 from catalogue.models import Product
 from clinic.locking import StaleRecord, check_version
 from clinic.pagination import WorklistPaginator
+from clinic.submissions import SubmitOnceMixin
 from clinic.views import RoleRequiredMixin
 from consultations.forms import add_formset_errors, add_service_errors, refuse_stale
 from consultations.models import Client, ClientAccess, Consultation, RecordedConcern
@@ -135,7 +136,7 @@ class TodayView(RoleRequiredMixin, TemplateView):
         return context
 
 
-class CourseCreateView(RoleRequiredMixin, FormView):
+class CourseCreateView(RoleRequiredMixin, SubmitOnceMixin, FormView):
     """Start a course from a consultation, pre-filled with the catalogue's suggestion.
 
     When a course from the consultation is already running, the page offers to open it, and
@@ -493,10 +494,12 @@ def courses_with_details():
     ).with_concerns()
 
 
-class SessionCreateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
+class SessionCreateView(RoleRequiredMixin, SubmitOnceMixin, SessionFormsMixin, TemplateView):
     """Log a session, pre-filled from the course's previous session (one that counts)."""
 
     permission_required = "treatments.add_treatmentsession"
+    # SessionFormsMixin.post() runs the request's transaction; save() records the form's key in it.
+    submission_in_view_transaction = True
 
     def get_course(self, for_update=False):
         if for_update:
@@ -567,7 +570,7 @@ class SessionCreateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
         elif course.next_due_on:
             message += f" Next session due {course.next_due_on:%d %b %Y}."
         messages.success(self.request, message)
-        return redirect(client)
+        return self.submitted(redirect(client))
 
 
 def session_locked(request, session, course, reason):
