@@ -200,6 +200,7 @@ class FormParser(HTMLParser):
                     kind in {"text", "email", "tel", "url", "search", "password"}
                     and not name.startswith("initial-")
                     and "__prefix__" not in name  # a template row that JavaScript copies
+                    and "hidden" not in attrs  # never shown: the form's one-time key
                     and "vDateField" not in classes
                     and "vTimeField" not in classes
                 ):
