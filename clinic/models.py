@@ -77,3 +77,26 @@ class Voidable(models.Model):
     @property
     def is_voided(self):
         return self.voided_at is not None
+
+
+class Submission(models.Model):
+    """A create form's one-time key, saved in the transaction of what the form created.
+
+    The key is unique, so a form posted twice (a double click, a resend, a retry after a
+    timeout) cannot save twice: the second post is sent where the first one went
+    (clinic.submissions). Not a clinical record: no history, and `purge_submissions` removes
+    old ones.
+    """
+
+    key = models.UUIDField(help_text="Drawn into the form when its page was shown.")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    url = models.TextField(help_text="Where the first post went: the page of what it saved.")
+    summary = models.TextField(blank=True, help_text="What the first post told the user.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["key"], name="submission_key_once")]
+
+    def __str__(self):
+        return f"Form {self.key} saved at {timezone.localtime(self.created_at):%H:%M %d %b %Y}"

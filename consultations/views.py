@@ -13,6 +13,7 @@ from django.views.generic import CreateView, FormView, ListView, UpdateView
 from catalogue.models import Concern
 from clinic.locking import StaleRecord
 from clinic.pagination import CappedCountPaginator, ShortCountPaginator
+from clinic.submissions import SubmitOnceMixin
 from clinic.views import RoleRequiredMixin
 from consultations.forms import (
     ClientForm,
@@ -85,7 +86,7 @@ class StampedFormMixin:
         return response
 
 
-class ClientCreateView(RoleRequiredMixin, StampedFormMixin, CreateView):
+class ClientCreateView(RoleRequiredMixin, SubmitOnceMixin, StampedFormMixin, CreateView):
     model = Client
     form_class = ClientForm
     permission_required = "consultations.add_client"
@@ -101,7 +102,7 @@ class ClientUpdateView(RoleRequiredMixin, StampedFormMixin, UpdateView):
     success_message = "{object}'s details saved."
 
 
-class ConsultationCreateView(RoleRequiredMixin, FormView):
+class ConsultationCreateView(RoleRequiredMixin, SubmitOnceMixin, FormView):
     """Record a consultation: concerns, screening and consent, through `record_consultation`."""
 
     form_class = ConsultationForm

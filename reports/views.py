@@ -16,6 +16,7 @@ from django.utils.text import slugify
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
+from clinic.submissions import SubmitOnceMixin
 from consultations.models import Client, ClientAccess
 from reports import charts
 from reports.exports import client_history, csv_cell
@@ -118,8 +119,12 @@ class RecallView(ReportMixin, TemplateView):
         return f"{url}?{query}" if query else url
 
 
-class RecallContactView(RecallView):
-    """Record a recall contact from the worklist (POST); refused, the worklist shows why."""
+class RecallContactView(SubmitOnceMixin, RecallView):
+    """Record a recall contact from the worklist (POST); refused, the worklist shows why.
+
+    Its role check runs inside SubmitOnceMixin's (the bases allow no other order): a post the
+    role refuses raises before anything is saved.
+    """
 
     http_method_names = ["post"]
     permission_required = ("treatments.view_reports", "treatments.add_contactattempt")

@@ -258,7 +258,19 @@ def test_idle_period_and_lockout_come_from_the_environment():
 
 
 class TestPermissions:
-    """Django's ModelBackend, after axes' backend: a role's permissions come from its group."""
+    """Django's ModelBackend (clinic.backends.RoleBackend), after axes' backend: a role's
+    permissions come from its group."""
+
+    def test_own_and_role_permissions_are_read_in_one_query_once_a_request(
+        self, practitioner, django_assert_num_queries
+    ):
+        practitioner.user_permissions.add(Permission.objects.get(codename="change_concern"))
+        user = type(practitioner).objects.get(pk=practitioner.pk)  # as a request loads it
+
+        with django_assert_num_queries(1):
+            assert user.has_perm("catalogue.change_concern")
+            assert user.has_perms(["treatments.add_treatmentsession", "consultations.view_client"])
+            assert user.has_module_perms("treatments")
 
     def test_role_permissions_come_from_the_group(self, practitioner):
         assert practitioner.has_perm("treatments.add_treatmentsession")

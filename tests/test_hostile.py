@@ -200,6 +200,7 @@ class FormParser(HTMLParser):
                     kind in {"text", "email", "tel", "url", "search", "password"}
                     and not name.startswith("initial-")
                     and "__prefix__" not in name  # a template row that JavaScript copies
+                    and "hidden" not in attrs  # never shown: the form's one-time key
                     and "vDateField" not in classes
                     and "vTimeField" not in classes
                 ):
@@ -521,7 +522,11 @@ def workspace_forms(clinic):
             "course create",
             reverse("treatments:course-create", args=[clinic["consultation"].pk]),
             None,
-            {"cautions_acknowledged": ["on"], "override_reason": ["Agreed with the client."]},
+            {
+                "cautions_acknowledged": ["on"],
+                "override_reason": ["Agreed with the client."],
+                "start_another": ["on"],  # a course from this consultation runs already
+            },
         ),
         (
             "session create",

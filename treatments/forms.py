@@ -27,6 +27,10 @@ PLANNED_SESSIONS_MESSAGE = "Plan between 1 and 52 sessions."
 INTERVAL_MESSAGE = "The interval must be between 1 and 52 weeks."
 NO_AREA = "Record at least one treated area with its depth."
 PAIN_MESSAGE = "Pain is scored from 0 to 10."
+ANOTHER_COURSE = (
+    "A course from this consultation is already running: open it, or tick this box to start "
+    "another one alongside it."
+)
 
 
 class RecordedConcernChoiceField(forms.ModelMultipleChoiceField):
@@ -91,10 +95,13 @@ class CourseForm(forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 2}),
         }
 
-    def __init__(self, *args, consultation, suggestion, screened=None, **kwargs):
+    def __init__(
+        self, *args, consultation, suggestion, screened=None, running_courses=(), **kwargs
+    ):
         """`suggestion`: for the concerns ticked at first (the initial values); `screened`:
         for all the consultation's concerns (which screening fields the form needs)."""
         super().__init__(*args, **kwargs)
+        self.running_courses = list(running_courses)
         screened = screened or suggestion
         self.fields["concerns"].queryset = consultation.concerns.select_related("concern", "area")
         self.fields["concerns"].initial = [rc.pk for rc in suggestion.recorded_concerns]
@@ -108,6 +115,18 @@ class CourseForm(forms.ModelForm):
             del self.fields["override_reason"]
         if not screened.cautions:
             del self.fields["cautions_acknowledged"]
+        if self.running_courses:
+            # A course from this consultation runs already: a second one is a deliberate choice.
+            self.fields["start_another"] = forms.BooleanField(
+                label="Start another course from this consultation, alongside the one running",
+                required=False,
+            )
+
+    def clean_start_another(self):
+        start_another = self.cleaned_data["start_another"]
+        if not start_another:
+            raise ValidationError(ANOTHER_COURSE)
+        return start_another
 
 
 class EndCourseForm(forms.Form):

@@ -14,6 +14,7 @@ from django.views.generic import DetailView, FormView, TemplateView, View
 from catalogue.models import Product, area_chart
 from clinic.locking import RecordBusy, StaleRecord, check_version, refuse_when_busy
 from clinic.pagination import WorklistPaginator
+from clinic.submissions import SubmitOnceMixin
 from clinic.views import RoleRequiredMixin
 from consultations.forms import add_formset_errors, add_service_errors, refuse_stale
 from consultations.models import Client, ClientAccess, Consultation, RecordedConcern
@@ -164,11 +165,13 @@ class SuggestionMixin:
 
     @cached_property
     def consultation(self):
+        running = Course.objects.filter(status=Course.Status.ACTIVE).order_by("start_date", "pk")
         return get_object_or_404(
             Consultation.objects.select_related("client").prefetch_related(
                 Prefetch(
                     "concerns", queryset=RecordedConcern.objects.select_related("concern", "area")
-                )
+                ),
+                Prefetch("courses", queryset=running, to_attr="running_courses"),
             ),
             pk=self.kwargs["pk"],
         )
@@ -189,11 +192,13 @@ class SuggestionMixin:
         }
 
 
-class CourseCreateView(RoleRequiredMixin, SuggestionMixin, FormView):
+class CourseCreateView(RoleRequiredMixin, SubmitOnceMixin, SuggestionMixin, FormView):
     """Start a course from a consultation, pre-filled with the catalogue's suggestion.
 
     The suggestion follows the concerns ticked: live through CourseSuggestionView, and without
-    JavaScript by the form's "Update the suggestion" button, or on a refused submission.
+    JavaScript by the form's "Update the suggestion" button, or on a refused submission. When a
+    course from the consultation is already running, the page offers to open it, and starting
+    another one alongside it takes a ticked box.
     """
 
     form_class = CourseForm
@@ -224,7 +229,10 @@ class CourseCreateView(RoleRequiredMixin, SuggestionMixin, FormView):
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs.update(
-            consultation=self.consultation, suggestion=self.suggestion, screened=self.screened
+            consultation=self.consultation,
+            suggestion=self.suggestion,
+            screened=self.screened,
+            running_courses=self.consultation.running_courses,
         )
         return kwargs
 
@@ -245,6 +253,7 @@ class CourseCreateView(RoleRequiredMixin, SuggestionMixin, FormView):
                 self.suggestion, planned_sessions=planned, interval_weeks=interval, device=device
             )
         )
+        context.update({"running_courses": self.consultation.running_courses})
         context["client"] = self.consultation.client
         context["too_old"] = self.consultation.screening_age_refusal(timezone.localdate())
         return context
@@ -666,10 +675,12 @@ def courses_with_details():
     ).with_concerns()
 
 
-class SessionCreateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
+class SessionCreateView(RoleRequiredMixin, SubmitOnceMixin, SessionFormsMixin, TemplateView):
     """Log a session, pre-filled from the course's previous session (one that counts)."""
 
     permission_required = "treatments.add_treatmentsession"
+    # SessionFormsMixin.post() runs the request's transaction; save() records the form's key in it.
+    submission_in_view_transaction = True
 
     def get_course(self, for_update=False):
         if for_update:
@@ -743,7 +754,7 @@ class SessionCreateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
         elif course.next_due_on:
             message += f" Next session due {course.next_due_on:%d %b %Y}."
         messages.success(self.request, message)
-        return redirect(client)
+        return self.submitted(redirect(client))
 
 
 def session_locked(request, session, course, reason):

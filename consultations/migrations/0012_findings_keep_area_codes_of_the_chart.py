@@ -5,31 +5,58 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalogue', '0006_body_areas_for_the_roles'),
-        ('consultations', '0011_areas_from_the_chart'),
+        ("catalogue", "0006_body_areas_for_the_roles"),
+        ("consultations", "0011_areas_from_the_chart"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='consultation',
-            name='affected_area',
-            field=models.ForeignKey(blank=True, db_column='affected_area', db_index=False, help_text='Before findings had areas of their own: where an infection, lesion or keloid was found (blank: every area). Findings now record their areas.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalogue.bodyarea', to_field='code'),
+            model_name="consultation",
+            name="affected_area",
+            field=models.ForeignKey(
+                blank=True,
+                db_column="affected_area",
+                db_index=False,
+                help_text="Before findings had areas of their own: where an infection, lesion or keloid was found (blank: every area). Findings now record their areas.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="catalogue.bodyarea",
+                to_field="code",
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalconsultation',
-            name='affected_area',
-            field=models.ForeignKey(blank=True, db_column='affected_area', db_constraint=False, help_text='Before findings had areas of their own: where an infection, lesion or keloid was found (blank: every area). Findings now record their areas.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='catalogue.bodyarea', to_field='code'),
+            model_name="historicalconsultation",
+            name="affected_area",
+            field=models.ForeignKey(
+                blank=True,
+                db_column="affected_area",
+                db_constraint=False,
+                help_text="Before findings had areas of their own: where an infection, lesion or keloid was found (blank: every area). Findings now record their areas.",
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="catalogue.bodyarea",
+                to_field="code",
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalscreeningfinding',
-            name='area',
-            field=models.CharField(blank=True, help_text="The area's code in the area chart. Blank: it affects every area.", max_length=20),
+            model_name="historicalscreeningfinding",
+            name="area",
+            field=models.CharField(
+                blank=True,
+                help_text="The area's code in the area chart. Blank: it affects every area.",
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='screeningfinding',
-            name='area',
-            field=models.CharField(blank=True, help_text="The area's code in the area chart. Blank: it affects every area.", max_length=20),
+            model_name="screeningfinding",
+            name="area",
+            field=models.CharField(
+                blank=True,
+                help_text="The area's code in the area chart. Blank: it affects every area.",
+                max_length=20,
+            ),
         ),
     ]

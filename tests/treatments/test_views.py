@@ -1,6 +1,7 @@
 """The workspace's Today, course, session and catalogue pages, through the Django test client."""
 
 import datetime
+import uuid
 from decimal import Decimal
 from http import HTTPStatus
 
@@ -9,9 +10,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalogue.models import Product
+from clinic.models import Submission
 from tests.pages import SIGNED_IN_QUERIES, SIGNED_IN_QUERIES_WITH_REDIS, field_errors, text
 from treatments.models import Course, SessionProgress, TreatmentSession
-from treatments.services import log_session, update_session, void_session
+from treatments.services import (
+    complete_course,
+    log_session,
+    stop_course,
+    update_session,
+    void_session,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -348,6 +356,55 @@ def test_course_form_runs_bounded_queries(
         )
 
     assert response.status_code == HTTPStatus.OK
+
+
+def test_the_start_page_offers_the_course_already_running_from_the_consultation(
+    signed_in, make_course
+):
+    running = make_course()
+
+    response = signed_in.get(
+        reverse("treatments:course-create", kwargs={"pk": running.consultation_id})
+    )
+
+    assert "A course from this consultation is already running" in text(response)
+    assert f'href="{running.get_absolute_url()}"' in response.content.decode()
+    assert "Open the course already running" in text(response)
+    assert "start_another" in response.context["form"].fields
+
+
+def test_a_second_course_from_a_consultation_takes_a_ticked_box(signed_in, make_course):
+    running = make_course()
+    consultation = running.consultation
+    url = reverse("treatments:course-create", kwargs={"pk": consultation.pk})
+
+    refused = signed_in.post(url, course_data(consultation, notes="A second area."))
+    started = signed_in.post(url, course_data(consultation, start_another="on"))
+
+    assert refused.status_code == HTTPStatus.OK
+    assert field_errors(refused, "id_start_another") == [
+        "A course from this consultation is already running: open it, or tick this box to "
+        "start another one alongside it."
+    ]
+    assert "A second area." in refused.content.decode()
+    assert started.status_code == HTTPStatus.FOUND
+    assert consultation.courses.count() == 2
+
+
+@pytest.mark.parametrize("end", ["complete", "stop"])
+def test_a_course_that_ended_does_not_hold_back_a_new_one(
+    signed_in, make_course, practitioner, end
+):
+    ended = make_course()
+    finish = complete_course if end == "complete" else stop_course
+    finish(course=ended, by=practitioner, reason="Moved away.", on=TODAY())
+    url = reverse("treatments:course-create", kwargs={"pk": ended.consultation_id})
+
+    page = signed_in.get(url)
+    started = signed_in.post(url, course_data(ended.consultation))
+
+    assert "already running" not in text(page)
+    assert started.status_code == HTTPStatus.FOUND
 
 
 # A course's page, completing and stopping -------------------------------------------------------
@@ -762,11 +819,12 @@ def test_session_form_runs_bounded_queries(
 
 # Logging a session: the course read locked with its session counts, its concerns and the product
 # list (3), the session with its audit row, which keeps the session's rows (2), its areas,
-# products and ratings (3) and the course with its audit row (2), in the request's transaction
-# (2: a savepoint here, BEGIN and COMMIT in production). The same count whatever the rows posted.
-# With the signed-in user's queries it is 16 on database sessions: within the 15-query budget
-# only with the session read from Redis (DJANGO_REDIS_URL), as production runs it.
-LOG_SESSION_POST_QUERIES = 12
+# products and ratings (3), the course with its audit row (2) and the form's one-time key
+# (clinic.submissions, 1), in the request's transaction (2: a savepoint here, BEGIN and COMMIT in
+# production). The same count whatever the rows posted. With the signed-in user's queries it is
+# 16 on database sessions: within the 15-query budget only with the session read from Redis
+# (DJANGO_REDIS_URL), as production runs it.
+LOG_SESSION_POST_QUERIES = 13
 
 
 @pytest.mark.parametrize(("sessions", "rows"), [(1, 1), (10, 3)])
@@ -791,6 +849,7 @@ def test_logging_a_session_runs_bounded_queries(
         areas=areas,
         products=[(serum, f"NEW{n}") for n, serum in enumerate(serums)],
         numbing=product("Lidocaine 4%").pk,
+        submission_key=str(uuid.uuid4()),  # as the page draws it
     )
 
     with django_assert_max_num_queries(SIGNED_IN_QUERIES_WITH_REDIS + LOG_SESSION_POST_QUERIES):
@@ -802,6 +861,7 @@ def test_logging_a_session_runs_bounded_queries(
     session = course.sessions.get(number=sessions + 1)
     assert session.areas.count() == session.products_used.count() == rows
     assert session.numbing.name.startswith("Lidocaine")
+    assert Submission.objects.filter(key=data["submission_key"]).exists()
 
 
 def test_a_tampered_session_form_is_an_error_not_a_crash(signed_in, make_course):

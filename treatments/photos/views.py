@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.generic import TemplateView, View
 
+from clinic.submissions import SubmitOnceMixin
 from clinic.views import RoleRequiredMixin
 from consultations.models import Client, ClientAccess, Consultation
 from treatments.models import Photo
@@ -123,7 +124,7 @@ class PhotoCompareView(ClientPhotoMixin, TemplateView):
         return context
 
 
-class ConsultationPhotoCreateView(RoleRequiredMixin, View):
+class ConsultationPhotoCreateView(RoleRequiredMixin, SubmitOnceMixin, View):
     """Add 'before' photos from the consultation page (POST); back to that page either way."""
 
     permission_required = "treatments.add_photo"
