@@ -20,7 +20,7 @@ from django.utils import timezone
 from catalogue.models import Concern
 from clinic.models import Submission
 from consultations.models import Client, Consultation
-from tests.consultations.test_views import client_data, concerns_management
+from tests.consultations.test_views import client_data, concerns_management, findings_management
 from tests.pages import submission_keys, text
 from tests.treatments.test_photos import image_bytes, upload
 from tests.treatments.test_views import course_data, session_data
@@ -74,7 +74,12 @@ def create_form(request, signed_in, manager_client, make_client, make_consultati
         course = make_course()
         url = reverse("treatments:session-create", kwargs={"pk": course.pk})
         return CreateForm(
-            signed_in, url, url, lambda: session_data(course), TreatmentSession.objects.count
+            signed_in,
+            url,
+            url,
+            # A second session the same day is sooner than the interval: it says why.
+            lambda: session_data(course, interval_reason="Two forms in one test."),
+            TreatmentSession.objects.count,
         )
     if kind == "recall contact":
         course = make_course()  # started 120 days ago, no session yet: overdue
@@ -110,6 +115,7 @@ def consultation_data():
         "consent_scope": "Micro-needling of the recorded areas",
         "notes": "",
         **concerns_management(total=1),
+        **findings_management(),
         "concerns-0-concern": str(Concern.objects.get(slug="acne-scars").pk),
         "concerns-0-area": "cheeks",
         "concerns-0-severity": "moderate",
