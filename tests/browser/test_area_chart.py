@@ -30,6 +30,8 @@ def test_periorbital_depth_and_a_four_weekly_interval_are_kept(
 
     # 3.0 mm around the eyes is refused next to the depth, with what was typed kept.
     page.locator("#id_performed_on").fill(yesterday.isoformat())
+    page.get_by_label("Your rating").select_option(label="Not assessed")
+    page.get_by_label("I asked the client what changed since the last visit").check()
     depth.fill("3.0")
     page.get_by_role("button", name="Log session").click()
     error = page.locator("#error_1_id_areas-0-depth_mm")
@@ -45,6 +47,8 @@ def test_periorbital_depth_and_a_four_weekly_interval_are_kept(
 
     # A second session the next day (today) on a 4-weekly course is refused next to the date.
     page.goto(f"/courses/{course.pk}/sessions/new/")
+    page.get_by_label("Your rating").select_option(label="No change")
+    page.get_by_label("I asked the client what changed since the last visit").check()
     page.get_by_role("button", name="Log session").click()
     date_error = page.locator("#error_1_id_performed_on")
     expect(date_error).to_contain_text("This course is every 4 weeks")

@@ -62,6 +62,8 @@ def test_back_and_log_again_logs_one_session(signed_in_page, make_course):
     page = signed_in_page
     page.goto(f"/courses/{course.pk}/sessions/new/")
     page.get_by_label("Pain (0-10)").fill("3")
+    page.get_by_label("Your rating").select_option(label="Not assessed")
+    page.get_by_label("I asked the client what changed since the last visit").check()
     page.get_by_role("button", name="Log session").click()
     expect(page.get_by_text(f"Session 1 of 4 logged for {course.client}.")).to_be_visible()
 
