@@ -164,9 +164,15 @@ def logs(practitioner):
             by=by,
             performed_on=on or TODAY(),
             areas=[("cheeks", Decimal("1.50"))],
+            check_asked=True,
+            # Sessions here are dated for the race, not the interval (tested elsewhere).
+            interval_reason=SOONER,
         )
 
     return action
+
+
+SOONER = "Sessions dated for the race, not for the interval."
 
 
 def posts(browser, url, data):
@@ -192,7 +198,7 @@ def test_a_session_logged_on_a_course_just_completed_is_refused_in_the_form(
 ):
     course, _ = course_with(3, 6, 4)
     url = reverse("treatments:session-create", kwargs={"pk": course.pk})
-    data = session_data(course, notes="Notes of the second practitioner.")
+    data = session_data(course, notes="Notes of the second practitioner.", interval_reason=SOONER)
 
     first, second = interleave(logs(course), posts(signed_in, url, data))
 
@@ -212,7 +218,7 @@ def test_five_managers_logging_the_last_session_at_once_write_it_once(course_wit
     for n in range(5):
         browser = DjangoClient()
         browser.force_login(make_user(f"manager{n}", role=roles.MANAGER))
-        managers.append(posts(browser, url, session_data(course)))
+        managers.append(posts(browser, url, session_data(course, interval_reason=SOONER)))
 
     _, *waiters = interleave(hold_lock(course), *managers)
 
@@ -365,7 +371,12 @@ def test_a_session_posted_while_its_course_is_saved_answers_try_again_with_the_i
 ):
     course, _ = course_with(4, 6)
     url = reverse("treatments:session-create", kwargs={"pk": course.pk})
-    data = session_data(course, device_model="Dermapen 4 typed", notes="Typed before the wait.")
+    data = session_data(
+        course,
+        device_model="Dermapen 4 typed",
+        notes="Typed before the wait.",
+        interval_reason=SOONER,
+    )
 
     _, posted = interleave_busy(course, posts(signed_in, url, data))
 
