@@ -343,6 +343,12 @@ def check_course_plan(*, suggestion, planned_sessions, interval_weeks, device, d
         raise ValidationError({**departures, "departure_reason": DEPARTURE_REASON_NEEDED})
 
 
+RUNNING_MEANWHILE = (
+    "A course from this consultation was started a moment ago (by someone else, or in another "
+    "tab): open it from the client's page. Nothing was saved."
+)
+
+
 @transaction.atomic
 def start_course(
     *,
@@ -358,8 +364,13 @@ def start_course(
     notes="",
     device="",
     departure_reason="",
+    refuse_if_running=False,
 ):
     """Start a course from a consultation, keeping both the suggestion and what was chosen.
+
+    The consultation is locked first, so two starts from it never run at once. With
+    `refuse_if_running` (the workspace, unless the practitioner ticked "start another"), a course
+    from the consultation already running, or started a moment ago, refuses the new one.
 
     A course that departs from the catalogue (an interval shorter than a concern's shortest, a
     count past a concern's maximum, a concern with no established course, a concern studied with
@@ -383,6 +394,10 @@ def start_course(
         )
     if errors:
         raise ValidationError(errors)
+    # One start at a time from a consultation: a second waits here until the first commits.
+    Consultation.objects.select_for_update().only("pk").get(pk=consultation.pk)
+    if refuse_if_running and consultation.courses.filter(status=Course.Status.ACTIVE).exists():
+        raise ValidationError(RUNNING_MEANWHILE, code="running")
 
     suggestion = suggest_course(consultation=consultation, recorded_concerns=recorded_concerns)
     if suggestion.needs_override and not override_reason.strip():

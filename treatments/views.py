@@ -298,6 +298,7 @@ class CourseCreateView(RoleRequiredMixin, SubmitOnceMixin, SuggestionMixin, Form
                 departure_reason=data["departure_reason"],
                 practitioner=self.request.user,
                 by=self.request.user,
+                refuse_if_running=not data.get("start_another", False),
             )
         except ValidationError as error:
             add_service_errors(form, error)

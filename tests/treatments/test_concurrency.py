@@ -26,7 +26,13 @@ from tests.pages import field_errors, text
 from tests.treatments.test_record_admin import admin_form_data
 from tests.treatments.test_views import session_data
 from treatments.models import Course
-from treatments.services import change_course, correct_session, log_session, void_session
+from treatments.services import (
+    change_course,
+    correct_session,
+    log_session,
+    start_course,
+    void_session,
+)
 from treatments.views import COURSE_BUSY
 
 pytestmark = [
@@ -444,3 +450,31 @@ def interleave_busy(course, action):
     holder.outcome()
     assert (holder.error, worker.error) == (None, None)
     return holder, worker
+
+
+# Start and start ---------------------------------------------------------------------------------
+
+
+def test_two_courses_started_at_once_from_one_consultation_start_one(
+    make_consultation, practitioner
+):
+    consultation = make_consultation()
+    start = partial(
+        start_course,
+        consultation=consultation,
+        recorded_concerns=list(consultation.concerns.all()),
+        planned_sessions=3,
+        interval_weeks=4,
+        practitioner=practitioner,
+        by=practitioner,
+        start_date=consultation.held_on,
+        cautions_acknowledged=True,
+        refuse_if_running=True,
+    )
+
+    first, second = interleave(start, start)
+
+    assert first.error is None
+    assert isinstance(second.error, ValidationError)
+    assert "was started a moment ago" in " ".join(second.error.messages)
+    assert list(Course.objects.filter(consultation=consultation)) == [first.result]

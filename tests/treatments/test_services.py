@@ -554,3 +554,30 @@ def test_a_course_without_concerns_is_counted_under_its_lock(make_course, log):
         counts = locked.session_counts()
 
     assert counts == SessionCounts(1, 1, TODAY() - weeks(2))
+
+
+def test_the_workspace_start_is_refused_when_a_course_from_the_consultation_runs(
+    make_consultation, practitioner
+):
+    consultation = make_consultation()
+
+    def start(**extra):
+        return start_course(
+            consultation=consultation,
+            recorded_concerns=consultation.concerns.all(),
+            planned_sessions=3,
+            interval_weeks=4,
+            practitioner=practitioner,
+            by=practitioner,
+            start_date=consultation.held_on,
+            cautions_acknowledged=True,
+            **extra,
+        )
+
+    start(refuse_if_running=True)
+    with pytest.raises(ValidationError, match="was started a moment ago"):
+        start(refuse_if_running=True)
+    assert Course.objects.filter(consultation=consultation).count() == 1
+    # Ticking "start another" is a deliberate second course.
+    start(refuse_if_running=False)
+    assert Course.objects.filter(consultation=consultation).count() == 2
