@@ -4,6 +4,7 @@ result (clinic.submissions)."""
 
 import datetime
 import io
+import itertools
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from clinic.models import Submission
 from consultations.models import Client, Consultation
 from tests.consultations.test_views import client_data, concerns_management, findings_management
 from tests.pages import submission_keys, text
+from tests.treatments.test_concurrency import until_waiting
 from tests.treatments.test_photos import image_bytes, upload
 from tests.treatments.test_views import course_data, session_data
 from treatments.models import ContactAttempt, Course, Photo, TreatmentSession
@@ -371,17 +373,19 @@ def test_a_session_posted_twice_at_once_is_logged_once(practitioner, make_course
 def test_a_course_started_twice_at_once_is_started_once(
     practitioner, make_consultation, monkeypatch
 ):
-    """Both posts start their course, neither committed; the second's key waits for the first
-    transaction, is refused when it commits, and the second course is rolled back."""
+    """The first post starts its course and, before committing, waits until the second is
+    waiting for the consultation's lock; when the first commits, the second finds the course
+    started and is sent to it, its own rolled back."""
     import treatments.views
 
     consultation = make_consultation()
-    both_started = threading.Barrier(2, timeout=10)
     real = treatments.views.start_course
+    started = itertools.count()
 
     def start_and_meet(**kwargs):
         course = real(**kwargs)
-        both_started.wait()
+        if next(started) == 0:
+            until_waiting(1)  # the other post, on the consultation's lock
         return course
 
     monkeypatch.setattr(treatments.views, "start_course", start_and_meet)
