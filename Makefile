@@ -27,7 +27,13 @@ $(VENV)/.installed: pyproject.toml requirements/dev.txt .ci/build-constraints.tx
 	$(INSTALL) --no-deps -e .
 	touch $@
 
-setup: $(VENV)/.installed
+# Front-end files (the signature pad; axe-core for the browser tests) from the npm registry, at
+# the versions package-lock.json pins with their integrity hashes; served as static files.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed node_modules/.installed
 
 # After changing the dependencies in pyproject.toml: pin them again, with hashes (the README,
 # "Dependencies, and why"). `make lock UPGRADE=1` also moves every pin to the newest release.

@@ -271,8 +271,12 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
-# Bootstrap comes from the XStatic-Bootstrap package: no CDN, nothing fetched at run time.
-STATICFILES_DIRS = [("bootstrap", xstatic_bootstrap.BASE_DIR)]
+# Bootstrap comes from the XStatic-Bootstrap package, the signature pad from the npm registry
+# (`make setup` runs `npm ci`): no CDN, nothing fetched at run time.
+STATICFILES_DIRS = [
+    ("bootstrap", xstatic_bootstrap.BASE_DIR),
+    ("signature_pad", BASE_DIR / "node_modules" / "signature_pad" / "dist"),
+]
 # Before-and-after photos: private, outside the static root, never under a public URL; the
 # app streams them after checking the user's role. S3-compatible storage when a bucket is set.
 PHOTO_ROOT = Path(os.environ.get("DJANGO_PHOTO_ROOT", BASE_DIR / "private" / "photos"))
