@@ -1,9 +1,11 @@
-"""The managers' admin for the catalogue: concerns, body areas (the area chart) and products."""
+"""The managers' admin for the catalogue: concerns, body areas (the area chart), products and
+the clinic's own details."""
 
 from django.contrib import admin
+from django.shortcuts import redirect
 
 from catalogue.forms import AreaModelChoiceField
-from catalogue.models import BodyArea, Concern, Product, area_chart
+from catalogue.models import BodyArea, ClinicDetails, Concern, Product, area_chart
 from clinic.admin import AuditTrailAdmin
 
 
@@ -130,3 +132,31 @@ class ProductAdmin(AuditTrailAdmin):
         if protected:
             perms_needed = set()
         return deleted, counts, perms_needed, protected
+
+
+@admin.register(ClinicDetails)
+class ClinicDetailsAdmin(AuditTrailAdmin):
+    """One row: the list opens it, a second cannot be added, and it is never deleted."""
+
+    fieldsets = (
+        (None, {"fields": ("name", "address", "phone", "email", "out_of_hours_advice")}),
+        (
+            "Opening days",
+            {
+                "description": "Printouts schedule target dates on these days.",
+                "fields": tuple(f"open_{day}" for day in ClinicDetails.WEEKDAYS),
+            },
+        ),
+    )
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not ClinicDetails.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        details = ClinicDetails.objects.order_by("pk").first()
+        if details is not None and self.has_view_or_change_permission(request, details):
+            return redirect("admin:catalogue_clinicdetails_change", details.pk)
+        return super().changelist_view(request, extra_context)

@@ -4,6 +4,7 @@ Managers keep it in the admin; migrations load the shipped rows. Nothing here de
 clients, consultations or sessions.
 """
 
+import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -597,3 +598,87 @@ class Product(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ClinicDetails(models.Model):
+    """The clinic's own details, kept once by a manager: on consent copies and printouts.
+
+    One row (`ClinicDetails.current()`); until a manager saves it, the defaults below stand in.
+    """
+
+    WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+    name = models.CharField(max_length=120, default="Micro-needling clinic")
+    address = models.TextField(blank=True, max_length=400)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    out_of_hours_advice = models.TextField(
+        blank=True,
+        max_length=1000,
+        help_text="What a client should do about a reaction when the clinic is closed.",
+    )
+    open_monday = models.BooleanField("Monday", default=True)
+    open_tuesday = models.BooleanField("Tuesday", default=True)
+    open_wednesday = models.BooleanField("Wednesday", default=True)
+    open_thursday = models.BooleanField("Thursday", default=True)
+    open_friday = models.BooleanField("Friday", default=True)
+    open_saturday = models.BooleanField("Saturday", default=True)
+    open_sunday = models.BooleanField("Sunday", default=False)
+
+    history = AuditTrail()
+
+    class Meta:
+        verbose_name = "clinic details"
+        verbose_name_plural = "clinic details"
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def current(cls):
+        """The saved details, from the cache or in one query; the defaults before any save."""
+        details = cache.get(DETAILS_CACHE_KEY)
+        if details is None:
+            details = cls.objects.order_by("pk").first() or cls()
+            cache.set(DETAILS_CACHE_KEY, details, DETAILS_CACHE_SECONDS)
+        return details
+
+    def clean(self):
+        if not any(self.open_on(day) for day in range(7)):
+            raise ValidationError("The clinic needs at least one opening day.")
+
+    def open_on(self, weekday):
+        """Whether the clinic opens on `weekday` (0 = Monday, as date.weekday() counts)."""
+        return getattr(self, f"open_{self.WEEKDAYS[weekday]}")
+
+    def opening_days_display(self):
+        """ "Monday to Saturday" or "Monday, Wednesday, Friday"."""
+        days = [
+            day.capitalize() for number, day in enumerate(self.WEEKDAYS) if self.open_on(number)
+        ]
+        numbers = [number for number in range(7) if self.open_on(number)]
+        if len(days) > 2 and numbers == list(range(numbers[0], numbers[-1] + 1)):
+            return f"{days[0]} to {days[-1]}"
+        return ", ".join(days)
+
+    def next_opening_day(self, day):
+        """`day` if the clinic opens then, else the next day it does."""
+        for offset in range(7):
+            candidate = day + datetime.timedelta(days=offset)
+            if self.open_on(candidate.weekday()):
+                return candidate
+        return day
+
+
+DETAILS_CACHE_KEY = "catalogue:clinic-details:v1"
+DETAILS_CACHE_SECONDS = 300
+
+
+def forget_clinic_details():
+    cache.delete(DETAILS_CACHE_KEY)
+
+
+@receiver(post_save, sender=ClinicDetails)
+def _details_changed(**kwargs):
+    forget_clinic_details()
+    transaction.on_commit(forget_clinic_details)

@@ -21,7 +21,10 @@ _CLINICAL = {
 }
 # Reference data aestheticians read and managers keep (the washout rules live with the
 # screening, in consultations).
-_CATALOGUE = {"catalogue": ["bodyarea", "concern", "product"], "consultations": ["washoutrule"]}
+_CATALOGUE = {
+    "catalogue": ["bodyarea", "clinicdetails", "concern", "product"],
+    "consultations": ["washoutrule"],
+}
 
 # (app_label, codename) pairs.
 AESTHETICIAN_PERMISSIONS = sorted(

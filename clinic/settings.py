@@ -114,6 +114,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "clinic.context_processors.idle_logoff",
+                "catalogue.context_processors.clinic_details",
             ],
         },
     },

@@ -468,6 +468,7 @@ class ClientAccess(models.Model):
         ADMIN = "admin", "Admin"
         EXPORT = "export", "Export"
         PHOTO = "photo", "Photo viewed"
+        API = "api", "API"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="client_accesses"
@@ -475,6 +476,9 @@ class ClientAccess(models.Model):
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="accesses")
     accessed_at = models.DateTimeField(default=timezone.now, db_index=True)
     via = models.CharField(max_length=10, choices=Via)
+    what = models.CharField(
+        max_length=200, blank=True, help_text="What was read: a course, a printout, an export."
+    )
 
     class Meta:
         ordering = ["-accessed_at", "-pk"]
@@ -489,5 +493,7 @@ class ClientAccess(models.Model):
         return f"{self.user} opened {self.client} ({self.get_via_display()})"
 
     @classmethod
-    def record(cls, *, user, client, via):
-        return cls.objects.create(user=user, client_id=getattr(client, "pk", client), via=via)
+    def record(cls, *, user, client, via, what=""):
+        return cls.objects.create(
+            user=user, client_id=getattr(client, "pk", client), via=via, what=what[:200]
+        )

@@ -21,7 +21,7 @@ from django.db.models import Max
 from django.test import Client as DjangoClient
 from django.utils import timezone
 
-from catalogue.models import Concern, Product, area_chart, forget_area_chart
+from catalogue.models import Concern, Product, area_chart, forget_area_chart, forget_clinic_details
 from clinic import roles
 from consultations.models import Client
 from consultations.services import record_consultation
@@ -86,11 +86,13 @@ def _test_settings(settings, tmp_path_factory, monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _fresh_area_chart():
-    """Each test reads the area chart afresh: a test that changes an area forgets the cached
-    chart, but its rollback cannot, so none is carried from one test to the next."""
+    """Each test reads the area chart and the clinic's details afresh: a test that changes them
+    forgets the cached copy, but its rollback cannot, so none is carried to the next test."""
     forget_area_chart()
+    forget_clinic_details()
     yield
     forget_area_chart()
+    forget_clinic_details()
 
 
 @pytest.fixture
