@@ -713,6 +713,7 @@ ADMIN_FORMS = [
     "catalogue.Concern change",
     "catalogue.Product add",
     "catalogue.Product change",
+    "catalogue.ClinicDetails add",
     "consultations.WashoutRule change",
     "treatments.Course change",
     "treatments.TreatmentSession change",
