@@ -41,6 +41,7 @@ from simple_history.models import ModelChange
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from clinic import roles
+from clinic.formats import moment
 from clinic.history import changes_to_rows
 from clinic.locking import FIELD_NAME as VERSION_FIELD
 from clinic.locking import refuse_when_busy
@@ -280,7 +281,7 @@ class VoidAdminMixin:
             return None
         who = obj.voided_by and (obj.voided_by.get_full_name() or obj.voided_by.get_username())
         when = timezone.localtime(obj.voided_at)
-        return f"Voided {when:%d %b %Y %H:%M} by {who or 'someone'}: {obj.void_reason}"
+        return f"Voided {moment(when)} by {who or 'someone'}: {obj.void_reason}"
 
     @admin.action(description="Void selected %(verbose_name_plural)s", permissions=["change"])
     def void_selected(self, request, queryset):

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
+from clinic.formats import day
 from clinic.history import changes_to_rows
 
 FIELD_NAME = "version"
@@ -39,7 +40,7 @@ def describe_changes(record, since_version):
         ] + [f"{label}: {_shown(old)} → {_shown(new)}" for label, old, new in row_changes]
         user = newer.history_user
         who = (user.get_full_name() or user.get_username()) if user else "Someone"
-        when = timezone.localtime(newer.history_date).strftime("%H:%M on %d %b %Y")
+        when = f"{timezone.localtime(newer.history_date):%H:%M} on {day(newer.history_date)}"
         lines.append(f"{who} at {when}: " + ("; ".join(changed) or "no visible field changed"))
     return lines
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from clinic.formats import moment
 from clinic.history import AuditTrail
 
 
@@ -99,4 +100,4 @@ class Submission(models.Model):
         constraints = [models.UniqueConstraint(fields=["key"], name="submission_key_once")]
 
     def __str__(self):
-        return f"Form {self.key} saved at {timezone.localtime(self.created_at):%H:%M %d %b %Y}"
+        return f"Form {self.key} saved at {moment(self.created_at)}"

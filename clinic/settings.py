@@ -252,9 +252,11 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "today"
 LOGOUT_REDIRECT_URL = "login"
 
-# British English throughout (dates as "4 Mar 2026"); the app is not translated, so Django's
-# translation machinery stays off, which spares every page its lookups.
+# British English throughout; the app is not translated, so Django's translation machinery
+# stays off, which spares every page its lookups. One date format everywhere ("4 Mar 2026"):
+# clinic/formats/en_GB/formats.py, read by |date in templates and clinic.formats.day() in Python.
 LANGUAGE_CODE = "en-gb"
+FORMAT_MODULE_PATH = ["clinic.formats"]
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "Europe/London")
 # /.well-known/security.txt: whom to tell about a security problem (comma-separated URIs such as
 # mailto:security@clinic.example), and the clinic's disclosure policy. No contact: no file.

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from clinic.views import PasswordChangeView, SecurityTxtView, stay_signed_in
+from clinic.views import PasswordChangeView, SecurityTxtView, favicon, stay_signed_in
 from treatments.views import TodayView
 
 admin.site.site_header = "Micro-needling clinic tracker"
@@ -23,6 +23,7 @@ urlpatterns = [
         ),
     ),
     path(".well-known/security.txt", SecurityTxtView.as_view(), name="security-txt"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("accounts/stay-signed-in/", stay_signed_in, name="stay-signed-in"),
     # Sign-in, sign-out and password change. No self-service password reset: with no mail

@@ -12,6 +12,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, resolve_url
 from django.template.response import TemplateResponse
+from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -49,6 +50,11 @@ def stay_signed_in(request):
     if wants_json:
         return JsonResponse({"signed_in": True, "seconds_left": settings.SESSION_COOKIE_AGE})
     return redirect(back)
+
+
+def favicon(request):
+    """`/favicon.ico`, which browsers ask for whatever the page links: the static icon."""
+    return redirect(static("clinic/favicon.ico"), permanent=True)
 
 
 class SecurityTxtView(TemplateView):

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalogue.models import BodyArea, Concern, area_chart
+from clinic.formats import day
 from clinic.history import AuditTrail
 from clinic.models import Stamped, Voidable
 from consultations import screening
@@ -247,7 +248,7 @@ class Consultation(Voidable, Stamped):
         ]
 
     def __str__(self):
-        return f"Consultation with {self.client} on {self.held_on:%d %b %Y}"
+        return f"Consultation with {self.client} on {day(self.held_on)}"
 
     def get_absolute_url(self):
         return reverse("treatments:consultation-detail", kwargs={"pk": self.pk})
@@ -275,7 +276,7 @@ class Consultation(Voidable, Stamped):
         if on < screening.add_months(self.held_on, months):
             return ""
         return (
-            f"The consultation was on {self.held_on:%d %b %Y}: screening older than {months} "
+            f"The consultation was on {day(self.held_on)}: screening older than {months} "
             "months cannot start a new course. Record a new consultation first."
         )
 
@@ -395,7 +396,7 @@ class ScreeningFinding(Stamped):
     def __str__(self):
         where = area_chart().name(self.area).lower() if self.area else "every area"
         text = f"{self.get_kind_display()} ({where})"
-        return f"{text}, {self.on:%d %b %Y}" if self.on else text
+        return f"{text}, {day(self.on)}" if self.on else text
 
     @property
     def found(self):

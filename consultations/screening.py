@@ -24,6 +24,8 @@ import calendar
 import datetime
 from dataclasses import dataclass, field
 
+from clinic.formats import day
+
 HELP = {
     "infection": "Bacterial, fungal or viral infection, including a cold sore, in the area.",
     "immunosuppressed": "Immunosuppression, chemotherapy or radiotherapy, high-dose steroids, "
@@ -222,13 +224,13 @@ class Washout:
         where = f" ({area_name(self.area)})" if self.area else ""
         if self.blocks:
             return (
-                f"{self.label}{where} on {self.on:%d %b %Y}: no needling "
-                f"{'there ' if self.area else ''}until {self.clears_on:%d %b %Y} "
+                f"{self.label}{where} on {day(self.on)}: no needling "
+                f"{'there ' if self.area else ''}until {day(self.clears_on)} "
                 f"({self.wait} after)."
             )
         return (
-            f"{self.label}{where} on {self.on:%d %b %Y}: inside the {self.wait} washout until "
-            f"{self.clears_on:%d %b %Y}; weigh it with the client."
+            f"{self.label}{where} on {day(self.on)}: inside the {self.wait} washout until "
+            f"{day(self.clears_on)}; weigh it with the client."
         )
 
 
@@ -263,7 +265,7 @@ class Found:
         text = FINDING_KINDS[self.kind].label
         if FINDING_KINDS[self.kind].area != "none":
             text += f" ({area_name(self.area)})"
-        return f"{text}: {self.on:%d %b %Y}" if self.on else text
+        return f"{text}: {day(self.on)}" if self.on else text
 
 
 def washouts_in_force(findings, waits, day, areas=None):
@@ -498,7 +500,7 @@ def pre_session_answers(answers, performed_on, rules):
             if name not in PRE_SESSION_DATES:  # a yes: the last dose is today at the earliest
                 text = (
                     f"{message}: wait {wait} after the last dose (on "
-                    f"{washout.clears_on:%d %b %Y} at the earliest)."
+                    f"{day(washout.clears_on)} at the earliest)."
                 )
                 if not wait.blocks:
                     text += " Weigh it with the client."

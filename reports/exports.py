@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from catalogue.models import BodyArea, Concern, Product
 from clinic.exports import formula_safe
+from clinic.formats import day, moment
 from consultations.models import RecordedConcern
 from treatments.selectors import ClientRecord
 
@@ -18,11 +19,14 @@ LABELLED = {BodyArea, Concern, Product, RecordedConcern}
 
 
 def csv_cell(value):
-    """`value` as CSV text that a spreadsheet shows and never runs (OWASP CSV injection)."""
+    """`value` as CSV text that a spreadsheet shows and never runs (OWASP CSV injection);
+    dates as the clinic writes them everywhere ("6 Dec 2026", clinic.formats)."""
     if value is None:
         return ""
     if isinstance(value, datetime.datetime):
-        value = timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+        value = moment(value)
+    elif isinstance(value, datetime.date):
+        value = day(value)
     return formula_safe(str(value))
 
 

@@ -231,7 +231,7 @@ class ActivityView(ReportMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         activity = practitioner_activity(today=timezone.localdate())
-        week_labels = [f"{monday:%d %b}" for monday in activity.weeks]
+        week_labels = [f"{monday.day} {monday:%b}" for monday in activity.weeks]
         month_labels = [f"{first:%b %Y}" for first in activity.months]
         context.update(
             {
@@ -307,10 +307,10 @@ class LotView(ReportMixin, TemplateView):
         for session in sessions.iterator(chunk_size=2000):
             client = session.course.client
             row = [
-                session.performed_on.isoformat(),
+                session.performed_on,
                 session.number,
                 client.full_name,
-                client.date_of_birth.isoformat(),
+                client.date_of_birth,
                 client.phone,
                 client.email,
                 "yes" if client.do_not_contact else "no",

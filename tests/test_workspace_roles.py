@@ -34,8 +34,8 @@ PNG = (
 )
 
 VISITORS = ["anonymous", "no role", roles.AESTHETICIAN, roles.MANAGER]
-# Pages that only take a POST (a form on the course page): they are tried with a POST whose
-# form is incomplete, which a permitted user sees refused on the course page (200).
+# Pages that only take a POST (a form on the end-course page): they are tried with a POST whose
+# form is incomplete, which a permitted user sees refused on the end-course page (200).
 POST_ONLY = {"treatments:course-complete", "treatments:course-stop"}
 # A POST-only form that goes back to its page (a redirect) whatever the outcome.
 POST_AND_BACK = {"treatments:consultation-photo-create"}
@@ -105,6 +105,7 @@ def workspace(make_course, concern):
             )
             + f"?concerns={course.course_concerns.get().recorded_concern_id}",
             "treatments:course-detail": course.get_absolute_url(),
+            "treatments:course-end": reverse("treatments:course-end", kwargs={"pk": course.pk}),
             "treatments:course-complete": reverse(
                 "treatments:course-complete", kwargs={"pk": course.pk}
             ),

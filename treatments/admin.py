@@ -30,6 +30,7 @@ from clinic.admin import (
     VoidAdminMixin,
     VoidedFilter,
 )
+from clinic.formats import day
 from clinic.locking import VersionedFormMixin
 from consultations import screening
 from consultations.admin import FindingInline, RecordedConcernInline
@@ -636,7 +637,7 @@ class SessionAdminForm(VersionedFormMixin, forms.ModelForm):
         if performed_on and performed_on < course.start_date:
             self.add_error(
                 "performed_on",
-                f"The course started on {course.start_date:%d %b %Y}; a session cannot be earlier.",
+                f"The course started on {day(course.start_date)}; a session cannot be earlier.",
             )
         if performed_on and self.instance.pk and not self.errors:
             # The interval as correct_session() checks it (the areas: SessionAreaFormSet).

@@ -24,6 +24,7 @@ from catalogue.models import (
     Product,
     area_chart,
 )
+from clinic.formats import day
 from clinic.history import AuditTrail
 from clinic.models import Stamped, Voidable
 from consultations.models import Client, Consultation, RecordedConcern
@@ -201,7 +202,7 @@ class Course(Stamped):
         ]
 
     def __str__(self):
-        return f"{self.client}: {self.concern_names or 'course'} from {self.start_date:%d %b %Y}"
+        return f"{self.client}: {self.concern_names or 'course'} from {day(self.start_date)}"
 
     def get_absolute_url(self):
         return reverse("treatments:course-detail", kwargs={"pk": self.pk})
@@ -358,7 +359,7 @@ class ContactAttempt(Stamped):
         ]
 
     def __str__(self):
-        return f"{self.client}: {self.get_outcome_display()} ({self.attempted_at:%d %b %Y})"
+        return f"{self.client}: {self.get_outcome_display()} ({day(self.attempted_at)})"
 
 
 class SessionQuerySet(models.QuerySet):
@@ -498,7 +499,7 @@ class TreatmentSession(Voidable, Stamped):
         ]
 
     def __str__(self):
-        return f"Session {self.number} for {self.course.client} on {self.performed_on:%d %b %Y}"
+        return f"Session {self.number} for {self.course.client} on {day(self.performed_on)}"
 
     def get_absolute_url(self):
         """Sessions are read on their client's page, in the timeline."""
@@ -776,5 +777,5 @@ class Photo(Stamped):
     def __str__(self):
         return (
             f"{self.client}: {self.area.name}, {self.get_angle_display().lower()}, "
-            f"{self.taken_on:%d %b %Y}"
+            f"{day(self.taken_on)}"
         )

@@ -75,7 +75,7 @@ class ClientRecord:
         }
         courses = list(
             Course.objects.filter(client=self.client)
-            .select_related("practitioner")
+            .select_related("practitioner", "created_by")
             .prefetch_related("course_concerns")
             .order_by("start_date", "pk")
         )

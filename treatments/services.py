@@ -14,6 +14,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from catalogue.models import DEPTH_MAX, DEPTH_MESSAGE, DEPTH_MIN, area_chart, area_code, mm
+from clinic.formats import day
 from clinic.locking import check_version
 from consultations.models import Consultation
 from consultations.screening import PRE_SESSION_FIELDS
@@ -329,7 +330,7 @@ def start_date_refusal(start_date, today=None):
     earliest = today - datetime.timedelta(days=settings.COURSE_START_DAYS_BEFORE)
     latest = today + datetime.timedelta(days=settings.COURSE_START_DAYS_AFTER)
     if start_date < earliest or start_date > latest:
-        return f"A course starts between {earliest:%d %b %Y} and {latest:%d %b %Y}: check the year."
+        return f"A course starts between {day(earliest)} and {day(latest)}: check the year."
     return ""
 
 
@@ -547,7 +548,7 @@ def _log_session(
         raise ValidationError(
             {
                 "performed_on": f"The last session of this course was on "
-                f"{counts.last_valid_on:%d %b %Y}; log sessions in the order they happened."
+                f"{day(counts.last_valid_on)}; log sessions in the order they happened."
             }
         )
     course_concern_ids = {link.recorded_concern_id for link in course.course_concerns.all()}
@@ -629,7 +630,7 @@ def _check_session_date(course, performed_on):
     if performed_on and performed_on < course.start_date:
         raise ValidationError(
             {
-                "performed_on": f"The course started on {course.start_date:%d %b %Y}; a session "
+                "performed_on": f"The course started on {day(course.start_date)}; a session "
                 "cannot be earlier."
             }
         )
@@ -646,8 +647,8 @@ DEPTH_ABOVE_MAX = (
 )
 DEPTH_REASON_NEEDED = "Say why {areas} {verb} needled deeper than the area chart's maximum."
 TOO_SOON = (
-    "This course is every {interval}: the previous session was on {previous:%d %b %Y}, so the "
-    "next is due from {earliest:%d %b %Y} ({early} early at most). Choose a later date, or "
+    "This course is every {interval}: the previous session was on {previous}, so the "
+    "next is due from {earliest} ({early} early at most). Choose a later date, or "
     "record why this session comes sooner."
 )
 TOO_SOON_REASON = "Say why this session comes sooner than the course's interval allows."
@@ -743,8 +744,8 @@ def check_chart_and_interval(
         days = early_days(weeks)
         errors["performed_on"] = TOO_SOON.format(
             interval="week" if weeks == 1 else f"{weeks} weeks",
-            previous=previous_on,
-            earliest=earliest,
+            previous=day(previous_on),
+            earliest=day(earliest),
             early="1 day" if days == 1 else f"{days} days",
         )
         errors["interval_reason"] = TOO_SOON_REASON
@@ -875,7 +876,7 @@ SESSION_NOT_AUTHOR = (
     "make the correction."
 )
 SESSION_PAST_DAY = (
-    "This session was logged on {day:%d %b %Y}. Sessions can be corrected only on the day they "
+    "This session was logged on {day}. Sessions can be corrected only on the day they "
     "were logged; ask a manager to correct older records."
 )
 SESSION_VOIDED = (
@@ -911,7 +912,7 @@ def session_edit_refusal(*, session, user, today=None):
         return SESSION_NOT_AUTHOR
     logged_on = timezone.localdate(session.created_at)
     if logged_on != (today or timezone.localdate()):
-        return SESSION_PAST_DAY.format(day=logged_on)
+        return SESSION_PAST_DAY.format(day=day(logged_on))
     return ""
 
 

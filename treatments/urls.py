@@ -25,6 +25,7 @@ urlpatterns = [
         name="course-suggestion",
     ),
     path("courses/<int:pk>/", views.CourseDetailView.as_view(), name="course-detail"),
+    path("courses/<int:pk>/end/", views.CourseEndPageView.as_view(), name="course-end"),
     path("courses/<int:pk>/complete/", views.CourseCompleteView.as_view(), name="course-complete"),
     path("courses/<int:pk>/stop/", views.CourseStopView.as_view(), name="course-stop"),
     path(

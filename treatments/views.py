@@ -12,12 +12,14 @@ from django.utils import timezone
 from django.views.generic import DetailView, FormView, TemplateView, View
 
 from catalogue.models import Product, area_chart
+from clinic.formats import day
 from clinic.locking import RecordBusy, StaleRecord, check_version, refuse_when_busy
 from clinic.pagination import WorklistPaginator
 from clinic.submissions import SubmitOnceMixin
 from clinic.views import RoleRequiredMixin
 from consultations.forms import add_formset_errors, add_service_errors, refuse_stale
 from consultations.models import Client, ClientAccess, Consultation, RecordedConcern
+from treatments.cautions import cautions_for
 from treatments.forms import (
     CourseForm,
     EndCourseForm,
@@ -100,6 +102,13 @@ class ClientDetailView(RoleRequiredMixin, DetailView):
         context.update(
             {
                 "assessment": latest.assessment if latest else None,
+                "cautions": cautions_for(
+                    assessment=latest.assessment,
+                    recorded_concerns=latest.concerns.all(),
+                    courses=latest.started_courses,
+                )
+                if latest
+                else None,
                 "latest_consultation": latest,
                 "active_courses": active_courses,
                 "timeline": [(kind, item) for kind, _day, _at, item in timeline],
@@ -363,10 +372,6 @@ class CourseDetailView(RoleRequiredMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         course = self.object
-        kwargs.setdefault("complete_form", EndCourseForm(prefix="complete", course=course))
-        kwargs.setdefault(
-            "stop_form", EndCourseForm(prefix="stop", course=course, reason_required=True)
-        )
         context = super().get_context_data(**kwargs)
         today = timezone.localdate()
         sessions = (
@@ -398,14 +403,39 @@ class CourseDetailView(RoleRequiredMixin, DetailView):
         return context
 
 
-class CourseEndView(CourseDetailView):
-    """Complete or stop a course (POST); on a refusal the course page shows the form again.
+class CourseEndPageView(RoleRequiredMixin, DetailView):
+    """ "End course": the one step between the course page and ending it, a page of its own so
+    it works without JavaScript. It says where the course stands, and offers completing it or
+    stopping it (with the reason), each confirmed by its own button, or keeping it running."""
+
+    model = Course
+    context_object_name = "course"
+    template_name = "treatments/course_end.html"
+    permission_required = "treatments.change_course"
+
+    def get_queryset(self):
+        return Course.objects.select_related("client", "consultation").with_concerns()
+
+    def get_context_data(self, **kwargs):
+        course = self.object
+        kwargs.setdefault("complete_form", EndCourseForm(prefix="complete", course=course))
+        kwargs.setdefault(
+            "stop_form", EndCourseForm(prefix="stop", course=course, reason_required=True)
+        )
+        context = super().get_context_data(**kwargs)
+        context["client"] = course.client
+        context["sessions_left"] = max(course.planned_sessions - course.sessions_logged, 0)
+        return context
+
+
+class CourseEndView(CourseEndPageView):
+    """Complete or stop a course (POST, from the end-course page); on a refusal that page shows
+    the form again, with the message next to the field.
 
     Refused too when the course changed since the page showed it (optimistic locking).
     """
 
     http_method_names = ["post"]
-    permission_required = "treatments.change_course"
     action = None
 
     def post(self, request, *args, **kwargs):
@@ -520,7 +550,12 @@ class SessionFormsMixin:
             "course": self.course,
             "client": self.course.client,
             "session": self.session,
-            "assessment": self.assessment(),
+            "assessment": (assessment := self.assessment()),
+            "cautions": cautions_for(
+                assessment=assessment,
+                recorded_concerns=self.recorded_concerns,
+                courses=[self.course],
+            ),
             "depth_guidance": sorted(concerns, key=lambda c: c.name),
             "chart_areas": [
                 self.chart[code]
@@ -672,7 +707,7 @@ def add_row_errors(formset, refusal):
 
 def courses_with_details():
     return Course.objects.select_related(
-        "client", "consultation__client", "practitioner"
+        "client", "consultation__client", "practitioner", "created_by"
     ).with_concerns()
 
 
@@ -753,7 +788,7 @@ class SessionCreateView(RoleRequiredMixin, SubmitOnceMixin, SessionFormsMixin, T
         if course.status == Course.Status.COMPLETED:
             message += " The course is complete."
         elif course.next_due_on:
-            message += f" Next session due {course.next_due_on:%d %b %Y}."
+            message += f" Next session due {day(course.next_due_on)}."
         messages.success(self.request, message)
         return self.submitted(redirect(client))
 
@@ -902,7 +937,7 @@ class ConsultationDetailView(RoleRequiredMixin, DetailView):
             Prefetch(
                 "concerns", queryset=RecordedConcern.objects.select_related("concern", "area")
             ),
-            "courses",
+            Prefetch("courses", queryset=Course.objects.select_related("created_by")),
         )
 
     def get_context_data(self, **kwargs):
@@ -910,6 +945,11 @@ class ConsultationDetailView(RoleRequiredMixin, DetailView):
         consultation = self.object
         recorded = list(consultation.concerns.all())
         context["assessment"] = consultation.assess()
+        context["cautions"] = cautions_for(
+            assessment=context["assessment"],
+            recorded_concerns=recorded,
+            courses=consultation.courses.all(),
+        )
         context["recorded_concerns"] = recorded
         context["suggestion"] = suggest_course(
             consultation=consultation, recorded_concerns=recorded

@@ -181,7 +181,7 @@ def test_a_course_inside_a_blocking_washout_is_refused_with_the_date_it_clears(
 
     with pytest.raises(ValidationError) as refused:
         begin(consultation, start_date=TODAY())
-    assert f"no needling there until {clears:%d %b %Y}" in refusal(refused, "start_date")
+    assert f"no needling there until {clears:%-d %b %Y}" in refusal(refused, "start_date")
     assert not Course.objects.exists()
 
     assert begin(consultation, start_date=clears).start_date == clears
@@ -202,7 +202,7 @@ def test_a_session_inside_a_washout_is_refused_in_that_area_only(
         with pytest.raises(ValidationError) as refused:
             session_on(course, area)
         clears = filled + datetime.timedelta(weeks=2)
-        assert f"no needling there until {clears:%d %b %Y}" in refusal(refused, "areas")
+        assert f"no needling there until {clears:%-d %b %Y}" in refusal(refused, "areas")
     assert session_on(course, "cheeks").number == 1
 
 
@@ -223,7 +223,7 @@ def test_a_cautioning_washout_must_be_acknowledged_at_the_session(
 
     with pytest.raises(ValidationError) as refused:
         session_on(course, "cheeks")
-    assert f"until {clears:%d %b %Y}" in refusal(refused, "check_acknowledged")
+    assert f"until {clears:%-d %b %Y}" in refusal(refused, "check_acknowledged")
 
     session = session_on(course, "cheeks", check_acknowledged=True)
     assert session.check_acknowledged
@@ -237,7 +237,7 @@ def test_a_manager_made_rule_refuses_a_course_it_only_cautioned_before(make_cons
     with pytest.raises(ValidationError) as refused:
         begin(consultation, start_date=TODAY())
     clears = add_months(days_ago(150), 6)
-    assert f"no needling until {clears:%d %b %Y}" in refusal(refused, "start_date")
+    assert f"no needling until {clears:%-d %b %Y}" in refusal(refused, "start_date")
 
 
 # A consultation's age ---------------------------------------------------------------------------
@@ -308,7 +308,7 @@ def test_isotretinoin_since_the_last_visit_refuses_when_the_rule_blocks(make_cou
 
     with pytest.raises(ValidationError) as refused:
         session_on(course, "cheeks", check_isotretinoin=True)
-    assert f"on {add_months(TODAY(), 6):%d %b %Y} at the earliest" in refusal(
+    assert f"on {add_months(TODAY(), 6):%-d %b %Y} at the earliest" in refusal(
         refused, "check_isotretinoin"
     )
 
@@ -328,7 +328,7 @@ def test_a_dated_answer_refuses_until_its_window_clears(
     with pytest.raises(ValidationError) as refused:
         session_on(course, "cheeks", **{answer: days_ago(refused_days_ago)})
     clears = days_ago(refused_days_ago) + wait
-    assert f"until {clears:%d %b %Y}" in refusal(refused, answer)
+    assert f"until {clears:%-d %b %Y}" in refusal(refused, answer)
 
     assert session_on(course, "cheeks", **{answer: days_ago(clear_days_ago)}).number == 1
 
@@ -479,7 +479,7 @@ def test_the_consultation_form_records_findings_with_their_areas_and_dates(
     assert consultation.infection_in_area
     assert consultation.outcome == "not_suitable"
     clears = peeled + datetime.timedelta(weeks=2)
-    assert f"no needling there until {clears:%d %b %Y}" in text(response)
+    assert f"no needling there until {clears:%-d %b %Y}" in text(response)
     assert "Findings:" in text(response)
 
 

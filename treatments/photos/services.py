@@ -26,6 +26,7 @@ from django.db import DatabaseError, transaction
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from catalogue.models import area_code
+from clinic.formats import day
 from treatments.models import Photo
 
 pillow_heif.register_heif_opener()
@@ -39,7 +40,7 @@ JPEG_QUALITY = 88
 NOT_AN_IMAGE = "{name} is not a photo this tracker accepts: upload a JPEG, PNG, WebP or HEIC image."
 TOO_LARGE = "{name} is larger than the {limit} MB limit: upload a smaller photo."
 NO_CONSENT = (
-    "The client has not consented to photographs (consultation of {held_on:%d %b %Y}): "
+    "The client has not consented to photographs (consultation of {held_on}): "
     "no photo was saved. Record their consent at a consultation first."
 )
 
@@ -116,7 +117,7 @@ def consent_refusal(*, session=None, consultation=None):
     consultation = consultation or session.course.consultation
     if consultation.photo_consent:
         return ""
-    return NO_CONSENT.format(held_on=consultation.held_on)
+    return NO_CONSENT.format(held_on=day(consultation.held_on))
 
 
 # The photos stored in the current photo_transaction(), or None outside one.
