@@ -75,7 +75,24 @@ def refuse_stale(form, error, current_version):
     form.add_error(None, error)
 
 
+DUPLICATES_FOUND = (
+    "This may be a client already on record (listed above). Open their record, or tick this "
+    "box if this is a different person, and save again."
+)
+MAX_DUPLICATES_SHOWN = 5
+
+
 class ClientForm(VersionedFormMixin, forms.ModelForm):
+    """A client's details. A possible duplicate (the same name and date of birth, or the same
+    phone or email) is flagged before saving, with a link to each record it may be; ticking
+    "This is a different person" saves anyway."""
+
+    different_person = forms.BooleanField(
+        label="This is a different person: save anyway",
+        required=False,
+        widget=forms.HiddenInput,  # a tick box once a possible duplicate is found
+    )
+
     class Meta:
         model = Client
         fields = [
@@ -92,9 +109,28 @@ class ClientForm(VersionedFormMixin, forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.duplicates = []
+
     def clean(self):
         flag_damaged_version(self)
-        return super().clean()
+        cleaned = super().clean()
+        details = {
+            name: cleaned.get(name) or "" for name in ("first_name", "last_name", "email", "phone")
+        }
+        details["date_of_birth"] = cleaned.get("date_of_birth")
+        found = Client.objects.possible_duplicates(**details)
+        if self.instance.pk:
+            found = found.exclude(pk=self.instance.pk)
+        self.duplicates = list(found.order_by("-pk")[:MAX_DUPLICATES_SHOWN])
+        for client in self.duplicates:
+            client.matched_on = client.matches(**details)
+        if self.duplicates:
+            self.fields["different_person"].widget = forms.CheckboxInput()
+            if not cleaned.get("different_person"):
+                self.add_error("different_person", DUPLICATES_FOUND)
+        return cleaned
 
 
 # The absolute contraindications that concern the whole client; those found in an area are

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connections, models
 from django.db.models import Q
+from django.db.models.functions import Lower, Replace
 from django.urls import reverse
 from django.utils import timezone
 
@@ -41,9 +42,41 @@ def search_text():
     return Joined(*parts[:-1])
 
 
+def squashed(text):
+    """`text` as the duplicate check compares it: lower case, without spaces."""
+    return "".join((text or "").split()).lower()
+
+
+def _squashed(field):
+    return Replace(Lower(field), models.Value(" "), models.Value(""))
+
+
 class ClientQuerySet(models.QuerySet):
     def current(self):
         return self.filter(archived=False)
+
+    def possible_duplicates(self, *, first_name, last_name, date_of_birth, email="", phone=""):
+        """Clients who may be the person described: the same name and date of birth, or the
+        same phone or email, ignoring case and spaces (`Client.matches()` says which)."""
+        same_person = Q()
+        if first_name and last_name and date_of_birth:
+            same_person |= Q(
+                date_of_birth=date_of_birth,
+                first_squashed=squashed(first_name),
+                last_squashed=squashed(last_name),
+            )
+        if squashed(email):
+            same_person |= Q(email_squashed=squashed(email))
+        if squashed(phone):
+            same_person |= Q(phone_squashed=squashed(phone))
+        if not same_person:
+            return self.none()
+        return self.alias(
+            first_squashed=_squashed("first_name"),
+            last_squashed=_squashed("last_name"),
+            email_squashed=_squashed("email"),
+            phone_squashed=_squashed("phone"),
+        ).filter(same_person)
 
     def search(self, text):
         """Clients whose name, email or phone contains every word of `text`, in any case."""
@@ -124,6 +157,22 @@ class Client(Stamped):
     @property
     def full_name(self):
         return f"{self.first_name} {self.last_name}"
+
+    def matches(self, *, first_name, last_name, date_of_birth, email="", phone=""):
+        """What this client shares with the person described: ["name and date of birth",
+        "phone", "email"], compared as possible_duplicates() compares them."""
+        found = []
+        if (
+            self.date_of_birth == date_of_birth
+            and squashed(self.first_name) == squashed(first_name)
+            and squashed(self.last_name) == squashed(last_name)
+        ):
+            found.append("name and date of birth")
+        if squashed(phone) and squashed(self.phone) == squashed(phone):
+            found.append("phone")
+        if squashed(email) and squashed(self.email) == squashed(email):
+            found.append("email")
+        return found
 
     @property
     def pigment_risk(self):

@@ -26,6 +26,7 @@ from consultations.forms import (
 )
 from consultations.models import (
     Client,
+    Consultation,
 )
 from consultations.services import record_consultation
 
@@ -184,10 +185,19 @@ class ConsultationCreateView(RoleRequiredMixin, SubmitOnceMixin, FormView):
                     },
                 )
             else:
-                messages.success(
-                    request,
-                    f"Consultation recorded: {consultation.get_outcome_display().lower()}.",
-                )
+                outcome = consultation.get_outcome_display().lower()
+                if consultation.outcome == Consultation.Outcome.SUITABLE:
+                    messages.success(request, f"Consultation recorded: {outcome}.")
+                elif consultation.outcome == Consultation.Outcome.CAUTIONS:
+                    messages.warning(
+                        request, f"Consultation recorded: {outcome}. Weigh them with the client."
+                    )
+                else:  # not suitable: never announced as a success
+                    messages.warning(
+                        request,
+                        f"Consultation recorded: {outcome}. Read why below; a course starts "
+                        "only with a recorded override reason.",
+                    )
                 return redirect(consultation)
         return self.render_to_response(
             self.get_context_data(form=form, formset=formset, findings=findings)

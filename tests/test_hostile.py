@@ -503,7 +503,7 @@ def consultation_fields(clinic):
 def workspace_forms(clinic):
     """(name, page, action, values that make the form acceptable) for every workspace form."""
     course, session = clinic["course"], clinic["session"]
-    course_page = reverse("treatments:course-detail", args=[course.pk])
+    end_page = reverse("treatments:course-end", args=[course.pk])
     forms = [
         ("client create", reverse("consultations:client-create"), None, CLIENT_FIELDS),
         (
@@ -545,13 +545,13 @@ def workspace_forms(clinic):
         ("session update", reverse("treatments:session-update", args=[session.pk]), None, {}),
         (
             "course complete",
-            course_page,
+            end_page,
             reverse("treatments:course-complete", args=[course.pk]),
             {"complete-end_reason": ["Happy with the result."]},
         ),
         (
             "course stop",
-            course_page,
+            end_page,
             reverse("treatments:course-stop", args=[course.pk]),
             {"stop-end_reason": ["Moved away."]},
         ),

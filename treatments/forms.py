@@ -113,6 +113,13 @@ class CourseForm(forms.ModelForm):
         self.fields["start_date"].initial = timezone.localdate()
         if not screened.needs_override:
             del self.fields["override_reason"]
+        else:
+            # Not suitable: the reason to go ahead is the first thing the form asks.
+            self.order_fields(["override_reason"])
+            self.fields["override_reason"].help_text = (
+                "The screening found this consultation not suitable. Record who decided to go "
+                "ahead and why (a specialist's clearance, a different area), or defer."
+            )
         if not screened.cautions:
             del self.fields["cautions_acknowledged"]
         if self.running_courses:

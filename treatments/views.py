@@ -9,6 +9,7 @@ from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, prefetch_re
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import DetailView, FormView, TemplateView, View
 
 from catalogue.models import Product, area_chart
@@ -712,7 +713,11 @@ def courses_with_details():
 
 
 class SessionCreateView(RoleRequiredMixin, SubmitOnceMixin, SessionFormsMixin, TemplateView):
-    """Log a session, pre-filled from the course's previous session (one that counts)."""
+    """Log a session, pre-filled from the course's previous session (one that counts).
+
+    Logged, it goes back where the practitioner came from: `next` (Today, the course page), an
+    address on this site only; without one, the client's page.
+    """
 
     permission_required = "treatments.add_treatmentsession"
     # SessionFormsMixin.post() runs the request's transaction; save() records the form's key in it.
@@ -776,6 +781,19 @@ class SessionCreateView(RoleRequiredMixin, SubmitOnceMixin, SessionFormsMixin, T
             initial["products"] = []
         return initial
 
+    def back_to(self):
+        """Where to go once the session is logged: `next` when it is a page of this site."""
+        back = self.request.POST.get("next") or self.request.GET.get("next", "")
+        safe = url_has_allowed_host_and_scheme(
+            back, allowed_hosts={self.request.get_host()}, require_https=self.request.is_secure()
+        )
+        return back if back and safe else ""
+
+    def render_forms(self, forms, status=200):
+        response = super().render_forms(forms, status)
+        response.context_data["next"] = self.back_to()
+        return response
+
     def save(self, values):
         session = log_session_on_locked(
             course=self.course, practitioner=self.request.user, by=self.request.user, **values
@@ -790,7 +808,7 @@ class SessionCreateView(RoleRequiredMixin, SubmitOnceMixin, SessionFormsMixin, T
         elif course.next_due_on:
             message += f" Next session due {day(course.next_due_on)}."
         messages.success(self.request, message)
-        return self.submitted(redirect(client))
+        return self.submitted(redirect(self.back_to() or client))
 
 
 def session_locked(request, session, course, reason):

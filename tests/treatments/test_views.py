@@ -1009,10 +1009,10 @@ def test_ending_a_course_that_changed_meanwhile_is_refused_with_what_changed(
     signed_in, make_course, log, make_user, action
 ):
     course = make_course(planned_sessions=6)
-    page = signed_in.get(course.get_absolute_url())
+    page = signed_in.get(reverse("treatments:course-end", kwargs={"pk": course.pk}))
     shown = page.context[f"{action}_form"]["version"].value()
     assert f'name="{action}-version" value="{shown}"' in page.content.decode()
-    # A colleague logs a session while the course page is open.
+    # A colleague logs a session while the end-course page is open.
     colleague = make_user("sam", first_name="Sam", last_name="Okafor")
     log_session(
         course=course,
