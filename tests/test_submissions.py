@@ -59,7 +59,11 @@ def create_form(request, signed_in, manager_client, make_client, make_consultati
     kind = request.param
     if kind == "client":
         url = reverse("consultations:client-create")
-        return CreateForm(signed_in, url, url, client_data, Client.objects.count)
+        # The same person twice is flagged as a possible duplicate: the practitioner confirms
+        # "This is a different person" on both forms.
+        return CreateForm(
+            signed_in, url, url, lambda: client_data(different_person="on"), Client.objects.count
+        )
     if kind == "consultation":
         person = make_client()
         url = reverse("consultations:consultation-create", kwargs={"pk": person.pk})

@@ -146,7 +146,7 @@ def test_a_due_course_shows_the_client_the_course_and_a_button_for_the_next_sess
     )
     assert "O&#x27;Neil &lt;Jr&gt;" in row
     assert f'href="{reverse("treatments:client-detail", args=[course.client_id])}"' in row
-    assert f'href="{reverse("treatments:session-create", args=[course.pk])}"' in row
+    assert f'href="{reverse("treatments:session-create", args=[course.pk])}?next=/"' in row
 
 
 def test_a_course_overdue_says_since_when_and_offers_no_button_without_leave(due_row):

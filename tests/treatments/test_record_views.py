@@ -215,9 +215,7 @@ def test_consultation_page_explains_outcome_concerns_and_suggested_course(
     assert "3-6 sessions" in page
     assert "Not suitable here" in page  # the cheeks, where the infection is
     assert "Suggested course" in page
-    assert "Starting a course needs a recorded override reason" in page.replace(
-        "starting", "Starting"
-    )
+    assert "start a course only with a recorded override reason" in page
     assert reverse("treatments:course-create", kwargs={"pk": consultation.pk}) in (
         response.content.decode()
     )

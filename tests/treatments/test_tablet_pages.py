@@ -135,6 +135,19 @@ def test_ending_a_course_is_confirmed_on_its_own_page_which_says_what_is_lost(
     assert "Complete the course" not in ended
 
 
+@pytest.mark.parametrize("sessions", [0, 4])
+def test_the_end_course_page_reads_in_bounded_queries(
+    signed_in, make_course, log, django_assert_max_num_queries, sessions
+):
+    course = make_course(planned_sessions=6)
+    for weeks in range(sessions, 0, -1):
+        log(course, days_ago(weeks * 28))
+
+    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 2):
+        page = signed_in.get(reverse("treatments:course-end", kwargs={"pk": course.pk}))
+    assert page.status_code == HTTPStatus.OK
+
+
 def test_a_refused_stop_shows_the_end_page_again_with_the_message(signed_in, make_course):
     course = make_course()
 
