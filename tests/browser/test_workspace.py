@@ -48,8 +48,9 @@ def test_consultation_course_and_three_sessions(signed_in_page):
     page.get_by_role("button", name="Start course").click()
     expect(page.get_by_text("Course started: 4 sessions, every 4 weeks.")).to_be_visible()
 
-    # Three sessions, four weeks apart; each returns to the client's page. The first starts in
-    # the cheeks' thin-skin range (0.5-1.0 mm); the next ones repeat it.
+    # Three sessions, four weeks apart, from the course's page; each returns there (where the
+    # practitioner started). The first starts in the cheeks' thin-skin range (0.5-1.0 mm); the
+    # next ones repeat it.
     for number, days_ago in ((1, 56), (2, 28), (3, 0)):
         page.get_by_role("link", name=f"Log session {number} of 4").first.click()
         expect(page.locator("#id_areas-0-area")).to_have_value("cheeks")
@@ -62,7 +63,7 @@ def test_consultation_course_and_three_sessions(signed_in_page):
         page.get_by_label("I asked the client what changed since the last visit").check()
         page.get_by_role("button", name="Log session").click()
         expect(page.get_by_text(f"Session {number} of 4 logged for Maya Fields.")).to_be_visible()
-        expect(page).to_have_url(re.compile(r"/clients/\d+/$"))
+        expect(page).to_have_url(re.compile(r"/courses/\d+/$"))
 
     expect(page.locator(".course-progress")).to_have_text("Session 3 of 4")
     client = Client.objects.get(last_name="Fields")
