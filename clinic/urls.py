@@ -41,4 +41,5 @@ urlpatterns = [
     path("", include("consultations.urls")),
     path("", include("treatments.urls")),
     path("", include("reports.urls")),
+    path("", include("api.urls")),
 ]
