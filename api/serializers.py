@@ -353,13 +353,17 @@ class SessionProductSerializer(serializers.Serializer):
     lot_number = serializers.CharField(max_length=50)
 
 
+# The ratings a session records (None: not assessed).
+RATINGS = [(value, label) for value, label in SessionProgress.Rating.choices if value is not None]
+
+
 class SessionProgressSerializer(serializers.Serializer):
     recorded_concern = serializers.PrimaryKeyRelatedField(queryset=RecordedConcern.objects.all())
     practitioner_rating = serializers.ChoiceField(
-        choices=SessionProgress.Rating.choices[1:], allow_null=True, required=False
+        choices=RATINGS, allow_null=True, required=False
     )
     client_rating = serializers.ChoiceField(
-        choices=SessionProgress.Rating.choices[1:], allow_null=True, required=False
+        choices=RATINGS, allow_null=True, required=False
     )
 
 

@@ -369,5 +369,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.fhir_operation_paths",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "ProgressRatingEnum": "api.serializers.RATINGS"
+    },
 }
