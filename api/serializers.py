@@ -359,12 +359,8 @@ RATINGS = [(value, label) for value, label in SessionProgress.Rating.choices if 
 
 class SessionProgressSerializer(serializers.Serializer):
     recorded_concern = serializers.PrimaryKeyRelatedField(queryset=RecordedConcern.objects.all())
-    practitioner_rating = serializers.ChoiceField(
-        choices=RATINGS, allow_null=True, required=False
-    )
-    client_rating = serializers.ChoiceField(
-        choices=RATINGS, allow_null=True, required=False
-    )
+    practitioner_rating = serializers.ChoiceField(choices=RATINGS, allow_null=True, required=False)
+    client_rating = serializers.ChoiceField(choices=RATINGS, allow_null=True, required=False)
 
 
 PRE_SESSION = list(screening.PRE_SESSION_FIELDS)

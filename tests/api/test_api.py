@@ -128,7 +128,9 @@ def test_a_consultation_without_consent_is_refused_as_in_the_workspace(api, make
 
 def test_a_consultation_is_voided_with_a_reason_not_deleted(api, make_consultation):
     consultation = make_consultation()
-    refused = api.post(f"{V1}/consultations/{consultation.pk}/void/", {"reason": " "}, format="json")
+    refused = api.post(
+        f"{V1}/consultations/{consultation.pk}/void/", {"reason": " "}, format="json"
+    )
     assert refused.status_code == HTTPStatus.BAD_REQUEST
     voided = api.post(
         f"{V1}/consultations/{consultation.pk}/void/", {"reason": "Wrong client"}, format="json"
@@ -265,9 +267,7 @@ def test_a_manager_voids_a_session_with_a_reason(manager_api, make_course, log):
     assert response.json()["voided_at"]
 
 
-def test_only_managers_change_a_course_and_stale_changes_answer_409(
-    api, manager_api, make_course
-):
+def test_only_managers_change_a_course_and_stale_changes_answer_409(api, manager_api, make_course):
     course = make_course()
     body = {"version": course.version, "notes": "Planned with the client"}
     assert api.patch(f"{V1}/courses/{course.pk}/", body, format="json").status_code == 403
