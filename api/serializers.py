@@ -88,7 +88,7 @@ class ConcernSerializer(serializers.ModelSerializer):
 
 
 class BodyAreaSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = BodyArea
@@ -242,6 +242,9 @@ class ConsultationCreateSerializer(serializers.ModelSerializer):
 
 class CourseSerializer(serializers.ModelSerializer):
     recorded_concerns = serializers.SerializerMethodField()
+    device = serializers.ChoiceField(
+        choices=[("", "None planned"), *Device.choices], read_only=True
+    )
 
     class Meta:
         model = Course
