@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import SimpleRouter
 
-from api import fhir_views, views
+from api import fhir_views, views, views_export
 
 app_name = "api"
 
@@ -20,6 +20,11 @@ router.register("catalogue/products", views.ProductViewSet, basename="product")
 open_to_read = {"permission_classes": [AllowAny], "authentication_classes": []}
 
 urlpatterns = [
+    path(
+        "clients/<int:pk>/export/",
+        views_export.ClientExportChoiceView.as_view(),
+        name="client-export",
+    ),
     path("api/v1/", include(router.urls)),
     path(
         "api/fhir/Patient/<int:pk>/$everything",
