@@ -373,7 +373,5 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.fhir_operation_paths",
     ],
-    "ENUM_NAME_OVERRIDES": {
-        "ProgressRatingEnum": "api.serializers.RATINGS"
-    },
+    "ENUM_NAME_OVERRIDES": {"ProgressRatingEnum": "api.serializers.RATINGS"},
 }
