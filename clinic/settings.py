@@ -68,11 +68,16 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "import_export",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "clinic",
     "catalogue",
     "consultations",
     "treatments",
     "reports",
+    "api",
 ]
 # Demo data, seed_demo, benchmark and loadtest: for development, benchmarks and the tests only.
 # The wheel leaves the package out, so production keeps this off.
@@ -329,4 +334,46 @@ LOGGING = {
         # django-axes logs every sign-in at INFO; clinic.auth already records them.
         "axes": {"level": "WARNING"},
     },
+}
+
+# The REST API (api/): per-user tokens the managers issue in the admin, or the signed-in
+# browser session (CSRF enforced); the roles' permissions as in the workspace; cursor pages;
+# per-token throttling (DJANGO_API_RATE, e.g. "600/min"); the OpenAPI 3 schema at /api/schema/.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.RolePermissions"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Cursor",
+    "PAGE_SIZE": 25,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "NON_FIELD_ERRORS_KEY": "non_field_errors",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+API_THROTTLE_RATE = os.environ.get("DJANGO_API_RATE", "600/min")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Clinic tracker API",
+    "DESCRIPTION": (
+        "Clients, consultations, courses and sessions, written through the same services and "
+        "rules as the workspace, and the catalogue (read only). Authenticate with "
+        "`Authorization: Bearer <token>` (a token a manager issues in the admin). Updates "
+        "carry the record's `version`; a stale one answers 409 with what changed."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.fhir_operation_paths",
+    ],
+    "ENUM_NAME_OVERRIDES": {"ProgressRatingEnum": "api.serializers.RATINGS"},
 }

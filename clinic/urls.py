@@ -42,4 +42,5 @@ urlpatterns = [
     path("", include("consultations.urls")),
     path("", include("treatments.urls")),
     path("", include("reports.urls")),
+    path("", include("api.urls")),
 ]

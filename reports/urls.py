@@ -12,7 +12,13 @@ urlpatterns = [
     path("reports/outcomes/", views.OutcomesView.as_view(), name="outcomes"),
     path("reports/activity/", views.ActivityView.as_view(), name="activity"),
     path("reports/lots/", views.LotView.as_view(), name="lots"),
-    path("clients/<int:pk>/export/", views.ClientExportView.as_view(), name="client-export"),
+    # /clients/<pk>/export/ itself is the page offering every format (api.views_export).
+    path("clients/<int:pk>/export/json/", views.ClientExportView.as_view(), name="client-export"),
+    path(
+        "clients/<int:pk>/export/readable/",
+        views.ClientReadableView.as_view(),
+        name="client-readable",
+    ),
     path("courses/<int:pk>/print/", views.CoursePrintView.as_view(), name="course-print"),
     # The address the printout had while the code called courses plans: a permanent redirect.
     path(

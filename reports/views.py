@@ -36,6 +36,7 @@ from reports.selectors import (
     staff_name,
 )
 from treatments.models import ContactAttempt, Course, CourseConcern
+from treatments.selectors import ClientRecord
 
 RECALL_PER_PAGE = 25
 LOT_SESSIONS_PER_PAGE = 50
@@ -338,6 +339,39 @@ class ClientExportView(ReportMixin, View):
             f'attachment; filename="{name}-{timezone.localdate():%Y-%m-%d}.json"'
         )
         return response
+
+
+class ClientReadableView(ReportMixin, TemplateView):
+    """A client's record in plain words, printable to PDF (her right of access): details,
+    consultations and consent, courses, sessions, the photos' list and who opened the record."""
+
+    template_name = "reports/client_readable.html"
+    ACCESSES_SHOWN = 500
+
+    def get_context_data(self, **kwargs):
+        client = get_object_or_404(Client, pk=self.kwargs["pk"])
+        record = ClientRecord(client, in_full=True)
+        ClientAccess.record(
+            user=self.request.user,
+            client=client,
+            via=ClientAccess.Via.EXPORT,
+            what="Readable record",
+        )
+        accesses = list(
+            client.accesses.select_related("user").order_by("-accessed_at", "-pk")[
+                : self.ACCESSES_SHOWN
+            ]
+        )
+        return super().get_context_data(
+            client=client,
+            consultations=record.consultations,
+            courses=record.courses,
+            photos=record.photos,
+            accesses=accesses,
+            accesses_capped=len(accesses) == self.ACCESSES_SHOWN,
+            today=timezone.localdate(),
+            **kwargs,
+        )
 
 
 class CoursePrintView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):

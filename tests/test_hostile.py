@@ -672,6 +672,7 @@ def admin_fill(clinic, label):
             "password2": ["a-long-enough-password-4711"],
         },
         "auth.Group": {"name": ["Receptionist"]},
+        "api.ApiToken": {"user": [practitioner], "name": ["Booking system"]},
     }.get(label, {})
 
 
@@ -721,6 +722,7 @@ ADMIN_FORMS = [
     "auth.User change",
     "auth.Group add",
     "auth.Group change",
+    "api.ApiToken add",
 ]
 # Add forms left empty on purpose: a catalogue entry has too many required fields to fill here.
 ADMIN_FORMS_NOT_FILLED = {"catalogue.BodyArea add", "catalogue.Concern add"}

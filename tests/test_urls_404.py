@@ -25,10 +25,18 @@ BAD_IDS = {
 CONVERTER = re.compile(r"<(?:\w+:)?\w+>")
 
 
+REGEX_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
+
+
+def plain(route):
+    """A router's regular-expression route (the API's) written as a path route: <pk>."""
+    return REGEX_GROUP.sub(r"<\1>", route).replace("^", "").removesuffix("$")
+
+
 def routes(patterns, prefix=""):
     """Every route (as written, with its <converters>) under `patterns`."""
     for pattern in patterns:
-        route = prefix + str(pattern.pattern)
+        route = plain(prefix + str(pattern.pattern))
         if isinstance(pattern, URLResolver):
             yield from routes(pattern.url_patterns, route)
         elif isinstance(pattern, URLPattern) and CONVERTER.search(route):
