@@ -2,6 +2,7 @@
 
 import csv
 import json
+from functools import cached_property
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
@@ -35,6 +36,7 @@ from reports.selectors import (
     practitioner_activity,
     staff_name,
 )
+from treatments.forms import bookable_staff
 from treatments.models import ContactAttempt, Course, CourseConcern
 
 RECALL_PER_PAGE = 25
@@ -63,6 +65,19 @@ def filter_form(form_class, request):
     return form, form.cleaned_data
 
 
+BOOKING = ContactAttemptForm.BOOKING_FIELDS
+# A booking's refusals (treatments.services.book_appointment) next to the recall form's fields.
+BOOKING_NAMES = {"date": "booked_date", "time": "booked_time", "practitioner": "booked_with"}
+
+
+def booking_errors(error):
+    if not hasattr(error, "error_dict"):
+        return error
+    return ValidationError(
+        {BOOKING_NAMES.get(name, name): errors for name, errors in error.error_dict.items()}
+    )
+
+
 class ReportIndexView(ReportMixin, TemplateView):
     template_name = "reports/index.html"
 
@@ -85,17 +100,21 @@ class RecallView(ReportMixin, TemplateView):
         )
         page = Paginator(courses, RECALL_PER_PAGE).get_page(self.request.GET.get("page"))
         items = recall_items(page.object_list, today=today)
+        staff = self.staff
         unplaced = contact_form
         for item in items:
             if contact_form is not None and self.posted_key == item.key:
                 item.form, unplaced = contact_form, None
             else:
+                last = item.last_practitioner
                 item.form = ContactAttemptForm(
                     initial={
                         "client": item.client.pk,
                         "course": item.course.pk,
                         "reason": item.contact_reason,
-                    }
+                        "booked_with": last.pk if last in staff else None,
+                    },
+                    staff=staff,
                 )
             item.form.auto_id = f"id_{item.key}_%s"
         context.update(
@@ -112,6 +131,11 @@ class RecallView(ReportMixin, TemplateView):
             }
         )
         return context
+
+    @cached_property
+    def staff(self):
+        """Who a booking can be with: read once for every line's form."""
+        return list(bookable_staff())
 
     def contact_action(self):
         url = reverse("reports:recall-contact")
@@ -130,7 +154,7 @@ class RecallContactView(SubmitOnceMixin, RecallView):
     permission_required = ("treatments.view_reports", "treatments.add_contactattempt")
 
     def post(self, request, *args, **kwargs):
-        form = ContactAttemptForm(request.POST)
+        form = ContactAttemptForm(request.POST, staff=self.staff)
         self.posted_key = f"{request.POST.get('reason')}-{request.POST.get('course')}"
         if form.is_valid():
             data = form.cleaned_data
@@ -142,9 +166,10 @@ class RecallContactView(SubmitOnceMixin, RecallView):
                     outcome=data["outcome"],
                     note=data["note"],
                     by=request.user,
+                    appointment=data["booking"],
                 )
             except ValidationError as error:
-                add_errors(form, error, fields=("outcome", "note"))
+                add_errors(form, booking_errors(error), fields=("outcome", "note", *BOOKING))
             else:
                 messages.success(request, self.saved_message(attempt))
                 url = reverse("reports:recall")

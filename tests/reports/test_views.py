@@ -16,7 +16,7 @@ from clinic import roles
 from consultations.models import Client, ClientAccess
 from reports.recall import record_contact_attempt
 from tests.pages import SIGNED_IN_QUERIES, field_errors, text
-from treatments.models import ContactAttempt
+from treatments.models import Appointment, ContactAttempt
 from treatments.services import complete_course, log_session, void_session
 
 pytestmark = pytest.mark.django_db
@@ -101,7 +101,7 @@ def test_only_managers_record_recall_contacts(visitor, request, overdue):
         "client": overdue.client_id,
         "course": overdue.pk,
         "reason": "due",
-        "outcome": Outcome.BOOKED,
+        "outcome": Outcome.CONTACTED,
     }
 
     response = visitor.post(url, data)
@@ -205,6 +205,9 @@ def test_recording_a_booking_takes_the_course_off_the_worklist(manager_client, o
             "reason": "due",
             "outcome": Outcome.BOOKED,
             "note": "Thursday 10am",
+            "booked_date": (TODAY() + datetime.timedelta(days=2)).isoformat(),
+            "booked_time": "10:00",
+            "booked_with": manager.pk,
         },
         follow=True,
     )
@@ -213,6 +216,16 @@ def test_recording_a_booking_takes_the_course_off_the_worklist(manager_client, o
     attempt = ContactAttempt.objects.get()
     assert (attempt.client, attempt.course, attempt.outcome) == (overdue.client, overdue, "booked")
     assert (attempt.note, attempt.created_by) == ("Thursday 10am", manager)
+    appointment = Appointment.objects.get()
+    assert (appointment.client, appointment.course, appointment.practitioner) == (
+        overdue.client,
+        overdue,
+        manager,
+    )
+    assert (appointment.date, appointment.time) == (
+        TODAY() + datetime.timedelta(days=2),
+        datetime.time(10, 0),
+    )
     page = text(response)
     assert f"Contact recorded for {overdue.client}, booked: off the worklist" in page
     assert "Nobody to contact with these filters." in page
@@ -339,10 +352,10 @@ def populate(size, *, new_course, log, product, practitioner, manager):
     [
         ("index", {}, 0),
         # count, page, courses, their concerns, last sessions, practitioners, contacts; the
-        # filters' choices
-        ("recall", {}, 9),
+        # filters' choices; the staff a booking can be with
+        ("recall", {}, 10),
         # and the concern chosen
-        ("recall", {"reason": "overdue", "concern": "CONCERN"}, 10),
+        ("recall", {"reason": "overdue", "concern": "CONCERN"}, 11),
         # concerns, courses, voided sessions, ratings, ratings moved, not assessed; the
         # practitioners' choices
         ("outcomes", {}, 7),
