@@ -233,8 +233,8 @@ class OutcomesView(ReportMixin, TemplateView):
                     ],
                     title="Courses per concern: started, completed and stopped",
                 ),
-                "ratings_chart": bool(positions)
-                and charts.line_chart(
+                "ratings_charts": bool(positions)
+                and charts.small_multiples(
                     [str(n) for n in positions],
                     [
                         (o.concern.name, [o.ratings.get(n, (None,))[0] for n in positions])
@@ -263,14 +263,14 @@ class ActivityView(ReportMixin, TemplateView):
                 "activity": activity,
                 "week_labels": week_labels,
                 "month_labels": month_labels,
-                "weekly_chart": activity.rows
-                and charts.line_chart(
+                "weekly_charts": activity.rows
+                and charts.small_multiples(
                     week_labels,
                     [(row.name, row.weekly) for row in activity.rows],
                     title="Sessions per week by practitioner (weeks starting on the Monday shown)",
                 ),
-                "monthly_chart": activity.rows
-                and charts.line_chart(
+                "monthly_charts": activity.rows
+                and charts.small_multiples(
                     month_labels,
                     [(row.name, row.monthly) for row in activity.rows],
                     title="Sessions per month by practitioner",

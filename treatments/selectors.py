@@ -126,11 +126,14 @@ class ClientRecord:
 
     @cached_property
     def photos(self):
-        return list(
+        photos = list(
             Photo.objects.filter(client=self.client)
             .select_related("area")
             .order_by("taken_on", "pk")
         )
+        for photo in photos:
+            photo.client = self.client  # what a photo's str() names
+        return photos
 
     @cached_property
     def contact_attempts(self):
