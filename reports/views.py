@@ -17,8 +17,9 @@ from django.utils.text import slugify
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
+from catalogue.models import ClinicDetails
 from clinic.submissions import SubmitOnceMixin
-from consultations.models import Client, ClientAccess
+from consultations.models import Client, ClientAccess, RecordedConcern
 from reports import charts
 from reports.exports import client_history, csv_cell
 from reports.forms import (
@@ -373,19 +374,26 @@ class CoursePrintView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
     context_object_name = "course"
 
     def get_queryset(self):
-        return Course.objects.select_related("client", "practitioner").prefetch_related(
+        return Course.objects.select_related(
+            "client", "practitioner", "consultation"
+        ).prefetch_related(
             Prefetch(
                 "course_concerns",
                 queryset=CourseConcern.objects.select_related(
                     "recorded_concern__concern", "recorded_concern__area"
                 ),
-            )
+            ),
+            Prefetch(
+                "consultation__concerns",
+                queryset=RecordedConcern.objects.select_related("concern", "area"),
+            ),
         )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         course = self.object
         sessions = list(course.sessions.valid().order_by("number"))
+        clinic = ClinicDetails.current()
         concerns, planned = {}, {}
         for link in course.course_concerns.all():
             recorded = link.recorded_concern
@@ -397,8 +405,19 @@ class CoursePrintView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
                 "concerns": [
                     (concern, areas, planned[concern]) for concern, areas in concerns.items()
                 ],
-                "schedule": course_schedule(course, sessions),
+                # Target dates fall on days the clinic opens.
+                "schedule": course_schedule(course, sessions, opening_day=clinic.next_opening_day),
+                "clinic": clinic,
+                # This client's cautions, from the screening of the consultation the course
+                # started from, for the client to keep in mind between sessions.
+                "assessment": self.assessment(course),
                 "today": timezone.localdate(),
             }
         )
         return context
+
+    @staticmethod
+    def assessment(course):
+        consultation = course.consultation
+        consultation.client = course.client  # read once, with the course
+        return consultation.assess()
