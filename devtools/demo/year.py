@@ -21,6 +21,7 @@ from clinic import roles
 from consultations.models import Client, Consultation, RecordedConcern
 from consultations.screening import Assessment
 from consultations.services import record_consultation
+from devtools.demo.photos import add_demo_photos
 from treatments.models import TreatmentSession
 from treatments.services import (
     complete_course,
@@ -825,6 +826,7 @@ def seed_year(demo):
             client.stamp(demo.manager)
             client.full_clean()
             client.save()
+    add_demo_photos(demo)
     return clients
 
 
