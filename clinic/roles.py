@@ -17,6 +17,7 @@ _CLINICAL = {
         "sessionproduct",
         "sessionprogress",
         "photo",
+        "appointment",
     ],
 }
 # Reference data aestheticians read and managers keep (the washout rules live with the

@@ -24,7 +24,10 @@ PALETTE = [
     "#6610f2",
     "#495057",
 ]
-FONT = 'font-family="system-ui, sans-serif" font-size="12"'
+FONT = 'font-family="system-ui, sans-serif" font-size="13"'
+# At most this many series in one chart: more lines or bars than that cannot be told apart, so
+# more series are drawn as small multiples (several charts of at most this many each).
+MAX_SERIES = 5
 _ids = itertools.count(1)
 
 
@@ -58,15 +61,17 @@ def _ticks(top):
     return [step * n for n in range(int(top // step) + 1)]
 
 
-def _svg(width, height, title, body):
+def _svg(width, height, title, body, *, size="narrow"):
+    """The chart's markup: drawn `width` units wide, shown at most that many pixels wide by
+    the `report-chart-<size>` class (reports.css): no style attribute, for the CSP."""
     title_id = f"chart-{next(_ids)}"
     return format_html(
-        '<svg class="report-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {} {}" '
-        'width="100%" style="max-width: {}px" role="img" aria-labelledby="{}" {}>'
+        '<svg class="report-chart report-chart-{}" xmlns="http://www.w3.org/2000/svg" '
+        'viewBox="0 0 {} {}" role="img" aria-labelledby="{}" {}>'
         '<title id="{}">{}</title>{}</svg>',
+        size,
         width,
         height,
-        width,
         title_id,
         mark_safe(FONT),
         title_id,
@@ -99,7 +104,7 @@ def _legend(names, *, x, y, width):
     return _join(parts), (row + 1) * 18
 
 
-def bar_chart(categories, series, *, title, width=900, label_width=260, label_chars=40):
+def bar_chart(categories, series, *, title, width=720, label_width=220, label_chars=32):
     """Horizontal grouped bars: `categories` (labels) down the side, one bar per series in each.
 
     `series`: (name, values) pairs, one value per category.
@@ -164,10 +169,10 @@ def bar_chart(categories, series, *, title, width=900, label_width=260, label_ch
                     value,
                 )
             )
-    return _svg(width, height, title, _join(parts))
+    return _svg(width, height, title, _join(parts), size="wide")
 
 
-def line_chart(x_labels, series, *, title, y_max=None, width=900, height=280):
+def line_chart(x_labels, series, *, title, y_max=None, width=640, height=260):
     """Lines over `x_labels`, one per series: (name, values) with None where there is no point.
 
     A missing value breaks the line; a lone point still shows as a dot.
@@ -252,3 +257,26 @@ def line_chart(x_labels, series, *, title, y_max=None, width=900, height=280):
     parts.extend(lines + dots)
     parts.append(legend)
     return _svg(width, height + legend_height + 8, title, _join(parts))
+
+
+def small_multiples(x_labels, series, *, title, per_chart=MAX_SERIES, **options):
+    """Line charts of at most `per_chart` series each, on the same scale, for many series:
+    [svg, ...], each titled with the series it shows ("... (3-5 of 11)")."""
+    series = list(series)
+    if len(series) <= per_chart:
+        return [line_chart(x_labels, series, title=title, **options)] if series else []
+    values = [v for _, vs in series for v in vs if v is not None]
+    options.setdefault("y_max", nice_ceiling(max(values, default=1)))
+    charts = []
+    for start in range(0, len(series), per_chart):
+        group = series[start : start + per_chart]
+        names = ", ".join(name for name, _ in group)
+        charts.append(
+            line_chart(
+                x_labels,
+                group,
+                title=f"{title} ({start + 1}-{start + len(group)} of {len(series)}: {names})",
+                **options,
+            )
+        )
+    return charts

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from catalogue.models import Concern, Product
 from reports.recall import Recall
 from reports.selectors import practitioners, staff_name
+from treatments.forms import BookingForm
 from treatments.models import ContactAttempt
 
 
@@ -43,8 +44,9 @@ class RecallFilterForm(forms.Form):
     )
 
 
-class ContactAttemptForm(forms.ModelForm):
-    """One recall line's contact: who and which course come from the line (hidden)."""
+class ContactAttemptForm(BookingForm, forms.ModelForm):
+    """One recall line's contact: who and which course come from the line (hidden). "Booked"
+    takes the appointment's date, time and practitioner, stored with the contact."""
 
     HIDDEN = ("client", "course", "reason")
 
@@ -70,6 +72,9 @@ class ContactAttemptForm(forms.ModelForm):
         # Drawn by templates/reports/contact_form.html: a light form on every worklist line.
         self.fields["outcome"].widget.attrs["class"] = "form-select form-select-sm"
         self.fields["note"].widget.attrs["class"] = "form-control form-control-sm"
+        for name in self.BOOKING_FIELDS:
+            css = "form-select" if name == "booked_with" else "form-control"
+            self.fields[name].widget.attrs["class"] = f"{css} {css}-sm"
 
     def clean(self):
         cleaned = super().clean()
@@ -80,6 +85,8 @@ class ContactAttemptForm(forms.ModelForm):
         course = cleaned.get("course")
         if course is not None and course.client_id != cleaned["client"].pk:
             raise ValidationError("This course belongs to another client: reload the worklist.")
+        booked = cleaned.get("outcome") == ContactAttempt.Outcome.BOOKED
+        cleaned["booking"] = self.clean_booking() if booked else None
         return cleaned
 
 

@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from consultations.models import Client
 from reports.selectors import months_before
-from treatments.models import ContactAttempt, Course, CourseConcern, TreatmentSession
+from treatments.models import Appointment, ContactAttempt, Course, CourseConcern, TreatmentSession
+from treatments.services import book_appointment
 
 DUE_WINDOW_DAYS = 7
 MAINTENANCE_MONTHS = 6
@@ -79,10 +80,16 @@ def recall_courses(*, today, reason="", practitioner=None, concern=None):
         outcome__in=SETTLED,
         attempted_at__date__gte=Coalesce(OuterRef("last_session_on"), OuterRef("start_date")),
     )
-    due = courses.filter(
-        status=Course.Status.ACTIVE,
-        next_due_on__lte=today + datetime.timedelta(days=DUE_WINDOW_DAYS),
-    ).exclude(Exists(due_settled))
+    # A client booked from today on is waited for, not called: off both lists.
+    booked = Appointment.objects.upcoming(today)
+    due = (
+        courses.filter(
+            status=Course.Status.ACTIVE,
+            next_due_on__lte=today + datetime.timedelta(days=DUE_WINDOW_DAYS),
+        )
+        .exclude(Exists(due_settled))
+        .exclude(Exists(booked.filter(course=OuterRef("pk"))))
+    )
     if reason == Recall.OVERDUE:
         due = due.filter(next_due_on__lt=today)
     elif reason == Recall.DUE:
@@ -109,6 +116,7 @@ def recall_courses(*, today, reason="", practitioner=None, concern=None):
         courses.filter(status__in=ENDED, ended_on__lte=months_before(today, MAINTENANCE_MONTHS))
         .exclude(Exists(newer_course))
         .exclude(Exists(maintenance_settled))
+        .exclude(Exists(booked.filter(client=OuterRef("client"))))
         .annotate(
             recall=Value(Recall.MAINTENANCE),
             recall_rank=Value(2),
@@ -248,8 +256,13 @@ SAME_CALL = datetime.timedelta(minutes=1)
 
 
 @transaction.atomic
-def record_contact_attempt(*, client, course, reason, outcome, note="", by, attempted_at=None):
+def record_contact_attempt(
+    *, client, course, reason, outcome, note="", by, attempted_at=None, appointment=None
+):
     """Record a call, message or e-mail to `client` about `course` (None for none) and its outcome.
+
+    `appointment`: for "booked", the visit booked ({"date", "time", "practitioner"}), stored
+    with the contact (for `course` when it is active, else as a visit about a new course).
 
     "Do not contact" also marks the client so no recall lists them again. "Booked" and
     "declined" settle the recall (see reports.selectors.recall_courses); "contacted" and
@@ -294,6 +307,14 @@ def record_contact_attempt(*, client, course, reason, outcome, note="", by, atte
     attempt.stamp(by)
     attempt.full_clean()
     attempt.save()
+    if appointment is not None and outcome == ContactAttempt.Outcome.BOOKED:
+        book_appointment(
+            client=client,
+            course=course if course is not None and course.is_active else None,
+            note=note.strip()[:200],
+            by=by,
+            **appointment,
+        )
 
     if outcome == ContactAttempt.Outcome.DO_NOT_CONTACT and not client.do_not_contact:
         client.do_not_contact = True

@@ -282,9 +282,11 @@ class PlannedSession:
     done: bool
 
 
-def course_schedule(course, sessions):
+def course_schedule(course, sessions, *, opening_day=None):
     """The course's sessions: those logged (counted ones, `sessions` in order) with their dates,
-    then, for an active course, the remaining planned ones with their target dates."""
+    then, for an active course, the remaining planned ones with their target dates, each moved
+    to the clinic's next opening day by `opening_day` (a function of a date; none: kept)."""
+    opening_day = opening_day or (lambda day: day)
     schedule = [
         PlannedSession(position=n, on=session.performed_on, done=True)
         for n, session in enumerate(sessions, start=1)
@@ -293,6 +295,8 @@ def course_schedule(course, sessions):
         interval = datetime.timedelta(weeks=course.interval_weeks)
         for k, n in enumerate(range(len(schedule) + 1, course.planned_sessions + 1)):
             schedule.append(
-                PlannedSession(position=n, on=course.next_due_on + k * interval, done=False)
+                PlannedSession(
+                    position=n, on=opening_day(course.next_due_on + k * interval), done=False
+                )
             )
     return schedule

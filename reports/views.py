@@ -2,6 +2,7 @@
 
 import csv
 import json
+from functools import cached_property
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
@@ -16,8 +17,9 @@ from django.utils.text import slugify
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
+from catalogue.models import ClinicDetails
 from clinic.submissions import SubmitOnceMixin
-from consultations.models import Client, ClientAccess
+from consultations.models import Client, ClientAccess, RecordedConcern
 from reports import charts
 from reports.exports import client_history, csv_cell
 from reports.forms import (
@@ -35,6 +37,7 @@ from reports.selectors import (
     practitioner_activity,
     staff_name,
 )
+from treatments.forms import bookable_staff
 from treatments.models import ContactAttempt, Course, CourseConcern
 from treatments.selectors import ClientRecord
 
@@ -64,6 +67,19 @@ def filter_form(form_class, request):
     return form, form.cleaned_data
 
 
+BOOKING = ContactAttemptForm.BOOKING_FIELDS
+# A booking's refusals (treatments.services.book_appointment) next to the recall form's fields.
+BOOKING_NAMES = {"date": "booked_date", "time": "booked_time", "practitioner": "booked_with"}
+
+
+def booking_errors(error):
+    if not hasattr(error, "error_dict"):
+        return error
+    return ValidationError(
+        {BOOKING_NAMES.get(name, name): errors for name, errors in error.error_dict.items()}
+    )
+
+
 class ReportIndexView(ReportMixin, TemplateView):
     template_name = "reports/index.html"
 
@@ -86,17 +102,21 @@ class RecallView(ReportMixin, TemplateView):
         )
         page = Paginator(courses, RECALL_PER_PAGE).get_page(self.request.GET.get("page"))
         items = recall_items(page.object_list, today=today)
+        staff = self.staff
         unplaced = contact_form
         for item in items:
             if contact_form is not None and self.posted_key == item.key:
                 item.form, unplaced = contact_form, None
             else:
+                last = item.last_practitioner
                 item.form = ContactAttemptForm(
                     initial={
                         "client": item.client.pk,
                         "course": item.course.pk,
                         "reason": item.contact_reason,
-                    }
+                        "booked_with": last.pk if last in staff else None,
+                    },
+                    staff=staff,
                 )
             item.form.auto_id = f"id_{item.key}_%s"
         context.update(
@@ -113,6 +133,11 @@ class RecallView(ReportMixin, TemplateView):
             }
         )
         return context
+
+    @cached_property
+    def staff(self):
+        """Who a booking can be with: read once for every line's form."""
+        return list(bookable_staff())
 
     def contact_action(self):
         url = reverse("reports:recall-contact")
@@ -131,7 +156,7 @@ class RecallContactView(SubmitOnceMixin, RecallView):
     permission_required = ("treatments.view_reports", "treatments.add_contactattempt")
 
     def post(self, request, *args, **kwargs):
-        form = ContactAttemptForm(request.POST)
+        form = ContactAttemptForm(request.POST, staff=self.staff)
         self.posted_key = f"{request.POST.get('reason')}-{request.POST.get('course')}"
         if form.is_valid():
             data = form.cleaned_data
@@ -143,9 +168,10 @@ class RecallContactView(SubmitOnceMixin, RecallView):
                     outcome=data["outcome"],
                     note=data["note"],
                     by=request.user,
+                    appointment=data["booking"],
                 )
             except ValidationError as error:
-                add_errors(form, error, fields=("outcome", "note"))
+                add_errors(form, booking_errors(error), fields=("outcome", "note", *BOOKING))
             else:
                 messages.success(request, self.saved_message(attempt))
                 url = reverse("reports:recall")
@@ -209,8 +235,8 @@ class OutcomesView(ReportMixin, TemplateView):
                     ],
                     title="Courses per concern: started, completed and stopped",
                 ),
-                "ratings_chart": bool(positions)
-                and charts.line_chart(
+                "ratings_charts": bool(positions)
+                and charts.small_multiples(
                     [str(n) for n in positions],
                     [
                         (o.concern.name, [o.ratings.get(n, (None,))[0] for n in positions])
@@ -239,14 +265,14 @@ class ActivityView(ReportMixin, TemplateView):
                 "activity": activity,
                 "week_labels": week_labels,
                 "month_labels": month_labels,
-                "weekly_chart": activity.rows
-                and charts.line_chart(
+                "weekly_charts": activity.rows
+                and charts.small_multiples(
                     week_labels,
                     [(row.name, row.weekly) for row in activity.rows],
                     title="Sessions per week by practitioner (weeks starting on the Monday shown)",
                 ),
-                "monthly_chart": activity.rows
-                and charts.line_chart(
+                "monthly_charts": activity.rows
+                and charts.small_multiples(
                     month_labels,
                     [(row.name, row.monthly) for row in activity.rows],
                     title="Sessions per month by practitioner",
@@ -382,19 +408,26 @@ class CoursePrintView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
     context_object_name = "course"
 
     def get_queryset(self):
-        return Course.objects.select_related("client", "practitioner").prefetch_related(
+        return Course.objects.select_related(
+            "client", "practitioner", "consultation"
+        ).prefetch_related(
             Prefetch(
                 "course_concerns",
                 queryset=CourseConcern.objects.select_related(
                     "recorded_concern__concern", "recorded_concern__area"
                 ),
-            )
+            ),
+            Prefetch(
+                "consultation__concerns",
+                queryset=RecordedConcern.objects.select_related("concern", "area"),
+            ),
         )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         course = self.object
         sessions = list(course.sessions.valid().order_by("number"))
+        clinic = ClinicDetails.current()
         concerns, planned = {}, {}
         for link in course.course_concerns.all():
             recorded = link.recorded_concern
@@ -406,8 +439,19 @@ class CoursePrintView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
                 "concerns": [
                     (concern, areas, planned[concern]) for concern, areas in concerns.items()
                 ],
-                "schedule": course_schedule(course, sessions),
+                # Target dates fall on days the clinic opens.
+                "schedule": course_schedule(course, sessions, opening_day=clinic.next_opening_day),
+                "clinic": clinic,
+                # This client's cautions, from the screening of the consultation the course
+                # started from, for the client to keep in mind between sessions.
+                "assessment": self.assessment(course),
                 "today": timezone.localdate(),
             }
         )
         return context
+
+    @staticmethod
+    def assessment(course):
+        consultation = course.consultation
+        consultation.client = course.client  # read once, with the course
+        return consultation.assess()

@@ -119,6 +119,10 @@ def workspace(make_course, concern):
             "treatments:session-void": reverse(
                 "treatments:session-void", kwargs={"pk": session.pk}
             ),
+            "treatments:appointment-create": reverse(
+                "treatments:appointment-create", kwargs=client_pk
+            ),
+            "treatments:client-record": reverse("treatments:client-record", kwargs=client_pk),
             "catalogue:concern-list": reverse("catalogue:concern-list"),
             "catalogue:concern-detail": concern("acne-scars").get_absolute_url(),
             "treatments:photo-image": reverse("treatments:photo-image", kwargs=photo_pk),

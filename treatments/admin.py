@@ -39,6 +39,7 @@ from consultations.resources import ClientExport
 from consultations.screening import PRE_SESSION_FIELDS
 from consultations.services import check_session
 from treatments.models import (
+    Appointment,
     Course,
     CourseConcern,
     SessionArea,
@@ -824,3 +825,31 @@ class SessionProductAdmin(CappedCountAdminMixin, ReadOnlyAdminMixin, admin.Model
     @admin.display(ordering="session__practitioner")
     def practitioner(self, obj):
         return obj.session.practitioner
+
+
+class AppointmentAdminForm(VersionedFormMixin, forms.ModelForm):
+    pass
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(
+    CappedCountAdminMixin, VersionedAdminMixin, ClinicalRecordAdminMixin, AuditTrailAdmin
+):
+    """Bookings: managers mark one cancelled or missed (or move it); never deleted. They are made
+    in the workspace (client, course and recall pages), so the admin adds none."""
+
+    form = AppointmentAdminForm
+    list_display = ("date", "time", "client", "practitioner", "status", "course")
+    list_filter = ("status", "date")
+    list_select_related = ("client", "practitioner", "course__client")
+    search_fields = ("client__last_name", "client__first_name")
+    date_hierarchy = "date"
+    list_per_page = LIST_PER_PAGE
+    readonly_fields = ("client", "course", *STAMP_FIELDS)
+    fieldsets = (
+        (None, {"fields": ("client", "course", "date", "time", "practitioner", "status", "note")}),
+        STAMP_FIELDSET,
+    )
+
+    def has_add_permission(self, request):
+        return False

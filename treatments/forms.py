@@ -3,11 +3,13 @@
 from decimal import Decimal
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from catalogue.forms import AreaChoiceField
 from catalogue.models import DEPTH_MAX, DEPTH_MESSAGE, DEPTH_MIN
+from clinic import roles
 from clinic.locking import VersionedFormMixin
 from consultations.forms import DateInput, flag_damaged_version
 from consultations.screening import PRE_SESSION_DATES, PRE_SESSION_FIELDS
@@ -556,3 +558,92 @@ class PhotoUploadForm(forms.Form):
 
     def add_photo_errors(self, messages):
         self.add_error("photos", [*messages, CHOOSE_AGAIN])
+
+
+# Appointments ----------------------------------------------------------------------------------
+
+
+def bookable_staff():
+    """Who a visit can be booked with: staff with a clinical role who can sign in."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=[roles.AESTHETICIAN, roles.MANAGER])
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def staff_name(user):
+    return user.get_full_name() or user.get_username()
+
+
+class BookingForm(forms.Form):
+    """The date, time and practitioner of a booking. `staff`: the users to offer (read once by
+    the page, which may draw many of these forms); `required`: whether a booking must be given
+    (a form that books only for one of its choices checks it in its own clean())."""
+
+    booked_date = forms.DateField(label="Date", required=False, widget=DateInput())
+    booked_time = forms.TimeField(
+        label="Time",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time", "step": 300}, format="%H:%M"),
+    )
+    booked_with = forms.TypedChoiceField(label="With", coerce=int, empty_value=None, required=False)
+
+    BOOKING_FIELDS = ("booked_date", "booked_time", "booked_with")
+    MISSING = {
+        "booked_date": "Give the day of the appointment.",
+        "booked_time": "Give the time of the appointment.",
+        "booked_with": "Choose who the client will see.",
+    }
+
+    def __init__(self, *args, staff=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["booked_with"].choices = [
+            ("", "Choose who"),
+            *((user.pk, staff_name(user)) for user in staff),
+        ]
+
+    def clean_booking(self):
+        """The booking as book_appointment() takes it ({"date", "time", "practitioner"}), with
+        an error next to each missing part; None when one is missing."""
+        cleaned = self.cleaned_data
+        missing = [name for name in self.BOOKING_FIELDS if cleaned.get(name) in (None, "")]
+        for name in missing:
+            if name not in self.errors:
+                self.add_error(name, self.MISSING[name])
+        if missing or any(name in self.errors for name in self.BOOKING_FIELDS):
+            return None
+        practitioner = bookable_staff().filter(pk=cleaned["booked_with"]).first()
+        if practitioner is None:
+            self.add_error("booked_with", "Choose who the client will see.")
+            return None
+        return {
+            "date": cleaned["booked_date"],
+            "time": cleaned["booked_time"],
+            "practitioner": practitioner,
+        }
+
+
+class AppointmentForm(BookingForm):
+    """Book a visit from the client's page or a course's page."""
+
+    course = forms.TypedChoiceField(label="For", coerce=int, empty_value=None, required=False)
+    note = forms.CharField(label="Note", max_length=200, required=False)
+
+    def __init__(self, *args, courses=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.courses = {course.pk: course for course in courses}
+        self.fields["course"].choices = [
+            *(
+                (course.pk, f"{course.concern_names or 'Course'}: {course.progress_label}")
+                for course in courses
+            ),
+            ("", "A visit to discuss a new course"),
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        cleaned["booking"] = self.clean_booking()
+        cleaned["course_object"] = self.courses.get(cleaned.get("course"))
+        return cleaned

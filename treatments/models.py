@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -79,6 +79,13 @@ class CourseQuerySet(models.QuerySet):
             highest_number=Subquery(sessions.annotate(value=Max("number")).values("value")),
             valid_count=Coalesce(Subquery(valid.annotate(value=Count("pk")).values("value")), 0),
             last_valid_on=Subquery(valid.annotate(value=Max("performed_on")).values("value")),
+            # Whether any booking waits on the course: logging a session then marks the day's
+            # appointment attended, and a course without one reads no appointment at all.
+            has_booking=Exists(
+                Appointment.objects.filter(
+                    course=OuterRef("course"), status=Appointment.Status.BOOKED
+                )
+            ),
         )
         return self.select_for_update(of=("self",)).prefetch_related(
             models.Prefetch("course_concerns", queryset=concerns)
@@ -92,6 +99,7 @@ class SessionCounts(NamedTuple):
     highest_number: int | None
     valid: int
     last_valid_on: datetime.date | None
+    has_booking: bool = True  # unknown: look
 
 
 class Course(Stamped):
@@ -277,7 +285,9 @@ class Course(Stamped):
         first = links[0]
         if not hasattr(first, "valid_count"):
             return None
-        return SessionCounts(first.highest_number, first.valid_count, first.last_valid_on)
+        return SessionCounts(
+            first.highest_number, first.valid_count, first.last_valid_on, first.has_booking
+        )
 
 
 class CourseConcern(models.Model):
@@ -360,6 +370,65 @@ class ContactAttempt(Stamped):
 
     def __str__(self):
         return f"{self.client}: {self.get_outcome_display()} ({day(self.attempted_at)})"
+
+
+class AppointmentQuerySet(models.QuerySet):
+    def booked(self):
+        return self.filter(status=Appointment.Status.BOOKED)
+
+    def upcoming(self, today=None):
+        """Booked appointments on or after `today` (default: the clinic's today)."""
+        return self.booked().filter(date__gte=today or timezone.localdate())
+
+
+class Appointment(Stamped):
+    """A booked visit: when, with whom, for which course. Never deleted: a booking that does not
+    happen is cancelled or marked missed, so the record shows it."""
+
+    class Status(models.TextChoices):
+        BOOKED = "booked", "Booked"
+        ATTENDED = "attended", "Attended"
+        CANCELLED = "cancelled", "Cancelled"
+        MISSED = "missed", "Missed"
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="appointments")
+    course = models.ForeignKey(
+        Course,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appointments",
+        help_text="The course the visit continues; empty for a visit to discuss a new one.",
+    )
+    date = models.DateField()
+    time = models.TimeField()
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments"
+    )
+    status = models.CharField(max_length=10, choices=Status, default=Status.BOOKED)
+    note = models.CharField(max_length=200, blank=True)
+
+    objects = AppointmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["date", "time", "pk"]
+        indexes = [
+            # Today's appointments, and "is this course or client booked from today on?".
+            models.Index(fields=["status", "date", "time"], name="appointment_day_idx"),
+            models.Index(fields=["course", "status", "date"], name="appointment_course_idx"),
+            models.Index(fields=["client", "status", "date"], name="appointment_client_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.client}: {self.date:%d %b %Y} at {self.time:%H:%M}"
+
+    def get_absolute_url(self):
+        return reverse("treatments:client-detail", kwargs={"pk": self.client_id})
+
+    def clean(self):
+        super().clean()
+        if self.course_id and self.client_id and self.course.client_id != self.client_id:
+            raise ValidationError({"course": "This course belongs to another client."})
 
 
 class SessionQuerySet(models.QuerySet):

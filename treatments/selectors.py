@@ -7,6 +7,7 @@ from django.db.models import Prefetch
 from consultations import screening
 from consultations.models import Consultation, RecordedConcern, WashoutRule
 from treatments.models import (
+    Appointment,
     ContactAttempt,
     Course,
     Photo,
@@ -125,15 +126,29 @@ class ClientRecord:
 
     @cached_property
     def photos(self):
-        return list(
+        photos = list(
             Photo.objects.filter(client=self.client)
             .select_related("area")
             .order_by("taken_on", "pk")
         )
+        for photo in photos:
+            photo.client = self.client  # what a photo's str() names
+        return photos
 
     @cached_property
     def contact_attempts(self):
-        """Recall calls and messages, with the course each was about."""
+        """Recall calls and messages, with the course each was about, and who recorded them."""
         return list(
-            ContactAttempt.objects.filter(client=self.client).order_by("attempted_at", "pk")
+            ContactAttempt.objects.filter(client=self.client)
+            .select_related("created_by")
+            .order_by("attempted_at", "pk")
+        )
+
+    @cached_property
+    def appointments(self):
+        """Visits booked, kept, cancelled or missed, with who the client was booked with."""
+        return list(
+            Appointment.objects.filter(client=self.client)
+            .select_related("practitioner")
+            .order_by("date", "time", "pk")
         )

@@ -21,6 +21,7 @@ from consultations.screening import PRE_SESSION_FIELDS
 from consultations.services import blocking_areas, check_session, course_refusals
 from treatments.models import (
     SESSION_ROWS,
+    Appointment,
     Course,
     CourseConcern,
     Device,
@@ -603,7 +604,17 @@ def _log_session(
         course.refresh_progress(counted)
     course.stamp(by)
     course.save()
+    if counts.has_booking:
+        _attend_appointments(course, performed_on, by)
     return session
+
+
+def _attend_appointments(course, day, by):
+    """The course's appointment booked for `day`, now kept: marked attended."""
+    for appointment in Appointment.objects.booked().filter(course=course, date=day):
+        appointment.status = Appointment.Status.ATTENDED
+        appointment.stamp(by)
+        appointment.save(update_fields=["status", "updated_at", "updated_by", "version"])
 
 
 def _check_correction_screening(course, session, saved, areas):
@@ -1154,3 +1165,43 @@ def void_consultation(*, consultation, reason, by):
     consultation.stamp(by)
     consultation.save()
     return consultation
+
+
+# Appointments --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def book_appointment(*, client, date, time, practitioner, by, course=None, note="", today=None):
+    """Book `client` on `date` at `time` with `practitioner` (for `course`, an active course of
+    theirs, or None for a visit about a new one). A booked client leaves Today's overdue list
+    and the recall worklist until the day passes without the session being logged."""
+    today = today or timezone.localdate()
+    errors = {}
+    if date is not None and date < today:
+        errors["date"] = "This date has passed: book a day from today on."
+    if client.archived:
+        errors["__all__"] = f"{client} is archived: restore the client before booking."
+    if course is not None:
+        if course.client_id != client.pk:
+            errors["course"] = "This course belongs to another client."
+        elif not course.is_active:
+            errors["course"] = (
+                f"This course is {course.get_status_display().lower()}: book the visit without "
+                "it, to discuss a new course."
+            )
+    if practitioner is not None and not practitioner.is_active:
+        errors["practitioner"] = "This member of staff can no longer sign in: choose another."
+    if errors:
+        raise ValidationError(errors)
+    appointment = Appointment(
+        client=client,
+        course=course,
+        date=date,
+        time=time,
+        practitioner=practitioner,
+        note=note.strip(),
+    )
+    appointment.stamp(by)
+    appointment.full_clean(exclude=["client", "course", "practitioner", "created_by", "updated_by"])
+    appointment.save()
+    return appointment

@@ -9,6 +9,12 @@ app_name = "treatments"
 urlpatterns = [
     # A client's page and a consultation's show their courses and sessions, so they live here.
     path("clients/<int:pk>/", views.ClientDetailView.as_view(), name="client-detail"),
+    path("clients/<int:pk>/record/", views.ClientRecordView.as_view(), name="client-record"),
+    path(
+        "clients/<int:pk>/appointments/new/",
+        views.AppointmentCreateView.as_view(),
+        name="appointment-create",
+    ),
     path(
         "consultations/<int:pk>/",
         views.ConsultationDetailView.as_view(),

@@ -5,7 +5,15 @@ from functools import cached_property, partial
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, prefetch_related_objects
+from django.db.models import (
+    Count,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    prefetch_related_objects,
+)
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -22,6 +30,7 @@ from consultations.forms import add_formset_errors, add_service_errors, refuse_s
 from consultations.models import Client, ClientAccess, Consultation, RecordedConcern
 from treatments.cautions import cautions_for
 from treatments.forms import (
+    AppointmentForm,
     CourseForm,
     EndCourseForm,
     PhotoUploadForm,
@@ -30,13 +39,23 @@ from treatments.forms import (
     SessionForm,
     SessionProductFormSet,
     VoidSessionForm,
+    bookable_staff,
     first_session_depth,
+    staff_name,
 )
-from treatments.models import Course, Device, SessionProgress, TreatmentSession, areas_with_names
+from treatments.models import (
+    Appointment,
+    Course,
+    Device,
+    SessionProgress,
+    TreatmentSession,
+    areas_with_names,
+)
 from treatments.photos.services import add_photos, photo_transaction
 from treatments.selectors import ClientRecord
 from treatments.services import (
     SESSION_FIELDS,
+    book_appointment,
     complete_course,
     earliest_next_on,
     log_session_on_locked,
@@ -50,6 +69,8 @@ from treatments.services import (
 
 DUE_PER_PAGE = 25
 RECENT_SESSIONS = 10
+# A day's bookings: a clinic's day, not a calendar.
+TODAY_APPOINTMENTS = 100
 # A course's lock not obtained within DJANGO_DB_LOCK_TIMEOUT (clinic.locking.refuse_when_busy).
 COURSE_BUSY = "Someone else is saving this course right now. Nothing was saved; try again."
 
@@ -116,6 +137,69 @@ class ClientDetailView(RoleRequiredMixin, DetailView):
                 "consultations_to_start": [
                     c for c in standing if c.consent_given and not c.started_courses
                 ][:3],
+                "next_appointment": Appointment.objects.upcoming(today)
+                .filter(client=self.object)
+                .select_related("practitioner")
+                .first(),
+                "today": today,
+            }
+        )
+        return context
+
+
+class ClientRecordView(RoleRequiredMixin, DetailView):
+    """A client's whole record on one screen, for reading (the managers' "Client record", which
+    the admin's client page links to): the sessions first, one line each, opened for their
+    details; then courses, consultations with their consents, appointments, recall contacts
+    and adverse events. Editing is elsewhere (the client's form, the admin).
+
+    Read in a fixed number of queries whatever the size of the history (ClientRecord), and
+    logged as a record access.
+    """
+
+    model = Client
+    permission_required = "consultations.view_client"
+    template_name = "treatments/client_record.html"
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        ClientAccess.record(
+            user=request.user,
+            client=self.object,
+            via=ClientAccess.Via.WORKSPACE,
+            what="client record",
+        )
+        return response
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        record = ClientRecord(self.object, in_full=True)
+        consultations = record.consultations  # reads the courses and sessions with them
+        may_see_photos = self.request.user.has_perm("treatments.view_photo")
+        photos = record.photos if may_see_photos else []
+        by_session, by_consultation = {}, {}
+        for photo in photos:
+            if photo.session_id:
+                by_session.setdefault(photo.session_id, []).append(photo)
+            else:
+                by_consultation.setdefault(photo.consultation_id, []).append(photo)
+        sessions = sorted(
+            record.sessions, key=lambda s: (s.performed_on, s.created_at), reverse=True
+        )
+        for session in sessions:
+            session.record_photos = by_session.get(session.pk, [])
+        for consultation in consultations:
+            consultation.record_photos = by_consultation.get(consultation.pk, [])
+        today = timezone.localdate()
+        context.update(
+            {
+                "client": self.object,
+                "sessions": sessions,
+                "courses": list(reversed(record.courses)),
+                "consultations": list(reversed(consultations)),
+                "appointments": list(reversed(record.appointments)),
+                "contact_attempts": list(reversed(record.contact_attempts)),
+                "photo_count": len(photos),
                 "today": today,
             }
         )
@@ -131,9 +215,13 @@ class TodayView(RoleRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         today = timezone.localdate()
+        # A course booked from today on waits for its appointment: it leaves the due list (a
+        # booking for today is listed above it, with its appointment).
+        booked = Appointment.objects.upcoming(today).filter(course=OuterRef("pk"))
         due = (
             Course.objects.due_by(today)
             .filter(client__archived=False)
+            .exclude(Exists(booked))
             .select_related("client")
             .with_concerns()
             .order_by("next_due_on", "pk")
@@ -145,7 +233,20 @@ class TodayView(RoleRequiredMixin, TemplateView):
             .select_related("course__client")
             .order_by("-performed_on", "-pk")[:RECENT_SESSIONS]
         )
-        context.update({"today": today, "due_page": page, "recent_sessions": recent})
+        appointments = (
+            Appointment.objects.booked()
+            .filter(date=today)
+            .select_related("client", "course", "practitioner")
+            .order_by("time", "pk")[:TODAY_APPOINTMENTS]
+        )
+        context.update(
+            {
+                "today": today,
+                "appointments": appointments,
+                "due_page": page,
+                "recent_sessions": recent,
+            }
+        )
         return context
 
 
@@ -976,3 +1077,73 @@ class ConsultationDetailView(RoleRequiredMixin, DetailView):
         context["photos"] = consultation.photos.select_related("area")
         context["photo_fields"] = list(PhotoUploadForm(required=True))
         return context
+
+
+class AppointmentCreateView(RoleRequiredMixin, SubmitOnceMixin, FormView):
+    """Book a client's next visit (date, time, practitioner), for one of their active courses
+    or to discuss a new one; from the client's page, a course's page, or this page itself."""
+
+    form_class = AppointmentForm
+    template_name = "treatments/appointment_form.html"
+    permission_required = "treatments.add_appointment"
+
+    @cached_property
+    def client(self):
+        return get_object_or_404(Client, pk=self.kwargs["pk"])
+
+    @cached_property
+    def courses(self):
+        return list(
+            Course.objects.active().filter(client=self.client).with_concerns().order_by("pk")
+        )
+
+    @cached_property
+    def staff(self):
+        return list(bookable_staff())
+
+    def get_initial(self):
+        course = whole_number(self.request.GET, "course")
+        if course is None and self.courses:
+            course = self.courses[-1].pk
+        staff = {user.pk for user in self.staff}
+        return {
+            "course": course,
+            "booked_with": self.request.user.pk if self.request.user.pk in staff else None,
+        }
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "courses": self.courses, "staff": self.staff}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["client"] = self.client
+        return context
+
+    def form_valid(self, form):
+        booking = form.cleaned_data["booking"]
+        if booking is None:
+            return self.form_invalid(form)
+        try:
+            appointment = book_appointment(
+                client=self.client,
+                course=form.cleaned_data["course_object"],
+                note=form.cleaned_data["note"],
+                by=self.request.user,
+                **booking,
+            )
+        except ValidationError as error:
+            add_service_errors(
+                form,
+                error,
+                elsewhere={
+                    "date": partial(form.add_error, "booked_date"),
+                    "practitioner": partial(form.add_error, "booked_with"),
+                },
+            )
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            f"{self.client} booked on {appointment.date:%a %d %b %Y} at "
+            f"{appointment.time:%H:%M} with {staff_name(appointment.practitioner)}.",
+        )
+        return redirect(appointment.course or self.client)

@@ -21,8 +21,10 @@ from clinic import roles
 from consultations.models import Client, Consultation, RecordedConcern
 from consultations.screening import Assessment
 from consultations.services import record_consultation
-from treatments.models import TreatmentSession
+from devtools.demo.photos import add_demo_photos
+from treatments.models import Course, TreatmentSession
 from treatments.services import (
+    book_appointment,
     complete_course,
     log_session,
     start_course,
@@ -825,7 +827,24 @@ def seed_year(demo):
             client.stamp(demo.manager)
             client.full_clean()
             client.save()
+    add_demo_photos(demo)
+    book_demo_visits(demo)
     return clients
+
+
+def book_demo_visits(demo):
+    """Two clients due back are booked for today, one more next week: Today lists them first."""
+    today = demo.days_ago(0)
+    due = Course.objects.due_by(today).filter(client__archived=False).order_by("next_due_on", "pk")
+    for n, course in enumerate(due[:3]):
+        book_appointment(
+            client=course.client,
+            course=course,
+            date=today if n < 2 else today + datetime.timedelta(days=7),
+            time=datetime.time(10 + 2 * n, 30),
+            practitioner=course.practitioner,
+            by=course.practitioner,
+        )
 
 
 def tell(demo, story):

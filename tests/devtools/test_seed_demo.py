@@ -6,6 +6,7 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.password_validation import validate_password
+from django.core.files.storage import FileSystemStorage
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.db.models import Count, F, Max, Min
@@ -16,8 +17,10 @@ from clinic import roles
 from consultations.models import Client, Consultation
 from devtools.demo import bulk
 from devtools.demo import year as seed_demo
+from devtools.demo.photos import PHOTO_CLIENTS
 from treatments.models import (
     Course,
+    Photo,
     SessionArea,
     SessionProduct,
     SessionProgress,
@@ -55,13 +58,32 @@ def _fast_hashing():
         yield
 
 
+SEEDED_PHOTOS = {}  # the storage the class's seed wrote its photos to
+
+
 @pytest.fixture(scope="class")
-def seeded(django_db_setup, django_db_blocker):
-    """Seed once for the class (each test's own changes are undone after it), then roll back."""
-    with django_db_blocker.unblock(), fast_hashing(), transaction.atomic():
-        output = seed()
-        yield output
-        transaction.set_rollback(True)
+def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Seed once for the class (each test's own changes are undone after it), then roll back.
+    The demo's photos go to a temporary folder (`seeded_photos`), never the real one."""
+    folder = tmp_path_factory.mktemp("demo-photos")
+    storage = SEEDED_PHOTOS["storage"] = FileSystemStorage(location=folder)
+    fields = [Photo._meta.get_field(name) for name in ("image", "thumbnail")]
+    kept = [field.storage for field in fields]
+    for field in fields:
+        field.storage = storage
+    try:
+        with django_db_blocker.unblock(), fast_hashing(), transaction.atomic():
+            output = seed()
+            yield output
+            transaction.set_rollback(True)
+    finally:
+        for field, original in zip(fields, kept, strict=True):
+            field.storage = original
+
+
+@pytest.fixture
+def seeded_photos(seeded):
+    return SEEDED_PHOTOS["storage"]
 
 
 @pytest.mark.slow
@@ -165,6 +187,22 @@ class TestTheDemoYear:
         )
         assert shared.count() >= 3
         assert TreatmentSession.objects.filter(numbing__isnull=False).exists()
+
+    def test_a_few_clients_have_before_and_after_photos_in_the_photo_storage(self, seeded_photos):
+        photos = list(Photo.objects.select_related("session", "consultation"))
+        by_client = {}
+        for photo in photos:
+            by_client.setdefault(photo.client_id, []).append(photo)
+        assert len(by_client) == PHOTO_CLIENTS
+        for series in by_client.values():
+            assert sum(photo.consultation_id is not None for photo in series) == 1  # before
+            assert sum(photo.session_id is not None for photo in series) >= 3  # after
+            assert len({(photo.area_id, photo.angle) for photo in series}) == 1  # comparable
+        for photo in photos:
+            assert seeded_photos.exists(photo.image.name)
+            assert seeded_photos.exists(photo.thumbnail.name)
+            owner = photo.session.course.consultation if photo.session else photo.consultation
+            assert owner.photo_consent
 
     def test_running_it_again_changes_nothing(self):
         before = row_counts()

@@ -4,7 +4,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from reports.charts import bar_chart, line_chart, nice_ceiling
+from reports.charts import MAX_SERIES, bar_chart, line_chart, nice_ceiling, small_multiples
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -74,3 +74,44 @@ def test_an_empty_line_chart_still_draws():
     svg = parse(line_chart([], [], title="Nothing"))
 
     assert svg.findall(f"{SVG}polyline") == []
+
+
+def test_eleven_series_are_drawn_as_small_multiples_of_at_most_five():
+    series = [(f"Practitioner {n}", [n, n + 1, None, n]) for n in range(11)]
+
+    charts = small_multiples(["W1", "W2", "W3", "W4"], series, title="Sessions per week")
+
+    assert MAX_SERIES == 5
+    assert len(charts) == 3
+    drawn = [len(parse(chart).findall(f"{SVG}polyline")) for chart in charts]
+    assert drawn == [5, 5, 1]
+    titles = [parse(chart).find(f"{SVG}title").text for chart in charts]
+    assert titles[0] == (
+        "Sessions per week (1-5 of 11: Practitioner 0, Practitioner 1, Practitioner 2, "
+        "Practitioner 3, Practitioner 4)"
+    )
+    # One scale for all of them, so they compare: up to the largest value of any series (11).
+    ticks = [
+        [t.text for t in parse(chart).findall(f"{SVG}text") if t.get("text-anchor") == "end"]
+        for chart in charts
+    ]
+    assert ticks[0] == ticks[1] == ticks[2]
+    assert ticks[0][-1] == "20"
+
+
+def test_few_series_are_one_chart_and_none_is_no_chart():
+    assert len(small_multiples(["a"], [("One", [1])], title="T")) == 1
+    assert small_multiples(["a"], [], title="T") == []
+
+
+def test_charts_carry_no_style_attribute_and_draw_readable_at_768_px():
+    line = parse(line_chart(["a", "b"], [("One", [1, 2])], title="T"))
+    bar = parse(bar_chart(["Acne scars"], [("Started", [3])], title="T"))
+
+    for svg in (line, bar):
+        assert all("style" not in element.attrib for element in svg.iter())
+        assert svg.attrib["font-size"] == "13"
+        # Drawn no wider than a 768 px page's column: the labels are shown at full size or
+        # larger, never shrunk.
+        assert float(svg.attrib["viewBox"].split()[2]) <= 720
+    assert "report-chart-narrow" in line.attrib["class"]

@@ -12,11 +12,12 @@ from django.test import Client as Browser
 from django.urls import reverse
 from django.utils import timezone
 
+from catalogue.models import ClinicDetails
 from clinic import roles
 from consultations.models import Client, ClientAccess
 from reports.recall import record_contact_attempt
 from tests.pages import SIGNED_IN_QUERIES, field_errors, text
-from treatments.models import ContactAttempt
+from treatments.models import Appointment, ContactAttempt
 from treatments.services import complete_course, log_session, void_session
 
 pytestmark = pytest.mark.django_db
@@ -101,7 +102,7 @@ def test_only_managers_record_recall_contacts(visitor, request, overdue):
         "client": overdue.client_id,
         "course": overdue.pk,
         "reason": "due",
-        "outcome": Outcome.BOOKED,
+        "outcome": Outcome.CONTACTED,
     }
 
     response = visitor.post(url, data)
@@ -205,6 +206,9 @@ def test_recording_a_booking_takes_the_course_off_the_worklist(manager_client, o
             "reason": "due",
             "outcome": Outcome.BOOKED,
             "note": "Thursday 10am",
+            "booked_date": (TODAY() + datetime.timedelta(days=2)).isoformat(),
+            "booked_time": "10:00",
+            "booked_with": manager.pk,
         },
         follow=True,
     )
@@ -213,6 +217,16 @@ def test_recording_a_booking_takes_the_course_off_the_worklist(manager_client, o
     attempt = ContactAttempt.objects.get()
     assert (attempt.client, attempt.course, attempt.outcome) == (overdue.client, overdue, "booked")
     assert (attempt.note, attempt.created_by) == ("Thursday 10am", manager)
+    appointment = Appointment.objects.get()
+    assert (appointment.client, appointment.course, appointment.practitioner) == (
+        overdue.client,
+        overdue,
+        manager,
+    )
+    assert (appointment.date, appointment.time) == (
+        TODAY() + datetime.timedelta(days=2),
+        datetime.time(10, 0),
+    )
     page = text(response)
     assert f"Contact recorded for {overdue.client}, booked: off the worklist" in page
     assert "Nobody to contact with these filters." in page
@@ -339,10 +353,10 @@ def populate(size, *, new_course, log, product, practitioner, manager):
     [
         ("index", {}, 0),
         # count, page, courses, their concerns, last sessions, practitioners, contacts; the
-        # filters' choices
-        ("recall", {}, 9),
+        # filters' choices; the staff a booking can be with
+        ("recall", {}, 10),
         # and the concern chosen
-        ("recall", {"reason": "overdue", "concern": "CONCERN"}, 10),
+        ("recall", {"reason": "overdue", "concern": "CONCERN"}, 11),
         # concerns, courses, voided sessions, ratings, ratings moved, not assessed; the
         # practitioners' choices
         ("outcomes", {}, 7),
@@ -420,8 +434,8 @@ def test_client_export_and_printout_run_bounded_queries(
         export = manager_client.get(
             reverse("reports:client-export", kwargs={"pk": course.client_id})
         )
-    # course, concerns, sessions
-    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 3):
+    # course, concerns, the consultation's concerns (for the client's cautions), sessions
+    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 4):
         printout = manager_client.get(reverse("reports:course-print", kwargs={"pk": course.pk}))
 
     assert export.status_code == printout.status_code == HTTPStatus.OK
@@ -637,12 +651,67 @@ def test_the_printout_gives_the_course_dates_and_aftercare(signed_in, overdue):
     assert concern.benefit.split("\n")[0][:60] in page
     assert "6 sessions planned, about every 4 weeks" in page
     assert f"1 of 6 {days_ago(40):%a} {days_ago(40).day} {days_ago(40):%b %Y} done" in page
-    second = days_ago(12)
+    # Target dates on the days the clinic opens (Monday to Saturday, as it ships).
+    clinic = ClinicDetails.current()
+    second = clinic.next_opening_day(days_ago(12))
+    sixth = clinic.next_opening_day(days_ago(12) + datetime.timedelta(weeks=16))
     assert f"2 of 6 {second:%a} {second.day} {second:%b %Y} overdue: please book" in page
-    sixth = second + datetime.timedelta(weeks=16)
     assert f"6 of 6 {sixth:%a} {sixth.day} {sixth:%b %Y} target date" in page
     assert "Sunscreen: wear it for at least 48 hours after the session, then every day." in page
     assert "No make-up for 24 hours." in page
     assert "No retinoids, acids or vitamin C serums for 2 to 5 days." in page
     assert "No sweating, swimming or sauna for 48 to 72 hours." in page
-    assert "@media print" in response.content.decode()
+    assert "reports/print.css" in response.content.decode()
+
+
+def test_the_printout_names_the_clinic_and_moves_target_dates_to_opening_days(
+    signed_in, manager, make_course, log
+):
+    details = ClinicDetails.current()
+    details.name = "Harbour Skin Clinic"
+    details.address = "1 Quay Street\nPortsmouth"
+    details.phone = "023 9200 0000"
+    details.out_of_hours_advice = "Call NHS 111 for a reaction that cannot wait."
+    for day in ClinicDetails.WEEKDAYS:
+        setattr(details, f"open_{day}", day in ("tuesday", "thursday"))
+    details.save()
+    course = make_course(planned_sessions=4, interval_weeks=2)
+    log(course, TODAY() - datetime.timedelta(days=3))
+
+    response = signed_in.get(reverse("reports:course-print", kwargs={"pk": course.pk}))
+
+    page = text(response)
+    assert "Harbour Skin Clinic 1 Quay Street Portsmouth Phone 023 9200 0000" in page
+    assert "Open Tuesday, Thursday" in page
+    assert "When we are closed: Call NHS 111 for a reaction that cannot wait." in page
+    planned = [row for row in response.context["schedule"] if not row.done]
+    assert len(planned) == 3
+    assert {row.on.strftime("%A") for row in planned} <= {"Tuesday", "Thursday"}
+    due = TODAY() - datetime.timedelta(days=3) + datetime.timedelta(weeks=2)
+    assert planned[0].on == details.next_opening_day(due)
+
+
+def test_the_printout_gives_this_clients_cautions_and_sun_advice(
+    signed_in, make_client, make_consultation, make_course
+):
+    person = make_client(skin_type="V")
+    consultation = make_consultation(person, concerns=(("melasma", "face"),))
+    course = make_course(consultation)
+
+    response = signed_in.get(reverse("reports:course-print", kwargs={"pk": course.pk}))
+
+    cautions = consultation.assess().cautions
+    assert cautions  # Fitzpatrick V with a pigment concern
+    page = text(response)
+    for caution in cautions:
+        assert text_of(caution) in page
+    assert "Sun protection: use a broad-spectrum sunscreen of SPF 30 or more" in page
+    assert "Your skin type marks more easily after treatment" in page
+    content = response.content.decode()
+    assert content.index('id="client-cautions"') < content.index('id="aftercare-heading"')
+    assert "onclick" not in content and "<style" not in content and 'style="' not in content
+    assert "reports/print.js" in content
+
+
+def text_of(markup):
+    return " ".join(str(markup).split())

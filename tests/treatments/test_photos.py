@@ -410,7 +410,28 @@ def test_comparison_puts_the_first_and_latest_side_by_side(
     response = signed_in.get(url, {"area": "cheeks", "angle": Photo.Angle.FRONT})
 
     assert [p.pk for p in response.context["pair"]] == [before.pk, latest.pk]
-    assert "consultation (before)" in text(response)
+    assert "Left: Consultation (before)" in text(response)
+
+
+def test_each_photo_is_labelled_distinctly_with_session_date_and_practitioner(
+    signed_in, add, session, log
+):
+    first = add()
+    second = add(session=log(session.course, session.performed_on))
+    url = reverse("treatments:photo-compare", args=[session.course.client_id])
+
+    response = signed_in.get(url, {"a": first.pk, "b": second.pk})
+
+    page = text(response)
+    day = f"{session.performed_on.day} {session.performed_on:%b %Y}"
+    assert f"Left: Session {session.number} · {day} · Alex Smith" in page
+    assert f"Right: Session {session.number + 1} · {day} · Alex Smith" in page
+    labels = [photo.label for photo in response.context["photos"]]
+    assert len(set(labels)) == len(labels)
+    content = response.content.decode()
+    assert 'type="range"' in content and 'id="overlay-opacity"' in content
+    assert "treatments/photo_compare.js" in content
+    assert "style=" not in content and "<script>" not in content
 
 
 def test_any_two_of_the_clients_photos_can_be_compared(signed_in, add, session, make_course, log):

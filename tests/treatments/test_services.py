@@ -492,11 +492,11 @@ def test_a_locked_course_comes_with_its_session_counts(make_course, log, practit
         locked = Course.objects.locked_with_counts().get(pk=course.pk)
 
     assert locked.session_counts() == SessionCounts(
-        highest_number=2, valid=1, last_valid_on=TODAY() - weeks(2)
+        highest_number=2, valid=1, last_valid_on=TODAY() - weeks(2), has_booking=False
     )
     with transaction.atomic():
         empty = Course.objects.locked_with_counts().get(pk=make_course().pk)
-    assert empty.session_counts() == SessionCounts(None, 0, None)
+    assert empty.session_counts() == SessionCounts(None, 0, None, False)
     # Read otherwise, a course has no counts to log a session from.
     assert Course.objects.with_concerns().get(pk=course.pk).session_counts() is None
 

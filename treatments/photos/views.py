@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.generic import TemplateView, View
 
+from clinic.formats import day
 from clinic.submissions import SubmitOnceMixin
 from clinic.views import RoleRequiredMixin
 from consultations.models import Client, ClientAccess, Consultation
@@ -55,7 +56,24 @@ class ClientPhotoMixin(RoleRequiredMixin):
         return get_object_or_404(Client, pk=self.kwargs["pk"])
 
     def photos(self):
-        return self.client.photos.select_related("session", "consultation", "area")
+        photos = list(
+            self.client.photos.select_related(
+                "session__practitioner", "consultation__practitioner", "area"
+            )
+        )
+        for photo in photos:
+            photo.client = self.client
+            photo.label = photo_label(photo)
+        return photos
+
+
+def photo_label(photo):
+    """What tells one photo from another: "Session 3 · 4 Mar 2026 · Alex Smith", or
+    "Consultation (before) · ..." for one taken at the consultation."""
+    owner = photo.session or photo.consultation
+    when = "Consultation (before)" if photo.session is None else f"Session {photo.session.number}"
+    who = owner.practitioner.get_full_name() or owner.practitioner.get_username()
+    return f"{when} · {day(photo.taken_on)} · {who}"
 
 
 class ClientPhotosView(ClientPhotoMixin, TemplateView):

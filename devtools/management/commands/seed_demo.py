@@ -11,6 +11,7 @@ from django.utils import timezone
 from consultations.models import Client, Consultation
 from devtools.demo import bulk, year
 from treatments.models import Course, TreatmentSession
+from treatments.photos.services import photo_transaction
 
 
 class Command(BaseCommand):
@@ -37,7 +38,8 @@ class Command(BaseCommand):
     def handle(self, *args, reset_passwords=False, clients=None, sessions=None, **options):
         if clients is not None or sessions is not None:
             return self.handle_bulk(clients, sessions, reset_passwords)
-        with transaction.atomic():
+        # The demo's photos are stored with it: their files go if the seed does not commit.
+        with photo_transaction():
             present = year.demo_data_present()
             if present and not reset_passwords:
                 created, reset = [], []
