@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.generic import DetailView, FormView, TemplateView, View
 
 from catalogue.models import Product, area_chart
+from stock.models import Lot
 from clinic.locking import RecordBusy, StaleRecord, check_version, refuse_when_busy
 from clinic.pagination import WorklistPaginator
 from clinic.submissions import SubmitOnceMixin
@@ -476,10 +477,40 @@ class SessionFormsMixin:
         """Initial values: {"session": {...}, "areas": [...], "products": [...], "progress": {}}."""
         raise NotImplementedError
 
+    def kept_lot_ids(self):
+        """Lots offered even when no longer usable: those the session already records."""
+        return set()
+
+    def load_lots(self, initial, data):
+        """(lots offered on the product rows, the lots suggested from last time by key), in one
+        query: the offered products' lots in use and in date, and the lots the rows name (the
+        session's own, the posted ones, last time's), so a lot recalled since the page was
+        shown is refused with its reason rather than as an unknown choice."""
+        named = set(self.kept_lot_ids())
+        last = {str(row.get("last_lot")) for row in initial["products"] if row.get("last_lot")}
+        if data is not None:
+            for name, value in data.items():
+                if name.startswith("products-") and name.endswith(("-lot", "-last_lot")):
+                    if value.isdigit() and len(value) < 19:
+                        (last.add(value) if name.endswith("-last_lot") else named.add(int(value)))
+        wanted = named | {int(pk) for pk in last if pk.isdigit() and len(pk) < 19}
+        today = timezone.localdate()
+        lots = list(
+            Lot.objects.filter(product__in=[p.pk for p in self.serums])
+            .filter(Q(status=Lot.Status.IN_USE, expiry_date__gte=today) | Q(pk__in=wanted))
+            .order_by("expiry_date", "pk")
+        )
+        last_lots = {str(lot.pk): lot for lot in lots if str(lot.pk) in last}
+        offered = [lot for lot in lots if lot.pk in named or not lot.refusal(today)]
+        # The lots used last time first: the suggestion to confirm.
+        offered.sort(key=lambda lot: str(lot.pk) not in last_lots)
+        return offered, last_lots
+
     def build_forms(self, data=None, files=None):
         self.serums, numbing_creams = self.load_products()
         self.chart = area_chart()
         initial = self.get_initial()
+        lots, last_lots = self.load_lots(initial, data)
         self.recorded_concerns = [pc.recorded_concern for pc in self.course.course_concerns.all()]
         return {
             "form": SessionForm(
@@ -493,7 +524,12 @@ class SessionFormsMixin:
                 data,
                 initial=initial["products"],
                 prefix="products",
-                form_kwargs={"products": self.serums},
+                form_kwargs={
+                    "products": self.serums,
+                    "lots": lots,
+                    "last_lots": last_lots,
+                    "can_receive": self.request.user.has_perm("stock.receive_lot"),
+                },
             ),
             "progress_forms": [
                 ProgressForm(
@@ -626,6 +662,7 @@ class SessionFormsMixin:
                     "depth_mm": areas,
                     "products": products,
                     "product": products,
+                    "lot": products,
                     "lot_number": products,
                     "progress": forms["progress_errors"].extend,
                     "practitioner_rating": forms["progress_errors"].extend,
@@ -700,7 +737,7 @@ class SessionCreateView(RoleRequiredMixin, SubmitOnceMixin, SessionFormsMixin, T
         previous = (
             self.course.sessions.valid()
             .select_related("numbing")
-            .prefetch_related("areas", "products_used__product")
+            .prefetch_related("areas", "products_used")
             .order_by("-performed_on", "-number")
             .first()
         )
@@ -718,7 +755,7 @@ class SessionCreateView(RoleRequiredMixin, SubmitOnceMixin, SessionFormsMixin, T
             allowed = {p.pk for p in self.serums}
             # The lot is offered for the practitioner to confirm, never filled in unseen.
             initial["products"] = [
-                {"product": row.product_id, "last_lot": row.lot_number}
+                {"product": row.product_id, "last_lot": row.lot_id}
                 for row in previous.products_used.all()
                 if row.product_id in allowed
             ]
@@ -798,6 +835,9 @@ class SessionUpdateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
             self.session.numbing_id
         }
 
+    def kept_lot_ids(self):
+        return {row.lot_id for row in self.session.products_used.all()}
+
     def get_initial(self):
         return {
             "session": {},
@@ -805,7 +845,7 @@ class SessionUpdateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
                 {"area": r.area_id, "depth_mm": r.depth_mm} for r in self.session.areas.all()
             ],
             "products": [
-                {"product": r.product_id, "lot_number": r.lot_number}
+                {"product": r.product_id, "lot": r.lot_id}
                 for r in self.session.products_used.all()
             ],
             "progress": {
