@@ -32,7 +32,7 @@ from treatments.models import (
 )
 
 # Foreign keys of a session's rows, checked by the services rather than by a query each.
-ROW_PARENTS = ["session", "product", "recorded_concern", "area"]
+ROW_PARENTS = ["session", "product", "lot", "recorded_concern", "area"]
 # A new session's own foreign keys: the course, the users and the numbing cream are objects
 # already loaded (clean() checks the cream's kind).
 SESSION_PARENTS = ["course", "practitioner", "created_by", "updated_by", "numbing"]
@@ -484,7 +484,7 @@ def log_session(*, course, **details):
     Locks the course, then counts its sessions. The arguments are log_session_on_locked()'s.
     """
     locked = Course.objects.select_related("consultation").locked_with_counts().get(pk=course.pk)
-    return _log_session(locked, locked.session_counts(), **details)
+    return _log_session(locked, locked.session_counts(), lots_read=False, **details)
 
 
 def log_session_on_locked(*, course, **details):
@@ -492,8 +492,11 @@ def log_session_on_locked(*, course, **details):
     `Course.objects.locked_with_counts()`: the session form reads it so with the page's
     details, to check the form against the course as the session will be saved on it.
 
-    `areas`: (area, depth_mm) pairs; `products`: (product, lot_number) pairs; `progress`:
-    (recorded_concern, practitioner_rating, client_rating or None) triples.
+    `areas`: (area, depth_mm) pairs; `products`: (product, lot) pairs, the lot a Lot, a lot
+    number or a NewLot (`check_lots`); `progress`: (recorded_concern, practitioner_rating,
+    client_rating or None) triples. The Lots given were read in the current transaction, after
+    the course's lock (the session form reads them so): their status and expiry are checked as
+    read, so a lot recalled since the page was shown is refused.
     """
     counts = course.session_counts()
     if not (transaction.get_connection().in_atomic_block and counts is not None):
@@ -502,13 +505,14 @@ def log_session_on_locked(*, course, **details):
             "Course.objects.locked_with_counts() in the current transaction; "
             "log_session() reads it so itself."
         )
-    return _log_session(course, counts, **details)
+    return _log_session(course, counts, lots_read=True, **details)
 
 
 def _log_session(
     course,
     counts,
     *,
+    lots_read,
     practitioner,
     areas,
     by,
@@ -592,7 +596,7 @@ def _log_session(
     # The session's number is taken under the course's lock and clean() repeats the rules its
     # check constraints keep, so only the fields and clean() are checked here.
     session.full_clean(exclude=SESSION_PARENTS, validate_constraints=False)
-    products = check_lots(products, by=by, on=performed_on)
+    products = check_lots(products, by=by, on=performed_on, read=lots_read)
     rows = _build_rows(session, areas=areas, products=products, progress=progress)
     _save_with_rows(session, rows, replace=False)
 
@@ -812,18 +816,25 @@ NOT_IN_STOCK = (
 LOT_OF_ANOTHER = "Lot {number} is a lot of {other}, not of {product}: choose a lot of {product}."
 
 
-def check_lots(products, *, by, on, kept_lot_ids=()):
+def check_lots(products, *, by, on, kept_lot_ids=(), read=False):
     """The (product, Lot) pairs a session on `on` records, from (product, lot) pairs whose lot
     is a Lot, a lot number (the product's lot of that number) or a NewLot (received now, by
     `by`, who needs the permission). The lots are read again, locked, so one recalled,
     quarantined or expired since the form was shown is refused with the reason; lots already
-    recorded on the session (`kept_lot_ids`, a correction) stand as they are."""
+    recorded on the session (`kept_lot_ids`, a correction) stand as they are. `read`: the Lots
+    given were read in this transaction already (log_session_on_locked), as they are now."""
     products = list(products)
     if any(not isinstance(lot, (Lot, NewLot, str)) for _, lot in products):
         raise TypeError("A session's products are (product, Lot, lot number or NewLot) pairs.")
     ids = sorted({lot.pk for _, lot in products if isinstance(lot, Lot)})
-    # Locked in key order: a recall waits for the session, or the session sees the recall.
-    locked = {lot.pk: lot for lot in Lot.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    if read:
+        locked = {lot.pk: lot for _, lot in products if isinstance(lot, Lot)}
+    else:
+        # Locked in key order: a recall waits for the session, or the session sees the recall.
+        locked = {
+            lot.pk: lot
+            for lot in Lot.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+        }
     checked, errors = [], []
     for product, lot in products:
         if isinstance(lot, str):
