@@ -107,6 +107,8 @@ def recall_courses(*, today, reason="", practitioner=None, concern=None):
     )
     maintenance = (
         courses.filter(status__in=ENDED, ended_on__lte=months_before(today, MAINTENANCE_MONTHS))
+        # A course stopped for an adverse event is not followed by an offer of more needling.
+        .exclude(stopped_for_adverse_event=True)
         .exclude(Exists(newer_course))
         .exclude(Exists(maintenance_settled))
         .annotate(
@@ -248,7 +250,9 @@ SAME_CALL = datetime.timedelta(minutes=1)
 
 
 @transaction.atomic
-def record_contact_attempt(*, client, course, reason, outcome, note="", by, attempted_at=None):
+def record_contact_attempt(
+    *, client, course, reason, outcome, note="", by, attempted_at=None, lot=None
+):
     """Record a call, message or e-mail to `client` about `course` (None for none) and its outcome.
 
     "Do not contact" also marks the client so no recall lists them again. "Booked" and
@@ -273,6 +277,7 @@ def record_contact_attempt(*, client, course, reason, outcome, note="", by, atte
     repeat = ContactAttempt.objects.filter(
         client=client,
         course=course,
+        lot=lot,
         reason=reason,
         outcome=outcome,
         note=note.strip(),
@@ -286,6 +291,7 @@ def record_contact_attempt(*, client, course, reason, outcome, note="", by, atte
     attempt = ContactAttempt(
         client=client,
         course=course,
+        lot=lot,
         reason=reason,
         outcome=outcome,
         note=note.strip(),

@@ -12,6 +12,7 @@ urlpatterns = [
     path("reports/outcomes/", views.OutcomesView.as_view(), name="outcomes"),
     path("reports/activity/", views.ActivityView.as_view(), name="activity"),
     path("reports/lots/", views.LotView.as_view(), name="lots"),
+    path("reports/lots/contacts/", views.LotContactView.as_view(), name="lot-contact"),
     path("clients/<int:pk>/export/", views.ClientExportView.as_view(), name="client-export"),
     path("courses/<int:pk>/print/", views.CoursePrintView.as_view(), name="course-print"),
     # The address the printout had while the code called courses plans: a permanent redirect.

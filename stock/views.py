@@ -65,7 +65,7 @@ class LotReceiveView(RoleRequiredMixin, SubmitOnceMixin, FormView):
             add_service_errors(form, error)
             return self.form_invalid(form)
         messages.success(self.request, f"{lot} received, {lot.expiry_display}.")
-        return self.submitted(redirect("stock:lot-list"))
+        return redirect("stock:lot-list")
 
     def form_invalid(self, form):
         view = LotListView()

@@ -351,8 +351,9 @@ def populate(size, *, new_course, log, product, practitioner, manager):
         ("activity", {}, 2),
         # the products; the product chosen, the counts, the page
         ("lots", {}, 1),
-        ("lots", {"product": "PRODUCT", "lot": "lot-1"}, 4),
-        ("lots", {"product": "PRODUCT", "lot": "lot-1", "format": "csv"}, 2),
+        # With the lot itself, its recall contacts and the adverse events after its sessions.
+        ("lots", {"product": "PRODUCT", "lot": "lot-1"}, 7),
+        ("lots", {"product": "PRODUCT", "lot": "lot-1", "format": "csv"}, 4),
     ],
 )
 def test_reports_run_bounded_queries(
