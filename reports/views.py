@@ -319,9 +319,9 @@ class LotView(ReportMixin, TemplateView):
             for session in page:
                 client_id = session.course.client_id
                 session.lot_contact = contacts.get(client_id)
-                posted = contact_form is not None and str(
-                    contact_form.data.get("client")
-                ) == str(client_id)
+                posted = contact_form is not None and str(contact_form.data.get("client")) == str(
+                    client_id
+                )
                 session.contact_form = (
                     contact_form
                     if posted

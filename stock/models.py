@@ -144,7 +144,9 @@ class Lot(Stamped):
                 "expiry."
             )
         if self.expiry_date < on:
-            return f"Lot {self.lot_number} of {self.product} expired on {self.expiry_date:%d %b %Y}."
+            return (
+                f"Lot {self.lot_number} of {self.product} expired on {self.expiry_date:%d %b %Y}."
+            )
         return ""
 
     def clean(self):

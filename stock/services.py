@@ -19,9 +19,7 @@ ALREADY_RECEIVED = "Lot {number} of {product} is already in stock: choose it fro
 
 
 @transaction.atomic
-def receive_lot(
-    *, product, lot_number, expiry_date, by, received_on=None, quantity=None, notes=""
-):
+def receive_lot(*, product, lot_number, expiry_date, by, received_on=None, quantity=None, notes=""):
     """Record a lot of `product` received into stock; refuses a lot number the product
     already has (in any case)."""
     lot = Lot(

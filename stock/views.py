@@ -36,7 +36,9 @@ class LotListView(RoleRequiredMixin, TemplateView):
             {
                 "today": today,
                 "warning_days": settings.LOT_EXPIRY_WARNING_DAYS,
-                "expiring": list(lots.expiring(today=today).order_by("expiry_date", "pk")[:LIST_CAP]),
+                "expiring": list(
+                    lots.expiring(today=today).order_by("expiry_date", "pk")[:LIST_CAP]
+                ),
                 "blocked": list(
                     lots.exclude(status=Lot.Status.IN_USE).order_by("-status_changed_at", "-pk")[
                         :LIST_CAP

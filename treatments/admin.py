@@ -36,9 +36,10 @@ from consultations.admin import FindingInline, RecordedConcernInline
 from consultations.models import Client, ClientAccess, Consultation, RecordedConcern
 from consultations.resources import ClientExport
 from consultations.screening import PRE_SESSION_FIELDS
-from stock.models import Lot
 from consultations.services import check_session
+from stock.models import Lot
 from treatments.models import (
+    AdverseEvent,
     Course,
     CourseConcern,
     SessionArea,
@@ -830,10 +831,9 @@ class SessionProductAdmin(CappedCountAdminMixin, ReadOnlyAdminMixin, admin.Model
         # The change page names the row's lot (with its product) beside its product.
         # Joining here makes the list skip list_select_related, so join those too.
         return (
-            super()
-            .get_queryset(request)
-            .select_related(*self.list_select_related, "lot__product")
+            super().get_queryset(request).select_related(*self.list_select_related, "lot__product")
         )
+
     list_filter = ("product", "session__performed_on")
     search_fields = ("=lot_number", "session__course__client__last_name")
 
@@ -848,3 +848,33 @@ class SessionProductAdmin(CappedCountAdminMixin, ReadOnlyAdminMixin, admin.Model
     @admin.display(ordering="session__practitioner")
     def practitioner(self, obj):
         return obj.session.practitioner
+
+
+class AdverseEventAdminForm(VersionedFormMixin, forms.ModelForm):
+    pass
+
+
+@admin.register(AdverseEvent)
+class AdverseEventAdmin(
+    CappedCountAdminMixin, VersionedAdminMixin, ClinicalRecordAdminMixin, AuditTrailAdmin
+):
+    form = AdverseEventAdminForm
+    list_display = ("onset_on", "kind", "severity", "outcome", "client", "session")
+    list_select_related = ("session__course__client",)
+    list_filter = ("kind", "severity", "outcome", "reported_by", "onset_on")
+    search_fields = ("session__course__client__last_name", "kind_detail", "notes")
+    raw_id_fields = ("session",)
+    readonly_fields = STAMP_FIELDS
+    fieldsets = (
+        (None, {"fields": ("session", "kind", "kind_detail", "onset_on", "severity")}),
+        ("Follow-up", {"fields": ("action_taken", "outcome", "resolved_on", "reported_by")}),
+        (None, {"fields": ("notes",)}),
+        STAMP_FIELDSET,
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is None else ("session", *self.readonly_fields)
+
+    @admin.display(ordering="session__course__client__last_name")
+    def client(self, obj):
+        return obj.session.course.client

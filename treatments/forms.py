@@ -11,6 +11,9 @@ from catalogue.models import DEPTH_MAX, DEPTH_MESSAGE, DEPTH_MIN
 from clinic.locking import VersionedFormMixin
 from consultations.forms import DateInput, flag_damaged_version
 from consultations.screening import PRE_SESSION_DATES, PRE_SESSION_FIELDS
+from stock.gs1 import MAX_SCAN_LENGTH, ScanError
+from stock.models import Lot
+from stock.services import read_scan
 from treatments.models import (
     Course,
     Device,
@@ -18,9 +21,6 @@ from treatments.models import (
     SessionProgress,
     TreatmentSession,
 )
-from stock.gs1 import MAX_SCAN_LENGTH, ScanError
-from stock.models import Lot
-from stock.services import read_scan
 from treatments.photos.services import ACCEPTED_TYPES, clean_photo
 from treatments.services import NO_RECEIVE, SESSION_FIELDS, NewLot
 
@@ -439,7 +439,9 @@ class SessionProductForm(forms.Form):
         )
         suggested = self.last_lots.get(str(last_lot))
         if suggested is not None:
-            self.fields["same_lot"].label = (
+            self.fields[
+                "same_lot"
+            ].label = (
                 f"Same lot as last session: {suggested.lot_number} ({suggested.expiry_display})"
             )
         else:
@@ -468,7 +470,9 @@ class SessionProductForm(forms.Form):
         if scanned.lot is not None:
             return scanned.lot
         if not self.can_receive:
-            self.add_error("scan", NO_RECEIVE.format(number=scanned.scan.lot_number, product=product))
+            self.add_error(
+                "scan", NO_RECEIVE.format(number=scanned.scan.lot_number, product=product)
+            )
             return None
         if scanned.scan.expiry_date is None:
             self.add_error("scan", "The scan has no expiry date (AI 17): type it below.")
@@ -501,10 +505,9 @@ class SessionProductForm(forms.Form):
         if lot is None:
             self.add_error("lot", LOT_REQUIRED_SAME if "same_lot" in self.fields else LOT_REQUIRED)
             return cleaned
-        if isinstance(lot, Lot):
-            if lot.product_id != product.pk:
-                self.add_error("lot", f"Lot {lot.lot_number} is not a lot of {product}.")
-                return cleaned
+        if isinstance(lot, Lot) and lot.product_id != product.pk:
+            self.add_error("lot", f"Lot {lot.lot_number} is not a lot of {product}.")
+            return cleaned
         cleaned["lot"] = lot
         return cleaned
 
@@ -513,9 +516,7 @@ class BaseSessionProductFormSet(BaseRowFormSet):
     key = "product"
 
     def products(self):
-        return [
-            (f.cleaned_data["product"], f.cleaned_data["lot"]) for f in self.chosen_forms()
-        ]
+        return [(f.cleaned_data["product"], f.cleaned_data["lot"]) for f in self.chosen_forms()]
 
 
 SessionProductFormSet = forms.formset_factory(

@@ -891,7 +891,8 @@ class AdverseEvent(Stamped):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} ({self.get_severity_display().lower()}), {self.onset_on:%d %b %Y}"
+        severity = self.get_severity_display().lower()
+        return f"{self.get_kind_display()} ({severity}), {self.onset_on:%d %b %Y}"
 
     def get_absolute_url(self):
         return reverse("treatments:adverse-event-update", kwargs={"pk": self.pk})

@@ -832,8 +832,7 @@ def check_lots(products, *, by, on, kept_lot_ids=(), read=False):
     else:
         # Locked in key order: a recall waits for the session, or the session sees the recall.
         locked = {
-            lot.pk: lot
-            for lot in Lot.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+            lot.pk: lot for lot in Lot.objects.select_for_update().filter(pk__in=ids).order_by("pk")
         }
     checked, errors = [], []
     for product, lot in products:

@@ -12,13 +12,14 @@ from django.utils import timezone
 from django.views.generic import DetailView, FormView, TemplateView, View
 
 from catalogue.models import Product, area_chart
-from stock.models import Lot
 from clinic.locking import RecordBusy, StaleRecord, check_version, refuse_when_busy
 from clinic.pagination import WorklistPaginator
 from clinic.submissions import SubmitOnceMixin
 from clinic.views import RoleRequiredMixin
 from consultations.forms import add_formset_errors, add_service_errors, refuse_stale
 from consultations.models import Client, ClientAccess, Consultation, RecordedConcern
+from stock.models import Lot
+from treatments.aftercare import calls_due
 from treatments.forms import (
     CourseForm,
     EndCourseForm,
@@ -136,7 +137,14 @@ class TodayView(RoleRequiredMixin, TemplateView):
             .select_related("course__client")
             .order_by("-performed_on", "-pk")[:RECENT_SESSIONS]
         )
-        context.update({"today": today, "due_page": page, "recent_sessions": recent})
+        context.update(
+            {
+                "today": today,
+                "due_page": page,
+                "recent_sessions": recent,
+                "follow_up_calls": list(calls_due(today=today)),
+            }
+        )
         return context
 
 
@@ -490,9 +498,12 @@ class SessionFormsMixin:
         last = {str(row.get("last_lot")) for row in initial["products"] if row.get("last_lot")}
         if data is not None:
             for name, value in data.items():
-                if name.startswith("products-") and name.endswith(("-lot", "-last_lot")):
-                    if value.isdigit() and len(value) < 19:
-                        (last.add(value) if name.endswith("-last_lot") else named.add(int(value)))
+                if not (value.isdigit() and len(value) < 19 and name.startswith("products-")):
+                    continue
+                if name.endswith("-last_lot"):
+                    last.add(value)
+                elif name.endswith("-lot"):
+                    named.add(int(value))
         wanted = named | {int(pk) for pk in last if pk.isdigit() and len(pk) < 19}
         today = timezone.localdate()
         lots = list(
@@ -845,8 +856,7 @@ class SessionUpdateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
                 {"area": r.area_id, "depth_mm": r.depth_mm} for r in self.session.areas.all()
             ],
             "products": [
-                {"product": r.product_id, "lot": r.lot_id}
-                for r in self.session.products_used.all()
+                {"product": r.product_id, "lot": r.lot_id} for r in self.session.products_used.all()
             ],
             "progress": {
                 r.recorded_concern_id: {

@@ -5,40 +5,83 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalogue', '0006_body_areas_for_the_roles'),
+        ("catalogue", "0006_body_areas_for_the_roles"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='concern',
-            name='follow_up_days',
-            field=models.PositiveSmallIntegerField(blank=True, default=2, help_text='Days after a session to call the client and ask how the skin settled (2: the 48-72 hour check that catches most reactions). 0 or empty: no call for this concern.', null=True, validators=[django.core.validators.MaxValueValidator(14)], verbose_name='follow-up call after (days)'),
+            model_name="concern",
+            name="follow_up_days",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                default=2,
+                help_text="Days after a session to call the client and ask how the skin settled (2: the 48-72 hour check that catches most reactions). 0 or empty: no call for this concern.",
+                null=True,
+                validators=[django.core.validators.MaxValueValidator(14)],
+                verbose_name="follow-up call after (days)",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalconcern',
-            name='follow_up_days',
-            field=models.PositiveSmallIntegerField(blank=True, default=2, help_text='Days after a session to call the client and ask how the skin settled (2: the 48-72 hour check that catches most reactions). 0 or empty: no call for this concern.', null=True, validators=[django.core.validators.MaxValueValidator(14)], verbose_name='follow-up call after (days)'),
+            model_name="historicalconcern",
+            name="follow_up_days",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                default=2,
+                help_text="Days after a session to call the client and ask how the skin settled (2: the 48-72 hour check that catches most reactions). 0 or empty: no call for this concern.",
+                null=True,
+                validators=[django.core.validators.MaxValueValidator(14)],
+                verbose_name="follow-up call after (days)",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalproduct',
-            name='gtin',
-            field=models.CharField(blank=True, db_index=True, help_text='The barcode number on the pack (8, 12, 13 or 14 digits), so a scan finds the product. Kept as 14 digits.', max_length=14, null=True, verbose_name='GTIN'),
+            model_name="historicalproduct",
+            name="gtin",
+            field=models.CharField(
+                blank=True,
+                db_index=True,
+                help_text="The barcode number on the pack (8, 12, 13 or 14 digits), so a scan finds the product. Kept as 14 digits.",
+                max_length=14,
+                null=True,
+                verbose_name="GTIN",
+            ),
         ),
         migrations.AddField(
-            model_name='product',
-            name='gtin',
-            field=models.CharField(blank=True, help_text='The barcode number on the pack (8, 12, 13 or 14 digits), so a scan finds the product. Kept as 14 digits.', max_length=14, null=True, unique=True, verbose_name='GTIN'),
+            model_name="product",
+            name="gtin",
+            field=models.CharField(
+                blank=True,
+                help_text="The barcode number on the pack (8, 12, 13 or 14 digits), so a scan finds the product. Kept as 14 digits.",
+                max_length=14,
+                null=True,
+                unique=True,
+                verbose_name="GTIN",
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalproduct',
-            name='kind',
-            field=models.CharField(choices=[('serum', 'Serum'), ('numbing', 'Numbing cream'), ('aftercare', 'Aftercare'), ('needles', 'Needle cartridge or roller head')], max_length=20),
+            model_name="historicalproduct",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("serum", "Serum"),
+                    ("numbing", "Numbing cream"),
+                    ("aftercare", "Aftercare"),
+                    ("needles", "Needle cartridge or roller head"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='product',
-            name='kind',
-            field=models.CharField(choices=[('serum', 'Serum'), ('numbing', 'Numbing cream'), ('aftercare', 'Aftercare'), ('needles', 'Needle cartridge or roller head')], max_length=20),
+            model_name="product",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("serum", "Serum"),
+                    ("numbing", "Numbing cream"),
+                    ("aftercare", "Aftercare"),
+                    ("needles", "Needle cartridge or roller head"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

@@ -9,75 +9,341 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalogue', '0007_product_gtin_needles_concern_follow_up'),
+        ("catalogue", "0007_product_gtin_needles_concern_follow_up"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalLot',
+            name="HistoricalLot",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('version', models.PositiveIntegerField(default=1, editable=False, help_text='Raised by every change, so a save based on an older version is refused.')),
-                ('lot_number', models.CharField(help_text='As printed on the pack (GS1 application identifier 10).', max_length=50)),
-                ('expiry_date', models.DateField(blank=True, help_text='Use by (AI 17). Empty only for lots recorded before the clinic kept stock: their expiry is unknown and they are never offered as in date.', null=True)),
-                ('received_on', models.DateField(blank=True, default=django.utils.timezone.localdate, null=True, verbose_name='date received')),
-                ('quantity', models.PositiveIntegerField(blank=True, help_text='Units received (optional).', null=True)),
-                ('recorded_before_stock', models.BooleanField(default=False, editable=False, help_text='Made from a lot number typed on a session before the clinic kept stock.')),
-                ('status', models.CharField(choices=[('in_use', 'In use'), ('quarantined', 'Quarantined'), ('recalled', 'Recalled')], default='in_use', max_length=12)),
-                ('status_reason', models.TextField(blank=True, help_text="Why the lot was quarantined or recalled (the recall notice's reference).", verbose_name='reason')),
-                ('status_changed_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('notes', models.TextField(blank=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('product', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='catalogue.product')),
-                ('status_changed_by', models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('updated_by', models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                (
+                    "version",
+                    models.PositiveIntegerField(
+                        default=1,
+                        editable=False,
+                        help_text="Raised by every change, so a save based on an older version is refused.",
+                    ),
+                ),
+                (
+                    "lot_number",
+                    models.CharField(
+                        help_text="As printed on the pack (GS1 application identifier 10).",
+                        max_length=50,
+                    ),
+                ),
+                (
+                    "expiry_date",
+                    models.DateField(
+                        blank=True,
+                        help_text="Use by (AI 17). Empty only for lots recorded before the clinic kept stock: their expiry is unknown and they are never offered as in date.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "received_on",
+                    models.DateField(
+                        blank=True,
+                        default=django.utils.timezone.localdate,
+                        null=True,
+                        verbose_name="date received",
+                    ),
+                ),
+                (
+                    "quantity",
+                    models.PositiveIntegerField(
+                        blank=True, help_text="Units received (optional).", null=True
+                    ),
+                ),
+                (
+                    "recorded_before_stock",
+                    models.BooleanField(
+                        default=False,
+                        editable=False,
+                        help_text="Made from a lot number typed on a session before the clinic kept stock.",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("in_use", "In use"),
+                            ("quarantined", "Quarantined"),
+                            ("recalled", "Recalled"),
+                        ],
+                        default="in_use",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "status_reason",
+                    models.TextField(
+                        blank=True,
+                        help_text="Why the lot was quarantined or recalled (the recall notice's reference).",
+                        verbose_name="reason",
+                    ),
+                ),
+                ("status_changed_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("notes", models.TextField(blank=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="catalogue.product",
+                    ),
+                ),
+                (
+                    "status_changed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical lot',
-                'verbose_name_plural': 'historical lots',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical lot",
+                "verbose_name_plural": "historical lots",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Lot',
+            name="Lot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('version', models.PositiveIntegerField(default=1, editable=False, help_text='Raised by every change, so a save based on an older version is refused.')),
-                ('lot_number', models.CharField(help_text='As printed on the pack (GS1 application identifier 10).', max_length=50)),
-                ('expiry_date', models.DateField(blank=True, help_text='Use by (AI 17). Empty only for lots recorded before the clinic kept stock: their expiry is unknown and they are never offered as in date.', null=True)),
-                ('received_on', models.DateField(blank=True, default=django.utils.timezone.localdate, null=True, verbose_name='date received')),
-                ('quantity', models.PositiveIntegerField(blank=True, help_text='Units received (optional).', null=True)),
-                ('recorded_before_stock', models.BooleanField(default=False, editable=False, help_text='Made from a lot number typed on a session before the clinic kept stock.')),
-                ('status', models.CharField(choices=[('in_use', 'In use'), ('quarantined', 'Quarantined'), ('recalled', 'Recalled')], default='in_use', max_length=12)),
-                ('status_reason', models.TextField(blank=True, help_text="Why the lot was quarantined or recalled (the recall notice's reference).", verbose_name='reason')),
-                ('status_changed_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('notes', models.TextField(blank=True)),
-                ('created_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lots', to='catalogue.product')),
-                ('status_changed_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('updated_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                (
+                    "version",
+                    models.PositiveIntegerField(
+                        default=1,
+                        editable=False,
+                        help_text="Raised by every change, so a save based on an older version is refused.",
+                    ),
+                ),
+                (
+                    "lot_number",
+                    models.CharField(
+                        help_text="As printed on the pack (GS1 application identifier 10).",
+                        max_length=50,
+                    ),
+                ),
+                (
+                    "expiry_date",
+                    models.DateField(
+                        blank=True,
+                        help_text="Use by (AI 17). Empty only for lots recorded before the clinic kept stock: their expiry is unknown and they are never offered as in date.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "received_on",
+                    models.DateField(
+                        blank=True,
+                        default=django.utils.timezone.localdate,
+                        null=True,
+                        verbose_name="date received",
+                    ),
+                ),
+                (
+                    "quantity",
+                    models.PositiveIntegerField(
+                        blank=True, help_text="Units received (optional).", null=True
+                    ),
+                ),
+                (
+                    "recorded_before_stock",
+                    models.BooleanField(
+                        default=False,
+                        editable=False,
+                        help_text="Made from a lot number typed on a session before the clinic kept stock.",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("in_use", "In use"),
+                            ("quarantined", "Quarantined"),
+                            ("recalled", "Recalled"),
+                        ],
+                        default="in_use",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "status_reason",
+                    models.TextField(
+                        blank=True,
+                        help_text="Why the lot was quarantined or recalled (the recall notice's reference).",
+                        verbose_name="reason",
+                    ),
+                ),
+                ("status_changed_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("notes", models.TextField(blank=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lots",
+                        to="catalogue.product",
+                    ),
+                ),
+                (
+                    "status_changed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['product__name', 'expiry_date', 'lot_number'],
-                'permissions': [('receive_lot', 'Can receive a lot on the spot while logging a session')],
-                'indexes': [models.Index(fields=['product', 'status', 'expiry_date'], name='lot_product_usable_idx'), models.Index(fields=['status', 'expiry_date'], name='lot_status_expiry_idx')],
-                'constraints': [models.UniqueConstraint(models.F('product'), django.db.models.functions.text.Upper('lot_number'), name='lot_number_once_per_product', violation_error_message='This product already has a lot with this number.'), models.CheckConstraint(condition=models.Q(('lot_number', ''), _negated=True), name='lot_number_given'), models.CheckConstraint(condition=models.Q(('status', 'in_use'), models.Q(('status_reason', ''), _negated=True), _connector='OR'), name='lot_blocked_has_reason', violation_error_message='Say why the lot is quarantined or recalled.'), models.CheckConstraint(condition=models.Q(('expiry_date__isnull', False), ('recorded_before_stock', True), _connector='OR'), name='lot_expiry_given', violation_error_message="Give the lot's expiry date.")],
+                "ordering": ["product__name", "expiry_date", "lot_number"],
+                "permissions": [
+                    ("receive_lot", "Can receive a lot on the spot while logging a session")
+                ],
+                "indexes": [
+                    models.Index(
+                        fields=["product", "status", "expiry_date"], name="lot_product_usable_idx"
+                    ),
+                    models.Index(fields=["status", "expiry_date"], name="lot_status_expiry_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        models.F("product"),
+                        django.db.models.functions.text.Upper("lot_number"),
+                        name="lot_number_once_per_product",
+                        violation_error_message="This product already has a lot with this number.",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("lot_number", ""), _negated=True),
+                        name="lot_number_given",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("status", "in_use"),
+                            models.Q(("status_reason", ""), _negated=True),
+                            _connector="OR",
+                        ),
+                        name="lot_blocked_has_reason",
+                        violation_error_message="Say why the lot is quarantined or recalled.",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("expiry_date__isnull", False),
+                            ("recorded_before_stock", True),
+                            _connector="OR",
+                        ),
+                        name="lot_expiry_given",
+                        violation_error_message="Give the lot's expiry date.",
+                    ),
+                ],
             },
         ),
     ]

@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalogue.models import Product
-from stock.models import Lot
 from clinic.models import Submission
+from stock.models import Lot
 from tests.pages import SIGNED_IN_QUERIES, SIGNED_IN_QUERIES_WITH_REDIS, field_errors, text
 from treatments.models import Course, SessionProgress, TreatmentSession
 from treatments.services import (
@@ -577,7 +577,9 @@ def session_data(course, *, areas=(("cheeks", "1.50"),), products=(), **fields):
         elif lot:
             # A lot not yet in stock, received on the spot with its expiry.
             data[f"products-{index}-new_lot_number"] = lot
-            data[f"products-{index}-new_lot_expiry"] = (TODAY() + datetime.timedelta(days=300)).isoformat()
+            data[f"products-{index}-new_lot_expiry"] = (
+                TODAY() + datetime.timedelta(days=300)
+            ).isoformat()
     for pc in course.course_concerns.all():
         data[f"progress-{pc.recorded_concern_id}-practitioner_rating"] = "2"
         data[f"progress-{pc.recorded_concern_id}-client_rating"] = "3"
@@ -1328,7 +1330,10 @@ def test_the_last_lot_is_offered_to_confirm_not_filled_in(
     row = response.context["products"][0]
     assert row["lot"].value() is None
     lot = Lot.objects.get(lot_number="HA-1")
-    assert row["same_lot"].label == f"Same lot as last session: HA-1 (expires {lot.expiry_date:%d %b %Y})"
+    assert (
+        row["same_lot"].label
+        == f"Same lot as last session: HA-1 (expires {lot.expiry_date:%d %b %Y})"
+    )
     assert not row["same_lot"].value()
     # Offered first among the product's lots.
     assert row.fields["lot"].choices[1][0] == str(lot.pk)

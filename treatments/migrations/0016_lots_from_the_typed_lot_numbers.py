@@ -7,8 +7,8 @@ lot). Lot numbers that differ only in case are one lot, spelt as first recorded.
 stays on each session's row, for its history.
 """
 
-from django.db import migrations, models
 import django.db.models.deletion
+from django.db import migrations, models
 
 
 def lots_from_typed_numbers(apps, schema_editor):
