@@ -400,7 +400,8 @@ class SessionProductForm(forms.Form):
     unseen), a scan of the pack's label, or, for staff who may receive lots, a new lot received
     on the spot with its expiry date."""
 
-    product = LoadedChoiceField(label="Product", label_from_instance=product_label)
+    # Not required by itself: a scan fills it (clean()); a row naming a lot needs it.
+    product = LoadedChoiceField(label="Product", required=False, label_from_instance=product_label)
     scan = forms.CharField(
         label="Scan the pack",
         required=False,
@@ -490,6 +491,8 @@ class SessionProductForm(forms.Form):
                 return cleaned
         product = cleaned.get("product")
         if product is None:
+            if lot is not None or cleaned.get("lot") or cleaned.get("new_lot_number"):
+                self.add_error("product", "Choose the product.")
             return cleaned
         new_number = (cleaned.get("new_lot_number") or "").strip()
         if lot is None and cleaned.get("lot"):
