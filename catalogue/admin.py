@@ -49,6 +49,7 @@ class ConcernAdmin(AuditTrailAdmin):
                     ("interval_min_weeks", "interval_weeks", "interval_max_weeks"),
                     ("depth_min_mm", "depth_max_mm"),
                     "depth_guidance",
+                    "follow_up_days",
                 )
             },
         ),
@@ -117,10 +118,18 @@ class BodyAreaAdmin(AuditTrailAdmin):
 
 @admin.register(Product)
 class ProductAdmin(AuditTrailAdmin):
-    list_display = ("name", "kind", "active_ingredient", "approved_for_needling", "in_use")
+    list_display = ("name", "kind", "gtin", "active_ingredient", "approved_for_needling", "in_use")
     list_filter = ("kind", "approved_for_needling", "in_use")
-    search_fields = ("name", "active_ingredient")
-    fields = ("name", "kind", "active_ingredient", "approved_for_needling", "in_use", "notes")
+    search_fields = ("name", "active_ingredient", "gtin")
+    fields = (
+        "name",
+        "kind",
+        "gtin",
+        "active_ingredient",
+        "approved_for_needling",
+        "in_use",
+        "notes",
+    )
 
     def get_deleted_objects(self, objs, request):
         """Explain a refusal by the sessions that used the product, not by missing permissions.

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from biip import ParseError
+from biip.gtin import Gtin
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -417,6 +419,16 @@ class Concern(models.Model):
         "RF device, or why it uses another.",
     )
 
+    follow_up_days = models.PositiveSmallIntegerField(
+        "follow-up call after (days)",
+        null=True,
+        blank=True,
+        default=2,
+        validators=[MaxValueValidator(14)],
+        help_text="Days after a session to call the client and ask how the skin settled (2: the "
+        "48-72 hour check that catches most reactions). 0 or empty: no call for this concern.",
+    )
+
     history = AuditTrail()
 
     class Meta:
@@ -573,14 +585,36 @@ class Concern(models.Model):
             raise ValidationError(errors)
 
 
+GTIN_INVALID = "Not a valid GTIN: {error}"
+
+
+def gtin_14(value):
+    """A GTIN-8, -12, -13 or -14 as its 14 digits, checked (check digit included) by biip;
+    raises ValidationError with what is wrong."""
+    try:
+        return Gtin.parse(value.strip()).as_gtin_14()
+    except ParseError as error:
+        raise ValidationError(GTIN_INVALID.format(error=error), code="invalid_gtin") from None
+
+
 class Product(models.Model):
     class Kind(models.TextChoices):
         SERUM = "serum", "Serum"
         NUMBING = "numbing", "Numbing cream"
         AFTERCARE = "aftercare", "Aftercare"
+        NEEDLES = "needles", "Needle cartridge or roller head"
 
     name = models.CharField(max_length=150, unique=True)
     kind = models.CharField(max_length=20, choices=Kind)
+    gtin = models.CharField(
+        "GTIN",
+        max_length=14,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="The barcode number on the pack (8, 12, 13 or 14 digits), so a scan finds the "
+        "product. Kept as 14 digits.",
+    )
     active_ingredient = models.CharField(max_length=200, blank=True)
     approved_for_needling = models.BooleanField(
         default=True,
@@ -598,6 +632,16 @@ class Product(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        super().clean()
+        if self.gtin in ("", None):
+            self.gtin = None  # unique only when set
+        else:
+            try:
+                self.gtin = gtin_14(self.gtin)
+            except ValidationError as error:
+                raise ValidationError({"gtin": error}) from None
 
 
 class ClinicDetails(models.Model):

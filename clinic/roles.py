@@ -18,6 +18,8 @@ _CLINICAL = {
         "sessionprogress",
         "photo",
         "appointment",
+        "adverseevent",
+        "followupcall",
     ],
 }
 # Reference data aestheticians read and managers keep (the washout rules live with the
@@ -36,9 +38,13 @@ AESTHETICIAN_PERMISSIONS = sorted(
         for action in ("view", "add", "change")
     ]
     + [(app, f"view_{model}") for app, models in _CATALOGUE.items() for model in models]
+    # Aestheticians see the clinic's lots and receive the pack in hand while logging a session:
+    # they hold it, its number and expiry are read off it (or scanned), and the lot is stamped
+    # with who received it. Quarantining and recalling stay with the managers.
+    + [("stock", "view_lot"), ("stock", "receive_lot")]
 )
 
 # Managers: every permission of these apps (the clinical records, the catalogue, history,
 # access events, sign-in records, staff accounts and API tokens). The admin still never deletes
 # clinical records or tokens: their admins refuse deletion whatever the permission says.
-MANAGER_APPS = ["catalogue", "consultations", "treatments", "axes", "auth", "api"]
+MANAGER_APPS = ["catalogue", "stock", "consultations", "treatments", "axes", "auth", "api"]

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "clinic",
     "catalogue",
+    "stock",
     "consultations",
     "treatments",
     "reports",
@@ -274,6 +275,8 @@ COURSE_START_DAYS_BEFORE = int(os.environ.get("DJANGO_COURSE_START_DAYS_BEFORE",
 COURSE_START_DAYS_AFTER = int(os.environ.get("DJANGO_COURSE_START_DAYS_AFTER", "366"))
 # A consultation's screening goes stale: after this many months it cannot start a new course.
 SCREENING_VALID_MONTHS = int(os.environ.get("DJANGO_SCREENING_VALID_MONTHS", "12"))
+# Lots whose expiry falls within this many days are listed for the managers (stock:lots).
+LOT_EXPIRY_WARNING_DAYS = int(os.environ.get("DJANGO_LOT_EXPIRY_WARNING_DAYS", "60"))
 USE_I18N = False
 USE_TZ = True
 

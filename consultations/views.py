@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.generic import CreateView, FormView, ListView, UpdateView
 
 from catalogue.models import Concern
+from clinic.forms import add_service_errors
 from clinic.locking import StaleRecord
 from clinic.pagination import CappedCountPaginator, ShortCountPaginator
 from clinic.submissions import SubmitOnceMixin
@@ -21,7 +22,6 @@ from consultations.forms import (
     FindingFormSet,
     RecordedConcernFormSet,
     add_formset_errors,
-    add_service_errors,
     refuse_stale,
 )
 from consultations.models import (

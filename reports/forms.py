@@ -103,6 +103,27 @@ class OutcomesFilterForm(forms.Form):
         return cleaned
 
 
+class LotContactForm(ContactAttemptForm):
+    """A lot recall's contact with one client who received the lot."""
+
+    HIDDEN = ("client", "course", "reason", "lot")
+
+    class Meta(ContactAttemptForm.Meta):
+        fields = ["client", "course", "reason", "lot", "outcome", "note"]
+        widgets = {**ContactAttemptForm.Meta.widgets, "lot": forms.HiddenInput}
+
+    def clean_reason(self):
+        if self.cleaned_data.get("reason") != ContactAttempt.Reason.LOT_RECALL:
+            raise ValidationError("This form records a lot recall's contacts.")
+        return self.cleaned_data["reason"]
+
+    def clean_lot(self):
+        lot = self.cleaned_data.get("lot")
+        if lot is None:
+            raise ValidationError("Name the recalled lot.")
+        return lot
+
+
 class LotForm(forms.Form):
     product = forms.ModelChoiceField(
         Product.objects.all(),

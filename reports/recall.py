@@ -114,6 +114,8 @@ def recall_courses(*, today, reason="", practitioner=None, concern=None):
     )
     maintenance = (
         courses.filter(status__in=ENDED, ended_on__lte=months_before(today, MAINTENANCE_MONTHS))
+        # A course stopped for an adverse event is not followed by an offer of more needling.
+        .exclude(stopped_for_adverse_event=True)
         .exclude(Exists(newer_course))
         .exclude(Exists(maintenance_settled))
         .exclude(Exists(booked.filter(client=OuterRef("client"))))
@@ -257,7 +259,7 @@ SAME_CALL = datetime.timedelta(minutes=1)
 
 @transaction.atomic
 def record_contact_attempt(
-    *, client, course, reason, outcome, note="", by, attempted_at=None, appointment=None
+    *, client, course, reason, outcome, note="", by, attempted_at=None, appointment=None, lot=None
 ):
     """Record a call, message or e-mail to `client` about `course` (None for none) and its outcome.
 
@@ -286,6 +288,7 @@ def record_contact_attempt(
     repeat = ContactAttempt.objects.filter(
         client=client,
         course=course,
+        lot=lot,
         reason=reason,
         outcome=outcome,
         note=note.strip(),
@@ -299,6 +302,7 @@ def record_contact_attempt(
     attempt = ContactAttempt(
         client=client,
         course=course,
+        lot=lot,
         reason=reason,
         outcome=outcome,
         note=note.strip(),

@@ -11,10 +11,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from catalogue.models import Concern
+from stock.models import Lot
 from treatments.models import (
+    AdverseEvent,
     Course,
     CourseConcern,
     SessionProduct,
@@ -262,13 +265,34 @@ def practitioner_activity(*, today, weeks=12, months=12):
 
 def lot_sessions(*, product, lot):
     """Counted sessions in which `lot` of `product` was applied (lot matched ignoring case),
-    newest first, with their client and practitioner."""
-    used = SessionProduct.objects.filter(product=product, lot_number__iexact=lot.strip())
+    newest first, with their client, practitioner and the number of adverse events recorded
+    after each."""
+    used = SessionProduct.objects.filter(
+        lot__in=Lot.objects.for_product_number(product, lot).values("pk")
+    )
+    events = (
+        AdverseEvent.objects.filter(session=OuterRef("pk"))
+        .order_by()
+        .values("session")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return (
         TreatmentSession.objects.valid()
         .filter(pk__in=used.values("session"))
         .select_related("course__client", "practitioner")
+        .annotate(adverse_event_count=Coalesce(Subquery(events), 0))
         .order_by("-performed_on", "-pk")
+    )
+
+
+def lot_adverse_events(sessions, limit=100):
+    """The adverse events after `sessions` (lot_sessions()), newest first, with their session's
+    client: what a lot's recipients reported."""
+    return list(
+        AdverseEvent.objects.filter(session__in=sessions.values("pk"))
+        .select_related("session__course__client")
+        .order_by("-onset_on", "-pk")[:limit]
     )
 
 

@@ -19,6 +19,7 @@ urlpatterns = [
         views.ClientReadableView.as_view(),
         name="client-readable",
     ),
+    path("reports/lots/contacts/", views.LotContactView.as_view(), name="lot-contact"),
     path("courses/<int:pk>/print/", views.CoursePrintView.as_view(), name="course-print"),
     # The address the printout had while the code called courses plans: a permanent redirect.
     path(

@@ -13,6 +13,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.text import slugify
 from django.views import View
 from django.views.generic import DetailView, TemplateView
@@ -24,6 +25,7 @@ from reports import charts
 from reports.exports import client_history, csv_cell
 from reports.forms import (
     ContactAttemptForm,
+    LotContactForm,
     LotForm,
     OutcomesFilterForm,
     RecallFilterForm,
@@ -33,10 +35,12 @@ from reports.recall import recall_courses, recall_items, record_contact_attempt
 from reports.selectors import (
     concern_outcomes,
     course_schedule,
+    lot_adverse_events,
     lot_sessions,
     practitioner_activity,
     staff_name,
 )
+from stock.models import Lot
 from treatments.forms import bookable_staff
 from treatments.models import ContactAttempt, Course, CourseConcern
 from treatments.selectors import ClientRecord
@@ -293,7 +297,27 @@ LOT_CSV_HEADER = [
     "Practitioner",
     "Course",
     "Client record",
+    "Lot status",
+    "Recall contact",
+    "Adverse events after the session",
 ]
+
+
+def lot_contacts(lot, client_ids=None):
+    """The latest recall contact about `lot` with each client (of `client_ids`, or all)."""
+    attempts = ContactAttempt.objects.filter(lot=lot, reason=ContactAttempt.Reason.LOT_RECALL)
+    if client_ids is not None:
+        attempts = attempts.filter(client__in=client_ids)
+    latest = {}
+    for attempt in attempts.order_by("attempted_at", "pk"):
+        latest[attempt.client_id] = attempt
+    return latest
+
+
+def contact_text(attempt):
+    if attempt is None:
+        return "not contacted yet"
+    return f"{attempt.get_outcome_display()} ({attempt.attempted_at:%Y-%m-%d})"
 
 
 class LotView(ReportMixin, TemplateView):
@@ -301,32 +325,54 @@ class LotView(ReportMixin, TemplateView):
 
     template_name = "reports/lots.html"
 
-    def get(self, request, *args, **kwargs):
+    def get(self, request, *args, contact_form=None, **kwargs):
         form = LotForm(request.GET if "product" in request.GET or "lot" in request.GET else None)
-        sessions = None
+        sessions = lot = None
         if form.is_valid():
-            sessions = lot_sessions(
-                product=form.cleaned_data["product"], lot=form.cleaned_data["lot"]
-            )
+            data = form.cleaned_data
+            lot = Lot.objects.for_product_number(data["product"], data["lot"]).first()
+            sessions = lot_sessions(product=data["product"], lot=data["lot"])
             if request.GET.get("format") == "csv":
-                return self.csv(sessions, form.cleaned_data)
-        context = self.get_context_data(form=form, **kwargs)
+                return self.csv(sessions, data, lot)
+        context = self.get_context_data(form=form, lot=lot, **kwargs)
         if sessions is not None:
             counts = sessions.aggregate(
                 session_count=Count("pk"), client_count=Count("course__client", distinct=True)
             )
             paginator = Paginator(sessions, LOT_SESSIONS_PER_PAGE)
             paginator.count = counts["session_count"]  # counted above already
+            page = paginator.get_page(request.GET.get("page"))
+            contacts = lot_contacts(lot, [s.course.client_id for s in page]) if lot else {}
+            for session in page:
+                client_id = session.course.client_id
+                session.lot_contact = contacts.get(client_id)
+                posted = contact_form is not None and str(contact_form.data.get("client")) == str(
+                    client_id
+                )
+                session.contact_form = (
+                    contact_form
+                    if posted
+                    else LotContactForm(
+                        initial={
+                            "client": client_id,
+                            "reason": ContactAttempt.Reason.LOT_RECALL,
+                            "lot": lot.pk if lot else None,
+                        },
+                        auto_id=f"id_lot_contact_{session.pk}_%s",
+                    )
+                )
             context.update(
                 searched=True,
-                page_obj=paginator.get_page(request.GET.get("page")),
+                page_obj=page,
                 querystring=querystring(request, without=("page", "format")),
+                events=lot_adverse_events(sessions) if counts["session_count"] else [],
                 **counts,
             )
         return self.render_to_response(context)
 
-    def csv(self, sessions, data):
+    def csv(self, sessions, data, lot):
         name = slugify(f"lot {data['product'].name} {data['lot']}") or "lot"
+        contacts = lot_contacts(lot) if lot else {}
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         writer = csv.writer(response)
@@ -344,9 +390,46 @@ class LotView(ReportMixin, TemplateView):
                 staff_name(session.practitioner),
                 self.request.build_absolute_uri(session.course.get_absolute_url()),
                 self.request.build_absolute_uri(client.get_absolute_url()),
+                lot.get_status_display() if lot else "",
+                contact_text(contacts.get(client.pk)),
+                session.adverse_event_count,
             ]
             writer.writerow([csv_cell(value) for value in row])
         return response
+
+
+class LotContactView(SubmitOnceMixin, LotView):
+    """Record a lot recall's contact with one client (POST); back to the lot's page."""
+
+    http_method_names = ["post"]
+    permission_required = ("treatments.view_reports", "treatments.add_contactattempt")
+
+    def post(self, request, *args, **kwargs):
+        form = LotContactForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                attempt = record_contact_attempt(
+                    client=data["client"],
+                    course=None,
+                    lot=data["lot"],
+                    reason=ContactAttempt.Reason.LOT_RECALL,
+                    outcome=data["outcome"],
+                    note=data["note"],
+                    by=request.user,
+                )
+            except ValidationError as error:
+                add_errors(form, error, fields=("outcome", "note"))
+            else:
+                messages.success(
+                    request,
+                    f"Recall contact recorded for {attempt.client}: "
+                    f"{attempt.get_outcome_display().lower()}.",
+                )
+                lot = data["lot"]
+                query = urlencode({"product": lot.product_id, "lot": lot.lot_number})
+                return redirect(f"{reverse('reports:lots')}?{query}")
+        return self.get(request, *args, contact_form=form, **kwargs)
 
 
 class ClientExportView(ReportMixin, View):

@@ -25,6 +25,8 @@ from catalogue.models import Concern, Product, area_chart, forget_area_chart, fo
 from clinic import roles
 from consultations.models import Client
 from consultations.services import record_consultation
+from stock.models import Lot
+from stock.services import receive_lot
 from treatments.models import Photo
 from treatments.services import earliest_next_on, log_session, start_course
 
@@ -244,7 +246,29 @@ def make_course(db, make_consultation, practitioner):
 
 
 @pytest.fixture
-def log(db, practitioner):
+def make_lot(db, manager):
+    """A lot of `product` in stock (in use), expiring in a year unless `expiry_date` says."""
+
+    def make(product, lot_number=None, *, expiry_date=None, status=Lot.Status.IN_USE, **extra):
+        lot = Lot.objects.for_product_number(product, lot_number or "").first()
+        if lot is None:
+            lot = receive_lot(
+                product=product,
+                lot_number=lot_number or f"LOT-{next(_serial)}",
+                expiry_date=expiry_date or timezone.localdate() + datetime.timedelta(days=365),
+                by=manager,
+                **extra,
+            )
+        if status != lot.status:
+            Lot.objects.filter(pk=lot.pk).update(status=status, status_reason="As the test says.")
+            lot.refresh_from_db()
+        return lot
+
+    return make
+
+
+@pytest.fixture
+def log(db, practitioner, make_lot):
     """Log a session on `course` on `performed_on`, at 1.5 mm (or the area's maximum, if lower)
     on the area of its first concern, the pre-session check asked (nothing changed). A session
     dated sooner than the course's interval allows says so (`interval_reason`) unless the test
@@ -262,6 +286,11 @@ def log(db, practitioner):
         if earliest and performed_on < earliest:
             values["interval_reason"] = SOONER_IN_TESTS
         values.update(extra)
+        # Lots given by number are in stock, as the clinic received them.
+        values["products"] = [
+            (product, make_lot(product, lot) if isinstance(lot, str) and lot.strip() else lot)
+            for product, lot in values.get("products", ())
+        ]
         return log_session(
             course=course,
             practitioner=practitioner,

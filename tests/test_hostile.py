@@ -37,6 +37,8 @@ from catalogue.models import Concern, Product
 from clinic import roles
 from consultations.models import Client, Consultation, RecordedConcern
 from consultations.services import record_consultation
+from stock.models import Lot
+from stock.services import receive_lot
 from treatments.models import Course, TreatmentSession
 from treatments.services import log_session, start_course
 
@@ -396,6 +398,20 @@ def client_with_course(name, practitioner, concerns, *, performed_on, **session)
         practitioner=practitioner,
         by=practitioner,
     )
+    # Lots given by number are in stock, received with a year to run.
+    session["products"] = [
+        (
+            product,
+            Lot.objects.for_product_number(product, lot).first()
+            or receive_lot(
+                product=product,
+                lot_number=lot,
+                expiry_date=timezone.localdate() + datetime.timedelta(days=365),
+                by=practitioner,
+            ),
+        )
+        for product, lot in session.get("products", ())
+    ]
     logged = log_session(
         course=course,
         check_asked=True,

@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
+from django.db.models import Exists, OuterRef, Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
 
 from catalogue.admin import AreaSelectsFromChartMixin
@@ -38,7 +38,9 @@ from consultations.models import Client, ClientAccess, Consultation, RecordedCon
 from consultations.resources import ClientExport
 from consultations.screening import PRE_SESSION_FIELDS
 from consultations.services import check_session
+from stock.models import Lot
 from treatments.models import (
+    AdverseEvent,
     Appointment,
     Course,
     CourseConcern,
@@ -593,12 +595,24 @@ class SessionAreaInline(AreaSelectsFromChartMixin, AtLeastOneInline):
 class SessionProductInline(admin.TabularInline):
     model = SessionProduct
     formset = SavedRowsFormSet
-    fields = ("product", "lot_number")
+    fields = ("product", "lot")
     extra = 0
     can_delete = False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("product")
+        return super().get_queryset(request).select_related("product", "lot")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        """The lots offered: those in use and in date, and the session's own (read once for
+        the page: SavedRowsFormSet shares the select among the rows)."""
+        formset = super().get_formset(request, obj, **kwargs)
+        usable = Q(status=Lot.Status.IN_USE, expiry_date__gte=timezone.localdate())
+        if obj is not None:
+            usable |= Q(pk__in=SessionProduct.objects.filter(session=obj).values("lot"))
+        formset.form.base_fields["lot"].queryset = Lot.objects.select_related("product").filter(
+            usable
+        )
+        return formset
 
 
 class SessionProgressFormSet(SavedRowsFormSet):
@@ -726,7 +740,10 @@ class TreatmentSessionAdmin(
             },
         ),
         ("Pre-session check", {"fields": PRE_SESSION_FIELDS}),
-        ("Procedure", {"fields": ("device", "device_model", "numbing", "depth_reason")}),
+        (
+            "Procedure",
+            {"fields": ("device", "device_model", "device_serial", "numbing", "depth_reason")},
+        ),
         ("Response", {"fields": ("skin_response", "pain_score", "notes")}),
         STAMP_FIELDSET,
     )
@@ -780,7 +797,7 @@ class TreatmentSessionAdmin(
             session=form.instance,
             by=request.user,
             areas=[(row["area"], row["depth_mm"]) for row in rows["areas"]],
-            products=[(row["product"], row["lot_number"]) for row in rows["products_used"]],
+            products=[(row["product"], row["lot"]) for row in rows["products_used"]],
             progress=[
                 (row["recorded_concern"], row["practitioner_rating"], row.get("client_rating"))
                 for row in rows["progress"]
@@ -811,6 +828,14 @@ class SessionProductAdmin(CappedCountAdminMixin, ReadOnlyAdminMixin, admin.Model
 
     list_display = ("lot_number", "product", "client", "performed_on", "practitioner")
     list_select_related = ("product", "session__course__client", "session__practitioner")
+
+    def get_queryset(self, request):
+        # The change page names the row's lot (with its product) beside its product.
+        # Joining here makes the list skip list_select_related, so join those too.
+        return (
+            super().get_queryset(request).select_related(*self.list_select_related, "lot__product")
+        )
+
     list_filter = ("product", "session__performed_on")
     search_fields = ("=lot_number", "session__course__client__last_name")
 
@@ -853,3 +878,33 @@ class AppointmentAdmin(
 
     def has_add_permission(self, request):
         return False
+
+
+class AdverseEventAdminForm(VersionedFormMixin, forms.ModelForm):
+    pass
+
+
+@admin.register(AdverseEvent)
+class AdverseEventAdmin(
+    CappedCountAdminMixin, VersionedAdminMixin, ClinicalRecordAdminMixin, AuditTrailAdmin
+):
+    form = AdverseEventAdminForm
+    list_display = ("onset_on", "kind", "severity", "outcome", "client", "session")
+    list_select_related = ("session__course__client",)
+    list_filter = ("kind", "severity", "outcome", "reported_by", "onset_on")
+    search_fields = ("session__course__client__last_name", "kind_detail", "notes")
+    raw_id_fields = ("session",)
+    readonly_fields = STAMP_FIELDS
+    fieldsets = (
+        (None, {"fields": ("session", "kind", "kind_detail", "onset_on", "severity")}),
+        ("Follow-up", {"fields": ("action_taken", "outcome", "resolved_on", "reported_by")}),
+        (None, {"fields": ("notes",)}),
+        STAMP_FIELDSET,
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is None else ("session", *self.readonly_fields)
+
+    @admin.display(ordering="session__course__client__last_name")
+    def client(self, obj):
+        return obj.session.course.client

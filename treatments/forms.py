@@ -13,16 +13,18 @@ from clinic import roles
 from clinic.locking import VersionedFormMixin
 from consultations.forms import DateInput, flag_damaged_version
 from consultations.screening import PRE_SESSION_DATES, PRE_SESSION_FIELDS
+from stock.gs1 import MAX_SCAN_LENGTH, ScanError
+from stock.models import Lot
+from stock.services import read_scan
 from treatments.models import (
     Course,
     Device,
     Photo,
-    SessionProduct,
     SessionProgress,
     TreatmentSession,
 )
 from treatments.photos.services import ACCEPTED_TYPES, clean_photo
-from treatments.services import SESSION_FIELDS
+from treatments.services import NO_RECEIVE, SESSION_FIELDS, NewLot
 
 DEFAULT_DEPTH = Decimal("1.00")
 PLANNED_SESSIONS_MESSAGE = "Plan between 1 and 52 sessions."
@@ -256,6 +258,7 @@ class SessionForm(VersionedFormMixin, forms.ModelForm):
             "interval_reason",
             "device",
             "device_model",
+            "device_serial",
             "skin_response",
             "notes",
             *PRE_SESSION_FIELDS,
@@ -369,50 +372,155 @@ SessionAreaFormSet = forms.formset_factory(
 )
 
 
-LOT_REQUIRED = "Give the lot number from the pack, for recalls."
+LOT_REQUIRED = (
+    "Choose the lot from the pack in hand, scan it, or receive a new lot with its expiry date."
+)
+LOT_REQUIRED_SAME = "Choose the lot from the pack in hand, or tick the last session's lot."
+NEW_LOT_EXPIRY = "Give the new lot's expiry date, as printed on the pack."
+NOT_OFFERED = "{product} is not offered for sessions: choose a product from the list."
+
+
+def lot_label(lot):
+    label = f"{lot.lot_number} · {lot.expiry_display}"
+    if lot.status != Lot.Status.IN_USE:
+        label += f" · {lot.get_status_display().lower()}"
+    return label
+
+
+class LotSelect(forms.Select):
+    """The lots' select: each option names its product (data-product), so the page's script
+    shows only the chosen product's lots."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lot_products = {}
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        product = self.lot_products.get(str(value))
+        if product is not None:
+            option["attrs"]["data-product"] = str(product)
+        return option
 
 
 class SessionProductForm(forms.Form):
-    """A product applied, with its lot. A lot used at the last session is offered, not filled
-    in: the practitioner ticks it after checking the pack, or types the lot in hand."""
+    """A product applied, with its lot from stock: one of the clinic's in-date lots in use (the
+    lot used last time in this course is offered first, as a suggestion to tick, never chosen
+    unseen), a scan of the pack's label, or, for staff who may receive lots, a new lot received
+    on the spot with its expiry date."""
 
-    product = LoadedChoiceField(label="Product", label_from_instance=product_label)
-    lot_number = forms.CharField(
-        label="Lot number",
-        max_length=SessionProduct._meta.get_field("lot_number").max_length,
+    # Not required by itself: a scan fills it (clean()); a row naming a lot needs it.
+    product = LoadedChoiceField(label="Product", required=False, label_from_instance=product_label)
+    scan = forms.CharField(
+        label="Scan the pack",
         required=False,
+        max_length=MAX_SCAN_LENGTH * 2,
+        strip=False,
+        help_text="Scan the pack's barcode: product, lot and expiry are filled in.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "data-scan": ""}),
     )
-    last_lot = forms.CharField(
-        widget=forms.HiddenInput,
-        required=False,
-        max_length=SessionProduct._meta.get_field("lot_number").max_length,
+    lot = LoadedChoiceField(
+        label="Lot", required=False, empty_label="Choose the lot", label_from_instance=lot_label
     )
+    last_lot = forms.CharField(widget=forms.HiddenInput, required=False, max_length=20)
     same_lot = forms.BooleanField(required=False)
+    new_lot_number = forms.CharField(
+        label="Or receive a new lot: number",
+        required=False,
+        max_length=Lot._meta.get_field("lot_number").max_length,
+    )
+    new_lot_expiry = forms.DateField(label="Expiry date", required=False, widget=DateInput())
 
-    def __init__(self, *args, products, **kwargs):
+    def __init__(self, *args, products, lots=(), last_lots=None, can_receive=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["product"].objects = products
+        self.fields["lot"].widget = LotSelect()
+        self.fields["lot"].objects = lots
+        self.fields["lot"].widget.lot_products = {str(lot.pk): lot.product_id for lot in lots}
+        self.last_lots = last_lots or {}
+        self.can_receive = can_receive
+        if not can_receive:
+            del self.fields["new_lot_number"]
+            del self.fields["new_lot_expiry"]
         last_lot = (
             self.data.get(self.add_prefix("last_lot"), "")
             if self.is_bound
             else self.initial.get("last_lot", "")
         )
-        if last_lot:
-            self.fields["same_lot"].label = f"Same lot as last session: {last_lot}"
+        suggested = self.last_lots.get(str(last_lot))
+        if suggested is not None:
+            self.fields[
+                "same_lot"
+            ].label = (
+                f"Same lot as last session: {suggested.lot_number} ({suggested.expiry_display})"
+            )
         else:
             del self.fields["same_lot"]
 
+    def _from_scan(self, cleaned):
+        """Fill the product and lot from the scan, read here with biip (the page's script
+        fills the fields as the scan is typed; a page without it, or a scan typed into the
+        field, is read on submit). Returns the lot, or None."""
+        try:
+            scanned = read_scan(cleaned["scan"])
+        except ScanError as error:
+            self.add_error("scan", str(error))
+            return None
+        offered = self.fields["product"].objects
+        product = offered.get(str(scanned.product.pk))
+        if product is None:
+            self.add_error("scan", NOT_OFFERED.format(product=scanned.product))
+            return None
+        if cleaned.get("product") and cleaned["product"] != product:
+            self.add_error(
+                "scan", f"The scan is of {product}, not {cleaned['product']}: check the pack."
+            )
+            return None
+        cleaned["product"] = product
+        if scanned.lot is not None:
+            return scanned.lot
+        if not self.can_receive:
+            self.add_error(
+                "scan", NO_RECEIVE.format(number=scanned.scan.lot_number, product=product)
+            )
+            return None
+        if scanned.scan.expiry_date is None:
+            self.add_error("scan", "The scan has no expiry date (AI 17): type it below.")
+            return None
+        return NewLot(scanned.scan.lot_number, scanned.scan.expiry_date)
+
     def clean(self):
         cleaned = super().clean()
-        lot = cleaned.get("lot_number", "").strip()
-        if not lot and cleaned.get("same_lot"):
-            lot = cleaned.get("last_lot", "").strip()
-        if cleaned.get("product") and not lot and "lot_number" not in self.errors:
-            message = LOT_REQUIRED
-            if "same_lot" in self.fields:
-                message = "Type the lot number from the pack, or tick the last session's lot."
-            self.add_error("lot_number", message)
-        cleaned["lot_number"] = lot
+        if any(name in self.errors for name in ("product", "lot", "scan")):
+            return cleaned
+        lot = None
+        if (cleaned.get("scan") or "").strip():
+            lot = self._from_scan(cleaned)
+            if lot is None:
+                return cleaned
+        product = cleaned.get("product")
+        if product is None:
+            if lot is not None or cleaned.get("lot") or cleaned.get("new_lot_number"):
+                self.add_error("product", "Choose the product.")
+            return cleaned
+        new_number = (cleaned.get("new_lot_number") or "").strip()
+        if lot is None and cleaned.get("lot"):
+            lot = cleaned["lot"]
+        elif lot is None and new_number:
+            if not cleaned.get("new_lot_expiry"):
+                if "new_lot_expiry" not in self.errors:
+                    self.add_error("new_lot_expiry", NEW_LOT_EXPIRY)
+                return cleaned
+            lot = NewLot(new_number, cleaned["new_lot_expiry"])
+        elif lot is None and cleaned.get("same_lot"):
+            lot = self.last_lots.get(str(cleaned.get("last_lot")))
+        if lot is None:
+            self.add_error("lot", LOT_REQUIRED_SAME if "same_lot" in self.fields else LOT_REQUIRED)
+            return cleaned
+        if isinstance(lot, Lot) and lot.product_id != product.pk:
+            self.add_error("lot", f"Lot {lot.lot_number} is not a lot of {product}.")
+            return cleaned
+        cleaned["lot"] = lot
         return cleaned
 
 
@@ -420,9 +528,7 @@ class BaseSessionProductFormSet(BaseRowFormSet):
     key = "product"
 
     def products(self):
-        return [
-            (f.cleaned_data["product"], f.cleaned_data["lot_number"]) for f in self.chosen_forms()
-        ]
+        return [(f.cleaned_data["product"], f.cleaned_data["lot"]) for f in self.chosen_forms()]
 
 
 SessionProductFormSet = forms.formset_factory(

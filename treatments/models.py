@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +28,7 @@ from clinic.formats import day
 from clinic.history import AuditTrail
 from clinic.models import Stamped, Voidable
 from consultations.models import Client, Consultation, RecordedConcern
+from stock.models import Lot
 
 
 class Device(models.TextChoices):
@@ -138,6 +139,12 @@ class Course(Stamped):
     ended_on = models.DateField(null=True, blank=True)
     end_reason = models.TextField(
         blank=True, help_text="Why the course was stopped or completed early."
+    )
+    stopped_for_adverse_event = models.BooleanField(
+        "stopped for an adverse event",
+        default=False,
+        help_text="The course was stopped because of an adverse event: the client is not "
+        "offered maintenance.",
     )
     override_reason = models.TextField(
         blank=True,
@@ -338,6 +345,7 @@ class ContactAttempt(Stamped):
     class Reason(models.TextChoices):
         DUE = "due", "Session due or overdue"
         MAINTENANCE = "maintenance", "Maintenance after a course"
+        LOT_RECALL = "lot_recall", "Lot recall"
 
     class Outcome(models.TextChoices):
         CONTACTED = "contacted", "Contacted, no booking yet"
@@ -355,6 +363,14 @@ class ContactAttempt(Stamped):
         related_name="contact_attempts",
         help_text="The course the recall is about.",
     )
+    lot = models.ForeignKey(
+        Lot,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="contact_attempts",
+        help_text="The recalled lot the client was told about.",
+    )
     reason = models.CharField(max_length=20, choices=Reason)
     outcome = models.CharField(max_length=20, choices=Outcome)
     attempted_at = models.DateTimeField(default=timezone.now)
@@ -366,6 +382,7 @@ class ContactAttempt(Stamped):
         indexes = [
             models.Index(fields=["client", "attempted_at"], name="contact_client_idx"),
             models.Index(fields=["course", "attempted_at"], name="contact_course_idx"),
+            models.Index(fields=["lot", "client"], name="contact_lot_idx"),
         ]
 
     def __str__(self):
@@ -476,6 +493,12 @@ class TreatmentSession(Voidable, Stamped):
     )
     device = models.CharField(max_length=10, choices=Device, default=Device.PEN)
     device_model = models.CharField(max_length=100, blank=True, help_text="e.g. Dermapen 4.")
+    device_serial = models.CharField(
+        "device serial number",
+        max_length=100,
+        blank=True,
+        help_text="The pen's or roller's serial number, where the clinic records one.",
+    )
     numbing = models.ForeignKey(
         Product,
         on_delete=models.PROTECT,
@@ -539,6 +562,14 @@ class TreatmentSession(Voidable, Stamped):
         blank=True,
         help_text="Required when the session comes sooner than the course's interval allows.",
     )
+    follow_up_on = models.DateField(
+        "follow-up call due",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When to call the client after the session (its concerns' follow-up days); "
+        "empty: no call.",
+    )
 
     objects = SessionQuerySet.as_manager()
 
@@ -552,6 +583,7 @@ class TreatmentSession(Voidable, Stamped):
                 fields=["practitioner", "performed_on", "id"], name="session_practitioner_idx"
             ),
             models.Index(fields=["course", "performed_on"], name="session_course_date_idx"),
+            models.Index(fields=["follow_up_on"], name="session_follow_up_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["course", "number"], name="session_number_unique"),
@@ -685,8 +717,15 @@ class SessionProduct(models.Model):
         TreatmentSession, on_delete=models.PROTECT, related_name="products_used"
     )
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="uses")
+    lot = models.ForeignKey(
+        Lot,
+        on_delete=models.PROTECT,
+        related_name="uses",
+        help_text="The lot from stock, so a manufacturer recall can be traced.",
+    )
     lot_number = models.CharField(
-        max_length=50, help_text="From the pack, so a manufacturer recall can be traced."
+        max_length=50,
+        help_text="The lot's number as it was recorded (kept for the history of the session).",
     )
 
     class Meta:
@@ -848,3 +887,134 @@ class Photo(Stamped):
             f"{self.client}: {self.area.name}, {self.get_angle_display().lower()}, "
             f"{day(self.taken_on)}"
         )
+
+
+class AdverseEvent(Stamped):
+    """A reaction after a session, recorded and followed until it resolves; never deleted.
+
+    Through its session it is tied to the lots used, the device and the depths."""
+
+    class Kind(models.TextChoices):
+        PROLONGED_ERYTHEMA = "prolonged_erythema", "Prolonged erythema (over 3 days)"
+        SWELLING = "swelling", "Swelling"
+        INFECTION = "infection", "Infection"
+        COLD_SORE = "cold_sore", "Cold-sore reactivation"
+        PIH = "pih", "Post-inflammatory hyperpigmentation"
+        TRAM_TRACK = "tram_track", "Tram-track marks"
+        GRANULOMA = "granuloma", "Granuloma"
+        ALLERGIC = "allergic", "Allergic or contact reaction"
+        ACNE_FLARE = "acne_flare", "Acne flare"
+        MILIA = "milia", "Milia"
+        OTHER = "other", "Other"
+
+    class Severity(models.TextChoices):
+        MILD = "mild", "Mild"
+        MODERATE = "moderate", "Moderate"
+        SEVERE = "severe", "Severe"
+
+    class Outcome(models.TextChoices):
+        ONGOING = "ongoing", "Ongoing"
+        IMPROVING = "improving", "Improving"
+        RESOLVED = "resolved", "Resolved"
+        RESOLVED_WITH_SEQUELAE = "resolved_with_sequelae", "Resolved with a lasting change"
+
+    class Reporter(models.TextChoices):
+        CLIENT = "client", "The client"
+        FOLLOW_UP = "follow_up", "The client, at the follow-up call"
+        PRACTITIONER = "practitioner", "A practitioner of the clinic"
+        OTHER_CLINICIAN = "other_clinician", "Another clinician (GP, dermatologist)"
+
+    RESOLVED = (Outcome.RESOLVED, Outcome.RESOLVED_WITH_SEQUELAE)
+
+    session = models.ForeignKey(
+        TreatmentSession, on_delete=models.PROTECT, related_name="adverse_events"
+    )
+    kind = models.CharField(max_length=30, choices=Kind)
+    kind_detail = models.CharField(
+        "what it was", max_length=200, blank=True, help_text="Required for 'other'."
+    )
+    onset_on = models.DateField("onset", default=timezone.localdate)
+    severity = models.CharField(max_length=10, choices=Severity)
+    action_taken = models.TextField(
+        blank=True, help_text="Advice given, treatment, referral (GP, dermatologist)."
+    )
+    outcome = models.CharField(max_length=30, choices=Outcome, default=Outcome.ONGOING)
+    resolved_on = models.DateField("resolved on", null=True, blank=True)
+    reported_by = models.CharField(max_length=20, choices=Reporter, default=Reporter.CLIENT)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-onset_on", "-pk"]
+        indexes = [models.Index(fields=["session", "onset_on"], name="adverseevent_session_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(resolved_on__isnull=True)
+                | Q(outcome__in=["resolved", "resolved_with_sequelae"]),
+                name="adverseevent_resolved_date_when_resolved",
+                violation_error_message="Only a resolved event has a resolved date.",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_on__isnull=True) | Q(resolved_on__gte=F("onset_on")),
+                name="adverseevent_resolved_after_onset",
+                violation_error_message="An event resolves on or after its onset.",
+            ),
+        ]
+
+    def __str__(self):
+        severity = self.get_severity_display().lower()
+        return f"{self.get_kind_display()} ({severity}), {self.onset_on:%d %b %Y}"
+
+    def get_absolute_url(self):
+        return reverse("treatments:adverse-event-update", kwargs={"pk": self.pk})
+
+    @property
+    def is_resolved(self):
+        return self.outcome in self.RESOLVED
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        today = timezone.localdate()
+        if self.kind == self.Kind.OTHER and not self.kind_detail.strip():
+            errors["kind_detail"] = "Say what the reaction was."
+        if self.onset_on and self.onset_on > today:
+            errors["onset_on"] = "The onset cannot be in the future."
+        elif self.onset_on and self.session_id and self.onset_on < self.session.performed_on:
+            errors["onset_on"] = (
+                f"The session was on {self.session.performed_on:%d %b %Y}: an event after it "
+                "starts on or after that day."
+            )
+        if self.outcome in self.RESOLVED and not self.resolved_on:
+            errors["resolved_on"] = "Give the date it resolved."
+        elif self.outcome not in self.RESOLVED and self.resolved_on:
+            errors["resolved_on"] = "Only a resolved event has a resolved date: choose its outcome."
+        elif self.resolved_on and self.resolved_on > today:
+            errors["resolved_on"] = "The resolved date cannot be in the future."
+        elif self.resolved_on and self.onset_on and self.resolved_on < self.onset_on:
+            errors["resolved_on"] = "An event resolves on or after its onset."
+        if errors:
+            raise ValidationError(errors)
+
+
+class FollowUpCall(Stamped):
+    """The call 48-72 hours after a session: how the skin settled. Recording it takes the
+    session off Today's call list."""
+
+    class Outcome(models.TextChoices):
+        FINE = "fine", "Fine: settling as expected"
+        REACTION = "reaction", "Reaction reported"
+        NO_ANSWER = "no_answer", "No answer (stop calling)"
+
+    session = models.OneToOneField(
+        TreatmentSession, on_delete=models.PROTECT, related_name="follow_up_call"
+    )
+    outcome = models.CharField(max_length=20, choices=Outcome)
+    called_at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-called_at", "-pk"]
+        verbose_name = "follow-up call"
+
+    def __str__(self):
+        return f"{self.get_outcome_display()} ({self.called_at:%d %b %Y})"

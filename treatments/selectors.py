@@ -98,7 +98,8 @@ class ClientRecord:
         """Every session of every course, with its areas (and in full, its products and lots and
         its ratings), each with its `position` in its course (None for a voided one before any
         that counts)."""
-        rows = [areas_with_names()]
+        # The adverse events after each session, on the client's timeline.
+        rows = [areas_with_names(), "adverse_events"]
         if self.in_full:
             rows += [
                 Prefetch(

@@ -19,6 +19,8 @@ from clinic.locking import check_version
 from consultations.models import Consultation
 from consultations.screening import PRE_SESSION_FIELDS
 from consultations.services import blocking_areas, check_session, course_refusals
+from stock.models import Lot
+from stock.services import receive_lot
 from treatments.models import (
     SESSION_ROWS,
     Appointment,
@@ -32,7 +34,7 @@ from treatments.models import (
 )
 
 # Foreign keys of a session's rows, checked by the services rather than by a query each.
-ROW_PARENTS = ["session", "product", "recorded_concern", "area"]
+ROW_PARENTS = ["session", "product", "lot", "recorded_concern", "area"]
 # A new session's own foreign keys: the course, the users and the numbing cream are objects
 # already loaded (clean() checks the cream's kind).
 SESSION_PARENTS = ["course", "practitioner", "created_by", "updated_by", "numbing"]
@@ -484,7 +486,7 @@ def log_session(*, course, **details):
     Locks the course, then counts its sessions. The arguments are log_session_on_locked()'s.
     """
     locked = Course.objects.select_related("consultation").locked_with_counts().get(pk=course.pk)
-    return _log_session(locked, locked.session_counts(), **details)
+    return _log_session(locked, locked.session_counts(), lots_read=False, **details)
 
 
 def log_session_on_locked(*, course, **details):
@@ -492,8 +494,11 @@ def log_session_on_locked(*, course, **details):
     `Course.objects.locked_with_counts()`: the session form reads it so with the page's
     details, to check the form against the course as the session will be saved on it.
 
-    `areas`: (area, depth_mm) pairs; `products`: (product, lot_number) pairs; `progress`:
-    (recorded_concern, practitioner_rating, client_rating or None) triples.
+    `areas`: (area, depth_mm) pairs; `products`: (product, lot) pairs, the lot a Lot, a lot
+    number or a NewLot (`check_lots`); `progress`: (recorded_concern, practitioner_rating,
+    client_rating or None) triples. The Lots given were read in the current transaction, after
+    the course's lock (the session form reads them so): their status and expiry are checked as
+    read, so a lot recalled since the page was shown is refused.
     """
     counts = course.session_counts()
     if not (transaction.get_connection().in_atomic_block and counts is not None):
@@ -502,19 +507,21 @@ def log_session_on_locked(*, course, **details):
             "Course.objects.locked_with_counts() in the current transaction; "
             "log_session() reads it so itself."
         )
-    return _log_session(course, counts, **details)
+    return _log_session(course, counts, lots_read=True, **details)
 
 
 def _log_session(
     course,
     counts,
     *,
+    lots_read,
     practitioner,
     areas,
     by,
     performed_on=None,
     device=TreatmentSession.Device.PEN,
     device_model="",
+    device_serial="",
     numbing=None,
     products=(),
     skin_response=TreatmentSession.Response.ERYTHEMA,
@@ -577,6 +584,7 @@ def _log_session(
         practitioner=practitioner,
         device=device,
         device_model=device_model,
+        device_serial=device_serial.strip(),
         numbing=numbing,
         skin_response=skin_response,
         pain_score=pain_score,
@@ -585,10 +593,12 @@ def _log_session(
         interval_reason=interval_reason.strip(),
         **check,
     )
+    session.follow_up_on = follow_up_on(course, performed_on)
     session.stamp(by)
     # The session's number is taken under the course's lock and clean() repeats the rules its
     # check constraints keep, so only the fields and clean() are checked here.
     session.full_clean(exclude=SESSION_PARENTS, validate_constraints=False)
+    products = check_lots(products, by=by, on=performed_on, read=lots_read)
     rows = _build_rows(session, areas=areas, products=products, progress=progress)
     _save_with_rows(session, rows, replace=False)
 
@@ -798,6 +808,98 @@ def _check_rows(course, areas, progress, course_concern_ids=None):
     return areas, progress
 
 
+@dataclass(frozen=True)
+class NewLot:
+    """A lot not yet in stock, received on the spot while logging a session (the pack in hand:
+    its number and expiry, typed or scanned)."""
+
+    lot_number: str
+    expiry_date: datetime.date | None
+
+
+NO_RECEIVE = (
+    "Lot {number} of {product} is not in stock, and you may not receive lots: choose a lot "
+    "from the list, or ask a manager to receive it."
+)
+NOT_IN_STOCK = (
+    "Lot {number} of {product} is not in stock: choose a lot from the list, or receive it "
+    "with its expiry date."
+)
+LOT_OF_ANOTHER = "Lot {number} is a lot of {other}, not of {product}: choose a lot of {product}."
+
+
+def check_lots(products, *, by, on, kept_lot_ids=(), read=False):
+    """The (product, Lot) pairs a session on `on` records, from (product, lot) pairs whose lot
+    is a Lot, a lot number (the product's lot of that number) or a NewLot (received now, by
+    `by`, who needs the permission). The lots are read again, locked, so one recalled,
+    quarantined or expired since the form was shown is refused with the reason; lots already
+    recorded on the session (`kept_lot_ids`, a correction) stand as they are. `read`: the Lots
+    given were read in this transaction already (log_session_on_locked), as they are now."""
+    products = list(products)
+    if any(not isinstance(lot, (Lot, NewLot, str)) for _, lot in products):
+        raise TypeError("A session's products are (product, Lot, lot number or NewLot) pairs.")
+    ids = sorted({lot.pk for _, lot in products if isinstance(lot, Lot)})
+    if read:
+        locked = {lot.pk: lot for _, lot in products if isinstance(lot, Lot)}
+    else:
+        # Locked in key order: a recall waits for the session, or the session sees the recall.
+        locked = {
+            lot.pk: lot for lot in Lot.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+        }
+    checked, errors = [], []
+    for product, lot in products:
+        if isinstance(lot, str):
+            number = lot.strip()
+            if not number:
+                errors.append(f"Give the lot number of {product}.")
+                continue
+            found = Lot.objects.select_for_update().for_product_number(product, number).first()
+            if found is None:
+                errors.append(NOT_IN_STOCK.format(number=number, product=product))
+                continue
+            lot = found
+        elif isinstance(lot, NewLot):
+            if not by.has_perm("stock.receive_lot"):
+                errors.append(NO_RECEIVE.format(number=lot.lot_number, product=product))
+                continue
+            try:
+                lot = receive_lot(
+                    product=product, lot_number=lot.lot_number, expiry_date=lot.expiry_date, by=by
+                )
+            except ValidationError as refusal:
+                errors.extend(f"{product}: {message}" for message in refusal.messages)
+                continue
+        else:
+            lot = locked[lot.pk]
+        if lot.product_id != product.pk:
+            errors.append(
+                LOT_OF_ANOTHER.format(number=lot.lot_number, other=lot.product, product=product)
+            )
+            continue
+        lot.product = product
+        refusal = "" if lot.pk in kept_lot_ids else lot.refusal(on)
+        if refusal:
+            errors.append(refusal)
+            continue
+        checked.append((product, lot))
+    if errors:
+        raise ValidationError({"products": errors})
+    if len({lot.pk for _, lot in checked}) != len(checked):
+        raise ValidationError({"products": "Each lot appears once."})
+    return checked
+
+
+def follow_up_on(course, performed_on):
+    """When to call the client after a session on `performed_on`: the soonest follow-up of the
+    course's concerns (catalogue Concern.follow_up_days); None when every concern has none."""
+    days = [
+        link.recorded_concern.concern.follow_up_days
+        for link in course.course_concerns.all()
+        if link.recorded_concern.concern.follow_up_days
+    ]
+    return performed_on + datetime.timedelta(days=min(days)) if days else None
+
+
 def _build_rows(session, *, areas=None, products=None, progress=None):
     """A session's rows of each kind given (None: that kind stays as saved), by their name in
     SESSION_ROWS, validated.
@@ -812,12 +914,10 @@ def _build_rows(session, *, areas=None, products=None, progress=None):
             SessionArea(session=session, area_id=area, depth_mm=depth) for area, depth in areas
         ]
     if products is not None:
-        rows["products"] = []
-        for product, lot in products:
-            row = SessionProduct(session=session, product=product, lot_number=(lot or "").strip())
-            if not row.lot_number:
-                raise ValidationError({"products": f"Give the lot number of {product}."})
-            rows["products"].append(row)
+        rows["products"] = [
+            SessionProduct(session=session, product=product, lot=lot, lot_number=lot.lot_number)
+            for product, lot in products
+        ]
     if progress is not None:
         rows["progress"] = [
             SessionProgress(
@@ -852,11 +952,12 @@ def _save_with_rows(session, rows, *, replace):
             model.objects.bulk_create(written)
 
 
-def _end_course(course, *, status, by, reason, on):
+def _end_course(course, *, status, by, reason, on, adverse_event=False):
     course = Course.objects.select_for_update().get(pk=course.pk)
     if course.status != Course.Status.ACTIVE:
         raise ValidationError(f"This course is already {course.get_status_display().lower()}.")
     course.status = status
+    course.stopped_for_adverse_event = adverse_event
     course.ended_on = on or timezone.localdate()
     course.end_reason = reason.strip()
     if course.ended_on < course.start_date:
@@ -875,11 +976,19 @@ def complete_course(*, course, by, reason="", on=None):
 
 
 @transaction.atomic
-def stop_course(*, course, reason, by, on=None):
-    """Stop a course early; the reason is required."""
+def stop_course(*, course, reason, by, on=None, adverse_event=False):
+    """Stop a course early; the reason is required. `adverse_event`: stopped because of an
+    adverse event (the client is then left out of the maintenance recall)."""
     if not reason.strip():
         raise ValidationError({"end_reason": "Say why the course is stopped."})
-    return _end_course(course, status=Course.Status.STOPPED, by=by, reason=reason, on=on)
+    return _end_course(
+        course,
+        status=Course.Status.STOPPED,
+        by=by,
+        reason=reason,
+        on=on,
+        adverse_event=adverse_event,
+    )
 
 
 SESSION_NOT_AUTHOR = (
@@ -899,6 +1008,7 @@ SESSION_FIELDS = (
     "interval_reason",
     "device",
     "device_model",
+    "device_serial",
     "numbing",
     "skin_response",
     "pain_score",
@@ -989,8 +1099,13 @@ def correct_session(
     session.interval_reason = session.interval_reason.strip()
     _check_correction_screening(course, session, saved, areas)
 
+    if session.performed_on != saved["performed_on"]:
+        session.follow_up_on = follow_up_on(course, session.performed_on)
     session.stamp(by)
     session.full_clean(exclude=SESSION_PARENTS, validate_constraints=False)
+    if products is not None:
+        kept = set(session.products_used.values_list("lot_id", flat=True))
+        products = check_lots(products, by=by, on=session.performed_on, kept_lot_ids=kept)
     rows = _build_rows(session, areas=areas, products=products, progress=progress)
     _save_with_rows(session, rows, replace=True)
 
@@ -1007,6 +1122,7 @@ def correct_session(
 
 
 COURSE_FIELDS = {
+    "stopped_for_adverse_event",
     "practitioner",
     "start_date",
     "planned_sessions",

@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from treatments import views
+from treatments import aftercare_views, views
 from treatments.photos import views as photos
 
 app_name = "treatments"
@@ -41,6 +41,21 @@ urlpatterns = [
     ),
     path("sessions/<int:pk>/edit/", views.SessionUpdateView.as_view(), name="session-update"),
     path("sessions/<int:pk>/void/", views.SessionVoidView.as_view(), name="session-void"),
+    path(
+        "sessions/<int:pk>/adverse-events/new/",
+        aftercare_views.AdverseEventCreateView.as_view(),
+        name="adverse-event-create",
+    ),
+    path(
+        "adverse-events/<int:pk>/",
+        aftercare_views.AdverseEventUpdateView.as_view(),
+        name="adverse-event-update",
+    ),
+    path(
+        "sessions/<int:pk>/follow-up/",
+        aftercare_views.FollowUpCallView.as_view(),
+        name="follow-up-call",
+    ),
     path("photos/<int:pk>/image/", photos.PhotoFileView.as_view(), name="photo-image"),
     path("photos/<int:pk>/thumbnail/", photos.ThumbnailFileView.as_view(), name="photo-thumbnail"),
     path("clients/<int:pk>/photos/", photos.ClientPhotosView.as_view(), name="client-photos"),

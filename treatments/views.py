@@ -22,12 +22,15 @@ from django.views.generic import DetailView, FormView, TemplateView, View
 
 from catalogue.models import Product, area_chart
 from clinic.formats import day
+from clinic.forms import add_service_errors
 from clinic.locking import RecordBusy, StaleRecord, check_version, refuse_when_busy
 from clinic.pagination import WorklistPaginator
 from clinic.submissions import SubmitOnceMixin
 from clinic.views import RoleRequiredMixin
-from consultations.forms import add_formset_errors, add_service_errors, refuse_stale
+from consultations.forms import add_formset_errors, refuse_stale
 from consultations.models import Client, ClientAccess, Consultation, RecordedConcern
+from stock.models import Lot
+from treatments.aftercare import calls_due
 from treatments.cautions import cautions_for
 from treatments.forms import (
     AppointmentForm,
@@ -245,6 +248,7 @@ class TodayView(RoleRequiredMixin, TemplateView):
                 "appointments": appointments,
                 "due_page": page,
                 "recent_sessions": recent,
+                "follow_up_calls": list(calls_due(today=today)),
             }
         )
         return context
@@ -608,10 +612,43 @@ class SessionFormsMixin:
         """Initial values: {"session": {...}, "areas": [...], "products": [...], "progress": {}}."""
         raise NotImplementedError
 
+    def kept_lot_ids(self):
+        """Lots offered even when no longer usable: those the session already records."""
+        return set()
+
+    def load_lots(self, initial, data):
+        """(lots offered on the product rows, the lots suggested from last time by key), in one
+        query: the offered products' lots in use and in date, and the lots the rows name (the
+        session's own, the posted ones, last time's), so a lot recalled since the page was
+        shown is refused with its reason rather than as an unknown choice."""
+        named = set(self.kept_lot_ids())
+        last = {str(row.get("last_lot")) for row in initial["products"] if row.get("last_lot")}
+        if data is not None:
+            for name, value in data.items():
+                if not (value.isdigit() and len(value) < 19 and name.startswith("products-")):
+                    continue
+                if name.endswith("-last_lot"):
+                    last.add(value)
+                elif name.endswith("-lot"):
+                    named.add(int(value))
+        wanted = named | {int(pk) for pk in last if pk.isdigit() and len(pk) < 19}
+        today = timezone.localdate()
+        lots = list(
+            Lot.objects.filter(product__in=[p.pk for p in self.serums])
+            .filter(Q(status=Lot.Status.IN_USE, expiry_date__gte=today) | Q(pk__in=wanted))
+            .order_by("expiry_date", "pk")
+        )
+        last_lots = {str(lot.pk): lot for lot in lots if str(lot.pk) in last}
+        offered = [lot for lot in lots if lot.pk in named or not lot.refusal(today)]
+        # The lots used last time first: the suggestion to confirm.
+        offered.sort(key=lambda lot: str(lot.pk) not in last_lots)
+        return offered, last_lots
+
     def build_forms(self, data=None, files=None):
         self.serums, numbing_creams = self.load_products()
         self.chart = area_chart()
         initial = self.get_initial()
+        lots, last_lots = self.load_lots(initial, data)
         self.recorded_concerns = [pc.recorded_concern for pc in self.course.course_concerns.all()]
         return {
             "form": SessionForm(
@@ -625,7 +662,12 @@ class SessionFormsMixin:
                 data,
                 initial=initial["products"],
                 prefix="products",
-                form_kwargs={"products": self.serums},
+                form_kwargs={
+                    "products": self.serums,
+                    "lots": lots,
+                    "last_lots": last_lots,
+                    "can_receive": self.request.user.has_perm("stock.receive_lot"),
+                },
             ),
             "progress_forms": [
                 ProgressForm(
@@ -763,6 +805,7 @@ class SessionFormsMixin:
                     "depth_mm": areas,
                     "products": products,
                     "product": products,
+                    "lot": products,
                     "lot_number": products,
                     "progress": forms["progress_errors"].extend,
                     "practitioner_rating": forms["progress_errors"].extend,
@@ -841,7 +884,7 @@ class SessionCreateView(RoleRequiredMixin, SubmitOnceMixin, SessionFormsMixin, T
         previous = (
             self.course.sessions.valid()
             .select_related("numbing")
-            .prefetch_related("areas", "products_used__product")
+            .prefetch_related("areas", "products_used")
             .order_by("-performed_on", "-number")
             .first()
         )
@@ -859,7 +902,7 @@ class SessionCreateView(RoleRequiredMixin, SubmitOnceMixin, SessionFormsMixin, T
             allowed = {p.pk for p in self.serums}
             # The lot is offered for the practitioner to confirm, never filled in unseen.
             initial["products"] = [
-                {"product": row.product_id, "last_lot": row.lot_number}
+                {"product": row.product_id, "last_lot": row.lot_id}
                 for row in previous.products_used.all()
                 if row.product_id in allowed
             ]
@@ -952,6 +995,9 @@ class SessionUpdateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
             self.session.numbing_id
         }
 
+    def kept_lot_ids(self):
+        return {row.lot_id for row in self.session.products_used.all()}
+
     def get_initial(self):
         return {
             "session": {},
@@ -959,8 +1005,7 @@ class SessionUpdateView(RoleRequiredMixin, SessionFormsMixin, TemplateView):
                 {"area": r.area_id, "depth_mm": r.depth_mm} for r in self.session.areas.all()
             ],
             "products": [
-                {"product": r.product_id, "lot_number": r.lot_number}
-                for r in self.session.products_used.all()
+                {"product": r.product_id, "lot": r.lot_id} for r in self.session.products_used.all()
             ],
             "progress": {
                 r.recorded_concern_id: {

@@ -34,6 +34,7 @@ from django.utils import timezone
 from catalogue.models import Concern, Product
 from clinic import roles
 from consultations.models import Client, Consultation, RecordedConcern
+from stock.models import Lot
 from treatments.models import (
     Course,
     CourseConcern,
@@ -377,6 +378,17 @@ def write_chunk(ctx, offset, session_counts):
                     ],
                 }
             )
+    # Each serum's lot of the month is stock: one lot per product and number, in date.
+    lots = {}
+    for row in products:
+        key = (row["product_id"], row["lot_number"])
+        if key not in lots:
+            lots[key] = Lot.objects.get_or_create(
+                product_id=key[0],
+                lot_number=key[1],
+                defaults={"expiry_date": datetime.date.today() + datetime.timedelta(days=1100)},
+            )[0].pk
+        row["lot_id"] = lots[key]
     load.insert(TreatmentSession, sessions)
     load.insert(SessionArea, areas)
     load.insert(SessionProduct, products)

@@ -22,6 +22,8 @@ from consultations.models import Client, Consultation, RecordedConcern
 from consultations.screening import Assessment
 from consultations.services import record_consultation
 from devtools.demo.photos import add_demo_photos
+from stock.models import Lot
+from stock.services import receive_lot
 from treatments.models import Course, TreatmentSession
 from treatments.services import (
     book_appointment,
@@ -785,9 +787,22 @@ def log_demo_session(
 
 
 def lot_for(demo, key, day):
-    """The lot of `key` that was open on `day` (lots run out and the next is opened)."""
+    """The lot of `key` that was open on `day` (lots run out and the next is opened), received
+    into stock the day it was opened, in date for the whole demo year."""
     days_ago = (demo.today - day).days
-    return [lot for lot, opened in LOTS[key] if opened >= days_ago][-1]
+    number, opened = [(lot, opened) for lot, opened in LOTS[key] if opened >= days_ago][-1]
+    product = demo.products[key]
+    lot = Lot.objects.for_product_number(product, number).first()
+    if lot is None:
+        received = demo.today - datetime.timedelta(days=opened)
+        lot = receive_lot(
+            product=product,
+            lot_number=number,
+            expiry_date=demo.today + datetime.timedelta(days=400),
+            received_on=received,
+            by=demo.manager,
+        )
+    return lot
 
 
 def skin_response(rng, device, depth):

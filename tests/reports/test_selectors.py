@@ -72,7 +72,7 @@ def new_course(make_consultation, practitioner, settings):
 
 
 @pytest.fixture
-def session(practitioner):
+def session(practitioner, make_lot):
     """Log a session `ago` days ago by `by` (default: the practitioner), rating each concern,
     at 1.5 mm or its area's maximum. The reports' figures are dated as each test needs, sooner
     than the interval too (with a reason, as the service asks)."""
@@ -88,7 +88,7 @@ def session(practitioner):
             performed_on=days_ago(ago),
             interval_reason="Dated as the test needs it.",
             areas=[(area, min(Decimal("1.50"), area_chart()[area].max_mm))],
-            products=products,
+            products=[(product, make_lot(product, lot)) for product, lot in products],
             progress=[(rc, rating, None) for rc, rating in zip(concerns, ratings, strict=False)],
         )
 

@@ -365,8 +365,10 @@ def populate(size, *, new_course, log, product, practitioner, manager):
         ("activity", {}, 2),
         # the products; the product chosen, the counts, the page
         ("lots", {}, 1),
-        ("lots", {"product": "PRODUCT", "lot": "lot-1"}, 4),
-        ("lots", {"product": "PRODUCT", "lot": "lot-1", "format": "csv"}, 2),
+        # With the lot itself, its recall contacts, the adverse events after its sessions and the
+        # contact permission.
+        ("lots", {"product": "PRODUCT", "lot": "lot-1"}, 8),
+        ("lots", {"product": "PRODUCT", "lot": "lot-1", "format": "csv"}, 4),
     ],
 )
 def test_reports_run_bounded_queries(

@@ -28,7 +28,7 @@ def second_practitioner(make_user):
 
 
 @pytest.fixture
-def new_course(make_client, make_consultation, practitioner, product):
+def new_course(make_client, make_consultation, practitioner, product, make_lot):
     """A client's course of `planned` sessions with sessions logged `sessions` days after start."""
 
     def make(
@@ -70,7 +70,7 @@ def new_course(make_client, make_consultation, practitioner, product):
                 areas=[(area, Decimal("1.50"))],
                 device=device,
                 numbing=product("Lidocaine 4"),
-                products=[(product("Hyaluronic"), lot)],
+                products=[(product("Hyaluronic"), make_lot(product("Hyaluronic"), lot))],
                 progress=[(recorded, 3, None)],
             )
         course.refresh_from_db()
@@ -358,7 +358,7 @@ def test_moving_a_session_date_updates_the_course(manager_client, courses, manag
 
 
 def test_a_managers_correction_is_one_version_with_its_rows_and_recounts_the_course(
-    manager_client, courses, manager, product
+    manager_client, courses, manager, product, make_lot
 ):
     course = courses["overdue"]
     session = course.sessions.get(number=2)
@@ -370,7 +370,7 @@ def test_a_managers_correction_is_one_version_with_its_rows_and_recounts_the_cou
             "areas-0-depth_mm": "1.25",
             "products_used-TOTAL_FORMS": "1",
             "products_used-0-product": product("Peptide").pk,
-            "products_used-0-lot_number": "PEP-77",
+            "products_used-0-lot": make_lot(product("Peptide"), "PEP-77").pk,
         },
     )
     versions = session.history.count()
@@ -505,7 +505,7 @@ def test_pages_run_a_bounded_number_of_queries(
 
 
 def test_a_sessions_inline_rows_share_their_select_lists(
-    manager_client, make_consultation, make_course, practitioner, product
+    manager_client, make_consultation, make_course, practitioner, product, make_lot
 ):
     """Each row's product and concern select is read once for the page, not once per row."""
     consultation = make_consultation(
@@ -524,7 +524,10 @@ def test_a_sessions_inline_rows_share_their_select_lists(
             by=practitioner,
             performed_on=TODAY - days * DAYS,
             areas=[("cheeks", Decimal("1.50")), ("forehead", Decimal("0.50"))][:rows],
-            products=[(product(name), "LOT-1") for name in ("Hyaluronic", "Peptide")][:rows],
+            products=[
+                (product(name), make_lot(product(name), "LOT-1"))
+                for name in ("Hyaluronic", "Peptide")
+            ][:rows],
             progress=ratings[:rows],
         )
         for days, rows in ((20, 1), (10, 2))

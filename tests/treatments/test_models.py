@@ -89,14 +89,17 @@ class TestCourseAndSessionRules:
             SessionArea.objects.create(session=session, area_id="forehead", depth_mm="0.10")
 
     def test_pain_above_ten_and_blank_lots_are_refused_by_the_database(
-        self, make_course, log, product
+        self, make_course, log, product, make_lot
     ):
         session = log(make_course())
         with transaction.atomic(), violates("session_pain_score_range"):
             TreatmentSession.objects.filter(pk=session.pk).update(pain_score=11)
         with transaction.atomic(), violates("sessionproduct_lot_given"):
             SessionProduct.objects.create(
-                session=session, product=product("Hyaluronic"), lot_number=""
+                session=session,
+                product=product("Hyaluronic"),
+                lot=make_lot(product("Hyaluronic")),
+                lot_number="",
             )
 
     def test_session_numbers_are_unique_within_a_course(self, make_course, log):

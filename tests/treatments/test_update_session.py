@@ -24,8 +24,11 @@ def areas_of(session):
     return [(a.area_id, a.depth_mm) for a in session.areas.all()]
 
 
-def test_author_replaces_areas_products_and_progress(make_course, log, practitioner, product):
+def test_author_replaces_areas_products_and_progress(
+    make_course, log, practitioner, product, make_lot
+):
     course = make_course()
+    make_lot(product("Peptide"), "PEP-9")
     session = log(course, products=[(product("Hyaluronic"), "HA-1")])
     rc = course.course_concerns.get().recorded_concern
 
