@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "simple_history",
     "axes",
+    "csp",
     "import_export",
     "clinic",
     "catalogue",
@@ -81,6 +82,9 @@ if env_bool("DJANGO_DEV_TOOLS"):
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Browser policies on every response, error pages included (see "Browser policies" below).
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "clinic.middleware.BadQueryValuesMiddleware",
     # The database not answering: a 503 page, drawn without it, that can re-send a posted form.
     "clinic.middleware.DatabaseOutageMiddleware",
@@ -234,7 +238,57 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Browser policies. Content-Security-Policy (django-csp): scripts, styles and everything else
+# from this origin only, no inline script, event handler, style attribute or <style> block (they
+# live in the static files), so an injected tag can neither run nor restyle a page. Images may
+# also be data: and blob: URLs (a photo's preview before upload, a drawn signature). Forms post
+# here only; no page may be framed; no plugins.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+    },
+}
+# Permissions-Policy (django-permissions-policy): the camera for this origin (photos taken on a
+# tablet); every other powerful feature off, for this origin too.
+PERMISSIONS_POLICY = {
+    "camera": ["self"],
+    **dict.fromkeys(
+        [
+            "accelerometer",
+            "autoplay",
+            "bluetooth",
+            "browsing-topics",
+            "display-capture",
+            "encrypted-media",
+            "geolocation",
+            "gyroscope",
+            "hid",
+            "idle-detection",
+            "magnetometer",
+            "microphone",
+            "midi",
+            "payment",
+            "publickey-credentials-get",
+            "screen-wake-lock",
+            "serial",
+            "usb",
+            "xr-spatial-tracking",
+        ],
+        [],
+    ),
+}
 if BEHIND_PROXY:
     # Trust the TLS-terminating proxy's word that the request came over HTTPS.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

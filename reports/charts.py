@@ -62,7 +62,7 @@ def _svg(width, height, title, body):
     title_id = f"chart-{next(_ids)}"
     return format_html(
         '<svg class="report-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {} {}" '
-        'width="100%" style="max-width: {}px" role="img" aria-labelledby="{}" {}>'
+        'width="{}" role="img" aria-labelledby="{}" {}>'
         '<title id="{}">{}</title>{}</svg>',
         width,
         height,

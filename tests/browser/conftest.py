@@ -81,3 +81,43 @@ def signed_in_page(page, practitioner):
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/")
     return page
+
+
+def sign_in(page, user, password=PASSWORD):
+    """Sign `user` in through the sign-in page, as a person would."""
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state("load")
+    return page
+
+
+# Noted in the page itself (Playwright's init scripts run outside the page's policy): each
+# refusal as "directive what source:line".
+CSP_LISTENER = """
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.cspViolations.push(
+    `${event.effectiveDirective} ${event.blockedURI || "inline"} ` +
+      `${event.sourceFile}:${event.lineNumber}`
+  );
+});
+"""
+
+
+def watch_csp(page):
+    """Note what the Content-Security-Policy refuses on `page` from its next document on.
+
+    Returns the console's "Refused to ..." messages, a list that grows; each document's
+    securitypolicyviolation events are in its `window.cspViolations`.
+    """
+    refused = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    page.add_init_script(CSP_LISTENER)
+    return refused
