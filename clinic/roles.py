@@ -38,6 +38,6 @@ AESTHETICIAN_PERMISSIONS = sorted(
 )
 
 # Managers: every permission of these apps (the clinical records, the catalogue, history,
-# access events, sign-in records and staff accounts). The admin still never deletes clinical
-# records: their admins refuse deletion whatever the permission says.
-MANAGER_APPS = ["catalogue", "consultations", "treatments", "axes", "auth"]
+# access events, the export log, sign-in records and staff accounts). The admin still never
+# deletes clinical records: their admins refuse deletion whatever the permission says.
+MANAGER_APPS = ["catalogue", "clinic", "consultations", "treatments", "axes", "auth"]

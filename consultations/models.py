@@ -497,3 +497,11 @@ class ClientAccess(models.Model):
         return cls.objects.create(
             user=user, client_id=getattr(client, "pk", client), via=via, what=what[:200]
         )
+
+    @classmethod
+    def record_many(cls, *, user, clients, via, what=""):
+        """One row per client listed on a page (a report), in one insert."""
+        ids = dict.fromkeys(getattr(client, "pk", client) for client in clients)
+        return cls.objects.bulk_create(
+            cls(user=user, client_id=client_id, via=via, what=what[:200]) for client_id in ids
+        )

@@ -16,8 +16,10 @@ from django.utils.text import slugify
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
+from clinic.models import ExportRecord
 from clinic.submissions import SubmitOnceMixin
 from consultations.models import Client, ClientAccess
+from consultations.views import ClientAccessMixin
 from reports import charts
 from reports.exports import client_history, csv_cell
 from reports.forms import (
@@ -112,6 +114,17 @@ class RecallView(ReportMixin, TemplateView):
             }
         )
         return context
+
+    def render_to_response(self, context, **response_kwargs):
+        """Each client listed is a read of their record: one access row each, one insert."""
+        response = super().render_to_response(context, **response_kwargs)
+        ClientAccess.record_many(
+            user=self.request.user,
+            clients=[item.client.pk for item in context["items"]],
+            via=ClientAccess.Via.WORKSPACE,
+            what="recall list",
+        )
+        return response
 
     def contact_action(self):
         url = reverse("reports:recall-contact")
@@ -290,9 +303,18 @@ class LotView(ReportMixin, TemplateView):
             )
             paginator = Paginator(sessions, LOT_SESSIONS_PER_PAGE)
             paginator.count = counts["session_count"]  # counted above already
+            page = paginator.get_page(request.GET.get("page"))
+            page.object_list = list(page.object_list)
+            # Each client listed is a read of their record: one access row each, one insert.
+            ClientAccess.record_many(
+                user=request.user,
+                clients=[session.course.client_id for session in page.object_list],
+                via=ClientAccess.Via.WORKSPACE,
+                what=f"lot report: {form.cleaned_data['product']} lot {form.cleaned_data['lot']}",
+            )
             context.update(
                 searched=True,
-                page_obj=paginator.get_page(request.GET.get("page")),
+                page_obj=page,
                 querystring=querystring(request, without=("page", "format")),
                 **counts,
             )
@@ -304,7 +326,9 @@ class LotView(ReportMixin, TemplateView):
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         writer = csv.writer(response)
         writer.writerow(LOT_CSV_HEADER)
+        rows = 0
         for session in sessions.iterator(chunk_size=2000):
+            rows += 1
             client = session.course.client
             row = [
                 session.performed_on.isoformat(),
@@ -319,6 +343,14 @@ class LotView(ReportMixin, TemplateView):
                 self.request.build_absolute_uri(client.get_absolute_url()),
             ]
             writer.writerow([csv_cell(value) for value in row])
+        # A bulk export: one entry with its filter and row count (clinic.ExportRecord).
+        ExportRecord.record(
+            user=self.request.user,
+            what=f"lot report: {data['product']} lot {data['lot']}",
+            filters=self.request.GET.urlencode(),
+            rows=rows,
+            file_format="csv",
+        )
         return response
 
 
@@ -328,7 +360,12 @@ class ClientExportView(ReportMixin, View):
     def get(self, request, pk):
         client = get_object_or_404(Client, pk=pk)
         history = client_history(client, exported_by=request.user)
-        ClientAccess.record(user=request.user, client=client, via=ClientAccess.Via.EXPORT)
+        ClientAccess.record(
+            user=request.user,
+            client=client,
+            via=ClientAccess.Via.EXPORT,
+            what="complete history (JSON)",
+        )
         name = slugify(f"client {client.pk} {client.full_name}")
         response = HttpResponse(
             json.dumps(history, indent=2, ensure_ascii=False),
@@ -340,8 +377,9 @@ class ClientExportView(ReportMixin, View):
         return response
 
 
-class CoursePrintView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
-    """A course plan and aftercare sheet to hand the client: any role that sees the course."""
+class CoursePrintView(LoginRequiredMixin, PermissionRequiredMixin, ClientAccessMixin, DetailView):
+    """A course plan and aftercare sheet to hand the client: any role that sees the course.
+    Each printout is logged as a read of the client's record."""
 
     permission_required = "treatments.view_course"
     template_name = "reports/print_course.html"
@@ -377,3 +415,6 @@ class CoursePrintView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
             }
         )
         return context
+
+    def access_what(self):
+        return f"printout of course {self.object.pk}"

@@ -339,19 +339,19 @@ def populate(size, *, new_course, log, product, practitioner, manager):
     [
         ("index", {}, 0),
         # count, page, courses, their concerns, last sessions, practitioners, contacts; the
-        # filters' choices
-        ("recall", {}, 9),
+        # filters' choices; the access records of the clients listed (one insert)
+        ("recall", {}, 10),
         # and the concern chosen
-        ("recall", {"reason": "overdue", "concern": "CONCERN"}, 10),
+        ("recall", {"reason": "overdue", "concern": "CONCERN"}, 11),
         # concerns, courses, voided sessions, ratings, ratings moved, not assessed; the
         # practitioners' choices
         ("outcomes", {}, 7),
         ("outcomes", {"started_from": "2020-01-01"}, 7),
         # sessions per day, practitioners
         ("activity", {}, 2),
-        # the products; the product chosen, the counts, the page
+        # the products; the product chosen, the counts, the page, its clients' access records
         ("lots", {}, 1),
-        ("lots", {"product": "PRODUCT", "lot": "lot-1"}, 4),
+        ("lots", {"product": "PRODUCT", "lot": "lot-1"}, 5),
         ("lots", {"product": "PRODUCT", "lot": "lot-1", "format": "csv"}, 2),
     ],
 )
@@ -420,8 +420,8 @@ def test_client_export_and_printout_run_bounded_queries(
         export = manager_client.get(
             reverse("reports:client-export", kwargs={"pk": course.client_id})
         )
-    # course, concerns, sessions
-    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 3):
+    # course, concerns, sessions; the access record
+    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 4):
         printout = manager_client.get(reverse("reports:course-print", kwargs={"pk": course.pk}))
 
     assert export.status_code == printout.status_code == HTTPStatus.OK
