@@ -44,7 +44,7 @@ from clinic import roles
 from clinic.history import changes_to_rows
 from clinic.locking import FIELD_NAME as VERSION_FIELD
 from clinic.locking import refuse_when_busy
-from clinic.models import ExportRecord, Stamped
+from clinic.models import REASON_MAX_LENGTH, ExportRecord, Stamped
 from clinic.pagination import CappedCountPaginator, ShortCountPaginator
 
 # Bookkeeping every change touches: the history's own columns say who and when.
@@ -255,6 +255,7 @@ class VoidedFilter(admin.SimpleListFilter):
 class VoidReasonForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=REASON_MAX_LENGTH,
         help_text="Kept with the record, with your name and the time.",
     )
 

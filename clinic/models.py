@@ -10,6 +10,11 @@ from django.utils import timezone
 
 from clinic.history import AuditTrail
 
+# Free text (notes, reasons) is refused past these lengths, with a message by the field: long
+# enough for any real note, short enough that no form can fill the database or a page.
+NOTE_MAX_LENGTH = 4000
+REASON_MAX_LENGTH = 1000
+
 
 class Stamped(models.Model):
     """Who created and who last changed a clinical row, and when."""

@@ -336,6 +336,16 @@ STATICFILES_DIRS = [
 # app streams them after checking the user's role. S3-compatible storage when a bucket is set.
 PHOTO_ROOT = Path(os.environ.get("DJANGO_PHOTO_ROOT", BASE_DIR / "private" / "photos"))
 PHOTO_MAX_BYTES = int(float(os.environ.get("DJANGO_PHOTO_MAX_MB", "15")) * 1024 * 1024)
+# A photo is decoded in memory at up to 4 bytes a pixel (RGBA, CMYK): one decoded photo stays
+# under DJANGO_PHOTO_MAX_DECODED_MB. Its pixels are counted from the file's header, before
+# anything is decoded, and Pillow's own decompression-bomb limit is set to the same count. The
+# default, 96 MB, takes a 24-megapixel camera's photos (6000 x 4000).
+PHOTO_MAX_DECODED_BYTES = int(float(os.environ.get("DJANGO_PHOTO_MAX_DECODED_MB", "96")) * 2**20)
+PHOTO_MAX_PIXELS = PHOTO_MAX_DECODED_BYTES // 4
+# Photos in one upload (the form says so), and files in any one request (Django answers more
+# with the 400 page, which says why).
+PHOTO_MAX_PER_UPLOAD = int(os.environ.get("DJANGO_PHOTO_MAX_PER_UPLOAD", "10"))
+DATA_UPLOAD_MAX_NUMBER_FILES = PHOTO_MAX_PER_UPLOAD + 10
 if os.environ.get("DJANGO_PHOTO_S3_BUCKET"):
     PHOTO_STORAGE = {
         "BACKEND": "storages.backends.s3.S3Storage",

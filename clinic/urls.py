@@ -6,6 +6,8 @@ from django.views.generic import RedirectView
 from clinic.views import PasswordChangeView, SecurityTxtView, stay_signed_in
 from treatments.views import TodayView
 
+handler400 = "clinic.views.bad_request"
+
 admin.site.site_header = "Micro-needling clinic tracker"
 admin.site.site_title = "Clinic tracker admin"
 admin.site.index_title = "Clinic records"

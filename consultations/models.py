@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from catalogue.models import BodyArea, Concern, area_chart
 from clinic.history import AuditTrail
-from clinic.models import Stamped, Voidable
+from clinic.models import NOTE_MAX_LENGTH, Stamped, Voidable
 from consultations import screening
 
 
@@ -88,7 +88,7 @@ class Client(Stamped):
         choices=SkinType,
         help_text="Types IV-VI are more prone to post-inflammatory hyperpigmentation.",
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
     archived = models.BooleanField(
         default=False,
         help_text="Archived clients are hidden from daily lists; their records are kept.",
@@ -229,7 +229,7 @@ class Consultation(Voidable, Stamped):
         help_text="The findings' kind, area and date, copied from them by refresh_outcome() so "
         "every page reads them with the consultation.",
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
 
     class Meta:
         ordering = ["-held_on", "-pk"]
@@ -442,7 +442,7 @@ class RecordedConcern(Stamped):
         related_name="+",
     )
     severity = models.CharField(max_length=10, choices=Severity, default=Severity.MODERATE)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
 
     class Meta:
         ordering = ["consultation", "pk"]
