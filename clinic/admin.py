@@ -46,6 +46,7 @@ from clinic.locking import FIELD_NAME as VERSION_FIELD
 from clinic.locking import refuse_when_busy
 from clinic.models import REASON_MAX_LENGTH, ExportRecord, Stamped
 from clinic.pagination import CappedCountPaginator, ShortCountPaginator
+from clinic.second_factor import is_verified
 
 # Bookkeeping every change touches: the history's own columns say who and when.
 UNLISTED_CHANGES = {"version", "updated_at", "updated_by"}
@@ -83,7 +84,8 @@ class ManagersAdminSite(admin.AdminSite):
     login_form = ManagerAuthenticationForm
 
     def has_permission(self, request):
-        return is_manager(request.user)
+        # Signed in with the second factor too (clinic.second_factor), not the password alone.
+        return is_manager(request.user) and is_verified(request)
 
 
 def _object_id(model, object_id):
