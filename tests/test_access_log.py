@@ -149,3 +149,35 @@ def test_managers_list_and_filter_accesses_and_exports(manager_client, manager, 
     assert exports.status_code == HTTPStatus.OK
     refused = manager_client.get(reverse("admin:clinic_exportrecord_add"))
     assert refused.status_code == HTTPStatus.FORBIDDEN
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?foo=1",
+        "?q=%00",
+        "?created_at__gte=not-a-date",
+        "?o=999",
+        "?q=" + "x" * 5000,
+        "?q=' OR 1=1",
+    ],
+)
+def test_hostile_export_addresses_never_answer_500_or_log_an_export(manager_client, query):
+    url = reverse("admin:consultations_client_export") + query
+    response = manager_client.get(url)
+    assert response.status_code < HTTPStatus.INTERNAL_SERVER_ERROR
+    posted = manager_client.post(url, {"format": "99", "resource": "0"})
+    assert posted.status_code < HTTPStatus.INTERNAL_SERVER_ERROR
+    assert not ExportRecord.objects.exists()
+
+
+@pytest.mark.parametrize("lot", ["=HYPERLINK(1)", "x" * 51, "\x00", "' OR 1=1", ""])
+def test_hostile_lot_report_queries_are_refused_or_answered_never_500(manager_client, product, lot):
+    response = manager_client.get(
+        reverse("reports:lots"), {"product": product("Hyaluronic").pk, "lot": lot, "format": "csv"}
+    )
+    assert response.status_code < HTTPStatus.INTERNAL_SERVER_ERROR
+    if response.status_code == HTTPStatus.OK and response["Content-Type"].startswith("text/csv"):
+        assert ExportRecord.objects.get().rows == 0
+    else:
+        assert not ExportRecord.objects.exists()
