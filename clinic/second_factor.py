@@ -47,7 +47,7 @@ logger = logging.getLogger("clinic.auth")
 
 SESSION_KEY = "clinic_second_factor"
 PENDING_KEY = "clinic_second_factor_pending"
-VERIFY, ENROL = "verify", "enrol"
+VERIFY, ENROL, NOTHING = "verify", "enrol", "none"
 RECOVERY_CODES = 10
 ISSUER = "Clinic tracker"
 
@@ -62,10 +62,10 @@ def has_device(user):
 
 
 def state_at_sign_in(user):
-    """What a new session of `user` must do before any page: VERIFY, ENROL, or None."""
+    """What a new session of `user` must do before any page: VERIFY, ENROL, or NOTHING."""
     if has_device(user):
         return VERIFY
-    return ENROL if required_for(user) else None
+    return ENROL if required_for(user) else NOTHING
 
 
 def is_verified(request):
@@ -76,18 +76,20 @@ def is_verified(request):
 def note_at_sign_in(request, user):
     """Called at every sign-in (clinic.signals): what this session must do first."""
     request.session.pop(DEVICE_ID_SESSION_KEY, None)
-    state = state_at_sign_in(user)
-    if state:
-        request.session[SESSION_KEY] = state
-    else:
-        request.session.pop(SESSION_KEY, None)
+    request.session[SESSION_KEY] = state_at_sign_in(user)
 
 
 def pending(request):
-    """The step the signed-in session still owes (VERIFY or ENROL), or None."""
+    """The step the signed-in session still owes (VERIFY or ENROL), or None.
+
+    A session from before the second factor existed (signed in before an upgrade) is asked
+    once, on its next request, as a sign-in would have been."""
     if not request.user.is_authenticated or is_verified(request):
         return None
-    return request.session.get(SESSION_KEY)
+    if SESSION_KEY not in request.session:
+        note_at_sign_in(request, request.user)
+    step = request.session[SESSION_KEY]
+    return step if step in (VERIFY, ENROL) else None
 
 
 class SecondFactorMiddleware:

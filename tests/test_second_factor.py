@@ -196,15 +196,26 @@ def test_an_aesthetician_signs_in_without_a_second_factor_and_may_set_one_up(cli
 # The admin --------------------------------------------------------------------------------------
 
 
-def test_the_admin_needs_the_second_factor_too(client, manager):
+def test_the_admin_needs_the_second_factor_too(client, manager, rf):
+    from django.contrib import admin
+    from django.contrib.sessions.backends.db import SessionStore
+
+    request = rf.get("/admin/")
+    request.user, request.session = manager, SessionStore()
+    assert not admin.site.has_permission(request)  # the password alone
+    request.session[DEVICE_ID_SESSION_KEY] = authenticator(manager).persistent_id
+    assert admin.site.has_permission(request)
+
+
+def test_a_session_from_before_the_second_factor_is_asked_for_it(client, manager):
     client.force_login(manager, verified=False)
-    # Even without the sign-in's step in the session, the admin refuses the password alone.
     session = client.session
-    del session[SESSION_KEY]
+    del session[SESSION_KEY]  # signed in before the upgrade
     session.save()
-    response = client.get("/admin/")
-    assert response.status_code == HTTPStatus.FOUND
-    assert response["Location"].startswith("/admin/login/")
+
+    response = client.get("/clients/")
+
+    assert response["Location"].startswith(ENROL)
 
 
 def test_a_manager_resets_another_users_second_factor_and_it_is_recorded(

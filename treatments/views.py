@@ -77,7 +77,12 @@ class ClientDetailView(RoleRequiredMixin, DetailView):
 
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
-        ClientAccess.record(user=request.user, client=self.object, via=ClientAccess.Via.WORKSPACE)
+        ClientAccess.record(
+            user=request.user,
+            client=self.object,
+            via=ClientAccess.Via.WORKSPACE,
+            what="client page",
+        )
         return response
 
     def get_context_data(self, **kwargs):
