@@ -45,8 +45,9 @@ from clinic.formats import moment
 from clinic.history import changes_to_rows
 from clinic.locking import FIELD_NAME as VERSION_FIELD
 from clinic.locking import refuse_when_busy
-from clinic.models import Stamped
+from clinic.models import REASON_MAX_LENGTH, ExportRecord, Stamped
 from clinic.pagination import CappedCountPaginator, ShortCountPaginator
+from clinic.second_factor import is_verified
 
 # Bookkeeping every change touches: the history's own columns say who and when.
 UNLISTED_CHANGES = {"version", "updated_at", "updated_by"}
@@ -84,7 +85,8 @@ class ManagersAdminSite(admin.AdminSite):
     login_form = ManagerAuthenticationForm
 
     def has_permission(self, request):
-        return is_manager(request.user)
+        # Signed in with the second factor too (clinic.second_factor), not the password alone.
+        return is_manager(request.user) and is_verified(request)
 
 
 def _object_id(model, object_id):
@@ -256,6 +258,7 @@ class VoidedFilter(admin.SimpleListFilter):
 class VoidReasonForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=REASON_MAX_LENGTH,
         help_text="Kept with the record, with your name and the time.",
     )
 
@@ -322,7 +325,8 @@ class FilteredExportMixin(ExportMixin):
     """CSV and Excel exports of what the changelist shows, with its current filters.
 
     The resource's `prepare` adds the joins its columns need, so an export of thousands of
-    rows runs a fixed number of queries.
+    rows runs a fixed number of queries. Each export is logged (ExportRecord): who, which list
+    with which filters, how many rows.
     """
 
     formats = [base_formats.CSV, base_formats.XLSX]
@@ -342,6 +346,24 @@ class FilteredExportMixin(ExportMixin):
             return HttpResponseRedirect(
                 reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
             )
+
+    def get_data_for_export(self, request, queryset, **kwargs):
+        data = super().get_data_for_export(request, queryset, **kwargs)
+        export_form = kwargs.get("export_form")
+        formats = self.get_export_formats()
+        file_format = (
+            formats[int(export_form.cleaned_data["format"])]().get_title()
+            if export_form is not None
+            else formats[0]().get_title()
+        )
+        ExportRecord.record(
+            user=request.user,
+            what=str(self.opts.verbose_name_plural),
+            filters=request.GET.urlencode(),
+            rows=len(data),
+            file_format=file_format,
+        )
+        return data
 
     def get_export_queryset(self, request):
         queryset = super().get_export_queryset(request)

@@ -11,7 +11,13 @@ class ClinicConfig(AppConfig):
     verbose_name = "Clinic"
 
     def ready(self):
-        from clinic import signals  # noqa: F401  (connects the sign-in log receivers)
+        from clinic import (
+            signals,  # noqa: F401  (connects the sign-in log receivers)
+            staff_admin,
+        )
+
+        # After the admin found Django's user and group admins (its app comes first).
+        staff_admin.register()
 
 
 class ClinicAdminConfig(admin_apps.AdminConfig):

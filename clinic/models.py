@@ -11,6 +11,11 @@ from django.utils import timezone
 from clinic.formats import moment
 from clinic.history import AuditTrail
 
+# Free text (notes, reasons) is refused past these lengths, with a message by the field: long
+# enough for any real note, short enough that no form can fill the database or a page.
+NOTE_MAX_LENGTH = 4000
+REASON_MAX_LENGTH = 1000
+
 
 class Stamped(models.Model):
     """Who created and who last changed a clinical row, and when."""
@@ -101,3 +106,39 @@ class Submission(models.Model):
 
     def __str__(self):
         return f"Form {self.key} saved at {moment(self.created_at)}"
+
+
+class ExportRecord(models.Model):
+    """A bulk export of client records: who, when, which list with which filters, how many rows.
+
+    One row per export file, whatever its length (a client's own reads are ClientAccess rows):
+    the filters say which records went out, so a manager can run the same list again to see them.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="exports"
+    )
+    exported_at = models.DateTimeField(default=timezone.now, db_index=True)
+    what = models.CharField(max_length=200, help_text="The list exported: clients, sessions…")
+    filters = models.TextField(
+        blank=True, help_text="The list's filters and search, as in its address; blank: all."
+    )
+    rows = models.PositiveIntegerField(help_text="Rows in the file.")
+    file_format = models.CharField("format", max_length=20)
+
+    class Meta:
+        ordering = ["-exported_at", "-pk"]
+        indexes = [models.Index(fields=["user", "exported_at"], name="exportrecord_user_idx")]
+
+    def __str__(self):
+        return f"{self.user} exported {self.rows} {self.what}"
+
+    @classmethod
+    def record(cls, *, user, what, filters, rows, file_format):
+        return cls.objects.create(
+            user=user,
+            what=what[:200],
+            filters=filters,
+            rows=rows,
+            file_format=file_format[:20],
+        )

@@ -45,6 +45,16 @@ AESTHETICIAN_PERMISSIONS = sorted(
 )
 
 # Managers: every permission of these apps (the clinical records, the catalogue, history,
-# access events, sign-in records, staff accounts and API tokens). The admin still never deletes
-# clinical records or tokens: their admins refuse deletion whatever the permission says.
-MANAGER_APPS = ["catalogue", "stock", "consultations", "treatments", "axes", "auth", "api"]
+# access events, the export log, sign-in records, staff accounts and API tokens). The admin
+# still never deletes clinical records or tokens: their admins refuse deletion whatever the
+# permission says.
+MANAGER_APPS = [
+    "catalogue",
+    "clinic",
+    "stock",
+    "consultations",
+    "treatments",
+    "axes",
+    "auth",
+    "api",
+]

@@ -67,6 +67,10 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "simple_history",
     "axes",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "import_export",
     "rest_framework",
     "django_filters",
@@ -87,6 +91,9 @@ if env_bool("DJANGO_DEV_TOOLS"):
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Browser policies on every response, error pages included (see "Browser policies" below).
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "clinic.middleware.BadQueryValuesMiddleware",
     # The database not answering: a 503 page, drawn without it, that can re-send a posted form.
     "clinic.middleware.DatabaseOutageMiddleware",
@@ -96,6 +103,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A session that owes its second factor sees only that step (clinic.second_factor).
+    "clinic.second_factor.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "clinic.middleware.IdleLogoffMiddleware",
     # After sessions and messages: a form posted after the idle logoff is kept in the session.
@@ -240,7 +249,57 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Browser policies. Content-Security-Policy (django-csp): scripts, styles and everything else
+# from this origin only, no inline script, event handler, style attribute or <style> block (they
+# live in the static files), so an injected tag can neither run nor restyle a page. Images may
+# also be data: and blob: URLs (a photo's preview before upload, a drawn signature). Forms post
+# here only; no page may be framed; no plugins.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+    },
+}
+# Permissions-Policy (django-permissions-policy): the camera for this origin (photos taken on a
+# tablet); every other powerful feature off, for this origin too.
+PERMISSIONS_POLICY = {
+    "camera": ["self"],
+    **dict.fromkeys(
+        [
+            "accelerometer",
+            "autoplay",
+            "bluetooth",
+            "browsing-topics",
+            "display-capture",
+            "encrypted-media",
+            "geolocation",
+            "gyroscope",
+            "hid",
+            "idle-detection",
+            "magnetometer",
+            "microphone",
+            "midi",
+            "payment",
+            "publickey-credentials-get",
+            "screen-wake-lock",
+            "serial",
+            "usb",
+            "xr-spatial-tracking",
+        ],
+        [],
+    ),
+}
 if BEHIND_PROXY:
     # Trust the TLS-terminating proxy's word that the request came over HTTPS.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -292,6 +351,16 @@ STATICFILES_DIRS = [
 # app streams them after checking the user's role. S3-compatible storage when a bucket is set.
 PHOTO_ROOT = Path(os.environ.get("DJANGO_PHOTO_ROOT", BASE_DIR / "private" / "photos"))
 PHOTO_MAX_BYTES = int(float(os.environ.get("DJANGO_PHOTO_MAX_MB", "15")) * 1024 * 1024)
+# A photo is decoded in memory at up to 4 bytes a pixel (RGBA, CMYK): one decoded photo stays
+# under DJANGO_PHOTO_MAX_DECODED_MB. Its pixels are counted from the file's header, before
+# anything is decoded, and Pillow's own decompression-bomb limit is set to the same count. The
+# default, 96 MB, takes a 24-megapixel camera's photos (6000 x 4000).
+PHOTO_MAX_DECODED_BYTES = int(float(os.environ.get("DJANGO_PHOTO_MAX_DECODED_MB", "96")) * 2**20)
+PHOTO_MAX_PIXELS = PHOTO_MAX_DECODED_BYTES // 4
+# Photos in one upload (the form says so), and files in any one request (Django answers more
+# with the 400 page, which says why).
+PHOTO_MAX_PER_UPLOAD = int(os.environ.get("DJANGO_PHOTO_MAX_PER_UPLOAD", "10"))
+DATA_UPLOAD_MAX_NUMBER_FILES = PHOTO_MAX_PER_UPLOAD + 10
 if os.environ.get("DJANGO_PHOTO_S3_BUCKET"):
     PHOTO_STORAGE = {
         "BACKEND": "storages.backends.s3.S3Storage",

@@ -7,6 +7,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from clinic.middleware import drop_kept_form_of_others, mark_active
+from clinic.second_factor import note_at_sign_in
 from clinic.signin import client_address
 
 logger = logging.getLogger("clinic.auth")
@@ -19,6 +20,13 @@ def _address(request):
 @receiver(user_logged_in)
 def log_sign_in(sender, request, user, **kwargs):
     logger.info("sign-in succeeded: username=%s address=%s", user.get_username(), _address(request))
+
+
+@receiver(user_logged_in)
+def ask_for_second_factor(sender, request, user, **kwargs):
+    """A new session owes its second factor first where the user has or needs one."""
+    if request is not None and hasattr(request, "session"):
+        note_at_sign_in(request, user)
 
 
 @receiver(user_logged_in)

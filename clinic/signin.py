@@ -8,9 +8,10 @@ failure log, which every worker shares through the database):
 - blocked: SIGN_IN_ADDRESS_BLOCK failures within SIGN_IN_ADDRESS_COOLOFF, and the address waits
   until the oldest of them is that old.
 
-Either answers 429 with the time to come back, for the app's and the admin's sign-in forms and
-for the password-change form (whose wrong old passwords count as failed sign-ins of that user,
-so the username lock applies to them too). Other addresses are not affected. Behind a proxy
+Either answers 429 with the time to come back, for the app's and the admin's sign-in forms, the
+second factor's code forms and the password-change form (whose wrong codes and old passwords
+count as failed sign-ins of that user, so the username lock applies to them too). Other
+addresses are not affected. Behind a proxy
 (DJANGO_BEHIND_PROXY), the address is the one the proxy appended to X-Forwarded-For, never one
 the client wrote.
 """
@@ -113,4 +114,10 @@ class SignInThrottleMiddleware:
 
     @staticmethod
     def guarded_paths():
-        return {reverse("login"), reverse("admin:login"), reverse("password_change")}
+        return {
+            reverse("login"),
+            reverse("admin:login"),
+            reverse("password_change"),
+            reverse("second-factor-verify"),
+            reverse("second-factor-enrol"),
+        }

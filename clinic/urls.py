@@ -3,8 +3,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from clinic import second_factor
 from clinic.views import PasswordChangeView, SecurityTxtView, favicon, stay_signed_in
 from treatments.views import TodayView
+
+handler400 = "clinic.views.bad_request"
 
 admin.site.site_header = "Micro-needling clinic tracker"
 admin.site.site_title = "Clinic tracker admin"
@@ -31,6 +34,15 @@ urlpatterns = [
     # in the admin).
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The second factor (clinic.second_factor): the code after the password, and enrolment.
+    path(
+        "accounts/second-factor/", second_factor.VerifyView.as_view(), name="second-factor-verify"
+    ),
+    path(
+        "accounts/second-factor/enrol/",
+        second_factor.EnrolView.as_view(),
+        name="second-factor-enrol",
+    ),
     path("accounts/password_change/", PasswordChangeView.as_view(), name="password_change"),
     path(
         "accounts/password_change/done/",

@@ -1,6 +1,6 @@
 """The managers' admin for what consultations own: recorded concerns and screening findings
-(inlines of the consultation's page, in treatments.admin), the washout rules, and the log of
-who opened which client's record."""
+(inlines of the consultation's page, in treatments.admin), the washout rules, the log of who
+opened which client's record, and the log of bulk exports."""
 
 from django.contrib import admin
 
@@ -13,6 +13,7 @@ from clinic.admin import (
     ReadOnlyAdminMixin,
     SavedRowsFormSet,
 )
+from clinic.models import ExportRecord
 from consultations.models import ClientAccess, RecordedConcern, ScreeningFinding, WashoutRule
 
 
@@ -58,8 +59,22 @@ class WashoutRuleAdmin(AuditTrailAdmin):
 class ClientAccessAdmin(CappedCountAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Who opened which client's record, when and where: read only."""
 
-    list_display = ("accessed_at", "user", "client", "via")
+    list_display = ("accessed_at", "user", "client", "via", "what")
     list_select_related = ("user", "client")
     list_filter = ("via", "user", "accessed_at")
     search_fields = ("client__last_name", "client__first_name")
     search_help_text = "Client's name."
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # One client's accesses (`?client__id__exact=`): too many clients for a filter list.
+        return lookup == "client__id__exact" or super().lookup_allowed(lookup, value, request)
+
+
+# Registered here, not in clinic.admin: that module defines the admin site itself.
+@admin.register(ExportRecord)
+class ExportRecordAdmin(CappedCountAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every bulk export of client records: who, when, which list and filters, how many rows."""
+
+    list_display = ("exported_at", "user", "what", "filters", "rows", "file_format")
+    list_select_related = ("user",)
+    list_filter = ("what", "user", "exported_at")

@@ -15,7 +15,7 @@ from django.utils import timezone
 from catalogue.models import BodyArea, Concern, area_chart
 from clinic.formats import day
 from clinic.history import AuditTrail
-from clinic.models import Stamped, Voidable
+from clinic.models import NOTE_MAX_LENGTH, Stamped, Voidable
 from consultations import screening
 
 
@@ -122,7 +122,7 @@ class Client(Stamped):
         choices=SkinType,
         help_text="Types IV-VI are more prone to post-inflammatory hyperpigmentation.",
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
     archived = models.BooleanField(
         default=False,
         help_text="Archived clients are hidden from daily lists; their records are kept.",
@@ -279,7 +279,7 @@ class Consultation(Voidable, Stamped):
         help_text="The findings' kind, area and date, copied from them by refresh_outcome() so "
         "every page reads them with the consultation.",
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
 
     class Meta:
         ordering = ["-held_on", "-pk"]
@@ -492,7 +492,7 @@ class RecordedConcern(Stamped):
         related_name="+",
     )
     severity = models.CharField(max_length=10, choices=Severity, default=Severity.MODERATE)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
 
     class Meta:
         ordering = ["consultation", "pk"]
@@ -546,4 +546,12 @@ class ClientAccess(models.Model):
     def record(cls, *, user, client, via, what=""):
         return cls.objects.create(
             user=user, client_id=getattr(client, "pk", client), via=via, what=what[:200]
+        )
+
+    @classmethod
+    def record_many(cls, *, user, clients, via, what=""):
+        """One row per client listed on a page (a report), in one insert."""
+        ids = dict.fromkeys(getattr(client, "pk", client) for client in clients)
+        return cls.objects.bulk_create(
+            cls(user=user, client_id=client_id, via=via, what=what[:200]) for client_id in ids
         )

@@ -24,13 +24,33 @@ from consultations.forms import (
     add_formset_errors,
     refuse_stale,
 )
-from consultations.models import (
-    Client,
-    Consultation,
-)
+from consultations.models import Client, ClientAccess, Consultation
 from consultations.services import record_consultation
 
 CLIENTS_PER_PAGE = 25
+
+
+class ClientAccessMixin:
+    """For a page that shows a client's health data: each time it is drawn (a refused form's
+    page too), who read which client's record is logged (ClientAccess), in one insert."""
+
+    access_via = ClientAccess.Via.WORKSPACE
+
+    def access_client(self):
+        return self.object.client_id
+
+    def access_what(self):
+        return ""
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        ClientAccess.record(
+            user=self.request.user,
+            client=self.access_client(),
+            via=self.access_via,
+            what=self.access_what(),
+        )
+        return response
 
 
 class ClientListView(RoleRequiredMixin, ListView):

@@ -19,8 +19,10 @@ from django.views import View
 from django.views.generic import DetailView, TemplateView
 
 from catalogue.models import ClinicDetails
+from clinic.models import ExportRecord
 from clinic.submissions import SubmitOnceMixin
 from consultations.models import Client, ClientAccess, RecordedConcern
+from consultations.views import ClientAccessMixin
 from reports import charts
 from reports.exports import client_history, csv_cell
 from reports.forms import (
@@ -142,6 +144,17 @@ class RecallView(ReportMixin, TemplateView):
     def staff(self):
         """Who a booking can be with: read once for every line's form."""
         return list(bookable_staff())
+
+    def render_to_response(self, context, **response_kwargs):
+        """Each client listed is a read of their record: one access row each, one insert."""
+        response = super().render_to_response(context, **response_kwargs)
+        ClientAccess.record_many(
+            user=self.request.user,
+            clients=[item.client.pk for item in context["items"]],
+            via=ClientAccess.Via.WORKSPACE,
+            what="recall list",
+        )
+        return response
 
     def contact_action(self):
         url = reverse("reports:recall-contact")
@@ -342,6 +355,14 @@ class LotView(ReportMixin, TemplateView):
             paginator = Paginator(sessions, LOT_SESSIONS_PER_PAGE)
             paginator.count = counts["session_count"]  # counted above already
             page = paginator.get_page(request.GET.get("page"))
+            page.object_list = list(page.object_list)
+            # Each client listed is a read of their record: one access row each, one insert.
+            ClientAccess.record_many(
+                user=request.user,
+                clients=[session.course.client_id for session in page.object_list],
+                via=ClientAccess.Via.WORKSPACE,
+                what=f"lot report: {form.cleaned_data['product']} lot {form.cleaned_data['lot']}",
+            )
             contacts = lot_contacts(lot, [s.course.client_id for s in page]) if lot else {}
             for session in page:
                 client_id = session.course.client_id
@@ -377,7 +398,9 @@ class LotView(ReportMixin, TemplateView):
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         writer = csv.writer(response)
         writer.writerow(LOT_CSV_HEADER)
+        rows = 0
         for session in sessions.iterator(chunk_size=2000):
+            rows += 1
             client = session.course.client
             row = [
                 session.performed_on,
@@ -395,6 +418,14 @@ class LotView(ReportMixin, TemplateView):
                 session.adverse_event_count,
             ]
             writer.writerow([csv_cell(value) for value in row])
+        # A bulk export: one entry with its filter and row count (clinic.ExportRecord).
+        ExportRecord.record(
+            user=self.request.user,
+            what=f"lot report: {data['product']} lot {data['lot']}",
+            filters=self.request.GET.urlencode(),
+            rows=rows,
+            file_format="csv",
+        )
         return response
 
 
@@ -438,7 +469,12 @@ class ClientExportView(ReportMixin, View):
     def get(self, request, pk):
         client = get_object_or_404(Client, pk=pk)
         history = client_history(client, exported_by=request.user)
-        ClientAccess.record(user=request.user, client=client, via=ClientAccess.Via.EXPORT)
+        ClientAccess.record(
+            user=request.user,
+            client=client,
+            via=ClientAccess.Via.EXPORT,
+            what="complete history (JSON)",
+        )
         name = slugify(f"client {client.pk} {client.full_name}")
         response = HttpResponse(
             json.dumps(history, indent=2, ensure_ascii=False),
@@ -483,8 +519,9 @@ class ClientReadableView(ReportMixin, TemplateView):
         )
 
 
-class CoursePrintView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
-    """A course plan and aftercare sheet to hand the client: any role that sees the course."""
+class CoursePrintView(LoginRequiredMixin, PermissionRequiredMixin, ClientAccessMixin, DetailView):
+    """A course plan and aftercare sheet to hand the client: any role that sees the course.
+    Each printout is logged as a read of the client's record."""
 
     permission_required = "treatments.view_course"
     template_name = "reports/print_course.html"
@@ -538,3 +575,6 @@ class CoursePrintView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
         consultation = course.consultation
         consultation.client = course.client  # read once, with the course
         return consultation.assess()
+
+    def access_what(self):
+        return f"printout of course {self.object.pk}"

@@ -20,9 +20,12 @@ from django.db import connection
 from django.db.models import Max
 from django.test import Client as DjangoClient
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from catalogue.models import Concern, Product, area_chart, forget_area_chart, forget_clinic_details
 from clinic import roles
+from clinic.second_factor import required_for
 from consultations.models import Client
 from consultations.services import record_consultation
 from stock.models import Lot
@@ -84,6 +87,31 @@ def _test_settings(settings, tmp_path_factory, monkeypatch):
     # A model field resolves its storage once, at import: point the photo fields at this one.
     for field in ("image", "thumbnail"):
         monkeypatch.setattr(Photo._meta.get_field(field), "storage", storages["photos"])
+
+
+@pytest.fixture(autouse=True)
+def _second_factor_on_force_login(monkeypatch):
+    """`force_login` signs in as far as a real sign-in goes: a user who needs a second factor
+    (managers, staff) gets an authenticator and a session that passed it (django_otp.login's
+    mark). `force_login(user, verified=False)` stops after the password, to test that step."""
+    original = DjangoClient.force_login
+
+    def force_login(self, user, backend=None, *, verified=True):
+        original(self, user, backend)
+        if verified and required_for(user):
+            verify_session(self, user)
+
+    monkeypatch.setattr(DjangoClient, "force_login", force_login)
+
+
+def verify_session(browser, user):
+    """Mark `browser`'s session as past the second factor, with a confirmed authenticator."""
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=user, name="Test authenticator", defaults={"confirmed": True}
+    )
+    session = browser.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
 
 
 @pytest.fixture(autouse=True)

@@ -115,6 +115,25 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ClientAccessAdminMixin:
+    """A change page that shows a client's health data: each showing is logged as a read of
+    the client's record (ClientAccess, via the admin)."""
+
+    def client_of(self, obj):
+        return obj.client_id
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        response = super().render_change_form(request, context, add, change, form_url, obj)
+        if obj is not None and obj.pk is not None:
+            ClientAccess.record(
+                user=request.user,
+                client=self.client_of(obj),
+                via=ClientAccess.Via.ADMIN,
+                what=f"{self.opts.verbose_name} {obj.pk}",
+            )
+        return response
+
+
 class ClientChangeList(ChangeList):
     """The client list, with whether each client shown has an active and an overdue course.
 
@@ -244,6 +263,7 @@ class ConsultationAdminForm(VersionedFormMixin, forms.ModelForm):
 
 @admin.register(Consultation)
 class ConsultationAdmin(
+    ClientAccessAdminMixin,
     AreaSelectsFromChartMixin,
     CappedCountAdminMixin,
     VoidAdminMixin,
@@ -429,6 +449,7 @@ class CourseAdminForm(VersionedFormMixin, forms.ModelForm):
 
 @admin.register(Course)
 class CourseAdmin(
+    ClientAccessAdminMixin,
     RefusedSaveAdminMixin,
     CappedCountAdminMixin,
     FilteredExportMixin,
@@ -689,6 +710,7 @@ class SessionAdminForm(VersionedFormMixin, forms.ModelForm):
 
 @admin.register(TreatmentSession)
 class TreatmentSessionAdmin(
+    ClientAccessAdminMixin,
     RefusedSaveAdminMixin,
     CappedCountAdminMixin,
     FilteredExportMixin,
@@ -747,6 +769,9 @@ class TreatmentSessionAdmin(
         ("Response", {"fields": ("skin_response", "pain_score", "notes")}),
         STAMP_FIELDSET,
     )
+
+    def client_of(self, obj):
+        return obj.course.client_id
 
     def get_queryset(self, request):
         return (

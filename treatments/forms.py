@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -11,6 +12,7 @@ from catalogue.forms import AreaChoiceField
 from catalogue.models import DEPTH_MAX, DEPTH_MESSAGE, DEPTH_MIN
 from clinic import roles
 from clinic.locking import VersionedFormMixin
+from clinic.models import REASON_MAX_LENGTH
 from consultations.forms import DateInput, flag_damaged_version
 from consultations.screening import PRE_SESSION_DATES, PRE_SESSION_FIELDS
 from stock.gs1 import MAX_SCAN_LENGTH, ScanError
@@ -149,7 +151,10 @@ class EndCourseForm(forms.Form):
 
     ended_on = forms.DateField(label="Date", widget=DateInput())
     end_reason = forms.CharField(
-        label="Reason", widget=forms.Textarea(attrs={"rows": 2}), required=False
+        label="Reason",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=REASON_MAX_LENGTH,
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -176,7 +181,7 @@ class VoidSessionForm(forms.Form):
     void_reason = forms.CharField(
         label="Why is this session voided?",
         widget=forms.Textarea(attrs={"rows": 2}),
-        max_length=1000,
+        max_length=REASON_MAX_LENGTH,
         help_text="For example: logged on the wrong client's course.",
         error_messages={"required": "Say why this session is voided."},
     )
@@ -620,6 +625,16 @@ class MultipleImageField(forms.FileField):
             if self.required:
                 raise ValidationError(self.error_messages["required"], code="required")
             return []
+        limit = settings.PHOTO_MAX_PER_UPLOAD
+        if len(files) > limit:
+            raise ValidationError(
+                [
+                    f"{len(files)} photos were chosen: add at most {limit} at a time, "
+                    "then the rest.",
+                    CHOOSE_AGAIN,
+                ],
+                code="too_many",
+            )
         errors = []
         for file in files:
             try:

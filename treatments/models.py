@@ -26,7 +26,7 @@ from catalogue.models import (
 )
 from clinic.formats import day
 from clinic.history import AuditTrail
-from clinic.models import Stamped, Voidable
+from clinic.models import NOTE_MAX_LENGTH, REASON_MAX_LENGTH, Stamped, Voidable
 from consultations.models import Client, Consultation, RecordedConcern
 from stock.models import Lot
 
@@ -138,7 +138,9 @@ class Course(Stamped):
     status = models.CharField(max_length=10, choices=Status, default=Status.ACTIVE)
     ended_on = models.DateField(null=True, blank=True)
     end_reason = models.TextField(
-        blank=True, help_text="Why the course was stopped or completed early."
+        max_length=REASON_MAX_LENGTH,
+        blank=True,
+        help_text="Why the course was stopped or completed early.",
     )
     stopped_for_adverse_event = models.BooleanField(
         "stopped for an adverse event",
@@ -147,6 +149,7 @@ class Course(Stamped):
         "offered maintenance.",
     )
     override_reason = models.TextField(
+        max_length=REASON_MAX_LENGTH,
         blank=True,
         help_text="Required to start a course in an area the screening found not suitable.",
     )
@@ -168,6 +171,7 @@ class Course(Stamped):
     )
     departure_reason = models.TextField(
         "why the course departs from the catalogue",
+        max_length=REASON_MAX_LENGTH,
         blank=True,
         help_text="Required when the interval is shorter than a concern's shortest, the count "
         "passes a concern's maximum, a concern has no established course, or a concern studied "
@@ -176,7 +180,7 @@ class Course(Stamped):
     cautions_acknowledged = models.BooleanField(
         default=False, help_text="The practitioner weighed the screening cautions."
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
     # Kept up to date by the services that log sessions, for fast lists at any size.
     sessions_logged = models.PositiveSmallIntegerField(default=0, editable=False)
     last_session_on = models.DateField(null=True, blank=True, editable=False)
@@ -374,7 +378,7 @@ class ContactAttempt(Stamped):
     reason = models.CharField(max_length=20, choices=Reason)
     outcome = models.CharField(max_length=20, choices=Outcome)
     attempted_at = models.DateTimeField(default=timezone.now)
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
 
     class Meta:
         db_table = "consultations_contactattempt"  # the table it had in consultations
@@ -518,7 +522,7 @@ class TreatmentSession(Voidable, Stamped):
         validators=[MaxValueValidator(10)],
         help_text="As the client rates it: 0 none, 10 worst imaginable.",
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
     # The pre-session check (consultations.screening.PRE_SESSION): what changed since the last
     # visit, asked before every session and kept with it.
     check_asked = models.BooleanField(
@@ -554,11 +558,13 @@ class TreatmentSession(Voidable, Stamped):
     )
     depth_reason = models.TextField(
         "why deeper than the area's maximum",
+        max_length=REASON_MAX_LENGTH,
         blank=True,
         help_text="Required when an area is needled deeper than the area chart's maximum.",
     )
     interval_reason = models.TextField(
         "why sooner than the course's interval",
+        max_length=REASON_MAX_LENGTH,
         blank=True,
         help_text="Required when the session comes sooner than the course's interval allows.",
     )

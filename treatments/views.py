@@ -29,6 +29,7 @@ from clinic.submissions import SubmitOnceMixin
 from clinic.views import RoleRequiredMixin
 from consultations.forms import add_formset_errors, refuse_stale
 from consultations.models import Client, ClientAccess, Consultation, RecordedConcern
+from consultations.views import ClientAccessMixin
 from stock.models import Lot
 from treatments.aftercare import calls_due
 from treatments.cautions import cautions_for
@@ -103,7 +104,12 @@ class ClientDetailView(RoleRequiredMixin, DetailView):
 
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
-        ClientAccess.record(user=request.user, client=self.object, via=ClientAccess.Via.WORKSPACE)
+        ClientAccess.record(
+            user=request.user,
+            client=self.object,
+            via=ClientAccess.Via.WORKSPACE,
+            what="client page",
+        )
         return response
 
     def get_context_data(self, **kwargs):
@@ -464,8 +470,9 @@ def sessions_for_display(course_by_id, sessions, user, today):
     return sessions
 
 
-class CourseDetailView(RoleRequiredMixin, DetailView):
-    """A course: progress, its sessions, next due date, and completing or stopping it."""
+class CourseDetailView(RoleRequiredMixin, ClientAccessMixin, DetailView):
+    """A course: progress, its sessions, next due date, and completing or stopping it. Each
+    showing is logged as a read of the client's record."""
 
     model = Course
     context_object_name = "course"
@@ -475,6 +482,9 @@ class CourseDetailView(RoleRequiredMixin, DetailView):
         return Course.objects.select_related(
             "client", "consultation", "practitioner"
         ).with_concerns()
+
+    def access_what(self):
+        return f"course {self.object.pk}"
 
     def get_context_data(self, **kwargs):
         course = self.object
@@ -1088,8 +1098,9 @@ class SessionVoidView(RoleRequiredMixin, TemplateView):
         return self.render_form(form)
 
 
-class ConsultationDetailView(RoleRequiredMixin, DetailView):
-    """The outcome with its reasons, what needling can do for each concern, the course."""
+class ConsultationDetailView(RoleRequiredMixin, ClientAccessMixin, DetailView):
+    """The outcome with its reasons, what needling can do for each concern, the course. Each
+    showing is logged as a read of the client's record."""
 
     model = Consultation
     permission_required = "consultations.view_consultation"
@@ -1122,6 +1133,9 @@ class ConsultationDetailView(RoleRequiredMixin, DetailView):
         context["photos"] = consultation.photos.select_related("area")
         context["photo_fields"] = list(PhotoUploadForm(required=True))
         return context
+
+    def access_what(self):
+        return f"consultation {self.object.pk} of {day(self.object.held_on)}"
 
 
 class AppointmentCreateView(RoleRequiredMixin, SubmitOnceMixin, FormView):

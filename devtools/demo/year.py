@@ -6,6 +6,7 @@ fixed seed with dates relative to today, the whole run is one transaction, and a
 finds the demo clients and changes nothing.
 """
 
+import base64
 import datetime
 import random
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from types import SimpleNamespace
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from catalogue.models import Concern, Product
 from clinic import roles
@@ -55,6 +57,10 @@ DEMO_LOGINS = (
     DemoLogin("alex", AESTHETICIAN_PASSWORD, "Alex", "Morgan"),
     DemoLogin("sam", AESTHETICIAN_PASSWORD, "Sam", "Okafor"),
 )
+# The demo manager's authenticator (the second factor managers need): a published key, so
+# anyone trying the demo can add it to an authenticator app (or compute the code, README). Demo
+# data only: a real account sets up its own at its first sign-in.
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPCLINICDEMO234567"
 # Every demo client's email ends with this (RFC 2606) domain: it marks the demo as loaded.
 DEMO_EMAIL_DOMAIN = "demo.example.com"
 SEED = 2026
@@ -502,8 +508,18 @@ def ensure_staff(*, reset_passwords=False):
             user.set_password(login.password)
             user.save(update_fields=["password"])
             reset.append(login.username)
+        if login.is_manager:
+            ensure_demo_authenticator(user)
         staff[login.username] = user
     return staff, created, reset
+
+
+def ensure_demo_authenticator(user):
+    """The demo manager's authenticator, with the published DEMO_TOTP_SECRET."""
+    key = base64.b32decode(DEMO_TOTP_SECRET).hex()
+    TOTPDevice.objects.update_or_create(
+        user=user, name="Demo authenticator", defaults={"key": key, "confirmed": True}
+    )
 
 
 # Clients and consultations

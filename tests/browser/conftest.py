@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 from django.test import override_settings
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from pytest_django.live_server_helper import LiveServer
 
+from clinic.second_factor import required_for
 from tests.conftest import PASSWORD
 
 # Playwright's sync API runs an event loop in the test thread; the test's own database work
@@ -81,3 +84,53 @@ def signed_in_page(page, practitioner):
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/")
     return page
+
+
+def sign_in(page, user, password=PASSWORD):
+    """Sign `user` in through the sign-in page, as a person would: with the code of their
+    authenticator app (one is set up for them) when they need a second factor."""
+    device = None
+    if required_for(user):
+        device, _ = TOTPDevice.objects.get_or_create(
+            user=user, name="Browser test authenticator", defaults={"confirmed": True}
+        )
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state("load")
+    if device is not None:
+        page.get_by_label("Code").fill(f"{TOTP(device.bin_key).token():06d}")
+        page.get_by_role("button", name="Continue").click()
+        page.wait_for_load_state("load")
+    return page
+
+
+# Noted in the page itself (Playwright's init scripts run outside the page's policy): each
+# refusal as "directive what source:line".
+CSP_LISTENER = """
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.cspViolations.push(
+    `${event.effectiveDirective} ${event.blockedURI || "inline"} ` +
+      `${event.sourceFile}:${event.lineNumber}`
+  );
+});
+"""
+
+
+def watch_csp(page):
+    """Note what the Content-Security-Policy refuses on `page` from its next document on.
+
+    Returns the console's "Refused to ..." messages, a list that grows; each document's
+    securitypolicyviolation events are in its `window.cspViolations`.
+    """
+    refused = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    page.add_init_script(CSP_LISTENER)
+    return refused

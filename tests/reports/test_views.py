@@ -353,7 +353,8 @@ def populate(size, *, new_course, log, product, practitioner, manager):
     [
         ("index", {}, 0),
         # count, page, courses, their concerns, last sessions, practitioners, contacts; the
-        # filters' choices; the staff a booking can be with
+        # filters' choices; the staff a booking can be with; the access records of the clients
+        # listed (one insert)
         ("recall", {}, 10),
         # and the concern chosen
         ("recall", {"reason": "overdue", "concern": "CONCERN"}, 11),
@@ -363,12 +364,13 @@ def populate(size, *, new_course, log, product, practitioner, manager):
         ("outcomes", {"started_from": "2020-01-01"}, 7),
         # sessions per day, practitioners
         ("activity", {}, 2),
-        # the products; the product chosen, the counts, the page
+        # the products; the product chosen, the counts, the page, its clients' access records
         ("lots", {}, 1),
         # With the lot itself, its recall contacts, the adverse events after its sessions and the
-        # contact permission.
-        ("lots", {"product": "PRODUCT", "lot": "lot-1"}, 8),
-        ("lots", {"product": "PRODUCT", "lot": "lot-1", "format": "csv"}, 4),
+        # contact permission; the access records of the clients listed (one insert), or the
+        # export's record.
+        ("lots", {"product": "PRODUCT", "lot": "lot-1"}, 9),
+        ("lots", {"product": "PRODUCT", "lot": "lot-1", "format": "csv"}, 5),
     ],
 )
 def test_reports_run_bounded_queries(
@@ -436,7 +438,8 @@ def test_client_export_and_printout_run_bounded_queries(
         export = manager_client.get(
             reverse("reports:client-export", kwargs={"pk": course.client_id})
         )
-    # course, concerns, the consultation's concerns (for the client's cautions), sessions
+    # course, concerns, the consultation's concerns (for the client's cautions), sessions; the
+    # access record
     with django_assert_max_num_queries(SIGNED_IN_QUERIES + 4):
         printout = manager_client.get(reverse("reports:course-print", kwargs={"pk": course.pk}))
 

@@ -342,7 +342,7 @@ def test_add_page_has_no_history(manager_client):
         ("admin:consultations_consultation_changelist", None, 8),
         ("admin:consultations_consultation_add", None, 6),
         # With its findings inline (one query).
-        ("admin:consultations_consultation_change", "consultation", 15),
+        ("admin:consultations_consultation_change", "consultation", 16),  # the access record
         ("admin:consultations_consultation_history", "consultation", 8),
     ],
 )

@@ -31,6 +31,8 @@ from treatments.models import Photo
 
 pillow_heif.register_heif_opener()
 logger = logging.getLogger(__name__)
+# Pillow refuses (or warns, which clean_photo refuses) beyond the same pixel count as ours.
+Image.MAX_IMAGE_PIXELS = settings.PHOTO_MAX_PIXELS
 
 # Pillow's names for the formats accepted (MPO: the multi-picture JPEG some phones write).
 ACCEPTED_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "HEIF"}
@@ -39,6 +41,10 @@ THUMBNAIL_SIZE = (320, 320)
 JPEG_QUALITY = 88
 NOT_AN_IMAGE = "{name} is not a photo this tracker accepts: upload a JPEG, PNG, WebP or HEIC image."
 TOO_LARGE = "{name} is larger than the {limit} MB limit: upload a smaller photo."
+TOO_MANY_PIXELS = (
+    "{name} has more than the {megapixels:g} megapixels this tracker takes: save it at a "
+    "smaller size (a phone's standard setting) and upload it again."
+)
 NO_CONSENT = (
     "The client has not consented to photographs (consultation of {held_on}): "
     "no photo was saved. Record their consent at a consultation first."
@@ -73,6 +79,21 @@ def _flatten(image):
     return flat
 
 
+def check_pixels(opened, name):
+    """Refuse, before decoding, a photo whose header says it would take more memory decoded
+    than settings.PHOTO_MAX_DECODED_BYTES (4 bytes a pixel, the most any mode accepted needs)."""
+    width, height = opened.size
+    if width * height > settings.PHOTO_MAX_PIXELS:
+        raise too_many_pixels(name)
+
+
+def too_many_pixels(name):
+    megapixels = round(settings.PHOTO_MAX_PIXELS / 1_000_000, 1)
+    return ValidationError(
+        TOO_MANY_PIXELS.format(name=name, megapixels=megapixels), code="too_many_pixels"
+    )
+
+
 def clean_photo(image_file):
     """Check an uploaded file and return it as a CleanPhoto, or raise a ValidationError."""
     name = getattr(image_file, "name", None) or "The file"
@@ -88,13 +109,15 @@ def clean_photo(image_file):
             with Image.open(image_file) as opened:
                 if opened.format not in ACCEPTED_FORMATS:
                     raise ValidationError(NOT_AN_IMAGE.format(name=name), code="format")
+                check_pixels(opened, name)
                 opened.load()
                 upright = ImageOps.exif_transpose(opened)
                 photo = _flatten(upright)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow's own check, on opening, at the same pixel count.
+        raise too_many_pixels(name) from None
     except (
         UnidentifiedImageError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
         OSError,
         SyntaxError,
         ValueError,

@@ -14,6 +14,7 @@ from clinic.formats import day
 from clinic.submissions import SubmitOnceMixin
 from clinic.views import RoleRequiredMixin
 from consultations.models import Client, ClientAccess, Consultation
+from consultations.views import ClientAccessMixin
 from treatments.models import Photo
 from treatments.photos.services import add_photos
 
@@ -21,12 +22,13 @@ from treatments.photos.services import add_photos
 class PhotoFileView(RoleRequiredMixin, View):
     """Stream a photo (or its thumbnail) from the private storage, after the role check.
 
-    Opening a full photo is logged as a client record access; thumbnails are not, so that
-    a gallery does not bury the access log.
+    Each file read, a thumbnail's too (a face all the same), is logged as a read of the
+    client's record.
     """
 
     permission_required = "treatments.view_photo"
     field = "image"
+    what = "photo"
 
     def get(self, request, pk):
         photo = get_object_or_404(Photo, pk=pk)
@@ -35,10 +37,12 @@ class PhotoFileView(RoleRequiredMixin, View):
             handle = stored.storage.open(stored.name, "rb")
         except (FileNotFoundError, OSError):
             raise Http404("The photo file is missing from the photo storage.") from None
-        if self.field == "image":
-            ClientAccess.record(
-                user=request.user, client=photo.client_id, via=ClientAccess.Via.PHOTO
-            )
+        ClientAccess.record(
+            user=request.user,
+            client=photo.client_id,
+            via=ClientAccess.Via.PHOTO,
+            what=f"{self.what} {photo.pk}",
+        )
         response = FileResponse(handle, content_type="image/jpeg", filename=f"photo-{photo.pk}.jpg")
         response["Cache-Control"] = "private, no-store"
         return response
@@ -46,10 +50,17 @@ class PhotoFileView(RoleRequiredMixin, View):
 
 class ThumbnailFileView(PhotoFileView):
     field = "thumbnail"
+    what = "thumbnail of photo"
 
 
-class ClientPhotoMixin(RoleRequiredMixin):
+class ClientPhotoMixin(RoleRequiredMixin, ClientAccessMixin):
+    """A client's photo pages: each showing is logged as a read of the client's record."""
+
     permission_required = "treatments.view_photo"
+    access_via = ClientAccess.Via.PHOTO
+
+    def access_client(self):
+        return self.client.pk
 
     @cached_property
     def client(self):
@@ -81,6 +92,9 @@ class ClientPhotosView(ClientPhotoMixin, TemplateView):
 
     template_name = "treatments/photo_gallery.html"
 
+    def access_what(self):
+        return "photo gallery"
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         series = {}
@@ -108,6 +122,9 @@ class PhotoCompareView(ClientPhotoMixin, TemplateView):
     """Two photos side by side: the first and the latest of one area and angle, or any two."""
 
     template_name = "treatments/photo_compare.html"
+
+    def access_what(self):
+        return "photo comparison"
 
     def chosen(self, photos):
         params = self.request.GET

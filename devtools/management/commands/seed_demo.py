@@ -123,4 +123,8 @@ def logins(reset_passwords):
         lines.append(f"  {login.username:<8} {login.password:<22} {role}")
     if not reset_passwords:
         lines.append("  (Existing logins keep their passwords; --reset-passwords restores these.)")
+    lines.append(
+        f"  The manager's second factor: add the key {year.DEMO_TOTP_SECRET} (time-based) to an "
+        "authenticator app, or see the README for the code without one."
+    )
     return "\n".join(lines)
