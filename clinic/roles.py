@@ -18,12 +18,15 @@ _CLINICAL = {
         "sessionprogress",
         "photo",
     ],
+    # A signed consent's only change is its withdrawal (consent.services.withdraw_consent).
+    "consent": ["signedconsent"],
 }
 # Reference data aestheticians read and managers keep (the washout rules live with the
 # screening, in consultations).
 _CATALOGUE = {
     "catalogue": ["bodyarea", "clinicdetails", "concern", "product"],
     "consultations": ["washoutrule"],
+    "consent": ["consentdocument", "consentversion"],
 }
 
 # (app_label, codename) pairs.
@@ -40,4 +43,4 @@ AESTHETICIAN_PERMISSIONS = sorted(
 # Managers: every permission of these apps (the clinical records, the catalogue, history,
 # access events, sign-in records and staff accounts). The admin still never deletes clinical
 # records: their admins refuse deletion whatever the permission says.
-MANAGER_APPS = ["catalogue", "consultations", "treatments", "axes", "auth"]
+MANAGER_APPS = ["catalogue", "consultations", "consent", "treatments", "axes", "auth"]

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "clinic",
     "catalogue",
     "consultations",
+    "consent",
     "treatments",
     "reports",
 ]
@@ -267,6 +268,8 @@ COURSE_START_DAYS_BEFORE = int(os.environ.get("DJANGO_COURSE_START_DAYS_BEFORE",
 COURSE_START_DAYS_AFTER = int(os.environ.get("DJANGO_COURSE_START_DAYS_AFTER", "366"))
 # A consultation's screening goes stale: after this many months it cannot start a new course.
 SCREENING_VALID_MONTHS = int(os.environ.get("DJANGO_SCREENING_VALID_MONTHS", "12"))
+# A signed consent holds this long; then the client signs the current version again.
+CONSENT_VALID_MONTHS = int(os.environ.get("DJANGO_CONSENT_VALID_MONTHS", "12"))
 USE_I18N = False
 USE_TZ = True
 

@@ -23,6 +23,8 @@ from django.utils import timezone
 
 from catalogue.models import Concern, Product, area_chart, forget_area_chart, forget_clinic_details
 from clinic import roles
+from consent.models import Kind, SignedConsent
+from consent.services import current_version, sign_consent
 from consultations.models import Client
 from consultations.services import record_consultation
 from treatments.models import Photo
@@ -202,21 +204,49 @@ def make_client(db, practitioner):
 
 
 @pytest.fixture
-def make_consultation(db, make_client, practitioner, concern):
-    def make(client=None, *, concerns=(("acne-scars", "cheeks"),), **details):
+def sign(db, practitioner):
+    """`client` signs the current version of the consent of `kind`, typing the full name,
+    witnessed by the practitioner (unless it already has a valid signed one)."""
+
+    def make(client, kind=Kind.TREATMENT, *, again=False, **extra):
+        if not again:
+            valid = SignedConsent.objects.valid(kind, signed_only=True).filter(client=client)
+            if found := valid.first():
+                return found
+        values = {"signer_name": client.full_name, "typed_name": client.full_name}
+        values.update(extra)
+        return sign_consent(
+            client=client, version=current_version(kind), witness=practitioner, **values
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_consultation(db, make_client, practitioner, concern, sign):
+    """A consultation recorded 120 days ago. Its client has signed the treatment and numbing
+    consents (and the photographs consent with `photo_consent=True`), unless `signed=False`."""
+
+    def make(client=None, *, concerns=(("acne-scars", "cheeks"),), signed=True, **details):
         values = {
             "consent_given": True,
             "consent_by": "the client",
             "held_on": timezone.localdate() - datetime.timedelta(days=120),
         }
         values.update(details)
-        return record_consultation(
+        consultation = record_consultation(
             client=client or make_client(),
             practitioner=practitioner,
             by=practitioner,
             concerns=[{"concern": concern(slug), "area": area} for slug, area in concerns],
             **values,
         )
+        if signed:
+            sign(consultation.client, Kind.TREATMENT)
+            sign(consultation.client, Kind.NUMBING)
+            if values.get("photo_consent"):
+                sign(consultation.client, Kind.PHOTOGRAPHS)
+        return consultation
 
     return make
 
@@ -281,6 +311,8 @@ def log(db, practitioner):
 # table instead, and clashes with the content types a previous flush made again.)
 REFERENCE_MODELS = [
     "auth.Group",
+    "consent.ConsentDocument",
+    "consent.ConsentVersion",
     "catalogue.BodyArea",
     "catalogue.Concern",
     "catalogue.Product",

@@ -202,8 +202,8 @@ class TestStartCourse:
         assert "cautions_acknowledged" in refused.value.message_dict
 
     def test_consent_is_required(self, make_consultation, make_course):
-        consultation = make_consultation(consent_given=False, consent_by="")
-        with pytest.raises(ValidationError, match="not given consent"):
+        consultation = make_consultation(signed=False)
+        with pytest.raises(ValidationError, match="no valid signed consent"):
             make_course(consultation)
 
     def test_concerns_must_come_from_the_consultation(self, make_consultation, practitioner):
