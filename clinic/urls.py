@@ -39,6 +39,7 @@ urlpatterns = [
     path("", TodayView.as_view(), name="today"),
     path("", include("catalogue.urls")),
     path("", include("consultations.urls")),
+    path("", include("consent.urls")),
     path("", include("treatments.urls")),
     path("", include("reports.urls")),
 ]

@@ -212,6 +212,11 @@ def _relied_on(client, kind, *, signed_only):
     )
 
 
+def has_valid(client, kind, *, signed_only=False):
+    """Whether `client` has a consent of `kind` that counts now (for pages: no lock)."""
+    return SignedConsent.objects.valid(kind, signed_only=signed_only).filter(client=client).exists()
+
+
 def _sign_here(client, kind):
     return reverse("consent:sign", args=[getattr(client, "pk", client), kind])
 

@@ -16,6 +16,8 @@ from clinic.locking import RecordBusy, StaleRecord, check_version, refuse_when_b
 from clinic.pagination import WorklistPaginator
 from clinic.submissions import SubmitOnceMixin
 from clinic.views import RoleRequiredMixin
+from consent.models import Kind
+from consent.services import has_valid
 from consultations.forms import add_formset_errors, add_service_errors, refuse_stale
 from consultations.models import Client, ClientAccess, Consultation, RecordedConcern
 from treatments.forms import (
@@ -103,9 +105,7 @@ class ClientDetailView(RoleRequiredMixin, DetailView):
                 "latest_consultation": latest,
                 "active_courses": active_courses,
                 "timeline": [(kind, item) for kind, _day, _at, item in timeline],
-                "consultations_to_start": [
-                    c for c in standing if c.consent_given and not c.started_courses
-                ][:3],
+                "consultations_to_start": [c for c in standing if not c.started_courses][:3],
                 "today": today,
             }
         )
@@ -540,6 +540,7 @@ class SessionFormsMixin:
                 or forms["photo_form"].errors
             ),
             "photos_dropped": bool(self.request.FILES.getlist("photos")),
+            "photo_consent": has_valid(self.course.client_id, Kind.PHOTOGRAPHS),
         }
         return TemplateResponse(self.request, self.template_name, context, status=status)
 
@@ -917,4 +918,5 @@ class ConsultationDetailView(RoleRequiredMixin, DetailView):
         context["courses"] = consultation.courses.all()
         context["photos"] = consultation.photos.select_related("area")
         context["photo_fields"] = list(PhotoUploadForm(required=True))
+        context["photo_consent"] = has_valid(consultation.client_id, Kind.PHOTOGRAPHS)
         return context
