@@ -213,11 +213,13 @@ def sign(db, practitioner):
             valid = SignedConsent.objects.valid(kind, signed_only=True).filter(client=client)
             if found := valid.first():
                 return found
-        values = {"signer_name": client.full_name, "typed_name": client.full_name}
+        values = {
+            "version": current_version(kind),
+            "signer_name": client.full_name,
+            "typed_name": client.full_name,
+        }
         values.update(extra)
-        return sign_consent(
-            client=client, version=current_version(kind), witness=practitioner, **values
-        )
+        return sign_consent(client=client, witness=practitioner, **values)
 
     return make
 

@@ -413,9 +413,12 @@ def test_comparison_puts_the_first_and_latest_side_by_side(
     assert "consultation (before)" in text(response)
 
 
-def test_any_two_of_the_clients_photos_can_be_compared(signed_in, add, session, make_course, log):
+def test_any_two_of_the_clients_photos_can_be_compared(
+    signed_in, add, session, make_course, make_consultation, log
+):
     first, second = add(), add(angle=Photo.Angle.RIGHT)
-    other_session = log(make_course(make_consultation_with_consent(session)))
+    other = make_consultation(photo_consent=True, held_on=session.course.consultation.held_on)
+    other_session = log(make_course(other))
     foreign = add(session=other_session)
     url = reverse("treatments:photo-compare", args=[session.course.client_id])
 
@@ -425,29 +428,6 @@ def test_any_two_of_the_clients_photos_can_be_compared(signed_in, add, session, 
     for query in ({"a": first.pk, "b": foreign.pk}, {"a": first.pk, "b": "999999"}, {"a": "x"}):
         assert signed_in.get(url, query).status_code == HTTPStatus.NOT_FOUND
     assert signed_in.get(url, {"area": "scalp", "angle": "front"}).status_code == 404
-
-
-def make_consultation_with_consent(session):
-    """Another client's consultation with photo consent (a foreign photo for the tests)."""
-    from catalogue.models import Concern
-    from consultations.services import record_consultation
-    from tests.conftest import _serial
-
-    other = type(session.course.client).objects.create(
-        first_name="Other",
-        last_name=f"Client{next(_serial)}",
-        date_of_birth=session.course.client.date_of_birth,
-    )
-    return record_consultation(
-        client=other,
-        practitioner=session.practitioner,
-        by=session.practitioner,
-        concerns=[{"concern": Concern.objects.get(slug="acne-scars"), "area": "cheeks"}],
-        held_on=session.course.consultation.held_on,
-        consent_given=True,
-        consent_by="the client",
-        photo_consent=True,
-    )
 
 
 # Uploading from the forms -----------------------------------------------------------------------
