@@ -84,6 +84,8 @@ def _test_settings(settings, tmp_path_factory, monkeypatch):
     # A model field resolves its storage once, at import: point the photo fields at this one.
     for field in ("image", "thumbnail"):
         monkeypatch.setattr(Photo._meta.get_field(field), "storage", storages["photos"])
+    for field in ("signature", "pdf"):  # a signed consent's files live beside the photos
+        monkeypatch.setattr(SignedConsent._meta.get_field(field), "storage", storages["photos"])
 
 
 @pytest.fixture(autouse=True)
