@@ -7,7 +7,8 @@ class SignForm(forms.Form):
     """What the signing page posts: who signs and as what, and the signature (drawn on the pad,
     posted as a PNG data URL, or the full name typed instead)."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    # The version the page showed (its id): checked against the one offered now by the view.
+    version = forms.CharField(max_length=20, required=False, widget=forms.HiddenInput)
     signer_name = forms.CharField(
         label="Signer's full name",
         max_length=200,

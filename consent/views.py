@@ -59,7 +59,7 @@ class SignView(RoleRequiredMixin, SubmitOnceMixin, FormView):
         }
 
     def form_valid(self, form):
-        if form.cleaned_data["version"] != self.version.pk:
+        if form.cleaned_data["version"] != str(self.version.pk):
             form.add_error(
                 None,
                 "A newer version of this document was published while the page was open: "

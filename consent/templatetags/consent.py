@@ -4,7 +4,7 @@ needs to (re-)consent on Today, and the prompt to sign on the course and session
 from django import template
 
 from consent.models import Kind, SignedConsent
-from consent.services import client_consents, consent_status
+from consent.services import client_consents, consent_status, has_valid
 from consultations.models import Client
 
 register = template.Library()
@@ -42,6 +42,21 @@ def consent_worklist(context):
         "more": len(clients) > WORKLIST_SIZE,
         "perms": context.get("perms"),
     }
+
+
+@register.inclusion_tag("consent/_photos_withdrawn.html")
+def photos_flag(client):
+    """When the client's consent to photographs was withdrawn and none counts now: the flag on
+    the photos already taken (1 query, 2 when withdrawn)."""
+    withdrawn = (
+        SignedConsent.objects.filter(client=client, document__kind=Kind.PHOTOGRAPHS)
+        .exclude(withdrawn_at=None)
+        .order_by("-withdrawn_at")
+        .first()
+    )
+    if withdrawn is not None and has_valid(client, Kind.PHOTOGRAPHS):
+        withdrawn = None  # signed again since
+    return {"withdrawn": withdrawn}
 
 
 @register.inclusion_tag("consent/_prompt.html", takes_context=True)
