@@ -209,6 +209,13 @@ def consent_storage():
     return storages["photos"]
 
 
+def valid_since(now=None):
+    """The earliest signing time of a consent that still counts at `now` (default: now)."""
+    local = timezone.localtime(now or timezone.now())
+    day = add_months(local.date(), -settings.CONSENT_VALID_MONTHS)
+    return local.replace(year=day.year, month=day.month, day=day.day)
+
+
 def signature_path(signed, filename):
     return f"consents/{signed.client_id}/{uuid.uuid4().hex}-signature.png"
 
@@ -223,20 +230,17 @@ class SignedConsentQuerySet(models.QuerySet):
         return self.filter(withdrawn_at__isnull=True)
 
     def valid(self, kind, *, now=None, signed_only=False):
-        """Consents that allow what documents of `kind` cover, now: not withdrawn, signed less
-        than CONSENT_VALID_MONTHS ago, and no version published after it that asks to re-consent.
-        `signed_only` leaves out the consents recorded before signing was available."""
-        now = now or timezone.now()
-        months = settings.CONSENT_VALID_MONTHS
-        local = timezone.localtime(now)
-        day = add_months(local.date(), -months)
-        since = local.replace(year=day.year, month=day.month, day=day.day)
+        """Consents that allow what documents of `kind` (or of the kinds listed) cover, now:
+        not withdrawn, signed less than CONSENT_VALID_MONTHS ago, and no version published after
+        it that asks to re-consent. `signed_only` leaves out the consents recorded before signing
+        was available. (SignedConsent.counts_now() says the same of one consent.)"""
+        kinds = [kind] if isinstance(kind, str) else list(kind)
         reconsent = ConsentVersion.objects.published().filter(
             document=OuterRef("document"),
             requires_reconsent=True,
             published_at__gt=OuterRef("signed_at"),
         )
-        query = self.standing().filter(document__kind=kind, signed_at__gt=since)
+        query = self.standing().filter(document__kind__in=kinds, signed_at__gt=valid_since(now))
         query = query.exclude(Exists(reconsent))
         if signed_only:
             query = query.filter(state=SignedConsent.State.SIGNED)
@@ -360,6 +364,16 @@ class SignedConsent(Stamped):
     @property
     def is_withdrawn(self):
         return self.withdrawn_at is not None
+
+    def counts_now(self, reconsent_since=None):
+        """What SignedConsent.objects.valid() says of this consent, read from the consent (its
+        `document` loaded) and `reconsent_since`: when the latest version of its document that
+        asks to re-consent was published (None: none did)."""
+        return (
+            self.withdrawn_at is None
+            and self.signed_at > valid_since()
+            and not (reconsent_since and reconsent_since > self.signed_at)
+        )
 
     @property
     def expires_on(self):

@@ -1,9 +1,9 @@
 """The writes of consent (versions, signing, withdrawal) and the gates the treatments ask.
 
-Gates (`treatment_refusal`, `numbing_refusal`, `photo_refusal`) return why something may not
-go ahead, or "". They read the client's consents with a row lock, inside the caller's
-transaction: a withdrawal (which locks the consent it withdraws) waits for the course or session
-that relies on it, or that course or session sees the withdrawal.
+Gates (`treatment_refusals`, `photo_refusal`) say why something may not go ahead. They read
+the client's consents with a row lock, inside the caller's transaction: a withdrawal (which locks
+the consent it withdraws) waits for the course or session that relies on it, or that course or
+session sees the withdrawal.
 """
 
 import hashlib
@@ -201,15 +201,19 @@ def withdraw_consent(*, consent, reason, by):
 # Gates
 
 
-def _relied_on(client, kind, *, signed_only):
-    """The client's valid consent of `kind`, signed ones first, read with a row lock."""
-    return (
-        SignedConsent.objects.valid(kind, signed_only=signed_only)
+def _relied_on(client, kinds):
+    """{kind: states} of the client's valid consents of `kinds`, read with a row lock (one
+    query)."""
+    found = {}
+    rows = (
+        SignedConsent.objects.valid(kinds)
         .filter(client=client)
         .select_for_update(of=("self",))
-        .order_by("-state", "-signed_at")  # "signed" before "recorded_before"
-        .first()
+        .values_list("document__kind", "state")
     )
+    for kind, state in rows:
+        found.setdefault(kind, set()).add(state)
+    return found
 
 
 def has_valid(client, kind, *, signed_only=False):
@@ -221,14 +225,30 @@ def _sign_here(client, kind):
     return reverse("consent:sign", args=[getattr(client, "pk", client), kind])
 
 
-def treatment_refusal(*, client, new_course):
-    """Why micro-needling may not go ahead for `client`, or "".
+def treatment_refusals(*, client, new_course, numbing=False):
+    """{field: why} micro-needling (with numbing cream) may not go ahead for `client`, empty
+    when it may: one locked query.
 
     A new course needs a consent the client signed; a session on a course also goes ahead on a
     consent recorded before signing was available, until it expires (the clinic keeps treating
     the clients it had, who sign at their next visit)."""
-    if _relied_on(client, Kind.TREATMENT, signed_only=new_course):
-        return ""
+    kinds = [Kind.TREATMENT, Kind.NUMBING] if numbing else [Kind.TREATMENT]
+    found = _relied_on(client, kinds)
+    accepted = {SignedConsent.State.SIGNED}
+    if not new_course:
+        accepted.add(SignedConsent.State.RECORDED_BEFORE)
+    refusals = {}
+    if not found.get(Kind.TREATMENT, set()) & accepted:
+        refusals["__all__"] = _no_treatment_consent(client)
+    if numbing and not found.get(Kind.NUMBING):
+        refusals["numbing"] = (
+            "The client has no valid consent to numbing cream: ask the client to sign it, or "
+            f"log the session without numbing. Sign here: {_sign_here(client, Kind.NUMBING)}"
+        )
+    return refusals
+
+
+def _no_treatment_consent(client):
     return (
         "The client has no valid signed consent to the current micro-needling treatment "
         "document (never signed, expired, withdrawn, or a new version asks to sign again). "
@@ -236,17 +256,8 @@ def treatment_refusal(*, client, new_course):
     )
 
 
-def numbing_refusal(*, client):
-    if _relied_on(client, Kind.NUMBING, signed_only=False):
-        return ""
-    return (
-        "The client has no valid consent to numbing cream: ask the client to sign it, or "
-        f"log the session without numbing. Sign here: {_sign_here(client, Kind.NUMBING)}"
-    )
-
-
 def photo_refusal(*, client):
-    if _relied_on(client, Kind.PHOTOGRAPHS, signed_only=False):
+    if _relied_on(client, [Kind.PHOTOGRAPHS]):
         return ""
     return (
         "The client has not consented to photographs (or withdrew that consent, or it expired): "
@@ -278,26 +289,23 @@ KINDS_ASKED = (Kind.TREATMENT, Kind.NUMBING, Kind.PHOTOGRAPHS)
 
 def consent_status(client, records):
     """[KindStatus] of the treatment, numbing and photographs consents of `client`, whose
-    consents `records` lists (newest first): 4 queries."""
-    versions = {
-        version.document.kind: version
-        for version in ConsentVersion.objects.published()
-        .select_related("document")
-        .order_by("number")
-    }
+    consents `records` lists (newest first, with their documents): one query, for the versions.
+    """
+    current, reconsent_since = {}, {}
+    for version in ConsentVersion.objects.published().select_related("document").order_by("number"):
+        kind = version.document.kind
+        current[kind] = version
+        if version.requires_reconsent:
+            reconsent_since[kind] = version.published_at
     statuses = []
     for kind in KINDS_ASKED:
-        valid = (
-            SignedConsent.objects.valid(kind)
-            .filter(client=client)
-            .order_by("-state", "-signed_at")
-            .first()
-        )
-        status = KindStatus(kind, Kind(kind).label, versions.get(kind), valid)
-        if valid is None:
-            status.withdrawn = next(
-                (r for r in records if r.document.kind == kind and r.is_withdrawn), None
-            )
+        mine = [r for r in records if r.document.kind == kind]
+        counting = [r for r in mine if r.counts_now(reconsent_since.get(kind))]
+        # Signed ones first, then the newest (records come newest first).
+        counting.sort(key=lambda r: not r.is_signed)
+        status = KindStatus(kind, Kind(kind).label, current.get(kind), next(iter(counting), None))
+        if status.valid is None:
+            status.withdrawn = next((r for r in mine if r.is_withdrawn), None)
         statuses.append(status)
     return statuses
 

@@ -15,7 +15,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from catalogue.models import DEPTH_MAX, DEPTH_MESSAGE, DEPTH_MIN, area_chart, area_code, mm
 from clinic.locking import check_version
-from consent.services import numbing_refusal, treatment_refusal
+from consent.services import treatment_refusals
 from consultations.models import Consultation
 from consultations.screening import PRE_SESSION_FIELDS
 from consultations.services import blocking_areas, check_session, course_refusals
@@ -395,8 +395,8 @@ def start_course(
     if refuse_if_running and consultation.courses.filter(status=Course.Status.ACTIVE).exists():
         raise ValidationError(RUNNING_MEANWHILE, code="running")
     # The consent it starts on, read under a lock that a withdrawal waits for.
-    if refusal := treatment_refusal(client=consultation.client_id, new_course=True):
-        raise ValidationError({"__all__": refusal}, code="consent")
+    if refusals := treatment_refusals(client=consultation.client_id, new_course=True):
+        raise ValidationError(refusals, code="consent")
 
     suggestion = suggest_course(consultation=consultation, recorded_concerns=recorded_concerns)
     if suggestion.needs_override and not override_reason.strip():
@@ -541,10 +541,10 @@ def _log_session(
             "manager to plan more, or start a new course if treatment continues."
         )
     # The consents it goes ahead on, read under a lock that a withdrawal waits for.
-    if refusal := treatment_refusal(client=course.client_id, new_course=False):
-        raise ValidationError(refusal, code="consent")
-    if numbing is not None and (refusal := numbing_refusal(client=course.client_id)):
-        raise ValidationError({"numbing": refusal}, code="consent")
+    if refusals := treatment_refusals(
+        client=course.client_id, new_course=False, numbing=numbing is not None
+    ):
+        raise ValidationError(refusals, code="consent")
     performed_on = performed_on or timezone.localdate()
     _check_session_date(course, performed_on)
     if counts.last_valid_on and performed_on < counts.last_valid_on:

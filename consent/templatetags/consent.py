@@ -4,7 +4,7 @@ needs to (re-)consent on Today, and the prompt to sign on the course and session
 from django import template
 
 from consent.models import Kind, SignedConsent
-from consent.services import client_consents, consent_status, has_valid
+from consent.services import client_consents, consent_status
 from consultations.models import Client
 
 register = template.Library()
@@ -12,13 +12,28 @@ register = template.Library()
 WORKLIST_SIZE = 20
 
 
+def _client_view(context, client):
+    """(statuses, records) of `client` for this page, read once: the panel and the photos'
+    flag share them (2 queries)."""
+    request = context.get("request")
+    cache = getattr(request, "_consent_views", None)
+    if cache is None:
+        cache = {}
+        if request is not None:
+            request._consent_views = cache
+    if client.pk not in cache:
+        records = client_consents(client)
+        cache[client.pk] = (consent_status(client, records), records)
+    return cache[client.pk]
+
+
 @register.inclusion_tag("consent/_client_panel.html", takes_context=True)
 def consent_panel(context, client):
-    """Where the client stands with each consent, and every consent on record (5 queries)."""
-    records = client_consents(client)
+    """Where the client stands with each consent, and every consent on record."""
+    statuses, records = _client_view(context, client)
     return {
         "client": client,
-        "statuses": consent_status(client, records),
+        "statuses": statuses,
         "records": records,
         "perms": context.get("perms"),
     }
@@ -44,30 +59,34 @@ def consent_worklist(context):
     }
 
 
-@register.inclusion_tag("consent/_photos_withdrawn.html")
-def photos_flag(client):
+@register.inclusion_tag("consent/_photos_withdrawn.html", takes_context=True)
+def photos_flag(context, client):
     """When the client's consent to photographs was withdrawn and none counts now: the flag on
-    the photos already taken (1 query, 2 when withdrawn)."""
-    withdrawn = (
-        SignedConsent.objects.filter(client=client, document__kind=Kind.PHOTOGRAPHS)
-        .exclude(withdrawn_at=None)
-        .order_by("-withdrawn_at")
-        .first()
-    )
-    if withdrawn is not None and has_valid(client, Kind.PHOTOGRAPHS):
-        withdrawn = None  # signed again since
-    return {"withdrawn": withdrawn}
+    the photos already taken."""
+    statuses, _records = _client_view(context, client)
+    photographs = next(s for s in statuses if s.kind == Kind.PHOTOGRAPHS)
+    return {"withdrawn": photographs.withdrawn}
 
 
 @register.inclusion_tag("consent/_prompt.html", takes_context=True)
 def consent_prompt(context, client, kinds="treatment"):
-    """Links to sign the consents of `kinds` (comma-separated) that `client` lacks (1 query)."""
+    """Links to sign the consents of `kinds` (comma-separated) that `client` lacks (1 query).
+    The treatment consent counts only signed here: the prompt asks to sign it for good."""
     wanted = [kind for kind in kinds.split(",") if kind in Kind.values]
-    missing = []
-    for kind in wanted:
-        valid = SignedConsent.objects.valid(kind).filter(client=client)
-        if kind == Kind.TREATMENT:
-            valid = valid.filter(state=SignedConsent.State.SIGNED)
-        if not valid.exists():
-            missing.append((kind, Kind(kind).label))
+    found = {}
+    for kind, state in (
+        SignedConsent.objects.valid(wanted)
+        .filter(client=client)
+        .values_list("document__kind", "state")
+    ):
+        found.setdefault(kind, set()).add(state)
+    missing = [
+        (kind, Kind(kind).label)
+        for kind in wanted
+        if not (
+            SignedConsent.State.SIGNED in found.get(kind, set())
+            if kind == Kind.TREATMENT
+            else found.get(kind)
+        )
+    ]
     return {"client": client, "missing": missing, "perms": context.get("perms")}

@@ -504,7 +504,7 @@ def test_consultation_form_records_photo_consent(signed_in, make_consultation):
 
     page = text(signed_in.get(consultation.get_absolute_url()))
 
-    assert "Photographs: consented." in page
+    assert "photographs: agreed" in page  # the old tick box, recorded before signing
 
 
 def test_client_page_shows_thumbnails_and_links_to_the_gallery(signed_in, add, session):
