@@ -40,9 +40,10 @@ def upload(content, name="photo.jpg", content_type="image/jpeg"):
 
 
 def stored_files():
-    """Every file in the photo storage (a local folder in the tests)."""
-    root = Path(storages["photos"].location)
-    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+    """Every photo file in the photo storage (a local folder in the tests); the signed consents'
+    files beside them (under consents/) are not photos."""
+    root = Path(storages["photos"].location) / "clients"
+    return sorted(str(path.relative_to(root.parent)) for path in root.rglob("*") if path.is_file())
 
 
 def files_of(*photos):
@@ -387,7 +388,9 @@ def test_gallery_and_comparison_run_bounded_queries(
         add(angle=Photo.Angle.RIGHT)
     client_pk = session.course.client_id
 
-    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 2):
+    # The client and the photos; the client's consents and the published versions (2) for the
+    # flag a withdrawn photo consent puts on the photos.
+    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 4):
         gallery = signed_in.get(reverse("treatments:client-photos", args=[client_pk]))
     with django_assert_max_num_queries(SIGNED_IN_QUERIES + 2):
         compare = signed_in.get(
@@ -549,7 +552,8 @@ def test_photo_files_are_backed_up_and_restored(add, tmp_path, django_capture_on
     with django_capture_on_commit_callbacks(execute=True):
         output = restore(path)
 
-    assert "and 2 photo files" in output  # the photo and its thumbnail
+    # The photo and its thumbnail, and the PDFs of the client's three consents (typed names).
+    assert "and 5 photo files" in output
     restored = Photo.objects.get()
     with restored.image.open("rb") as stored:
         assert stored.read() == original
@@ -625,7 +629,12 @@ def test_photo_files_the_storage_cannot_take_wait_in_the_staging_folder(
     for callback in on_commit:
         callback()
 
-    staged = [name for name in stored_files() if name.startswith(".restore-")]
+    root = Path(storages["photos"].location)
+    staged = [
+        str(path.relative_to(root))
+        for path in root.glob(".restore-*/clients/**/*")
+        if path.is_file()
+    ]
     assert sorted(name.split("/", 1)[1] for name in staged) == files_of(photo)
     assert Photo.objects.get() == photo  # the records are committed all the same
 
