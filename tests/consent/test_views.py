@@ -250,3 +250,20 @@ def test_withdrawn_photo_consent_flags_the_photos_already_taken(
     withdraw_consent(consent=consent, reason="Does not want photos kept.", by=manager)
     assert "Consent to photographs withdrawn" in text(signed_in.get(gallery))
     assert "Consent to photographs withdrawn" in text(signed_in.get(client.get_absolute_url()))
+
+
+def test_the_history_export_holds_each_consent_with_its_pdf(manager_client, make_consultation):
+    import base64
+    import json
+
+    client = make_consultation().client
+    response = manager_client.get(reverse("reports:client-export", args=[client.pk]))
+    consents = json.loads(response.content)["consents"]
+    assert sorted(c["document"] for c in consents) == [
+        "Micro-needling treatment consent",
+        "Numbing cream consent",
+    ]
+    for consent in consents:
+        assert consent["state"] == "Signed" and len(consent["text_sha256"]) == 64
+        assert base64.b64decode(consent["pdf_base64"]).startswith(b"%PDF")
+        assert consent["pdf_url"] == reverse("consent:pdf", args=[consent["id"]])
