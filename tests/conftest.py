@@ -15,7 +15,7 @@ from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core import serializers
-from django.core.files.storage import storages
+from django.core.files.storage import FileSystemStorage, storages
 from django.db import connection
 from django.db.models import Max
 from django.test import Client as DjangoClient
@@ -64,6 +64,21 @@ def django_db_setup(django_db_setup, django_db_blocker):
     already asked, so no test counts that query among its page's."""
     with django_db_blocker.unblock():
         assert connection.features.supports_json_field
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _files_outside_the_checkout(tmp_path_factory):
+    """Files saved by fixtures wider than a test (a module's seeded demo year signs consents,
+    with PDFs) go to a temporary folder too, never to the checkout's private/photos."""
+    storage = FileSystemStorage(location=tmp_path_factory.mktemp("module-files"), base_url=None)
+    fields = [Photo._meta.get_field(name) for name in ("image", "thumbnail")]
+    fields += [SignedConsent._meta.get_field(name) for name in ("signature", "pdf")]
+    kept = [(field, field.storage) for field in fields]
+    for field in fields:
+        field.storage = storage
+    yield
+    for field, original in kept:
+        field.storage = original
 
 
 @pytest.fixture(autouse=True)
