@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Exists, Max
 from django.urls import reverse
 from django.utils import timezone
 
@@ -225,15 +225,49 @@ def _sign_here(client, kind):
     return reverse("consent:sign", args=[getattr(client, "pk", client), kind])
 
 
-def treatment_refusals(*, client, new_course, numbing=False):
+# The consents a session goes ahead on, as Exists() annotations: (attribute, kind, signed only).
+SESSION_CONSENTS = [
+    ("consent_treatment_signed", Kind.TREATMENT, True),
+    ("consent_treatment", Kind.TREATMENT, False),
+    ("consent_numbing", Kind.NUMBING, False),
+]
+
+
+def session_consent_annotations(client_ref):
+    """{attribute: Exists(...)} of the valid consents of the client `client_ref` (an OuterRef)
+    that a session needs, for a query read after the course's lock (Course.objects.
+    locked_with_counts() adds them to its concerns' query: no query of their own)."""
+    return {
+        name: Exists(
+            SignedConsent.objects.valid(kind, signed_only=signed).filter(client=client_ref)
+        )
+        for name, kind, signed in SESSION_CONSENTS
+    }
+
+
+def found_in(row):
+    """{kind: states} from a row read with session_consent_annotations(), as _relied_on()."""
+    found = {}
+    if getattr(row, "consent_treatment_signed", False):
+        found.setdefault(Kind.TREATMENT, set()).add(SignedConsent.State.SIGNED)
+    if getattr(row, "consent_treatment", False):
+        found.setdefault(Kind.TREATMENT, set()).add(SignedConsent.State.RECORDED_BEFORE)
+    if getattr(row, "consent_numbing", False):
+        found.setdefault(Kind.NUMBING, set()).add(SignedConsent.State.SIGNED)
+    return found
+
+
+def treatment_refusals(*, client, new_course, numbing=False, found=None):
     """{field: why} micro-needling (with numbing cream) may not go ahead for `client`, empty
-    when it may: one locked query.
+    when it may: one locked query, or none with `found` ({kind: states}, found_in() of a row
+    read after the course's lock).
 
     A new course needs a consent the client signed; a session on a course also goes ahead on a
     consent recorded before signing was available, until it expires (the clinic keeps treating
     the clients it had, who sign at their next visit)."""
-    kinds = [Kind.TREATMENT, Kind.NUMBING] if numbing else [Kind.TREATMENT]
-    found = _relied_on(client, kinds)
+    if found is None:
+        kinds = [Kind.TREATMENT, Kind.NUMBING] if numbing else [Kind.TREATMENT]
+        found = _relied_on(client, kinds)
     accepted = {SignedConsent.State.SIGNED}
     if not new_course:
         accepted.add(SignedConsent.State.RECORDED_BEFORE)

@@ -542,7 +542,10 @@ def _log_session(
         )
     # The consents it goes ahead on, read under a lock that a withdrawal waits for.
     if refusals := treatment_refusals(
-        client=course.client_id, new_course=False, numbing=numbing is not None
+        client=course.client_id,
+        new_course=False,
+        numbing=numbing is not None,
+        found=course.consents_found(),  # read after the course's lock, with its counts
     ):
         raise ValidationError(refusals, code="consent")
     performed_on = performed_on or timezone.localdate()
