@@ -172,6 +172,8 @@ class AssessmentSerializer(serializers.Serializer):
 
 
 SCREENING_ANSWERS = [*ABSOLUTE_FIELDS, *RELATIVE_FIELDS]
+# The consent recorded at a consultation before signed consent existed (the consent app keeps
+# signed consents now): read only, as the workspace shows it.
 CONSENT_FIELDS = ["consent_given", "consent_by", "consent_at", "consent_scope", "photo_consent"]
 
 
@@ -226,10 +228,6 @@ class ConsultationCreateSerializer(serializers.ModelSerializer):
             "held_on",
             "practitioner",
             *SCREENING_ANSWERS,
-            "consent_given",
-            "consent_by",
-            "consent_scope",
-            "photo_consent",
             "notes",
             "concerns",
             "findings",

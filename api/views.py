@@ -14,7 +14,6 @@ from api.errors import Stale
 from api.permissions import MANAGER_PERMISSION, is_manager
 from catalogue.models import BodyArea, Concern, Product
 from clinic.locking import refuse_when_busy
-from consultations.forms import CONSENT_REQUIRED
 from consultations.models import Client, ClientAccess, Consultation, RecordedConcern
 from consultations.services import record_consultation
 from treatments.models import (
@@ -257,8 +256,6 @@ class ConsultationViewSet(ReadCreateViewSet):
 
     def create(self, request, *args, **kwargs):
         data = self.valid_input(serializers.ConsultationCreateSerializer)
-        if not data.get("consent_given"):
-            raise ValidationError({"consent_given": [CONSENT_REQUIRED]})
         findings = [
             {**finding, "area": finding["area"].code if finding.get("area") else ""}
             for finding in data.pop("findings", [])

@@ -21,12 +21,15 @@ _CLINICAL = {
         "adverseevent",
         "followupcall",
     ],
+    # A signed consent's only change is its withdrawal (consent.services.withdraw_consent).
+    "consent": ["signedconsent"],
 }
 # Reference data aestheticians read and managers keep (the washout rules live with the
 # screening, in consultations).
 _CATALOGUE = {
     "catalogue": ["bodyarea", "clinicdetails", "concern", "product"],
     "consultations": ["washoutrule"],
+    "consent": ["consentdocument", "consentversion"],
 }
 
 # (app_label, codename) pairs.
@@ -52,6 +55,7 @@ MANAGER_APPS = [
     "catalogue",
     "clinic",
     "stock",
+    "consent",
     "consultations",
     "treatments",
     "axes",

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "catalogue",
     "stock",
     "consultations",
+    "consent",
     "treatments",
     "reports",
     "api",
@@ -336,6 +337,8 @@ COURSE_START_DAYS_AFTER = int(os.environ.get("DJANGO_COURSE_START_DAYS_AFTER", "
 SCREENING_VALID_MONTHS = int(os.environ.get("DJANGO_SCREENING_VALID_MONTHS", "12"))
 # Lots whose expiry falls within this many days are listed for the managers (stock:lots).
 LOT_EXPIRY_WARNING_DAYS = int(os.environ.get("DJANGO_LOT_EXPIRY_WARNING_DAYS", "60"))
+# A signed consent holds this long; then the client signs the current version again.
+CONSENT_VALID_MONTHS = int(os.environ.get("DJANGO_CONSENT_VALID_MONTHS", "12"))
 USE_I18N = False
 USE_TZ = True
 

@@ -53,6 +53,7 @@ urlpatterns = [
     path("", include("catalogue.urls")),
     path("", include("stock.urls")),
     path("", include("consultations.urls")),
+    path("", include("consent.urls")),
     path("", include("treatments.urls")),
     path("", include("reports.urls")),
     path("", include("api.urls")),

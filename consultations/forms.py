@@ -13,7 +13,6 @@ from clinic.locking import VersionedFormMixin
 from consultations import screening
 from consultations.models import Client, Consultation, RecordedConcern, ScreeningFinding
 
-CONSENT_REQUIRED = "Record the client's consent before continuing."
 NO_CONCERN = "Record at least one concern the client wants treated."
 
 
@@ -119,7 +118,8 @@ RELATIVE_FIELDS = [name for name, _caution in screening.RELATIVE]
 
 
 class ConsultationForm(forms.ModelForm):
-    """The consultation itself: date, screening answers, consent and notes."""
+    """The consultation itself: date, screening answers and notes. Consent is signed on the
+    tablet (the consent app), no longer ticked here."""
 
     class Meta:
         model = Consultation
@@ -127,29 +127,14 @@ class ConsultationForm(forms.ModelForm):
             "held_on",
             *ABSOLUTE_FIELDS,
             *RELATIVE_FIELDS,
-            "consent_given",
-            "consent_by",
-            "consent_scope",
-            "photo_consent",
             "notes",
         ]
         # The areas' select drawn from the cached area chart, not a query.
         field_classes = {"affected_area": AreaModelChoiceField}
-        labels = {"consent_given": "The client consents to micro-needling as discussed"}
-        help_texts = {"consent_given": ""}
         widgets = {
             "held_on": DateInput(),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("initial", {}).setdefault("consent_by", "The client")
-        super().__init__(*args, **kwargs)
-
-    def clean_consent_given(self):
-        if not self.cleaned_data.get("consent_given"):
-            raise ValidationError(CONSENT_REQUIRED, code="consent")
-        return True
 
     @property
     def absolute_fields(self):
@@ -158,12 +143,6 @@ class ConsultationForm(forms.ModelForm):
     @property
     def relative_fields(self):
         return [self[name] for name in RELATIVE_FIELDS]
-
-    @property
-    def consent_fields(self):
-        return [
-            self[name] for name in ["consent_given", "consent_by", "consent_scope", "photo_consent"]
-        ]
 
 
 class RecordedConcernForm(forms.ModelForm):

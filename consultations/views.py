@@ -7,7 +7,6 @@ from functools import cached_property, partial
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
-from django.utils import timezone
 from django.views.generic import CreateView, FormView, ListView, UpdateView
 
 from catalogue.models import Concern
@@ -183,7 +182,6 @@ class ConsultationCreateView(RoleRequiredMixin, SubmitOnceMixin, FormView):
         valid = [form.is_valid(), formset.is_valid(), findings.is_valid()]
         if all(valid):
             details = {name: form.cleaned_data[name] for name in ConsultationForm.Meta.fields}
-            details["consent_at"] = timezone.now()
             try:
                 consultation = record_consultation(
                     client=self.client,

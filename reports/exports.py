@@ -1,5 +1,6 @@
 """Exports for managers: a client's complete history (right of access) and safe CSV cells."""
 
+import base64
 import datetime
 
 from django.contrib.auth import get_user_model
@@ -10,12 +11,13 @@ from django.utils import timezone
 from catalogue.models import BodyArea, Concern, Product
 from clinic.exports import formula_safe
 from clinic.formats import day, moment
+from consent.models import ConsentDocument, ConsentVersion, SignedConsent
 from consultations.models import RecordedConcern
 from treatments.selectors import ClientRecord
 
 SKIPPED_FIELDS = {"version", "image", "thumbnail"}
 # Related rows named in an export; other related records are given by their id.
-LABELLED = {BodyArea, Concern, Product, RecordedConcern}
+LABELLED = {BodyArea, Concern, Product, RecordedConcern, ConsentDocument, ConsentVersion}
 
 
 def csv_cell(value):
@@ -82,9 +84,14 @@ def client_history(client, *, exported_by):
     record = ClientRecord(client, in_full=True)
     consultations, courses, sessions = record.consultations, record.courses, record.sessions
     attempts, photos = record.contact_attempts, record.photos
+    consents = list(
+        SignedConsent.objects.filter(client=client)
+        .select_related("document", "document_version__document")
+        .order_by("signed_at", "pk")
+    )
     concerns = [rc for consultation in consultations for rc in consultation.concerns.all()]
     users = get_user_model().objects.in_bulk(
-        _user_ids([client], consultations, concerns, courses, sessions, attempts, photos)
+        _user_ids([client], consultations, concerns, courses, sessions, attempts, photos, consents)
     )
 
     by_course = {}
@@ -129,4 +136,19 @@ def client_history(client, *, exported_by):
             }
             for p in photos
         ],
+        # Each consent with its frozen PDF, so the export holds what the client signed.
+        "consents": [_consent(c, users) for c in consents],
     }
+
+
+def _consent(signed, users):
+    data = _record(signed, users, skip={"client", "signature", "pdf"})
+    data["pdf_url"] = reverse("consent:pdf", args=[signed.pk]) if signed.pdf else None
+    data["pdf_base64"] = None
+    if signed.pdf:
+        try:
+            with signed.pdf.open("rb") as stored:
+                data["pdf_base64"] = base64.b64encode(stored.read()).decode("ascii")
+        except (FileNotFoundError, OSError):
+            data["pdf_missing"] = True  # the storage lost it: the record still says so
+    return data

@@ -15,7 +15,7 @@ from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core import serializers
-from django.core.files.storage import storages
+from django.core.files.storage import FileSystemStorage, storages
 from django.db import connection
 from django.db.models import Max
 from django.test import Client as DjangoClient
@@ -26,6 +26,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from catalogue.models import Concern, Product, area_chart, forget_area_chart, forget_clinic_details
 from clinic import roles
 from clinic.second_factor import required_for
+from consent.models import Kind, SignedConsent
+from consent.services import current_version, sign_consent
 from consultations.models import Client
 from consultations.services import record_consultation
 from stock.models import Lot
@@ -69,6 +71,21 @@ def django_db_setup(django_db_setup, django_db_blocker):
         assert connection.features.supports_json_field
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _files_outside_the_checkout(tmp_path_factory):
+    """Files saved by fixtures wider than a test (a module's seeded demo year signs consents,
+    with PDFs) go to a temporary folder too, never to the checkout's private/photos."""
+    storage = FileSystemStorage(location=tmp_path_factory.mktemp("module-files"), base_url=None)
+    fields = [Photo._meta.get_field(name) for name in ("image", "thumbnail")]
+    fields += [SignedConsent._meta.get_field(name) for name in ("signature", "pdf")]
+    kept = [(field, field.storage) for field in fields]
+    for field in fields:
+        field.storage = storage
+    yield
+    for field, original in kept:
+        field.storage = original
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path_factory, monkeypatch):
     """Fast password hashing, plain static storage (tests don't run collectstatic), and photos
@@ -87,6 +104,8 @@ def _test_settings(settings, tmp_path_factory, monkeypatch):
     # A model field resolves its storage once, at import: point the photo fields at this one.
     for field in ("image", "thumbnail"):
         monkeypatch.setattr(Photo._meta.get_field(field), "storage", storages["photos"])
+    for field in ("signature", "pdf"):  # a signed consent's files live beside the photos
+        monkeypatch.setattr(SignedConsent._meta.get_field(field), "storage", storages["photos"])
 
 
 @pytest.fixture(autouse=True)
@@ -232,21 +251,51 @@ def make_client(db, practitioner):
 
 
 @pytest.fixture
-def make_consultation(db, make_client, practitioner, concern):
-    def make(client=None, *, concerns=(("acne-scars", "cheeks"),), **details):
+def sign(db, practitioner):
+    """`client` signs the current version of the consent of `kind`, typing the full name,
+    witnessed by the practitioner (unless it already has a valid signed one)."""
+
+    def make(client, kind=Kind.TREATMENT, *, again=False, **extra):
+        if not again:
+            valid = SignedConsent.objects.valid(kind, signed_only=True).filter(client=client)
+            if found := valid.first():
+                return found
+        values = {
+            "version": current_version(kind),
+            "signer_name": client.full_name,
+            "typed_name": client.full_name,
+        }
+        values.update(extra)
+        return sign_consent(client=client, witness=practitioner, **values)
+
+    return make
+
+
+@pytest.fixture
+def make_consultation(db, make_client, practitioner, concern, sign):
+    """A consultation recorded 120 days ago. Its client has signed the treatment and numbing
+    consents (and the photographs consent with `photo_consent=True`), unless `signed=False`."""
+
+    def make(client=None, *, concerns=(("acne-scars", "cheeks"),), signed=True, **details):
         values = {
             "consent_given": True,
             "consent_by": "the client",
             "held_on": timezone.localdate() - datetime.timedelta(days=120),
         }
         values.update(details)
-        return record_consultation(
+        consultation = record_consultation(
             client=client or make_client(),
             practitioner=practitioner,
             by=practitioner,
             concerns=[{"concern": concern(slug), "area": area} for slug, area in concerns],
             **values,
         )
+        if signed:
+            sign(consultation.client, Kind.TREATMENT)
+            sign(consultation.client, Kind.NUMBING)
+            if values.get("photo_consent"):
+                sign(consultation.client, Kind.PHOTOGRAPHS)
+        return consultation
 
     return make
 
@@ -338,6 +387,8 @@ def log(db, practitioner, make_lot):
 # table instead, and clashes with the content types a previous flush made again.)
 REFERENCE_MODELS = [
     "auth.Group",
+    "consent.ConsentDocument",
+    "consent.ConsentVersion",
     "catalogue.BodyArea",
     "catalogue.Concern",
     "catalogue.Product",

@@ -35,6 +35,8 @@ from hypothesis import strategies as st
 
 from catalogue.models import Concern, Product
 from clinic import roles
+from consent.models import SignedConsent
+from consent.services import current_version, sign_consent
 from consultations.models import Client, Consultation, RecordedConcern
 from consultations.services import record_consultation
 from stock.models import Lot
@@ -384,9 +386,15 @@ def client_with_course(name, practitioner, concerns, *, performed_on, **session)
             {"concern": Concern.objects.get(slug=slug), "area": area} for slug, area in concerns
         ],
         held_on=timezone.localdate() - datetime.timedelta(days=120),
-        consent_given=True,
-        consent_by="the client",
     )
+    for kind in ("treatment", "numbing", "photographs"):
+        sign_consent(
+            client=client,
+            version=current_version(kind),
+            witness=practitioner,
+            signer_name=client.full_name,
+            typed_name=client.full_name,
+        )
     recorded = list(consultation.concerns.all())
     course = start_course(
         consultation=consultation,
@@ -572,6 +580,23 @@ def workspace_forms(clinic):
             {"stop-end_reason": ["Moved away."]},
         ),
     ]
+    forms.append(
+        (
+            "consent sign",
+            reverse("consent:sign", args=[clinic["client"].pk, "photographs"]),
+            None,
+            {"typed_name": [clinic["client"].full_name]},
+        )
+    )
+    photos = SignedConsent.objects.filter(client=clinic["client"], document__kind="photographs")
+    forms.append(
+        (
+            "consent withdraw",
+            reverse("consent:withdraw", args=[photos.first().pk]),
+            None,
+            {"reason": ["No more photographs, please."]},
+        )
+    )
     try:
         void = reverse("treatments:session-void", args=[session.pk])
     except NoReverseMatch:
@@ -591,6 +616,8 @@ WORKSPACE_FORMS = [
     "course complete",
     "course stop",
     "session void",
+    "consent sign",
+    "consent withdraw",
 ]
 
 
@@ -666,6 +693,11 @@ def admin_fill(clinic, label):
             "concerns-0-severity": ["moderate"],
         },
         "catalogue.Product": {"name": ["Test serum"], "kind": ["serum"]},
+        "consent.ConsentDocument": {"kind": ["other"], "title": ["Chemical peel consent"]},
+        "consent.ConsentVersion": {
+            "document": [str(SignedConsent.objects.first().document_id)],
+            "text": ["## Risks\n- Redness for a day."],
+        },
         "treatments.Course": {
             "client": [str(clinic["client"].pk)],
             "consultation": [str(consultation.pk)],
@@ -731,6 +763,9 @@ ADMIN_FORMS = [
     "catalogue.Product add",
     "catalogue.Product change",
     "catalogue.ClinicDetails add",
+    "consent.ConsentDocument add",
+    "consent.ConsentDocument change",
+    "consent.ConsentVersion add",
     "consultations.WashoutRule change",
     "treatments.Course change",
     "treatments.TreatmentSession change",

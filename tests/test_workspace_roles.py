@@ -61,15 +61,14 @@ def visitor(request, make_user):
 
 
 @pytest.fixture
-def workspace(make_course, concern):
+def workspace(make_course, concern, sign):
     """Every workspace URL by name, for records the visitor may open (a session they logged
     today, so its correction and void pages are theirs)."""
 
     def build(user):
         course = make_course(planned_sessions=6)
         author = user or course.practitioner
-        course.consultation.photo_consent = True
-        course.consultation.save(update_fields=["photo_consent"])
+        sign(course.client, "photographs")
         session = log_session(
             course=course,
             check_asked=True,

@@ -279,7 +279,21 @@ class ConsultationAdmin(
     search_fields = ("client__last_name", "client__first_name", "client__email")
     autocomplete_fields = ("client",)
     inlines = (RecordedConcernInline, FindingInline)
-    readonly_fields = ("outcome", "screening_reasons", "void_status", *STAMP_FIELDS)
+    # The tick box of consent, kept readable: consent is signed now (the consent app).
+    OLD_CONSENT_FIELDS = (
+        "consent_given",
+        "consent_by",
+        "consent_at",
+        "consent_scope",
+        "photo_consent",
+    )
+    readonly_fields = (
+        "outcome",
+        "screening_reasons",
+        "void_status",
+        *OLD_CONSENT_FIELDS,
+        *STAMP_FIELDS,
+    )
     fieldsets = (
         (None, {"fields": ("client", "held_on", "practitioner", "void_status")}),
         (
@@ -316,7 +330,14 @@ class ConsultationAdmin(
                 "them as findings below with their date, so the washout is counted from it.",
             },
         ),
-        ("Consent", {"fields": ("consent_given", "consent_by", "consent_at", "consent_scope")}),
+        (
+            "Consent recorded before signed consent was available",
+            {
+                "fields": OLD_CONSENT_FIELDS,
+                "description": "The old tick box, kept as it was. Consents are signed on the "
+                "tablet now: see Consent > Signed consents.",
+            },
+        ),
         ("Outcome", {"fields": ("outcome", "screening_reasons", "notes")}),
         STAMP_FIELDSET,
     )

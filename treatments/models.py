@@ -27,6 +27,7 @@ from catalogue.models import (
 from clinic.formats import day
 from clinic.history import AuditTrail
 from clinic.models import NOTE_MAX_LENGTH, REASON_MAX_LENGTH, Stamped, Voidable
+from consent.services import found_in, session_consent_annotations
 from consultations.models import Client, Consultation, RecordedConcern
 from stock.models import Lot
 
@@ -67,6 +68,8 @@ class CourseQuerySet(models.QuerySet):
         """Courses locked until the transaction ends (their own rows, not the rows joined to
         them), then their concerns with their sessions' figures (`Course.session_counts()`).
 
+        The client's valid consents ride along too (consent.services.found_in()).
+
         Lock first, then count. Under READ COMMITTED a statement sees what was committed when
         it began: counts read in the statement that waits for the lock would miss the sessions
         the transaction holding it logged or voided. The figures ride on the concerns' query,
@@ -87,6 +90,8 @@ class CourseQuerySet(models.QuerySet):
                     course=OuterRef("course"), status=Appointment.Status.BOOKED
                 )
             ),
+            # The client's consents a session goes ahead on, read after the lock as well.
+            **session_consent_annotations(OuterRef("course__client")),
         )
         return self.select_for_update(of=("self",)).prefetch_related(
             models.Prefetch("course_concerns", queryset=concerns)
@@ -299,6 +304,14 @@ class Course(Stamped):
         return SessionCounts(
             first.highest_number, first.valid_count, first.last_valid_on, first.has_booking
         )
+
+    def consents_found(self):
+        """The client's valid consents ({kind: states}) as `locked_with_counts()` read them
+        after the lock; None for a course read otherwise (or without concerns)."""
+        links = list(self.course_concerns.all())
+        if not links or not hasattr(links[0], "consent_treatment"):
+            return None
+        return found_in(links[0])
 
 
 class CourseConcern(models.Model):

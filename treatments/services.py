@@ -16,6 +16,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from catalogue.models import DEPTH_MAX, DEPTH_MESSAGE, DEPTH_MIN, area_chart, area_code, mm
 from clinic.formats import day
 from clinic.locking import check_version
+from consent.services import treatment_refusals
 from consultations.models import Consultation
 from consultations.screening import PRE_SESSION_FIELDS
 from consultations.services import blocking_areas, check_session, course_refusals
@@ -391,17 +392,15 @@ def start_course(
         errors["__all__"] = "This client is archived: restore the client before a new course."
     if consultation.is_voided:
         errors["__all__"] = "This consultation was voided: record a new consultation first."
-    if not consultation.consent_given:
-        errors["__all__"] = (
-            "The client has not given consent at this consultation: record consent before "
-            "starting a course."
-        )
     if errors:
         raise ValidationError(errors)
     # One start at a time from a consultation: a second waits here until the first commits.
     Consultation.objects.select_for_update().only("pk").get(pk=consultation.pk)
     if refuse_if_running and consultation.courses.filter(status=Course.Status.ACTIVE).exists():
         raise ValidationError(RUNNING_MEANWHILE, code="running")
+    # The consent it starts on, read under a lock that a withdrawal waits for.
+    if refusals := treatment_refusals(client=consultation.client_id, new_course=True):
+        raise ValidationError(refusals, code="consent")
 
     suggestion = suggest_course(consultation=consultation, recorded_concerns=recorded_concerns)
     if suggestion.needs_override and not override_reason.strip():
@@ -550,6 +549,14 @@ def _log_session(
             f"All {course.planned_sessions} planned sessions of this course are logged. Ask a "
             "manager to plan more, or start a new course if treatment continues."
         )
+    # The consents it goes ahead on, read under a lock that a withdrawal waits for.
+    if refusals := treatment_refusals(
+        client=course.client_id,
+        new_course=False,
+        numbing=numbing is not None,
+        found=course.consents_found(),  # read after the course's lock, with its counts
+    ):
+        raise ValidationError(refusals, code="consent")
     performed_on = performed_on or timezone.localdate()
     _check_session_date(course, performed_on)
     if counts.last_valid_on and performed_on < counts.last_valid_on:

@@ -27,6 +27,8 @@ from clinic.locking import RecordBusy, StaleRecord, check_version, refuse_when_b
 from clinic.pagination import WorklistPaginator
 from clinic.submissions import SubmitOnceMixin
 from clinic.views import RoleRequiredMixin
+from consent.models import Kind
+from consent.services import has_valid
 from consultations.forms import add_formset_errors, refuse_stale
 from consultations.models import Client, ClientAccess, Consultation, RecordedConcern
 from consultations.views import ClientAccessMixin
@@ -143,9 +145,7 @@ class ClientDetailView(RoleRequiredMixin, DetailView):
                 "latest_consultation": latest,
                 "active_courses": active_courses,
                 "timeline": [(kind, item) for kind, _day, _at, item in timeline],
-                "consultations_to_start": [
-                    c for c in standing if c.consent_given and not c.started_courses
-                ][:3],
+                "consultations_to_start": [c for c in standing if not c.started_courses][:3],
                 "next_appointment": Appointment.objects.upcoming(today)
                 .filter(client=self.object)
                 .select_related("practitioner")
@@ -729,6 +729,7 @@ class SessionFormsMixin:
                 or forms["photo_form"].errors
             ),
             "photos_dropped": bool(self.request.FILES.getlist("photos")),
+            "photo_consent": has_valid(self.course.client_id, Kind.PHOTOGRAPHS),
         }
         return TemplateResponse(self.request, self.template_name, context, status=status)
 
@@ -1132,6 +1133,7 @@ class ConsultationDetailView(RoleRequiredMixin, ClientAccessMixin, DetailView):
         context["courses"] = consultation.courses.all()
         context["photos"] = consultation.photos.select_related("area")
         context["photo_fields"] = list(PhotoUploadForm(required=True))
+        context["photo_consent"] = has_valid(consultation.client_id, Kind.PHOTOGRAPHS)
         return context
 
     def access_what(self):

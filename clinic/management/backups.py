@@ -14,8 +14,9 @@ stay right. Content types and permissions, which `migrate` creates with ids of i
 database, are written by name (Django's natural keys). Sessions are not kept: everyone signs in
 again after a restore.
 
-Since format version 2 the document ends with the before-and-after photo files, one per line,
-base64-encoded, read from and restored to the private `photos` storage (local folder or S3):
+Since format version 2 the document ends with the before-and-after photo files (and, with the
+consent app, each signed consent's signature and PDF), one per line, base64-encoded, read from
+and restored to the private `photos` storage (local folder or S3):
 
     ...
     ],
@@ -81,14 +82,18 @@ SHIPPED = {
     "catalogue.historicalconcern",
     "catalogue.product",
     "catalogue.historicalproduct",
+    "consent.consentdocument",
+    "consent.consentversion",
 }
 # Shipped rows of models added later, by the migration that shipped them: restoring a backup
 # made before it keeps them.
 SHIPPED_SINCE = {
     "catalogue.bodyarea": "catalogue.0005_body_area_chart",
     "catalogue.historicalbodyarea": "catalogue.0005_body_area_chart",
+    "consent.consentdocument": "consent.0002_first_published_consent_documents",
+    "consent.consentversion": "consent.0002_first_published_consent_documents",
 }
-CLINICAL_APPS = {"consultations", "treatments"}
+CLINICAL_APPS = {"consultations", "consent", "treatments"}
 # Models renamed or moved to another app since backups were first made: {old label: new label}.
 # Their rows did not change, so a backup made before restores as it is, renamed on the way (with
 # the codenames Django gave their permissions: add_treatmentplan is add_course today).
@@ -310,15 +315,30 @@ def write_backup(path, *, models, progress=None):
     return written
 
 
+# The records whose files live in the private `photos` storage, and their file fields: photos,
+# and signed consents (the drawn signature and the PDF frozen at signing).
+STORED_FILES = [
+    ("treatments", "Photo", ("image", "thumbnail")),
+    ("consent", "SignedConsent", ("signature", "pdf")),
+]
+
+
+def _stored_names():
+    """Each tuple of file names of the records with files in the `photos` storage."""
+    for app_label, model_name, fields in STORED_FILES:
+        model = apps.get_model(app_label, model_name)
+        names = model._base_manager.order_by("pk").values_list(*fields)
+        yield from names.iterator(chunk_size=CHUNK_SIZE)
+
+
 def photo_files(missing):
-    """(name, bytes) of every stored photo and thumbnail the database refers to.
+    """(name, bytes) of every stored photo, thumbnail, signature and consent PDF the database
+    refers to.
 
     Names whose file the storage no longer has are appended to `missing`.
     """
-    Photo = apps.get_model("treatments", "Photo")
     storage = storages["photos"]
-    names = Photo._base_manager.order_by("pk").values_list("image", "thumbnail")
-    for pair in names.iterator(chunk_size=CHUNK_SIZE):
+    for pair in _stored_names():
         for name in pair:
             if not name:
                 continue
@@ -750,9 +770,7 @@ class Restored:
 
 
 def _photo_names():
-    Photo = apps.get_model("treatments", "Photo")
-    names = Photo._base_manager.values_list("image", "thumbnail")
-    return {name for pair in names.iterator(chunk_size=CHUNK_SIZE) for name in pair if name}
+    return {name for names in _stored_names() for name in names if name}
 
 
 def load_backup(header, stream, path, *, progress=None):

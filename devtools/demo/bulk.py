@@ -33,6 +33,8 @@ from django.utils import timezone
 
 from catalogue.models import Concern, Product
 from clinic import roles
+from consent.models import Kind, SignedConsent
+from consent.services import current_version
 from consultations.models import Client, Consultation, RecordedConcern
 from stock.models import Lot
 from treatments.models import (
@@ -188,6 +190,7 @@ def seed_bulk(*, clients, sessions, staff, write=print, seed=2026, offset=0):
         serums={name: product.pk for name, product in serums.items()},
         numbing=Product.objects.filter(kind=Product.Kind.NUMBING).values_list("pk", flat=True)[0],
         loader=Loader(connection),
+        consent_versions=[current_version(Kind.TREATMENT), current_version(Kind.NUMBING)],
     )
     per_client = split_evenly(sessions, clients)
     already = written = sum(per_client[:done])
@@ -229,6 +232,7 @@ class Context:
     serums: dict
     numbing: int
     loader: "Loader"
+    consent_versions: list  # the treatment and numbing versions every bulk client signed
 
 
 def stamps(ctx, user_id):
@@ -268,6 +272,30 @@ def write_chunk(ctx, offset, session_counts):
         )
         courses.extend(lay_out_courses(ctx, client_id, f"{first} {last}", skin_type, count, by))
     load.insert(Client, clients)
+    # Each client signed the treatment and numbing consents, typing the name (no PDF: bulk data
+    # is for measuring pages, and a PDF each would take longer than the rest of the chunk).
+    signed = []
+    for client in clients:
+        name = f"{client['first_name']} {client['last_name']}"
+        for version in ctx.consent_versions:
+            signed.append(
+                {
+                    "client_id": client["id"],
+                    "document_id": version.document_id,
+                    "document_version_id": version.pk,
+                    "state": SignedConsent.State.SIGNED,
+                    "text_sha256": version.text_sha256,
+                    "typed_name": name,
+                    "signer_name": name,
+                    "relationship": SignedConsent.Relationship.CLIENT,
+                    "witness_id": client["created_by_id"],
+                    "signed_at": ctx.now,
+                    **stamps(ctx, client["created_by_id"]),
+                }
+            )
+    for row, consent_id in zip(signed, load.ids(SignedConsent, len(signed)), strict=True):
+        row["id"] = consent_id
+    load.insert(SignedConsent, signed)
 
     consultation_ids = load.ids(Consultation, len(courses))
     recorded_ids = load.ids(RecordedConcern, len(courses))

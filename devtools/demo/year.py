@@ -20,6 +20,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from catalogue.models import Concern, Product
 from clinic import roles
+from consent.models import Kind, SignedConsent
+from consent.services import current_version, sign_consent
 from consultations.models import Client, Consultation, RecordedConcern
 from consultations.screening import Assessment
 from consultations.services import record_consultation
@@ -570,9 +572,6 @@ def consult(
         }
         for slug, area in profile.concerns
     ]
-    seen_at = timezone.make_aware(
-        datetime.datetime.combine(held_on, datetime.time(rng.randint(9, 17), rng.choice((0, 30))))
-    )
     # What is found in an area, or has a date, is a finding: the area found (blank: every
     # area); isotretinoin's last dose two months before, a tan fading three weeks before.
     dated = {
@@ -585,6 +584,12 @@ def consult(
         if name in {"infection_in_area", "lesion_in_area", "keloid_in_area"}
     ] + [{"kind": dated[name][0], "on": dated[name][1]} for name in screening if name in dated]
     found = {"infection_in_area", "lesion_in_area", "keloid_in_area", *dated}
+    # Drawn as when the tick box kept the time and the consenter, so the demo's later draws
+    # (and the year it tells) stay the same.
+    rng.randint(9, 17), rng.choice((0, 30))
+    if consent:
+        rng.choice(("the client", client.full_name))
+        sign_demo_consents(client, witness=practitioner)
     return record_consultation(
         client=client,
         practitioner=practitioner,
@@ -592,12 +597,22 @@ def consult(
         concerns=concerns,
         findings=findings,
         held_on=held_on,
-        consent_given=consent,
-        consent_by=rng.choice(("the client", client.full_name)) if consent else "",
-        consent_at=min(seen_at, timezone.now()) if consent else None,
         notes=" ".join(filter(None, (profile.advice, note))),
         **dict.fromkeys(set(screening) - found, True),
     )
+
+
+def sign_demo_consents(client, *, witness, kinds=(Kind.TREATMENT, Kind.NUMBING)):
+    """The client signs the current consents (typing the name), unless already signed."""
+    for kind in kinds:
+        if not SignedConsent.objects.valid(kind, signed_only=True).filter(client=client).exists():
+            sign_consent(
+                client=client,
+                version=current_version(kind),
+                witness=witness,
+                signer_name=client.full_name,
+                typed_name=client.full_name,
+            )
 
 
 # Courses

@@ -30,15 +30,23 @@ def test_consultation_course_and_three_sessions(signed_in_page):
     page.get_by_role("button", name="Save client").click()
     expect(page.get_by_text("Maya Fields added.")).to_be_visible()
 
-    # The consultation: one concern, nothing found at screening, consent given.
+    # The consultation: one concern, nothing found at screening.
     page.get_by_role("link", name="New consultation", exact=True).click()
     page.locator("#id_held_on").fill(iso(70))
     page.locator("#id_concerns-0-concern").select_option(label="Atrophic acne scars")
     page.locator("#id_concerns-0-area").select_option("cheeks")
-    page.get_by_label("The client consents to micro-needling as discussed").check()
     page.get_by_role("button", name="Record consultation").click()
     expect(page.locator("#outcome")).to_contain_text("Suitable")
     expect(page.get_by_text("Needling breaks up the tethered scar bed")).to_be_visible()
+
+    # The client signs the treatment and numbing consents the page asks for (typing the name).
+    consultation_url = page.url
+    for _document in ("treatment", "numbing"):
+        page.get_by_role("link", name="Read and sign it now").first.click()
+        page.get_by_label("Or type the full name instead of signing on the pad").fill("Maya Fields")
+        page.get_by_role("button", name="Sign and save").click()
+        expect(page.get_by_text("signed by Maya Fields")).to_be_visible()
+        page.goto(consultation_url)
 
     # Start the course the catalogue suggests, made a little longer.
     page.get_by_role("link", name="Start course", exact=True).click()
@@ -89,16 +97,17 @@ def test_validation_errors_are_shown_in_place(signed_in_page, make_course):
     expect(page.get_by_label("Device model")).to_have_value("Dermapen 4")
     assert not TreatmentSession.objects.exists()
 
-    # The consultation form keeps everything and points at the missing consent.
+    # The consultation form keeps everything and points at the date in the future.
     page.goto(f"/clients/{course.client_id}/consultations/new/")
+    page.locator("#id_held_on").fill(iso(-3))
     page.locator("#id_concerns-0-concern").select_option(label="Melasma")
     page.locator("#id_concerns-0-area").select_option("face")
     page.get_by_label("Notes").last.fill("Worse after summer.")
     page.get_by_role("button", name="Record consultation").click()
 
-    consent_error = page.locator("#error_1_id_consent_given")
-    expect(consent_error).to_have_text("Record the client's consent before continuing.")
-    expect(consent_error).to_be_visible()
+    date_error = page.locator("#error_1_id_held_on")
+    expect(date_error).to_have_text("A consultation cannot be dated in the future.")
+    expect(date_error).to_be_visible()
     expect(page.locator("#id_concerns-0-area")).to_have_value("face")
     expect(page.get_by_label("Notes").last).to_have_value("Worse after summer.")
 

@@ -410,7 +410,8 @@ def test_consultation_is_recorded_with_its_concerns_and_outcome(
     assert response["Location"] == consultation.get_absolute_url()
     assert consultation.practitioner == practitioner
     assert consultation.created_by == practitioner
-    assert consultation.consent_given and consultation.consent_at is not None
+    # Consent is signed on the tablet now: the old tick box stays empty.
+    assert not consultation.consent_given
     assert consultation.outcome == Consultation.Outcome.CAUTIONS
     assert sorted(rc.concern.slug for rc in consultation.concerns.all()) == [
         "acne-scars",
@@ -418,24 +419,23 @@ def test_consultation_is_recorded_with_its_concerns_and_outcome(
     ]
 
 
-def test_consultation_without_consent_is_refused_next_to_the_consent_box(
-    signed_in, make_client, consultation_data, concern
+def test_the_consultation_form_asks_no_consent_and_its_page_asks_to_sign(
+    signed_in, make_client, consultation_data
 ):
     person = make_client()
-    data = consultation_data(consent_given=None)
+    form = signed_in.get(reverse("consultations:consultation-create", kwargs={"pk": person.pk}))
+    assert 'name="consent_given"' not in form.content.decode()
+    assert "Consent is signed on the tablet" in text(form)
 
     response = signed_in.post(
-        reverse("consultations:consultation-create", kwargs={"pk": person.pk}), data
+        reverse("consultations:consultation-create", kwargs={"pk": person.pk}),
+        consultation_data(),
+        follow=True,
     )
-
-    assert response.status_code == HTTPStatus.OK
-    assert field_errors(response, "id_consent_given") == [
-        "Record the client's consent before continuing."
-    ]
-    content = response.content.decode()
-    assert "Wants smoother cheeks before a wedding." in content
-    assert f'<option value="{concern("acne-scars").pk}" selected>' in content
-    assert not Consultation.objects.filter(client=person).exists()
+    assert "Micro-needling treatment: " + person.full_name + " has no valid signed consent" in (
+        text(response)
+    )
+    assert reverse("consent:sign", args=[person.pk, "treatment"]) in response.content.decode()
 
 
 def test_consultation_without_a_concern_is_refused_next_to_the_concern_picker(
@@ -488,11 +488,6 @@ def test_the_same_concern_twice_in_one_area_is_refused(signed_in, make_client, c
             {"held_on": "2999-01-01"},
             "id_held_on",
             "A consultation cannot be dated in the future.",
-        ),
-        (
-            {"consent_by": ""},
-            "id_consent_by",
-            "Say who gave consent (the client or their representative).",
         ),
         ({"held_on": "not a date"}, "id_held_on", "Enter a valid date."),
         (

@@ -40,9 +40,10 @@ def upload(content, name="photo.jpg", content_type="image/jpeg"):
 
 
 def stored_files():
-    """Every file in the photo storage (a local folder in the tests)."""
-    root = Path(storages["photos"].location)
-    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+    """Every photo file in the photo storage (a local folder in the tests); the signed consents'
+    files beside them (under consents/) are not photos."""
+    root = Path(storages["photos"].location) / "clients"
+    return sorted(str(path.relative_to(root.parent)) for path in root.rglob("*") if path.is_file())
 
 
 def files_of(*photos):
@@ -391,8 +392,9 @@ def test_gallery_and_comparison_run_bounded_queries(
         add(angle=Photo.Angle.RIGHT)
     client_pk = session.course.client_id
 
-    # client, photos; the access record
-    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 3):
+    # The client and the photos; the access record; the client's consents and the published
+    # versions (2) for the flag a withdrawn photo consent puts on the photos.
+    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 5):
         gallery = signed_in.get(reverse("treatments:client-photos", args=[client_pk]))
     with django_assert_max_num_queries(SIGNED_IN_QUERIES + 3):
         compare = signed_in.get(
@@ -439,9 +441,12 @@ def test_each_photo_is_labelled_distinctly_with_session_date_and_practitioner(
     assert "style=" not in content and "<script>" not in content
 
 
-def test_any_two_of_the_clients_photos_can_be_compared(signed_in, add, session, make_course, log):
+def test_any_two_of_the_clients_photos_can_be_compared(
+    signed_in, add, session, make_course, make_consultation, log
+):
     first, second = add(), add(angle=Photo.Angle.RIGHT)
-    other_session = log(make_course(make_consultation_with_consent(session)))
+    other = make_consultation(photo_consent=True, held_on=session.course.consultation.held_on)
+    other_session = log(make_course(other))
     foreign = add(session=other_session)
     url = reverse("treatments:photo-compare", args=[session.course.client_id])
 
@@ -451,29 +456,6 @@ def test_any_two_of_the_clients_photos_can_be_compared(signed_in, add, session, 
     for query in ({"a": first.pk, "b": foreign.pk}, {"a": first.pk, "b": "999999"}, {"a": "x"}):
         assert signed_in.get(url, query).status_code == HTTPStatus.NOT_FOUND
     assert signed_in.get(url, {"area": "scalp", "angle": "front"}).status_code == 404
-
-
-def make_consultation_with_consent(session):
-    """Another client's consultation with photo consent (a foreign photo for the tests)."""
-    from catalogue.models import Concern
-    from consultations.services import record_consultation
-    from tests.conftest import _serial
-
-    other = type(session.course.client).objects.create(
-        first_name="Other",
-        last_name=f"Client{next(_serial)}",
-        date_of_birth=session.course.client.date_of_birth,
-    )
-    return record_consultation(
-        client=other,
-        practitioner=session.practitioner,
-        by=session.practitioner,
-        concerns=[{"concern": Concern.objects.get(slug="acne-scars"), "area": "cheeks"}],
-        held_on=session.course.consultation.held_on,
-        consent_given=True,
-        consent_by="the client",
-        photo_consent=True,
-    )
 
 
 # Uploading from the forms -----------------------------------------------------------------------
@@ -550,7 +532,7 @@ def test_consultation_form_records_photo_consent(signed_in, make_consultation):
 
     page = text(signed_in.get(consultation.get_absolute_url()))
 
-    assert "Photographs: consented." in page
+    assert "photographs: agreed" in page  # the old tick box, recorded before signing
 
 
 def test_client_page_shows_thumbnails_and_links_to_the_gallery(signed_in, add, session):
@@ -595,7 +577,8 @@ def test_photo_files_are_backed_up_and_restored(add, tmp_path, django_capture_on
     with django_capture_on_commit_callbacks(execute=True):
         output = restore(path)
 
-    assert "and 2 photo files" in output  # the photo and its thumbnail
+    # The photo and its thumbnail, and the PDFs of the client's three consents (typed names).
+    assert "and 5 photo files" in output
     restored = Photo.objects.get()
     with restored.image.open("rb") as stored:
         assert stored.read() == original
@@ -671,7 +654,12 @@ def test_photo_files_the_storage_cannot_take_wait_in_the_staging_folder(
     for callback in on_commit:
         callback()
 
-    staged = [name for name in stored_files() if name.startswith(".restore-")]
+    root = Path(storages["photos"].location)
+    staged = [
+        str(path.relative_to(root))
+        for path in root.glob(".restore-*/clients/**/*")
+        if path.is_file()
+    ]
     assert sorted(name.split("/", 1)[1] for name in staged) == files_of(photo)
     assert Photo.objects.get() == photo  # the records are committed all the same
 

@@ -202,8 +202,8 @@ class TestStartCourse:
         assert "cautions_acknowledged" in refused.value.message_dict
 
     def test_consent_is_required(self, make_consultation, make_course):
-        consultation = make_consultation(consent_given=False, consent_by="")
-        with pytest.raises(ValidationError, match="not given consent"):
+        consultation = make_consultation(signed=False)
+        with pytest.raises(ValidationError, match="no valid signed consent"):
             make_course(consultation)
 
     def test_concerns_must_come_from_the_consultation(self, make_consultation, practitioner):
@@ -384,7 +384,8 @@ class TestQuerySets:
 # Logging a session: read the course's concerns, lock the course and count its sessions (one
 # query), write the session with its audit row (which keeps the session's rows), its areas,
 # products and ratings (an insert each) and save the course (with its history), in a savepoint
-# (2 queries); and read the products' lots again, locked (one query).
+# (2 queries); and read the products' lots again, locked (one query). The client's valid
+# consents ride on the concerns' query, after the lock.
 LOG_SESSION_QUERIES = 12
 
 

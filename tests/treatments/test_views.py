@@ -327,8 +327,8 @@ def test_screening_cautions_must_be_acknowledged(signed_in, make_consultation):
     )
 
 
-def test_a_course_needs_consent_at_the_consultation(signed_in, make_consultation):
-    consultation = make_consultation(consent_given=False, consent_by="")
+def test_a_course_needs_a_signed_treatment_consent(signed_in, make_consultation):
+    consultation = make_consultation(signed=False)
 
     response = signed_in.post(
         reverse("treatments:course-create", kwargs={"pk": consultation.pk}),
@@ -336,7 +336,7 @@ def test_a_course_needs_consent_at_the_consultation(signed_in, make_consultation
     )
 
     assert response.status_code == HTTPStatus.OK
-    assert "The client has not given consent at this consultation" in text(response)
+    assert "The client has no valid signed consent" in text(response)
     assert not Course.objects.exists()
 
 

@@ -26,7 +26,7 @@ from django.db import DatabaseError, transaction
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from catalogue.models import area_code
-from clinic.formats import day
+from consent.services import photo_refusal
 from treatments.models import Photo
 
 pillow_heif.register_heif_opener()
@@ -44,10 +44,6 @@ TOO_LARGE = "{name} is larger than the {limit} MB limit: upload a smaller photo.
 TOO_MANY_PIXELS = (
     "{name} has more than the {megapixels:g} megapixels this tracker takes: save it at a "
     "smaller size (a phone's standard setting) and upload it again."
-)
-NO_CONSENT = (
-    "The client has not consented to photographs (consultation of {held_on}): "
-    "no photo was saved. Record their consent at a consultation first."
 )
 
 
@@ -136,11 +132,9 @@ def clean_photo(image_file):
 
 
 def consent_refusal(*, session=None, consultation=None):
-    """Why photos may not be taken here (no photo consent at the consultation), or ''."""
-    consultation = consultation or session.course.consultation
-    if consultation.photo_consent:
-        return ""
-    return NO_CONSENT.format(held_on=day(consultation.held_on))
+    """Why photos of this client may not be taken (no valid consent to photographs), or ''."""
+    client = session.course.client_id if session else consultation.client_id
+    return photo_refusal(client=client)
 
 
 # The photos stored in the current photo_transaction(), or None outside one.

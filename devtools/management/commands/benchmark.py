@@ -283,9 +283,8 @@ class Command(BaseCommand):
                 by=practitioner,
                 concerns=[{"concern": Concern.objects.get(slug="hair-thinning"), "area": "scalp"}],
                 held_on=day,
-                consent_given=True,
-                consent_by=client.full_name,
             )
+            year.sign_demo_consents(client, witness=practitioner)
             course = start_course(
                 consultation=consultation,
                 recorded_concerns=consultation.concerns.all(),
