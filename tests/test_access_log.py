@@ -7,6 +7,7 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
+from clinic.formats import day
 from clinic.models import ExportRecord
 from consultations.models import ClientAccess
 from tests.pages import text
@@ -35,7 +36,7 @@ def test_the_workspace_pages_of_a_record_are_logged(signed_in, course):
     signed_in.get(reverse("treatments:course-detail", args=[course.pk]))
     signed_in.get(reverse("reports:course-print", args=[course.pk]))
 
-    held_on = f"{consultation.held_on:%d %b %Y}"
+    held_on = day(consultation.held_on)
     assert accesses() == [
         (
             "aesthetician",

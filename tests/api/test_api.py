@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from api.models import ApiToken, hash_secret
 from catalogue.models import Product
 from clinic import roles
-from consultations.models import Client, ClientAccess, Consultation
+from consultations.models import Client, ClientAccess
 from treatments.models import Course, TreatmentSession
 
 pytestmark = pytest.mark.django_db
@@ -112,18 +112,16 @@ def test_a_consultation_is_recorded_through_the_service_with_its_outcome(api, ma
     assert body["concerns"][0]["concern"] == "acne-scars"
 
 
-def test_a_consultation_without_consent_is_refused_as_in_the_workspace(api, make_client):
+def test_a_course_without_signed_consent_is_refused_as_in_the_workspace(api, make_consultation):
+    consultation = make_consultation(signed=False)
     response = api.post(
-        f"{V1}/consultations/",
-        {
-            "client": make_client().pk,
-            "concerns": [{"concern": "acne-scars", "area": "cheeks"}],
-        },
+        f"{V1}/courses/",
+        {"consultation": consultation.pk, "planned_sessions": 3, "interval_weeks": 4},
         format="json",
     )
     assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert response.json() == {"consent_given": ["Record the client's consent before continuing."]}
-    assert not Consultation.objects.exists()
+    assert "consent" in str(response.json()).lower()
+    assert not Course.objects.exists()
 
 
 def test_a_consultation_is_voided_with_a_reason_not_deleted(api, make_consultation):

@@ -433,8 +433,9 @@ def test_client_export_and_printout_run_bounded_queries(
         )
 
     # client, consultations, concerns, courses, course concerns, sessions, areas, products used
-    # with their products, progress with their concerns, contacts, photos, staff; the access record
-    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 13):
+    # with their products, progress with their concerns, contacts, photos, staff; the access
+    # record; the signed consents
+    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 14):
         export = manager_client.get(
             reverse("reports:client-export", kwargs={"pk": course.client_id})
         )

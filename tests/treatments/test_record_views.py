@@ -247,7 +247,8 @@ def test_consultation_page_runs_bounded_queries(
     for _ in range(size):
         make_course(consultation)
 
-    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 5):
+    # ... and the client's valid consents, for the signing prompt
+    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 6):
         response = signed_in.get(consultation.get_absolute_url())
 
     assert response.status_code == HTTPStatus.OK

@@ -90,7 +90,8 @@ def test_the_consultation_page_reads_its_cautions_in_bounded_queries(
     for _ in range(3):
         make_course(consultation)
 
-    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 5):
+    # The consultation page's own, with the client's valid consents for the signing prompt.
+    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 6):
         assert signed_in.get(consultation.get_absolute_url()).status_code == HTTPStatus.OK
 
 
