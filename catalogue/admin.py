@@ -159,7 +159,8 @@ class ClinicDetailsAdmin(AuditTrailAdmin):
     )
 
     def has_add_permission(self, request):
-        return super().has_add_permission(request) and not ClinicDetails.objects.exists()
+        # One row: added once. Read from the cache, as every admin page's menu asks.
+        return super().has_add_permission(request) and ClinicDetails.current().pk is None
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -249,7 +249,7 @@ def test_a_stale_session_edit_names_the_rows_someone_else_changed(
 
 
 def test_a_sessions_history_page_queries_do_not_grow_with_its_corrections(
-    manager_client, new_course, practitioner, product
+    manager_client, new_course, practitioner, product, make_lot
 ):
     session = new_course().sessions.get()
     serums = [product("Hyaluronic"), product("Peptide")]
@@ -259,7 +259,7 @@ def test_a_sessions_history_page_queries_do_not_grow_with_its_corrections(
             update_session(
                 session=session,
                 by=practitioner,
-                products=[(serums[n % 2], f"LOT-{session.history.count()}")],
+                products=[(serums[n % 2], make_lot(serums[n % 2]))],
                 progress=[],
             )
 

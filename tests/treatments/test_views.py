@@ -177,9 +177,9 @@ def test_today_runs_bounded_queries(
         course = make_course(planned_sessions=6)
         log(course, TODAY() - datetime.timedelta(weeks=4, days=n))
 
-    # Today's appointments, the courses due, counted up to a cap, their concerns, and my recent
-    # sessions.
-    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 5):
+    # Today's appointments, the courses due, counted up to a cap, their concerns, my recent
+    # sessions, and the follow-up calls due.
+    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 6):
         response = signed_in.get(reverse("today"))
 
     assert response.status_code == HTTPStatus.OK
