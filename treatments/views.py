@@ -554,6 +554,9 @@ class CourseEndView(CourseEndPageView):
         )
         if form.is_valid():
             end = complete_course if self.action == "complete" else stop_course
+            extra = {}
+            if self.action == "stop":
+                extra["adverse_event"] = form.cleaned_data["adverse_event"]
             try:
                 with refuse_when_busy(COURSE_BUSY), transaction.atomic():
                     check_version(Course, self.object.pk, form.cleaned_data["version"])
@@ -562,6 +565,7 @@ class CourseEndView(CourseEndPageView):
                         by=request.user,
                         reason=form.cleaned_data["end_reason"],
                         on=form.cleaned_data["ended_on"],
+                        **extra,
                     )
             except StaleRecord as stale:
                 self.object = self.get_object()  # the course as it is now, beside the message

@@ -300,3 +300,43 @@ def test_a_course_stopped_for_an_adverse_event_is_left_out_of_maintenance(
         adverse_event=True,
     )
     assert not [line for line in recall_courses(today=TODAY()) if line["id"] == course.pk]
+
+
+def test_the_end_course_page_stops_a_course_for_an_adverse_event_out_of_maintenance(
+    signed_in, make_course, make_consultation, make_client, log
+):
+    def ended_course(adverse_event):
+        consultation = make_consultation(
+            make_client(), held_on=TODAY() - datetime.timedelta(days=500)
+        )
+        course = make_course(consultation)
+        log(course, TODAY() - datetime.timedelta(days=400))
+        course.refresh_from_db()
+        data = {
+            "stop-ended_on": (TODAY() - datetime.timedelta(days=390)).isoformat(),
+            "stop-end_reason": "Granuloma on the left cheek." if adverse_event else "Moved.",
+            "stop-version": str(course.version),
+        }
+        if adverse_event:
+            data["stop-adverse_event"] = "on"
+        response = signed_in.post(reverse("treatments:course-stop", kwargs={"pk": course.pk}), data)
+        assert response.status_code == HTTPStatus.FOUND
+        course.refresh_from_db()
+        return course
+
+    page = signed_in.get(
+        reverse("treatments:course-end", kwargs={"pk": make_course().pk})
+    ).content.decode()
+    # Offered on the stop form only (a completed course did not end for a reaction).
+    assert page.count("Stopped for an adverse event") == 1
+    assert 'name="stop-adverse_event"' in page and "complete-adverse_event" not in page
+
+    reaction, moved = ended_course(adverse_event=True), ended_course(adverse_event=False)
+
+    assert reaction.status == moved.status == "stopped"
+    assert (reaction.stopped_for_adverse_event, moved.stopped_for_adverse_event) == (True, False)
+    recalled = {line["id"] for line in recall_courses(today=TODAY())}
+    assert moved.pk in recalled  # offered maintenance, as any ended course
+    assert reaction.pk not in recalled
+    # The stop is in the course's history, with the adverse event.
+    assert reaction.history.order_by("-history_id").first().stopped_for_adverse_event
