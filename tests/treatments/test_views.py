@@ -837,7 +837,7 @@ def test_session_form_runs_bounded_queries(
 # The products' lots are read too (1), in the transaction after the course's lock: a lot
 # recalled since the page was shown is refused (the service checks the lots as read). That
 # makes 16 with the session read from Redis: one over the 15-query budget (see README, lots).
-LOG_SESSION_POST_QUERIES = 14
+LOG_SESSION_POST_QUERIES = 12
 
 
 @pytest.mark.parametrize(("sessions", "rows"), [(1, 1), (10, 3)])
