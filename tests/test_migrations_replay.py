@@ -23,7 +23,7 @@ from clinic import roles
 pytestmark = pytest.mark.slow
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-PROJECT_APPS = ("api", "catalogue", "clinic", "consultations", "treatments")
+PROJECT_APPS = ("api", "catalogue", "clinic", "consultations", "stock", "treatments")
 FIRST = ("clinic", "0001_roles")
 
 
