@@ -475,8 +475,8 @@ def devices(everything):
 
 
 def medications(everything):
-    """Each product applied, with its lot. The stock app's lots (with their expiry) plug in
-    here: "batch": {"lotNumber": ..., "expirationDate": lot.expires_on}."""
+    """Each product applied, with its lot from stock and the lot's expiry (unknown for a lot
+    recorded before the clinic kept stock)."""
     for session in everything.sessions:
         for row in session.products_used.all():
             yield {
@@ -487,7 +487,8 @@ def medications(everything):
                 "ingredient": [{"itemCodeableConcept": text_concept(row.product.active_ingredient)}]
                 if row.product.active_ingredient
                 else [],
-                "batch": {"lotNumber": row.lot_number},
+                "batch": {"lotNumber": row.lot_number}
+                | ({"expirationDate": day(row.lot.expiry_date)} if row.lot.expiry_date else {}),
             }
 
 

@@ -8,6 +8,7 @@ from catalogue.models import DEPTH_MAX, DEPTH_MIN, BodyArea, Concern, Product
 from consultations import screening
 from consultations.forms import ABSOLUTE_FIELDS, RELATIVE_FIELDS
 from consultations.models import Client, Consultation, RecordedConcern, ScreeningFinding
+from stock.models import Lot
 from treatments.models import Course, Device, SessionProgress, TreatmentSession
 
 STAMPS = ["version", "created_at", "updated_at"]
@@ -108,7 +109,15 @@ class BodyAreaSerializer(serializers.ModelSerializer):
 class ProductSerializer(serializers.ModelSerializer):
     class Meta:
         model = Product
-        fields = ["id", "name", "kind", "active_ingredient", "approved_for_needling", "in_use"]
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "gtin",
+            "active_ingredient",
+            "approved_for_needling",
+            "in_use",
+        ]
 
 
 # Clients -------------------------------------------------------------------------------------
@@ -350,8 +359,32 @@ class SessionAreaSerializer(serializers.Serializer):
 
 
 class SessionProductSerializer(serializers.Serializer):
+    """A product applied with its lot from stock: `lot` (the lot's id) or `lot_number` (the
+    product's lot of that number, received before); an expired, quarantined or recalled lot,
+    or one not in stock, is refused with the reason, as on the session form."""
+
     product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
-    lot_number = serializers.CharField(max_length=50)
+    lot = serializers.PrimaryKeyRelatedField(
+        queryset=Lot.objects.all(),
+        required=False,
+        help_text="The lot's id in stock; or give `lot_number`.",
+    )
+    lot_number = serializers.CharField(
+        max_length=50, required=False, help_text="The lot's number as printed on the pack."
+    )
+    lot_expiry_date = serializers.DateField(
+        source="lot.expiry_date", read_only=True, allow_null=True
+    )
+
+    def validate(self, attrs):
+        lot, number = attrs.get("lot"), (attrs.get("lot_number") or "").strip()
+        if lot is None and not number:
+            raise serializers.ValidationError({"lot": "Give the lot (its id) or its lot_number."})
+        if lot is not None and number and lot.lot_number.upper() != number.upper():
+            raise serializers.ValidationError(
+                {"lot_number": f"Lot {lot.pk} is numbered {lot.lot_number}, not {number}."}
+            )
+        return attrs
 
 
 # The ratings a session records (None: not assessed).
@@ -370,6 +403,7 @@ SESSION_WRITABLE = [
     "practitioner",
     "device",
     "device_model",
+    "device_serial",
     "numbing",
     "skin_response",
     "pain_score",

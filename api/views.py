@@ -413,7 +413,7 @@ class SessionViewSet(ReadCreateViewSet):
     def get_queryset(self):
         return TreatmentSession.objects.select_related("course").prefetch_related(
             areas_with_names(),
-            Prefetch("products_used", queryset=SessionProduct.objects.all()),
+            Prefetch("products_used", queryset=SessionProduct.objects.select_related("lot")),
             Prefetch("progress", queryset=SessionProgress.objects.all()),
         )
 
@@ -426,7 +426,10 @@ class SessionViewSet(ReadCreateViewSet):
         if "areas" in data:
             rows["areas"] = [(row["area"], row["depth_mm"]) for row in data.pop("areas")]
         if "products" in data:
-            rows["products"] = [(row["product"], row["lot_number"]) for row in data.pop("products")]
+            rows["products"] = [
+                (row["product"], row.get("lot") or row["lot_number"])
+                for row in data.pop("products")
+            ]
         if "progress" in data:
             rows["progress"] = [
                 (row["recorded_concern"], row.get("practitioner_rating"), row.get("client_rating"))

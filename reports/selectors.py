@@ -9,9 +9,21 @@ import calendar
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from catalogue.models import Concern
@@ -20,6 +32,8 @@ from treatments.models import (
     AdverseEvent,
     Course,
     CourseConcern,
+    Device,
+    SessionArea,
     SessionProduct,
     SessionProgress,
     TreatmentSession,
@@ -201,6 +215,88 @@ def concern_outcomes(*, started_from=None, started_to=None, practitioner=None):
     for concern, count in not_assessed:
         outcomes[concern].not_assessed = count
     return list(outcomes.values())
+
+
+# Adverse events, per concern, device and needle depth band -----------------------------------
+
+# Bands of a session's deepest needle depth: (upper bound in mm, label); the last has none.
+DEPTH_BANDS = (
+    (Decimal("0.50"), "Up to 0.5 mm"),
+    (Decimal("1.00"), "Over 0.5 to 1.0 mm"),
+    (Decimal("1.50"), "Over 1.0 to 1.5 mm"),
+    (None, "Over 1.5 mm"),
+)
+
+
+@dataclass
+class EventCount:
+    label: str
+    events: int = 0
+    severe: int = 0
+
+
+def _depth_band():
+    """The band of the event's session's deepest area, as an expression (DEPTH_BANDS' index)."""
+    deepest = Subquery(
+        SessionArea.objects.filter(session=OuterRef("session"))
+        .order_by("-depth_mm")
+        .values("depth_mm")[:1]
+    )
+    return Case(
+        *(
+            When(deepest_mm__lte=high, then=Value(index))
+            for index, (high, _label) in enumerate(DEPTH_BANDS)
+            if high is not None
+        ),
+        default=Value(len(DEPTH_BANDS) - 1),
+        output_field=IntegerField(),
+    ), deepest
+
+
+def adverse_event_counts(*, started_from=None, started_to=None, practitioner=None):
+    """Adverse events after the sessions of the courses chosen (as concern_outcomes chooses
+    them; voided sessions left out), and how many were severe: {"concern": [...], "device":
+    [...], "depth": [...]} of EventCount, the concerns by name, the devices and depth bands in
+    their order, each with events only. An event after a course treating two concerns counts
+    for each; by device and depth band each event counts once. Two grouped queries."""
+    events = AdverseEvent.objects.filter(
+        _course_filter(
+            "session__course__",
+            started_from=started_from,
+            started_to=started_to,
+            practitioner=practitioner,
+        ),
+        session__voided_at__isnull=True,
+    ).order_by()
+    severe = Count("pk", filter=Q(severity=AdverseEvent.Severity.SEVERE))
+    band, deepest = _depth_band()
+    by_session = (
+        events.annotate(deepest_mm=deepest)
+        .annotate(band=band)
+        .values_list("session__device", "band")
+        .annotate(events=Count("pk"), severe=severe)
+    )
+    devices = {value: EventCount(str(label)) for value, label in Device.choices}
+    bands = [EventCount(label) for _high, label in DEPTH_BANDS]
+    for device, band_index, count, severe_count in by_session:
+        row = devices.setdefault(device, EventCount(str(device)))
+        row.events += count
+        row.severe += severe_count
+        bands[band_index].events += count
+        bands[band_index].severe += severe_count
+    by_concern = (
+        events.values_list("session__course__course_concerns__recorded_concern__concern__name")
+        .annotate(
+            events=Count("pk", distinct=True),
+            severe=Count("pk", distinct=True, filter=Q(severity=AdverseEvent.Severity.SEVERE)),
+        )
+        .order_by("session__course__course_concerns__recorded_concern__concern__name")
+    )
+    return {
+        "concern": [EventCount(name, n, s) for name, n, s in by_concern if name],
+        "device": [row for row in devices.values() if row.events],
+        "depth": [row for row in bands if row.events],
+    }
 
 
 # Practitioner activity --------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from reports.forms import (
 )
 from reports.recall import recall_courses, recall_items, record_contact_attempt
 from reports.selectors import (
+    adverse_event_counts,
     concern_outcomes,
     course_schedule,
     lot_adverse_events,
@@ -226,6 +227,11 @@ class OutcomesView(ReportMixin, TemplateView):
             context.update({"filters": filters, "outcomes": None})
             return context
         outcomes = concern_outcomes(
+            started_from=cleaned.get("started_from"),
+            started_to=cleaned.get("started_to"),
+            practitioner=cleaned.get("practitioner"),
+        )
+        context["adverse_events"] = adverse_event_counts(
             started_from=cleaned.get("started_from"),
             started_to=cleaned.get("started_to"),
             practitioner=cleaned.get("practitioner"),

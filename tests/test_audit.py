@@ -169,7 +169,7 @@ def test_history_page_queries_do_not_grow_with_the_versions(manager_client, make
 
 
 def test_a_correction_of_a_sessions_rows_shows_in_its_history(
-    manager_client, new_course, practitioner, product
+    manager_client, new_course, practitioner, product, make_lot
 ):
     session = new_course().sessions.get()
     serum = product("Hyaluronic")
@@ -177,7 +177,7 @@ def test_a_correction_of_a_sessions_rows_shows_in_its_history(
         session=session,
         by=practitioner,
         areas=[("cheeks", Decimal("1.75")), ("forehead", Decimal("0.50"))],
-        products=[(serum, "LOT-2")],
+        products=[(serum, make_lot(serum, "LOT-2"))],
     )
 
     changed, created = history_rows(manager_client.get(history_url(session)))
@@ -208,13 +208,14 @@ def test_a_voided_sessions_audit_row_keeps_its_rows(new_course, manager):
 
 
 def test_rows_changed_in_the_admin_are_in_the_sessions_audit_row(
-    manager_client, new_course, manager, product
+    manager_client, new_course, manager, product, make_lot
 ):
     session = new_course().sessions.get()
+    lot = make_lot(product("Hyaluronic"), "LOT-9")  # received before the manager corrects
     page = change_url(session)
     data = admin_form_data(
         manager_client.get(page),
-        **{"areas-0-depth_mm": "1.25", "products_used-0-lot_number": "LOT-9"},
+        **{"areas-0-depth_mm": "1.25", "products_used-0-lot": str(lot.pk)},
     )
 
     assert manager_client.post(page, data).status_code == HTTPStatus.FOUND
@@ -248,7 +249,7 @@ def test_a_stale_session_edit_names_the_rows_someone_else_changed(
 
 
 def test_a_sessions_history_page_queries_do_not_grow_with_its_corrections(
-    manager_client, new_course, practitioner, product
+    manager_client, new_course, practitioner, product, make_lot
 ):
     session = new_course().sessions.get()
     serums = [product("Hyaluronic"), product("Peptide")]
@@ -258,7 +259,7 @@ def test_a_sessions_history_page_queries_do_not_grow_with_its_corrections(
             update_session(
                 session=session,
                 by=practitioner,
-                products=[(serums[n % 2], f"LOT-{session.history.count()}")],
+                products=[(serums[n % 2], make_lot(serums[n % 2]))],
                 progress=[],
             )
 

@@ -352,6 +352,8 @@ def test_the_backup_names_photo_files_it_could_not_find(seeded, tmp_path):
     """Photo files travel in the backup (see tests/treatments/test_photos.py); one the storage
     has lost is reported, and its record is still backed up."""
     session = TreatmentSession.objects.select_related("course").first()
+    # The demo's photos went to the seed's storage, not this test's (rolled back after it).
+    Photo.objects.all().delete()
     Photo.objects.create(
         client_id=session.course.client_id,
         session=session,
@@ -500,7 +502,12 @@ def test_a_backup_made_before_models_moved_or_were_renamed_restores(backup_file)
     assert not {label for label in labels if "course" in label}
     with_plan = {record["model"] for record in records if "plan" in record["fields"]}
     assert {"treatments.treatmentsession", "treatments.planconcern"} <= with_plan
-    assert not [record for record in records if "course" in record["fields"]]
+    # (Appointments came after the rename: they always named their course so.)
+    assert not [
+        record
+        for record in records
+        if "course" in record["fields"] and "appointment" not in record["model"]
+    ]
 
     output = restore(backup_file, "--replace")
 

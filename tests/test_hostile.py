@@ -41,6 +41,7 @@ from consultations.models import Client, Consultation, RecordedConcern
 from consultations.services import record_consultation
 from stock.models import Lot
 from stock.services import receive_lot
+from treatments.aftercare import record_adverse_event
 from treatments.models import Course, TreatmentSession
 from treatments.services import log_session, start_course
 
@@ -462,6 +463,14 @@ def make_clinic():
         [("stretch-marks", "abdomen")],
         performed_on=today - datetime.timedelta(days=1),
     )
+    # A reaction after the session: its follow-up form and the admin's.
+    event = record_adverse_event(
+        session=session,
+        by=practitioner,
+        kind="swelling",
+        severity="mild",
+        onset_on=session.performed_on + datetime.timedelta(days=1),
+    )
     ids = {
         str(pk)
         for model in (
@@ -472,6 +481,7 @@ def make_clinic():
             Product,
             Course,
             TreatmentSession,
+            Lot,
         )
         for pk in model.objects.values_list("pk", flat=True)
     }
@@ -483,6 +493,7 @@ def make_clinic():
         "consultation": consultation,
         "course": course,
         "session": session,
+        "adverse_event": event,
         "their_client": theirs,
         "their_consultation": their_consultation,
         "their_course": their_course,
@@ -597,6 +608,21 @@ def workspace_forms(clinic):
             {"reason": ["No more photographs, please."]},
         )
     )
+    forms += [
+        (
+            "adverse event create",
+            reverse("treatments:adverse-event-create", args=[session.pk]),
+            None,
+            {
+                "kind": ["infection"],
+                "severity": ["moderate"],
+                "onset_on": [clinic["today"]],
+                "outcome": ["ongoing"],
+                "reported_by": ["client"],
+            },
+        ),
+        ("adverse event update", clinic["adverse_event"].get_absolute_url(), None, {}),
+    ]
     try:
         void = reverse("treatments:session-void", args=[session.pk])
     except NoReverseMatch:
@@ -618,6 +644,8 @@ WORKSPACE_FORMS = [
     "session void",
     "consent sign",
     "consent withdraw",
+    "adverse event create",
+    "adverse event update",
 ]
 
 
@@ -698,6 +726,21 @@ def admin_fill(clinic, label):
             "document": [str(SignedConsent.objects.first().document_id)],
             "text": ["## Risks\n- Redness for a day."],
         },
+        "stock.Lot": {
+            "product": [str(Product.objects.get(name__startswith="Hyaluronic").pk)],
+            "lot_number": ["NEW-LOT-7"],
+            "expiry_date": [(timezone.localdate() + datetime.timedelta(days=200)).isoformat()],
+            "received_on": [today],
+            "status": ["in_use"],
+        },
+        "treatments.AdverseEvent": {
+            "session": [str(clinic["session"].pk)],
+            "kind": ["prolonged_erythema"],
+            "onset_on": [today],
+            "severity": ["mild"],
+            "outcome": ["ongoing"],
+            "reported_by": ["follow_up"],
+        },
         "treatments.Course": {
             "client": [str(clinic["client"].pk)],
             "consultation": [str(consultation.pk)],
@@ -774,6 +817,10 @@ ADMIN_FORMS = [
     "auth.Group add",
     "auth.Group change",
     "api.ApiToken add",
+    "stock.Lot add",
+    "stock.Lot change",
+    "treatments.AdverseEvent add",
+    "treatments.AdverseEvent change",
 ]
 # Add forms left empty on purpose: a catalogue entry has too many required fields to fill here.
 ADMIN_FORMS_NOT_FILLED = {"catalogue.BodyArea add", "catalogue.Concern add"}
@@ -857,7 +904,12 @@ def test_a_session_cannot_use_a_numbing_cream_as_a_serum_or_the_reverse(clinic, 
     numbing = Product.objects.filter(kind=Product.Kind.NUMBING).first()
     serum = Product.objects.get(name__startswith="Hyaluronic")
     for data in (
-        {**form["data"], "products-0-product": [str(numbing.pk)], "products-0-lot_number": ["L"]},
+        {
+            **form["data"],
+            "products-0-product": [str(numbing.pk)],
+            "products-0-new_lot_number": ["L"],
+            "products-0-new_lot_expiry": [(timezone.localdate().replace(year=2099)).isoformat()],
+        },
         {**form["data"], "numbing": [str(serum.pk)]},
     ):
         data.setdefault("products-TOTAL_FORMS", ["1"])

@@ -16,11 +16,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalogue import urls as catalogue_urls
+from catalogue.models import Product
 from clinic import roles
 from consultations import urls as consultation_urls
 from consultations.models import Client, ClientAccess
+from stock import urls as stock_urls
 from tests.pages import text
 from treatments import urls as treatment_urls
+from treatments.aftercare import record_adverse_event
 from treatments.models import Course
 from treatments.photos.services import add_photo
 from treatments.services import log_session
@@ -37,14 +40,24 @@ VISITORS = ["anonymous", "no role", roles.AESTHETICIAN, roles.MANAGER]
 # Pages that only take a POST (a form on the end-course page): they are tried with a POST whose
 # form is incomplete, which a permitted user sees refused on the end-course page (200).
 POST_ONLY = {"treatments:course-complete", "treatments:course-stop"}
-# A POST-only form that goes back to its page (a redirect) whatever the outcome.
-POST_AND_BACK = {"treatments:consultation-photo-create"}
+# Receiving a lot: POST-only too, an incomplete form shown again on the stock page (200).
+POST_TO_PAGE = POST_ONLY | {"stock:lot-receive"}
+# POST-only forms that go back to their page (a redirect) whatever the outcome.
+POST_AND_BACK = {
+    "treatments:consultation-photo-create",
+    "treatments:follow-up-call",
+    "stock:lot-status",
+}
+# The stock pages where lots are received, quarantined and recalled: managers only (an
+# aesthetician receives the pack in hand on the session form, and reads scans).
+MANAGERS_ONLY = {"stock:lot-list", "stock:lot-receive", "stock:lot-status"}
 WORKSPACE_URL_NAMES = sorted(
     ["today"]
     + [f"catalogue:{p.name}" for p in catalogue_urls.urlpatterns]
     + [f"consultations:{p.name}" for p in consultation_urls.urlpatterns]
     # (the old addresses that redirect to today's have no name)
     + [f"treatments:{p.name}" for p in treatment_urls.urlpatterns if p.name]
+    + [f"stock:{p.name}" for p in stock_urls.urlpatterns]
 )
 
 
@@ -61,7 +74,7 @@ def visitor(request, make_user):
 
 
 @pytest.fixture
-def workspace(make_course, concern, sign):
+def workspace(make_course, concern, sign, make_lot):
     """Every workspace URL by name, for records the visitor may open (a session they logged
     today, so its correction and void pages are theirs)."""
 
@@ -86,6 +99,17 @@ def workspace(make_course, concern, sign):
             by=author,
         )
         photo_pk = {"pk": photo.pk}
+        event = record_adverse_event(
+            session=session,
+            by=author,
+            kind="swelling",
+            severity="mild",
+            onset_on=session.performed_on,
+        )
+        serum = Product.objects.filter(kind=Product.Kind.SERUM).order_by("pk").first()
+        serum.gtin = "09506000134352"
+        serum.save(update_fields=["gtin"])
+        lot = make_lot(serum, "ABC123")
         return {
             "today": reverse("today"),
             "consultations:client-list": reverse("consultations:client-list"),
@@ -132,13 +156,25 @@ def workspace(make_course, concern, sign):
             "treatments:consultation-photo-create": reverse(
                 "treatments:consultation-photo-create", kwargs={"pk": course.consultation_id}
             ),
+            "treatments:adverse-event-create": reverse(
+                "treatments:adverse-event-create", kwargs={"pk": session.pk}
+            ),
+            "treatments:adverse-event-update": event.get_absolute_url(),
+            "treatments:follow-up-call": reverse(
+                "treatments:follow-up-call", kwargs={"pk": session.pk}
+            ),
+            "stock:lot-list": reverse("stock:lot-list"),
+            "stock:lot-receive": reverse("stock:lot-receive"),
+            "stock:lot-status": reverse("stock:lot-status", kwargs={"pk": lot.pk}),
+            # A GS1 element string: GTIN, expiry, lot.
+            "stock:scan": reverse("stock:scan") + "?code=0109506000134352172912311" + "0ABC123",
         }
 
     return build
 
 
 def open_page(browser, name, url):
-    return browser.post(url, {}) if name in POST_ONLY | POST_AND_BACK else browser.get(url)
+    return browser.post(url, {}) if name in POST_TO_PAGE | POST_AND_BACK else browser.get(url)
 
 
 def test_every_workspace_url_is_checked_for_every_role(workspace, practitioner):
@@ -159,6 +195,8 @@ def test_each_role_on_each_workspace_page(visitor, workspace, name):
     elif not user.groups.exists():
         assert response.status_code == HTTPStatus.FORBIDDEN
         assert "does not have the role this page needs" in text(response)
+    elif name in MANAGERS_ONLY and not user.groups.filter(name=roles.MANAGER).exists():
+        assert response.status_code == HTTPStatus.FORBIDDEN
     elif name in POST_AND_BACK:
         assert response.status_code == HTTPStatus.FOUND
     else:

@@ -156,6 +156,12 @@ class EndCourseForm(forms.Form):
         required=False,
         max_length=REASON_MAX_LENGTH,
     )
+    adverse_event = forms.BooleanField(
+        label="Stopped for an adverse event",
+        required=False,
+        help_text="A reaction to the treatment: the client is not offered maintenance sessions "
+        "afterwards. Record the event itself from the session it followed.",
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, course, reason_required=False, **kwargs):
@@ -165,6 +171,8 @@ class EndCourseForm(forms.Form):
         self.fields["end_reason"].required = reason_required
         if reason_required:
             self.fields["end_reason"].error_messages["required"] = "Say why the course is stopped."
+        else:
+            del self.fields["adverse_event"]  # only a stopped course ends for a reaction
 
     def clean(self):
         flag_damaged_version(self)

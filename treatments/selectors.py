@@ -103,7 +103,8 @@ class ClientRecord:
         if self.in_full:
             rows += [
                 Prefetch(
-                    "products_used", queryset=SessionProduct.objects.select_related("product")
+                    "products_used",
+                    queryset=SessionProduct.objects.select_related("product", "lot"),
                 ),
                 Prefetch(
                     "progress",

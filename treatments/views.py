@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import (
     Count,
     Exists,
+    FilteredRelation,
     OuterRef,
     Prefetch,
     Q,
@@ -564,6 +565,9 @@ class CourseEndView(CourseEndPageView):
         )
         if form.is_valid():
             end = complete_course if self.action == "complete" else stop_course
+            extra = {}
+            if self.action == "stop":
+                extra["adverse_event"] = form.cleaned_data["adverse_event"]
             try:
                 with refuse_when_busy(COURSE_BUSY), transaction.atomic():
                     check_version(Course, self.object.pk, form.cleaned_data["version"])
@@ -572,6 +576,7 @@ class CourseEndView(CourseEndPageView):
                         by=request.user,
                         reason=form.cleaned_data["end_reason"],
                         on=form.cleaned_data["ended_on"],
+                        **extra,
                     )
             except StaleRecord as stale:
                 self.object = self.get_object()  # the course as it is now, beside the message
@@ -606,31 +611,18 @@ class SessionFormsMixin:
         """Products offered even when no longer in use: those the session already names."""
         return set()
 
-    def load_products(self):
-        """(products for the product rows, numbing creams), read in one query."""
-        kept = self.kept_product_ids()
-        products = Product.objects.filter(Q(in_use=True) | Q(pk__in=kept))
-        serums, creams = [], []
-        for product in products:
-            if product.kind == Product.Kind.NUMBING:
-                creams.append(product)
-            elif product.pk in kept or product.approved_for_needling:
-                serums.append(product)
-        return serums, creams
-
-    def get_initial(self):
-        """Initial values: {"session": {...}, "areas": [...], "products": [...], "progress": {}}."""
-        raise NotImplementedError
-
     def kept_lot_ids(self):
         """Lots offered even when no longer usable: those the session already records."""
         return set()
 
-    def load_lots(self, initial, data):
-        """(lots offered on the product rows, the lots suggested from last time by key), in one
-        query: the offered products' lots in use and in date, and the lots the rows name (the
-        session's own, the posted ones, last time's), so a lot recalled since the page was
-        shown is refused with its reason rather than as an unknown choice."""
+    def load_products_and_lots(self, initial, data):
+        """(products for the product rows, numbing creams, lots offered on the product rows,
+        the lots suggested from last time by key), read in one query: the products in use (and
+        the session's own), each joined to its lots in use and in date and to the lots the rows
+        name (the session's own, the posted ones, last time's), so a lot recalled since the page
+        was shown is refused with its reason rather than as an unknown choice. On a posted form
+        this runs in the request's transaction, after the course's lock: the service checks the
+        lots as read here."""
         named = set(self.kept_lot_ids())
         last = {str(row.get("last_lot")) for row in initial["products"] if row.get("last_lot")}
         if data is not None:
@@ -643,22 +635,64 @@ class SessionFormsMixin:
                     named.add(int(value))
         wanted = named | {int(pk) for pk in last if pk.isdigit() and len(pk) < 19}
         today = timezone.localdate()
-        lots = list(
-            Lot.objects.filter(product__in=[p.pk for p in self.serums])
-            .filter(Q(status=Lot.Status.IN_USE, expiry_date__gte=today) | Q(pk__in=wanted))
-            .order_by("expiry_date", "pk")
+        offered_lot = Q(lots__status=Lot.Status.IN_USE, lots__expiry_date__gte=today)
+        if wanted:
+            offered_lot |= Q(lots__pk__in=sorted(wanted))
+        kept = self.kept_product_ids()
+        product_fields = Product._meta.concrete_fields
+        lot_fields = Lot._meta.concrete_fields
+        rows = (
+            Product.objects.filter(Q(in_use=True) | Q(pk__in=kept))
+            .annotate(offered_lot=FilteredRelation("lots", condition=offered_lot))
+            .order_by(*Product._meta.ordering, "pk")
+            .values_list(
+                *(f.name for f in product_fields),
+                *(f"offered_lot__{f.name}" for f in lot_fields),
+            )
+        )
+        products, lots = {}, []
+        product_names = [f.attname for f in product_fields]
+        lot_names = [f.attname for f in lot_fields]
+        for row in rows:
+            product_row, lot_row = row[: len(product_names)], row[len(product_names) :]
+            product = products.get(product_row[0])
+            if product is None:
+                product = products[product_row[0]] = Product.from_db(
+                    Product.objects.db, product_names, product_row
+                )
+            if lot_row[0] is not None:
+                lot = Lot.from_db(Lot.objects.db, lot_names, lot_row)
+                lot.product = product
+                lots.append(lot)
+        serums, creams = [], []
+        for product in products.values():
+            if product.kind == Product.Kind.NUMBING:
+                creams.append(product)
+            elif product.pk in kept or product.approved_for_needling:
+                serums.append(product)
+        serum_ids = {product.pk for product in serums}
+        # Lots of the product rows' products only, soonest expiry first (unknown ones last).
+        lots = sorted(
+            (lot for lot in lots if lot.product_id in serum_ids),
+            key=lambda lot: (lot.expiry_date is None, lot.expiry_date, lot.pk),
         )
         last_lots = {str(lot.pk): lot for lot in lots if str(lot.pk) in last}
         offered = [lot for lot in lots if lot.pk in named or not lot.refusal(today)]
         # The lots used last time first: the suggestion to confirm.
         offered.sort(key=lambda lot: str(lot.pk) not in last_lots)
-        return offered, last_lots
+        return serums, creams, offered, last_lots
+
+    def get_initial(self):
+        """Initial values: {"session": {...}, "areas": [...], "products": [...], "progress": {}}."""
+        raise NotImplementedError
 
     def build_forms(self, data=None, files=None):
-        self.serums, numbing_creams = self.load_products()
         self.chart = area_chart()
         initial = self.get_initial()
-        lots, last_lots = self.load_lots(initial, data)
+        self.serums, numbing_creams, lots, last_lots = self.load_products_and_lots(initial, data)
+        # Last time's products offered again only while they are offered at all.
+        offered = {product.pk for product in self.serums}
+        initial["products"] = [row for row in initial["products"] if row["product"] in offered]
         self.recorded_concerns = [pc.recorded_concern for pc in self.course.course_concerns.all()]
         return {
             "form": SessionForm(
@@ -910,12 +944,11 @@ class SessionCreateView(RoleRequiredMixin, SubmitOnceMixin, SessionFormsMixin, T
             initial["areas"] = [
                 {"area": row.area_id, "depth_mm": row.depth_mm} for row in previous.areas.all()
             ]
-            allowed = {p.pk for p in self.serums}
-            # The lot is offered for the practitioner to confirm, never filled in unseen.
+            # The lot is offered for the practitioner to confirm, never filled in unseen (the
+            # products no longer offered are left out with the lots, in build_forms()).
             initial["products"] = [
                 {"product": row.product_id, "last_lot": row.lot_id}
                 for row in previous.products_used.all()
-                if row.product_id in allowed
             ]
         else:
             # A first session starts from the area chart: inside the area's thin-skin range, at

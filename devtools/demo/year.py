@@ -25,10 +25,12 @@ from consent.services import current_version, sign_consent
 from consultations.models import Client, Consultation, RecordedConcern
 from consultations.screening import Assessment
 from consultations.services import record_consultation
+from devtools.demo.lots import add_demo_stock
 from devtools.demo.photos import add_demo_photos
 from stock.models import Lot
 from stock.services import receive_lot
-from treatments.models import Course, TreatmentSession
+from treatments.aftercare import record_adverse_event
+from treatments.models import AdverseEvent, Course, TreatmentSession
 from treatments.services import (
     book_appointment,
     complete_course,
@@ -744,8 +746,25 @@ def give_course(
             ratings=ratings,
             worse=adverse and number == len(schedule.dates),
         )
+    if adverse:
+        # The reaction after the last session, recorded and followed up; the course stops for it.
+        last = course.sessions.order_by("-number").first()
+        onset = min(last.performed_on + datetime.timedelta(days=3), schedule.ends_on or demo.today)
+        record_adverse_event(
+            session=last,
+            by=practitioner,
+            kind=AdverseEvent.Kind.PIH,
+            severity=AdverseEvent.Severity.MODERATE,
+            onset_on=max(onset, last.performed_on),
+            action_taken="Course stopped; referred to a dermatologist; strict sun protection.",
+            outcome=AdverseEvent.Outcome.IMPROVING,
+            reported_by=AdverseEvent.Reporter.CLIENT,
+            notes=note,
+        )
     if schedule.state == STOPPED:
-        stop_course(course=course, reason=note, by=practitioner, on=schedule.ends_on)
+        stop_course(
+            course=course, reason=note, by=practitioner, on=schedule.ends_on, adverse_event=adverse
+        )
     elif schedule.state == COMPLETED_EARLY:
         complete_course(course=course, reason=note, by=practitioner, on=schedule.ends_on)
     return course
@@ -819,17 +838,23 @@ def log_demo_session(
 
 def lot_for(demo, key, day):
     """The lot of `key` that was open on `day` (lots run out and the next is opened), received
-    into stock the day it was opened, in date for the whole demo year."""
+    into stock the day it was opened, in date for the whole demo year (the first ones expire
+    soon after it)."""
     days_ago = (demo.today - day).days
-    number, opened = [(lot, opened) for lot, opened in LOTS[key] if opened >= days_ago][-1]
+    open_then = [(lot, opened) for lot, opened in LOTS[key] if opened >= days_ago]
+    number, opened = open_then[-1]
     product = demo.products[key]
     lot = Lot.objects.for_product_number(product, number).first()
     if lot is None:
         received = demo.today - datetime.timedelta(days=opened)
+        # The first lot of each product runs out of date within weeks: the stock page lists
+        # it among the lots to take off the shelf. The later ones have a year or more to run.
+        first = len(open_then) == 1
+        runs = 20 + 9 * len(LOTS[key]) if first else 400
         lot = receive_lot(
             product=product,
             lot_number=number,
-            expiry_date=demo.today + datetime.timedelta(days=400),
+            expiry_date=demo.today + datetime.timedelta(days=runs),
             received_on=received,
             by=demo.manager,
         )
@@ -874,6 +899,7 @@ def seed_year(demo):
             client.full_clean()
             client.save()
     add_demo_photos(demo)
+    add_demo_stock(demo)
     book_demo_visits(demo)
     return clients
 

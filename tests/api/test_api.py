@@ -13,6 +13,7 @@ from api.models import ApiToken, hash_secret
 from catalogue.models import Product
 from clinic import roles
 from consultations.models import Client, ClientAccess
+from stock.models import Lot
 from treatments.models import Course, TreatmentSession
 
 pytestmark = pytest.mark.django_db
@@ -179,15 +180,16 @@ def session_body(course, **extra):
     }
 
 
-def test_a_session_is_logged_with_areas_products_lots_and_ratings(api, make_course):
+def test_a_session_is_logged_with_areas_products_lots_and_ratings(api, make_course, make_lot):
     course = make_course()
     link = course.course_concerns.first()
     serum = Product.objects.filter(kind=Product.Kind.SERUM).first()
+    lot = make_lot(serum, "LOT-42")
     response = api.post(
         f"{V1}/sessions/",
         session_body(
             course,
-            products=[{"product": serum.pk, "lot_number": "LOT-42"}],
+            products=[{"product": serum.pk, "lot": lot.pk}],
             progress=[{"recorded_concern": link.recorded_concern_id, "practitioner_rating": 2}],
             pain_score=3,
         ),
@@ -195,10 +197,62 @@ def test_a_session_is_logged_with_areas_products_lots_and_ratings(api, make_cour
     )
     assert response.status_code == HTTPStatus.CREATED, response.json()
     body = response.json()
-    assert body["number"] == 1 and body["products"][0]["lot_number"] == "LOT-42"
+    assert body["number"] == 1
+    assert body["products"] == [
+        {
+            "product": serum.pk,
+            "lot": lot.pk,
+            "lot_number": "LOT-42",
+            "lot_expiry_date": lot.expiry_date.isoformat(),
+        }
+    ]
     assert body["progress"][0]["practitioner_rating"] == 2
     course.refresh_from_db()
     assert course.sessions_logged == 1
+
+
+def test_a_sessions_lot_is_named_by_its_number_from_stock(api, make_course, make_lot):
+    course = make_course()
+    serum = Product.objects.filter(kind=Product.Kind.SERUM).first()
+    make_lot(serum, "LOT-43")
+    response = api.post(
+        f"{V1}/sessions/",
+        session_body(course, products=[{"product": serum.pk, "lot_number": "lot-43"}]),
+        format="json",
+    )
+    assert response.status_code == HTTPStatus.CREATED, response.json()
+    assert response.json()["products"][0]["lot_number"] == "LOT-43"
+
+
+@pytest.mark.parametrize(
+    ("lot", "message"),
+    [
+        ({"lot_number": "NOT-RECEIVED"}, "is not in stock"),
+        ({"status": "recalled"}, "is recalled"),
+        ({"status": "quarantined"}, "is quarantined"),
+        ({"expired": True}, "expired on"),
+        ({}, "Give the lot"),
+    ],
+)
+def test_a_sessions_lot_not_in_stock_or_not_usable_is_refused_with_the_reason(
+    api, make_course, make_lot, lot, message
+):
+    course = make_course()
+    serum = Product.objects.filter(kind=Product.Kind.SERUM).first()
+    row = {"product": serum.pk}
+    if "lot_number" in lot:
+        row["lot_number"] = lot["lot_number"]
+    elif lot:
+        stocked = make_lot(serum, status=lot.get("status", "in_use"))
+        if lot.get("expired"):
+            Lot.objects.filter(pk=stocked.pk).update(
+                expiry_date=timezone.localdate() - datetime.timedelta(days=1)
+            )
+        row["lot"] = stocked.pk
+    response = api.post(f"{V1}/sessions/", session_body(course, products=[row]), format="json")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert message in str(response.json()), response.json()
+    assert not course.sessions.exists()
 
 
 def test_session_safety_checks_apply_as_in_the_workspace(api, make_course):

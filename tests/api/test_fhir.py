@@ -61,6 +61,7 @@ def test_everything_is_a_valid_bundle_of_the_whole_record(api, record, practitio
     assert condition["bodySite"][0]["text"] == "Cheeks and chin"
     [medication] = [r for r in resources if r["resourceType"] == "Medication"]
     assert medication["batch"]["lotNumber"] == "LOT-7"
+    assert medication["batch"]["expirationDate"]  # the lot's expiry, from stock
     depths = [r for r in resources if r["id"].startswith("depth-")]
     assert depths[0]["valueQuantity"]["unit"] == "mm"
     assert ClientAccess.objects.filter(

@@ -17,8 +17,10 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from clinic import roles
+from stock.services import recall_lot
 from tests.browser.workspace_pages import MANAGER, PAGES
 from tests.conftest import PASSWORD
+from treatments.aftercare import record_adverse_event
 from treatments.photos.services import add_photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -74,7 +76,9 @@ AXE_JS = """async () => {
 
 
 @pytest.fixture
-def records(make_client, make_consultation, make_course, log, product, practitioner):
+def records(
+    make_client, make_consultation, make_course, log, product, practitioner, make_lot, manager
+):
     """One client with a bit of everything a page shows: a pigment-risk caution, a course with
     two sessions (the latest today, so it can be corrected and voided), and a second, not-suitable
     consultation (a bleeding disorder)."""
@@ -105,7 +109,20 @@ def records(make_client, make_consultation, make_course, log, product, practitio
     not_suitable = make_consultation(
         client, concerns=(("acne-scars", "cheeks"),), bleeding_disorder=True
     )
+    # A reaction after today's session; a session two days ago, so Today has a follow-up call;
+    # stock: a lot expiring soon, and a recalled lot (with its session) for the stock page and
+    # the lot report.
+    event = record_adverse_event(
+        session=session, by=practitioner, kind="swelling", severity="mild", onset_on=today
+    )
+    other = make_course(make_consultation(make_client(first_name="Bea", last_name="Quinn")))
+    recalled = make_lot(product("Peptide"), "PP-9")
+    log(other, today - datetime.timedelta(days=2), products=[(product("Peptide"), recalled)])
+    recall_lot(lot=recalled, reason="Manufacturer's notice FSN-9.", by=manager)
+    make_lot(serum, "LOT-SOON", expiry_date=today + datetime.timedelta(days=10))
     return SimpleNamespace(
+        event=event,
+        recalled=recalled,
         client=client,
         consultation=consultation,
         not_suitable=not_suitable,

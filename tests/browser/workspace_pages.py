@@ -54,4 +54,12 @@ PAGES = [
     Page("activity", lambda r: "/reports/activity/", role=MANAGER),
     Page("lots", lambda r: "/reports/lots/", role=MANAGER),
     Page("lot search", lambda r: f"/reports/lots/?product={r.product.pk}&lot=LOT-1", role=MANAGER),
+    Page("new adverse event", lambda r: f"/sessions/{r.session.pk}/adverse-events/new/"),
+    Page("adverse event", lambda r: f"/adverse-events/{r.event.pk}/"),
+    Page("stock", lambda r: "/stock/lots/", role=MANAGER),
+    Page(
+        "recalled lot",
+        lambda r: f"/reports/lots/?product={r.product.pk}&lot={r.recalled.lot_number}",
+        role=MANAGER,
+    ),
 ]

@@ -14,7 +14,8 @@ from django.test import Client as DjangoClient
 from django.urls import reverse
 
 from devtools.management.commands import loadtest
-from treatments.models import Course, TreatmentSession
+from stock.models import Lot
+from treatments.models import Course, SessionProduct, TreatmentSession
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +49,10 @@ def test_prepared_sessions_are_signed_in_and_log_real_sessions(bulk_data):
     assert len(slots) == 12 and courses <= 12
     assert [answer.status_code for answer in answers] == [HTTPStatus.FOUND] * 12
     assert TreatmentSession.objects.count() == before + 12
+    # Each names a serum's lot from stock, in use and in date.
+    logged = TreatmentSession.objects.order_by("-pk")[:12]
+    lots = SessionProduct.objects.filter(session__in=logged).values_list("lot__status", flat=True)
+    assert list(lots) == [Lot.Status.IN_USE] * 12
 
 
 def test_no_course_is_given_more_sessions_than_it_has_left(bulk_data):

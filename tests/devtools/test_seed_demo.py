@@ -13,12 +13,16 @@ from django.db.models import Count, F, Max, Min
 from django.test import RequestFactory, override_settings
 from django.utils import timezone
 
+from catalogue.models import Product, gtin_14
 from clinic import roles
 from consultations.models import Client, Consultation
 from devtools.demo import bulk
 from devtools.demo import year as seed_demo
 from devtools.demo.photos import PHOTO_CLIENTS
+from stock.models import Lot
 from treatments.models import (
+    AdverseEvent,
+    ContactAttempt,
     Course,
     Photo,
     SessionArea,
@@ -187,6 +191,33 @@ class TestTheDemoYear:
         )
         assert shared.count() >= 3
         assert TreatmentSession.objects.filter(numbing__isnull=False).exists()
+
+    def test_the_stock_has_gtins_lots_with_expiries_a_recalled_lot_and_adverse_events(self):
+        today = timezone.localdate()
+        products = Product.objects.exclude(gtin=None)
+        assert products.count() >= 5
+        assert products.filter(kind=Product.Kind.NEEDLES).exists()
+        for product in products:
+            assert product.gtin == gtin_14(product.gtin)  # valid, check digit and all
+        # Every session names a lot from stock, with its expiry, in date on the session's day.
+        assert not SessionProduct.objects.filter(lot__expiry_date=None).exists()
+        assert not SessionProduct.objects.filter(
+            lot__expiry_date__lt=F("session__performed_on")
+        ).exists()
+        assert Lot.objects.expiring(today=today).exists()  # some to take off the shelf soon
+        assert Lot.objects.usable(today).filter(uses=None).exists()  # received, not opened yet
+        [recalled] = Lot.objects.filter(status=Lot.Status.RECALLED)
+        assert recalled.status_reason and recalled.uses.count() >= 3
+        assert ContactAttempt.objects.filter(lot=recalled, reason="lot_recall").count() == 2
+        events = AdverseEvent.objects.select_related("session")
+        assert 3 <= events.count() <= 6
+        assert events.filter(session__products_used__lot=recalled).count() == 2
+        for event in events:
+            assert event.session.performed_on <= event.onset_on <= today
+        stopped = Course.objects.filter(stopped_for_adverse_event=True)
+        assert stopped.count() == 1
+        assert stopped.get().status == Status.STOPPED
+        assert events.filter(session__course=stopped.get()).exists()
 
     def test_a_few_clients_have_before_and_after_photos_in_the_photo_storage(self, seeded_photos):
         photos = list(Photo.objects.select_related("session", "consultation"))

@@ -12,11 +12,12 @@ from django.test import Client as Browser
 from django.urls import reverse
 from django.utils import timezone
 
-from catalogue.models import ClinicDetails
+from catalogue.models import ClinicDetails, Concern
 from clinic import roles
 from consultations.models import Client, ClientAccess
 from reports.recall import record_contact_attempt
 from tests.pages import SIGNED_IN_QUERIES, field_errors, text
+from treatments.aftercare import record_adverse_event
 from treatments.models import Appointment, ContactAttempt
 from treatments.services import complete_course, log_session, void_session
 
@@ -359,9 +360,9 @@ def populate(size, *, new_course, log, product, practitioner, manager):
         # and the concern chosen
         ("recall", {"reason": "overdue", "concern": "CONCERN"}, 11),
         # concerns, courses, voided sessions, ratings, ratings moved, not assessed; the
-        # practitioners' choices
-        ("outcomes", {}, 7),
-        ("outcomes", {"started_from": "2020-01-01"}, 7),
+        # practitioners' choices; adverse events by device and depth band, and by concern
+        ("outcomes", {}, 9),
+        ("outcomes", {"started_from": "2020-01-01"}, 9),
         # sessions per day, practitioners
         ("activity", {}, 2),
         # the products; the product chosen, the counts, the page, its clients' access records
@@ -476,6 +477,58 @@ def test_outcomes_show_the_figures_beside_the_catalogue(manager_client, finished
     content = response.content.decode()
     assert content.count("<svg") == 2
     assert "cdn" not in content.lower()
+
+
+def test_outcomes_count_adverse_events_per_concern_device_and_depth_band(
+    manager_client, new_course, log, practitioner
+):
+    two = new_course(200, concerns=(("acne-scars", "cheeks"), ("fine-lines-wrinkles", "forehead")))
+    one = new_course(200)
+    other = new_course(200, concerns=(("stretch-marks", "abdomen"),))
+    at_1_5 = log(two, days_ago(150))  # cheeks at 1.5 mm
+    roller = log(one, days_ago(150), device="roller", areas=[("cheeks", Decimal("0.50"))])
+    voided = log(other, days_ago(150), areas=[("abdomen", Decimal("2.00"))])
+    for session, severity in ((at_1_5, "severe"), (at_1_5, "mild"), (roller, "moderate")):
+        record_adverse_event(
+            session=session,
+            by=practitioner,
+            kind="swelling",
+            severity=severity,
+            onset_on=session.performed_on,
+        )
+    record_adverse_event(
+        session=voided,
+        by=practitioner,
+        kind="infection",
+        severity="severe",
+        onset_on=voided.performed_on,
+    )
+    void_session(session=voided, reason="Logged on the wrong client.", by=practitioner)
+
+    response = manager_client.get(reverse("reports:outcomes"))
+
+    counts = response.context["adverse_events"]
+    as_rows = {
+        name: [(row.label, row.events, row.severe) for row in rows] for name, rows in counts.items()
+    }
+    assert as_rows == {
+        # The course of two concerns counts its events for each.
+        "concern": [
+            ("Atrophic acne scars", 3, 1),
+            (Concern.objects.get(slug="fine-lines-wrinkles").name, 2, 1),
+        ],
+        "device": [("Motorised pen", 2, 1), ("Roller", 1, 0)],
+        "depth": [("Up to 0.5 mm", 1, 0), ("Over 1.0 to 1.5 mm", 2, 1)],
+    }
+    page = text(response)
+    assert "Adverse events" in page and "Per needle depth band" in page
+    assert "Over 1.0 to 1.5 mm 2 1" in page
+    # Filtered as the rest of the report: none for courses started since.
+    later = manager_client.get(
+        reverse("reports:outcomes"), {"started_from": days_ago(10).isoformat()}
+    )
+    assert later.context["adverse_events"] == {"concern": [], "device": [], "depth": []}
+    assert "No adverse events recorded" in text(later)
 
 
 def test_outcomes_refuse_bad_dates_with_a_message(manager_client, finished):

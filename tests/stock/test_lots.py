@@ -16,7 +16,7 @@ from reports.recall import recall_courses
 from stock.models import Lot
 from stock.services import recall_lot
 from tests.treatments.test_views import session_data
-from treatments.aftercare import calls_due
+from treatments.aftercare import CALL_LIST_DAYS, calls_due
 from treatments.models import AdverseEvent, ContactAttempt, FollowUpCall, TreatmentSession
 from treatments.services import NewLot, log_session, stop_course
 
@@ -300,3 +300,84 @@ def test_a_course_stopped_for_an_adverse_event_is_left_out_of_maintenance(
         adverse_event=True,
     )
     assert not [line for line in recall_courses(today=TODAY()) if line["id"] == course.pk]
+
+
+def test_the_end_course_page_stops_a_course_for_an_adverse_event_out_of_maintenance(
+    signed_in, make_course, make_consultation, make_client, log
+):
+    def ended_course(adverse_event):
+        consultation = make_consultation(
+            make_client(), held_on=TODAY() - datetime.timedelta(days=500)
+        )
+        course = make_course(consultation)
+        log(course, TODAY() - datetime.timedelta(days=400))
+        course.refresh_from_db()
+        data = {
+            "stop-ended_on": (TODAY() - datetime.timedelta(days=390)).isoformat(),
+            "stop-end_reason": "Granuloma on the left cheek." if adverse_event else "Moved.",
+            "stop-version": str(course.version),
+        }
+        if adverse_event:
+            data["stop-adverse_event"] = "on"
+        response = signed_in.post(reverse("treatments:course-stop", kwargs={"pk": course.pk}), data)
+        assert response.status_code == HTTPStatus.FOUND
+        course.refresh_from_db()
+        return course
+
+    page = signed_in.get(
+        reverse("treatments:course-end", kwargs={"pk": make_course().pk})
+    ).content.decode()
+    # Offered on the stop form only (a completed course did not end for a reaction).
+    assert page.count("Stopped for an adverse event") == 1
+    assert 'name="stop-adverse_event"' in page and "complete-adverse_event" not in page
+
+    reaction, moved = ended_course(adverse_event=True), ended_course(adverse_event=False)
+
+    assert reaction.status == moved.status == "stopped"
+    assert (reaction.stopped_for_adverse_event, moved.stopped_for_adverse_event) == (True, False)
+    recalled = {line["id"] for line in recall_courses(today=TODAY())}
+    assert moved.pk in recalled  # offered maintenance, as any ended course
+    assert reaction.pk not in recalled
+    # The stop is in the course's history, with the adverse event.
+    assert reaction.history.order_by("-history_id").first().stopped_for_adverse_event
+
+
+def test_the_follow_up_call_is_due_48_to_72_hours_after_then_overdue_and_set_per_concern(
+    signed_in, make_course, make_consultation, make_client, log, concern
+):
+    """Concern.follow_up_days (2 by default): the call falls due that day after the session
+    (48-72 hours), is overdue after it, and drops off the list after CALL_LIST_DAYS; a concern
+    without follow-up days has no call; a course of several concerns calls at the soonest."""
+
+    def session_for(slugs, days_ago):
+        consultation = make_consultation(make_client(), concerns=[(s, "cheeks") for s in slugs])
+        return log(make_course(consultation), TODAY() - datetime.timedelta(days=days_ago))
+
+    Concern = type(concern("acne-scars"))
+    Concern.objects.filter(slug="fine-lines-wrinkles").update(follow_up_days=3)
+    Concern.objects.filter(slug="hyperpigmentation").update(follow_up_days=None)
+    yesterday = session_for(["acne-scars"], 1)  # 24-48 hours: not yet
+    due = session_for(["acne-scars"], 2)  # 48-72 hours: due today
+    overdue = session_for(["acne-scars"], 3)  # past 72 hours: overdue
+    long_ago = session_for(["acne-scars"], 2 + CALL_LIST_DAYS + 1)  # asked at the next visit
+    later = session_for(["fine-lines-wrinkles"], 2)  # this concern calls on day 3
+    none = session_for(["hyperpigmentation"], 2)  # this concern has no call
+    soonest = session_for(["fine-lines-wrinkles", "acne-scars"], 2)
+
+    assert yesterday.follow_up_on == TODAY() + datetime.timedelta(days=1)
+    assert later.follow_up_on == TODAY() + datetime.timedelta(days=1)
+    assert none.follow_up_on is None
+    assert soonest.follow_up_on == TODAY()
+    assert list(calls_due()) == [overdue, due, soonest]  # overdue first
+    assert long_ago not in list(calls_due())
+
+    page = signed_in.get(reverse("today"))
+    items = [
+        " ".join(item.split())
+        for item in page.content.decode().split('<li class="list-group-item">')[1:]
+        if "follow-up" in item
+    ]
+    assert len(items) == 3
+    assert "Overdue" in items[0] and "Due today" not in items[0]
+    assert "Due today" in items[1] and "Overdue" not in items[1]
+    assert "48-72 hours" in page.content.decode()

@@ -124,8 +124,9 @@ def test_the_record_reads_a_bounded_number_of_queries(
     person = history(size)
 
     # The client; consultations, their concerns; courses, their concerns; sessions, their areas,
-    # products and ratings; photos; recall contacts; appointments; the access record.
-    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 13):
+    # products and ratings, adverse events; photos; recall contacts; appointments; the access
+    # record.
+    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 14):
         response = manager_client.get(url(person))
 
     assert response.status_code == HTTPStatus.OK

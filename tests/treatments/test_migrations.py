@@ -9,6 +9,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from stock.models import Lot
+
 BEFORE = [("treatments", "0006_due_index_with_key")]
 AFTER = [("treatments", "0007_session_rows_in_session_history")]
 
@@ -175,3 +177,49 @@ def test_areas_recorded_as_codes_become_keys_to_the_area_chart(migrator):
     )
     recorded = new.get_model("consultations", "RecordedConcern").objects.get(pk=eyes.pk)
     assert (recorded.area_id, recorded.area.name) == ("periorbital", "Around the eyes")
+
+
+BEFORE_STOCK = [("treatments", "0017_lots_adverse_events_follow_up_calls")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_lot_numbers_typed_before_stock_become_lots_recorded_before_stock(
+    migrator, make_course, log, product, make_lot
+):
+    serum, peptide = product("Hyaluronic"), product("Peptide")
+    course = make_course(planned_sessions=6)
+    first = log(course, timezone.localdate() - datetime.timedelta(weeks=8))
+    second = log(course, timezone.localdate() - datetime.timedelta(weeks=4))
+    in_stock = make_lot(peptide, "PEP-1")  # received with its expiry before the migration ran
+
+    old = migrator(BEFORE_STOCK)
+    Row = old.get_model("treatments", "SessionProduct")
+    typed = [
+        Row.objects.create(session_id=first.pk, product_id=serum.pk, lot_number=" HA-7 "),
+        Row.objects.create(session_id=second.pk, product_id=serum.pk, lot_number="ha-7"),
+        Row.objects.create(session_id=second.pk, product_id=peptide.pk, lot_number="pep-1"),
+        Row.objects.create(session_id=first.pk, product_id=peptide.pk, lot_number="HA-7"),
+    ]
+    assert all(row.lot_id is None for row in typed)
+
+    new = migrator(None)
+
+    rows = new.get_model("treatments", "SessionProduct").objects.select_related("lot")
+    lots = {row.pk: row.lot for row in rows.filter(pk__in=[row.pk for row in typed])}
+    ha_7 = lots[typed[0].pk]
+    # One lot per product and number, whatever the case, spelt as first typed (trimmed).
+    assert lots[typed[1].pk] == ha_7
+    assert (ha_7.product_id, ha_7.lot_number) == (serum.pk, "HA-7")
+    # Recorded before stock: no expiry, never offered as in date.
+    assert (ha_7.recorded_before_stock, ha_7.expiry_date, ha_7.received_on) == (True, None, None)
+    assert ha_7.status == "in_use"
+    # A lot already in stock is the one its typed number names.
+    assert lots[typed[2].pk].pk == in_stock.pk
+    assert not lots[typed[2].pk].recorded_before_stock
+    # The same number on another product is another product's lot.
+    assert lots[typed[3].pk].product_id == peptide.pk and lots[typed[3].pk] != ha_7
+    # Each row keeps the text as typed, for the session's history.
+    assert rows.get(pk=typed[0].pk).lot_number == " HA-7 "
+    assert not rows.filter(lot__isnull=True).exists()
+    assert not Lot.objects.usable().filter(pk=ha_7.pk).exists()
+    assert "recorded before the clinic kept stock" in Lot.objects.get(pk=ha_7.pk).refusal()

@@ -185,10 +185,10 @@ def test_client_page_runs_bounded_queries(
 
     # The client; from its record (treatments.selectors.ClientRecord, shared with the admin and
     # the export): consultations with their staff, their concerns, courses with their concerns,
-    # sessions with their staff and areas; photos; the next appointment; the access record; the
-    # client's consents and the published consent versions (2, shared by the consent panel and
-    # the photos' flag).
-    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 12):
+    # sessions with their staff and areas, their adverse events; photos; the next appointment;
+    # the access record; the client's consents and the published consent versions (2, shared by
+    # the consent panel and the photos' flag).
+    with django_assert_max_num_queries(SIGNED_IN_QUERIES + 13):
         response = signed_in.get(person.get_absolute_url())
 
     assert response.status_code == HTTPStatus.OK

@@ -48,6 +48,7 @@ from catalogue.models import Product, area_chart
 from clinic import roles
 from consultations.models import Client
 from devtools.management.commands.benchmark import machine, machine_speed
+from stock.models import Lot
 from treatments.forms import first_session_depth
 from treatments.models import Course, CourseConcern, TreatmentSession
 
@@ -527,10 +528,13 @@ def session_slots(rng, wanted, csrf_token):
         "recorded_concern__concern", "recorded_concern__area"
     ):
         concerns.setdefault(pc.course_id, []).append(pc.recorded_concern)
-    serum = (
-        Product.objects.filter(in_use=True, approved_for_needling=True)
-        .exclude(kind=Product.Kind.NUMBING)
-        .order_by("pk")
+    # The first product offered on the session form with a lot in stock, in use and in date:
+    # each session names that lot (a session without a usable lot names no product).
+    lot = (
+        Lot.objects.usable(today)
+        .filter(product__in_use=True, product__approved_for_needling=True)
+        .exclude(product__kind=Product.Kind.NUMBING)
+        .order_by("product_id", "expiry_date", "pk")
         .first()
     )
     order = sorted(course_id for course_id in left if course_id in concerns)
@@ -544,17 +548,18 @@ def session_slots(rng, wanted, csrf_token):
             if left[course_id] > round_number:
                 if course_id not in bodies:
                     bodies[course_id] = session_body(
-                        concerns[course_id], serum, today, csrf_token, chart
+                        concerns[course_id], lot, today, csrf_token, chart
                     )
                 path = reverse("treatments:session-create", args=[course_id])
                 slots.append((path, bodies[course_id]))
     return slots, len(bodies)
 
 
-def session_body(recorded_concerns, serum, today, csrf_token, chart):
+def session_body(recorded_concerns, lot, today, csrf_token, chart):
     """The session form as a practitioner submits it: each area at a first session's depth
-    (the area chart's), one serum with its lot, and a rating for each concern (see
-    SessionCreateView). Courses get sessions back to back: each says why, as the interval asks."""
+    (the area chart's), one serum with its lot from stock (`lot`, or none), and a rating for
+    each concern (see SessionCreateView). Courses get sessions back to back: each says why, as
+    the interval asks."""
     by_area = {}
     for rc in recorded_concerns:
         by_area.setdefault(rc.area_id, []).append(rc.concern)
@@ -573,14 +578,14 @@ def session_body(recorded_concerns, serum, today, csrf_token, chart):
         "photo_area": "",
         "photo_angle": "front",
         **formset_management("areas", len(by_area)),
-        **formset_management("products", 1 if serum else 0),
+        **formset_management("products", 1 if lot else 0),
     }
     for index, (area, concerns) in enumerate(by_area.items()):
         data[f"areas-{index}-area"] = area
         data[f"areas-{index}-depth_mm"] = str(first_session_depth(chart[area], concerns))
-    if serum:
-        data["products-0-product"] = str(serum.pk)
-        data["products-0-lot_number"] = "LT-0001"
+    if lot:
+        data["products-0-product"] = str(lot.product_id)
+        data["products-0-lot"] = str(lot.pk)
     for rc in recorded_concerns:
         data[f"progress-{rc.pk}-practitioner_rating"] = "2"
         data[f"progress-{rc.pk}-client_rating"] = "3"
