@@ -35,7 +35,9 @@ urlpatterns = [
     path(
         "api/docs/",
         # The split view serves its start-up script as a file: no inline script (CSP).
-        SpectacularSwaggerSplitView.as_view(url_name="api:schema", **open_to_read),
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api:schema", template_name="api/swagger_ui.html", **open_to_read
+        ),
         name="docs",
     ),
 ]

@@ -1,6 +1,7 @@
 """The workspace on a 768 x 1024 tablet and a 1366 x 768 laptop, page by page (workspace_pages.py):
-who is signed in, the client search, no sideways scrolling, touch targets of 44 x 44 px, and no
-serious or critical accessibility fault (axe-core, from the npm registry)."""
+who is signed in, the client search, no sideways scrolling, touch targets of 44 x 44 px, no
+serious or critical accessibility fault (axe-core, from the npm registry), and nothing the
+Content-Security-Policy refuses."""
 
 import datetime
 import io
@@ -17,9 +18,10 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from clinic import roles
+from consent.models import SignedConsent
 from stock.services import recall_lot
+from tests.browser.conftest import sign_in, watch_csp
 from tests.browser.workspace_pages import MANAGER, PAGES
-from tests.conftest import PASSWORD
 from treatments.aftercare import record_adverse_event
 from treatments.photos.services import add_photo
 
@@ -121,6 +123,7 @@ def records(
     recall_lot(lot=recalled, reason="Manufacturer's notice FSN-9.", by=manager)
     make_lot(serum, "LOT-SOON", expiry_date=today + datetime.timedelta(days=10))
     return SimpleNamespace(
+        consent=SignedConsent.objects.filter(client=client, document__kind="photographs").get(),
         event=event,
         recalled=recalled,
         client=client,
@@ -130,14 +133,6 @@ def records(
         session=session,
         product=serum,
     )
-
-
-def sign_in(page, user):
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/")
 
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
@@ -155,12 +150,16 @@ def test_every_page_fits_the_screen_with_large_targets_and_no_serious_fault(
         context.set_default_timeout(10_000)
         page = context.new_page()
         sign_in(page, user)
+        refused = watch_csp(page)
         for entry in [p for p in PAGES if p.role == role]:
             response = page.goto(entry.path(records))
             where = f"{entry.name} ({entry.path(records)})"
             if not response.ok:
                 problems.append(f"{where}: HTTP {response.status}")
                 continue
+            if refused or page.evaluate("window.cspViolations"):
+                problems.append(f"{where}: refused by the CSP: {refused}")
+                refused.clear()
             signed_in = page.locator("#signed-in-as")
             if not signed_in.is_visible() or user.get_full_name() not in signed_in.inner_text():
                 problems.append(f"{where}: the signed-in user's name is not shown")
