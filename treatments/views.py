@@ -31,7 +31,7 @@ from clinic.views import RoleRequiredMixin
 from consent.models import Kind
 from consent.services import has_valid
 from consultations.forms import add_formset_errors, refuse_stale
-from consultations.models import Client, ClientAccess, Consultation, RecordedConcern
+from consultations.models import Client, Consultation, RecordedConcern
 from consultations.views import ClientAccessMixin
 from stock.models import Lot
 from treatments.aftercare import calls_due
@@ -96,7 +96,7 @@ def with_positions(sessions):
     return sessions.annotate(position=Subquery(counted_before))
 
 
-class ClientDetailView(RoleRequiredMixin, DetailView):
+class ClientDetailView(RoleRequiredMixin, ClientAccessMixin, DetailView):
     """Everything about one client: alerts, active courses, timeline and the next actions.
 
     Every opening is recorded (who, which client, when) for the managers' access log.
@@ -105,15 +105,11 @@ class ClientDetailView(RoleRequiredMixin, DetailView):
     model = Client
     permission_required = "consultations.view_client"
 
-    def get(self, request, *args, **kwargs):
-        response = super().get(request, *args, **kwargs)
-        ClientAccess.record(
-            user=request.user,
-            client=self.object,
-            via=ClientAccess.Via.WORKSPACE,
-            what="client page",
-        )
-        return response
+    def access_client(self):
+        return self.object.pk
+
+    def access_what(self):
+        return "client page"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -157,7 +153,7 @@ class ClientDetailView(RoleRequiredMixin, DetailView):
         return context
 
 
-class ClientRecordView(RoleRequiredMixin, DetailView):
+class ClientRecordView(RoleRequiredMixin, ClientAccessMixin, DetailView):
     """A client's whole record on one screen, for reading (the managers' "Client record", which
     the admin's client page links to): the sessions first, one line each, opened for their
     details; then courses, consultations with their consents, appointments, recall contacts
@@ -171,15 +167,11 @@ class ClientRecordView(RoleRequiredMixin, DetailView):
     permission_required = "consultations.view_client"
     template_name = "treatments/client_record.html"
 
-    def get(self, request, *args, **kwargs):
-        response = super().get(request, *args, **kwargs)
-        ClientAccess.record(
-            user=request.user,
-            client=self.object,
-            via=ClientAccess.Via.WORKSPACE,
-            what="client record",
-        )
-        return response
+    def access_client(self):
+        return self.object.pk
+
+    def access_what(self):
+        return "client record"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -11,6 +11,8 @@ import random
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageDraw, ImageFilter
 
+from consent.models import Kind
+from devtools.demo.consents import sign_demo_consents
 from treatments.models import Course
 from treatments.photos.services import add_photo
 
@@ -69,12 +71,7 @@ def add_demo_photos(demo, *, clients=PHOTO_CLIENTS):
             continue
         seen.add(course.client_id)
         consultation = course.consultation
-        if not consultation.photo_consent:
-            consultation.photo_consent = True
-            consultation.stamp(course.practitioner)
-            consultation.save(
-                update_fields=["photo_consent", "updated_at", "updated_by", "version"]
-            )
+        sign_demo_consents(course.client, witness=course.practitioner, kinds=[Kind.PHOTOGRAPHS])
         sessions = list(course.sessions.valid().prefetch_related("areas").order_by("number"))
         area = sessions[0].areas.all()[0].area_id
         tone = TONES[len(seen) % len(TONES)]

@@ -20,11 +20,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from catalogue.models import Concern, Product
 from clinic import roles
-from consent.models import Kind, SignedConsent
-from consent.services import current_version, sign_consent
 from consultations.models import Client, Consultation, RecordedConcern
 from consultations.screening import Assessment
 from consultations.services import record_consultation
+from devtools.demo.consents import sign_demo_consents
 from devtools.demo.lots import add_demo_stock
 from devtools.demo.photos import add_demo_photos
 from stock.models import Lot
@@ -602,19 +601,6 @@ def consult(
         notes=" ".join(filter(None, (profile.advice, note))),
         **dict.fromkeys(set(screening) - found, True),
     )
-
-
-def sign_demo_consents(client, *, witness, kinds=(Kind.TREATMENT, Kind.NUMBING)):
-    """The client signs the current consents (typing the name), unless already signed."""
-    for kind in kinds:
-        if not SignedConsent.objects.valid(kind, signed_only=True).filter(client=client).exists():
-            sign_consent(
-                client=client,
-                version=current_version(kind),
-                witness=witness,
-                signer_name=client.full_name,
-                typed_name=client.full_name,
-            )
 
 
 # Courses
