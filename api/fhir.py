@@ -2,9 +2,7 @@
 
 R4B, not R5: the release that booking, EHR and national profiles (US Core, UK Core) run on
 today, and the Bulk Data format's. Each resource type has one function, listed in RESOURCES:
-`function(record) -> iterable of resource dicts`. After the stock and consent apps are merged,
-a lot with its expiry (`stock.Lot`) goes into `medications` (Medication.batch.expirationDate)
-and a signed consent into `consents`, each replacing what it maps from today.
+`function(record) -> iterable of resource dicts`.
 """
 
 from decimal import Decimal
@@ -14,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
+from consent.models import SignedConsent
 from consultations.models import Client, Consultation
 from treatments.models import Course, SessionProgress, TreatmentSession
 from treatments.selectors import ClientRecord
@@ -117,10 +116,16 @@ class Everything:
         self.courses = self.record.courses
         self.sessions = self.record.sessions
         self.photos = self.record.photos
+        self.consents = list(
+            SignedConsent.objects.filter(client=client).select_related(
+                "document", "document_version"
+            )
+        )
         ids = {client.created_by_id}
         ids |= {c.practitioner_id for c in self.consultations}
         ids |= {c.practitioner_id for c in self.courses}
         ids |= {s.practitioner_id for s in self.sessions}
+        ids |= {c.witness_id for c in self.consents}
         ids |= set(self.history_users())
         ids.discard(None)
         self.staff = get_user_model().objects.in_bulk(ids)
@@ -270,36 +275,62 @@ def conditions(everything):
 
 
 def consents(everything):
-    """The consent recorded at each consultation (who, when, to what). The consent app's signed
-    consents plug in here once merged."""
+    """Each consent the client signed on the tablet (the document, its version and the SHA-256
+    of its text, signer, witness, the frozen PDF), or that a consultation's tick box recorded
+    before signing existed; a withdrawn one is inactive, with the withdrawal in its text."""
     patient = ref("Patient", everything.client.pk, everything.client.full_name)
-    for consultation in everything.consultations:
-        if not consultation.consent_given:
-            continue
+    for consent in everything.consents:
+        document = consent.document
+        signed = consent.state == SignedConsent.State.SIGNED
+        version = consent.document_version
+        what = f"{document.title}, version {version.number}" if version else document.title
+        summary = (
+            f"{consent.signer_name} ({consent.get_relationship_display().lower()}) signed "
+            f"{what} on {timezone.localtime(consent.signed_at):%d %b %Y}"
+            if signed
+            else f"{consent.get_state_display()}: {consent.signer_name}, {what}"
+        )
+        if consent.text_sha256:
+            summary += f"; SHA-256 of the text: {consent.text_sha256}"
+        if consent.withdrawn_at:
+            summary += (
+                f". Withdrawn on {timezone.localtime(consent.withdrawn_at):%d %b %Y}: "
+                f"{consent.withdrawal_reason}"
+            )
+        witness = everything.practitioner(consent.witness_id) if consent.witness_id else None
         yield {
             "resourceType": "Consent",
-            "id": f"consultation-{consultation.pk}",
-            "status": "inactive" if consultation.is_voided else "active",
+            "id": f"consent-{consent.pk}",
+            "status": "inactive" if consent.withdrawn_at else "active",
             "scope": text_concept("Treatment", {"system": CONSENT_SCOPE, "code": "treatment"}),
             "category": [
                 text_concept(
-                    "Consent to micro-needling",
+                    document.title,
                     {"system": CONSENT_CATEGORY, "code": "59284-0", "display": "Consent Document"},
                 )
             ],
             "patient": patient,
-            "dateTime": instant(consultation.consent_at) if consultation.consent_at else None,
-            "performer": [{"display": consultation.consent_by}],
-            "policyRule": text_concept(consultation.consent_scope or MICRONEEDLING),
-            "provision": {
-                "type": "permit",
-                "action": [text_concept(consultation.consent_scope or MICRONEEDLING)],
-            },
-            "text": narrative(
-                f"{consultation.consent_by} consented on {consultation.held_on:%d %b %Y} to: "
-                f"{consultation.consent_scope}. Photographs: "
-                f"{'yes' if consultation.photo_consent else 'no'}."
-            ),
+            "dateTime": instant(consent.signed_at),
+            "performer": [{"display": consent.signer_name}],
+            "sourceAttachment": {
+                "contentType": "application/pdf",
+                "title": f"{what} (signed copy)",
+                "url": reverse("consent:pdf", args=[consent.pk]),
+            }
+            if consent.pdf
+            else None,
+            "policyRule": text_concept(what),
+            "verification": [
+                {
+                    "verified": True,
+                    "verifiedWith": witness,
+                    "verificationDate": instant(consent.signed_at),
+                }
+            ]
+            if signed and witness
+            else None,
+            "provision": {"type": "permit", "action": [text_concept(document.get_kind_display())]},
+            "text": narrative(summary),
         }
 
 

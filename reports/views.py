@@ -21,6 +21,7 @@ from django.views.generic import DetailView, TemplateView
 from catalogue.models import ClinicDetails
 from clinic.models import ExportRecord
 from clinic.submissions import SubmitOnceMixin
+from consent.models import SignedConsent
 from consultations.models import Client, ClientAccess, RecordedConcern
 from consultations.views import ClientAccessMixin
 from reports import charts
@@ -518,6 +519,9 @@ class ClientReadableView(ReportMixin, TemplateView):
             consultations=record.consultations,
             courses=record.courses,
             photos=record.photos,
+            consents=SignedConsent.objects.filter(client=client).select_related(
+                "document", "document_version", "witness"
+            ),
             accesses=accesses,
             accesses_capped=len(accesses) == self.ACCESSES_SHOWN,
             today=timezone.localdate(),

@@ -343,7 +343,7 @@ def two_browsers(user):
 
 
 @on_postgresql
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_session_posted_twice_at_once_is_logged_once(practitioner, make_course, monkeypatch):
     """The first post holds the course's lock while the second arrives and waits for it."""
     import treatments.views
@@ -373,7 +373,7 @@ def test_a_session_posted_twice_at_once_is_logged_once(practitioner, make_course
 
 
 @on_postgresql
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_course_started_twice_at_once_is_started_once(
     practitioner, make_consultation, monkeypatch
 ):

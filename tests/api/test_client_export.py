@@ -5,6 +5,7 @@ from http import HTTPStatus
 
 import pytest
 
+from consent.models import SignedConsent
 from consultations.models import ClientAccess
 
 pytestmark = pytest.mark.django_db
@@ -38,8 +39,9 @@ def test_the_readable_record_is_in_plain_words_and_logged(
     text = response.text
     for words in [
         "Your details",
-        "Consultations and your consent",
-        "given by the client",
+        "Your consents",
+        f"signed by {client.full_name} (the client)",
+        SignedConsent.objects.filter(client=client, document__kind="treatment").get().text_sha256,
         "Courses and sessions",
         "You rated the discomfort 3 out of 10",
         "No photo is kept",

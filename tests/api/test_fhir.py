@@ -9,6 +9,7 @@ from fhir.resources.R4B import get_fhir_model_class
 
 from api.fhir import AREA_SNOMED, SNOMED, body_site
 from catalogue.models import BodyArea, Product
+from consent.models import Kind, SignedConsent
 from consultations.models import ClientAccess
 from tests.treatments.test_photos import image_bytes, upload
 from treatments.photos.services import add_photo
@@ -62,6 +63,15 @@ def test_everything_is_a_valid_bundle_of_the_whole_record(api, record, practitio
     [medication] = [r for r in resources if r["resourceType"] == "Medication"]
     assert medication["batch"]["lotNumber"] == "LOT-7"
     assert medication["batch"]["expirationDate"]  # the lot's expiry, from stock
+    # The consents the client signed on the tablet: document, version, hash, signed copy.
+    signed = SignedConsent.objects.filter(client_id=record.client_id)
+    consents = {r["id"]: r for r in resources if r["resourceType"] == "Consent"}
+    assert set(consents) == {f"consent-{consent.pk}" for consent in signed}
+    treatment = signed.get(document__kind=Kind.TREATMENT)
+    shown = consents[f"consent-{treatment.pk}"]
+    assert shown["status"] == "active"
+    assert treatment.text_sha256 in shown["text"]["div"]
+    assert shown["sourceAttachment"]["url"] == f"/consents/{treatment.pk}/pdf/"
     depths = [r for r in resources if r["id"].startswith("depth-")]
     assert depths[0]["valueQuantity"]["unit"] == "mm"
     assert ClientAccess.objects.filter(

@@ -9,10 +9,12 @@ import os
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from playwright.sync_api import expect
 
 from devtools.demo.year import AESTHETICIAN_PASSWORD, MANAGER_PASSWORD
+from tests.browser.conftest import sign_in
 from treatments.models import Photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -20,6 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(trans
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 TABLET = {"width": 768, "height": 1024}
 LAPTOP = {"width": 1366, "height": 768}
+User = get_user_model()
 
 
 def shoot(page, name):
@@ -29,20 +32,12 @@ def shoot(page, name):
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
-def sign_in(page, username, password):
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/")
-
-
 def test_the_tour_for_aestheticians_and_managers(page):
     call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
     photo = Photo.objects.filter(session__isnull=False).order_by("pk").first()
 
     page.set_viewport_size(TABLET)
-    sign_in(page, "alex", AESTHETICIAN_PASSWORD)
+    sign_in(page, User.objects.get(username="alex"), AESTHETICIAN_PASSWORD)
     expect(page.get_by_role("heading", name="Booked today")).to_be_visible()
     shoot(page, "1-today-tablet")
 
@@ -58,7 +53,7 @@ def test_the_tour_for_aestheticians_and_managers(page):
 
     page.context.clear_cookies()
     page.set_viewport_size(LAPTOP)
-    sign_in(page, "manager", MANAGER_PASSWORD)
+    sign_in(page, User.objects.get(username="manager"), MANAGER_PASSWORD)
     page.goto(f"/clients/{photo.client_id}/record/")
     page.locator("summary.record-line").first.click()
     expect(page.get_by_role("heading", name="Sessions")).to_be_visible()

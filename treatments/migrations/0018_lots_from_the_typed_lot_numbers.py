@@ -7,8 +7,7 @@ lot). Lot numbers that differ only in case are one lot, spelt as first recorded.
 stays on each session's row, for its history.
 """
 
-import django.db.models.deletion
-from django.db import migrations, models
+from django.db import migrations
 
 
 def lots_from_typed_numbers(apps, schema_editor):
@@ -46,14 +45,4 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(lots_from_typed_numbers, migrations.RunPython.noop),
-        migrations.AlterField(
-            model_name="sessionproduct",
-            name="lot",
-            field=models.ForeignKey(
-                help_text="The lot from stock, so a manufacturer recall can be traced.",
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="uses",
-                to="stock.lot",
-            ),
-        ),
     ]
