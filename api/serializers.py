@@ -18,6 +18,16 @@ def active_users():
     return get_user_model().objects.filter(is_active=True)
 
 
+class CodeField(serializers.SlugRelatedField):
+    """A catalogue code or slug: one with a NUL character is refused as invalid before it
+    reaches the database (PostgreSQL cannot compare text holding one)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class VersionField(serializers.IntegerField):
     def __init__(self, **kwargs):
         kwargs.setdefault(
@@ -153,8 +163,8 @@ class ClientUpdateSerializer(ClientSerializer):
 
 
 class RecordedConcernSerializer(serializers.ModelSerializer):
-    concern = serializers.SlugRelatedField(slug_field="slug", queryset=Concern.objects.all())
-    area = serializers.SlugRelatedField(slug_field="code", queryset=BodyArea.objects.all())
+    concern = CodeField(slug_field="slug", queryset=Concern.objects.all())
+    area = CodeField(slug_field="code", queryset=BodyArea.objects.all())
     name = serializers.CharField(source="__str__", read_only=True)
 
     class Meta:
@@ -165,7 +175,7 @@ class RecordedConcernSerializer(serializers.ModelSerializer):
 
 
 class FindingSerializer(serializers.ModelSerializer):
-    area = serializers.SlugRelatedField(
+    area = CodeField(
         slug_field="code", queryset=BodyArea.objects.all(), required=False, allow_null=True
     )
 
@@ -352,7 +362,7 @@ class CourseUpdateSerializer(serializers.ModelSerializer):
 
 
 class SessionAreaSerializer(serializers.Serializer):
-    area = serializers.SlugRelatedField(slug_field="code", queryset=BodyArea.objects.all())
+    area = CodeField(slug_field="code", queryset=BodyArea.objects.all())
     depth_mm = serializers.DecimalField(
         max_digits=3, decimal_places=2, min_value=DEPTH_MIN, max_value=DEPTH_MAX
     )

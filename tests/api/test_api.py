@@ -529,3 +529,17 @@ def test_the_schema_and_its_documentation_are_served_from_packages(client):
     docs = client.get("/api/docs/")
     assert docs.status_code == HTTPStatus.OK
     assert "drf_spectacular_sidecar" in docs.text and "cdn" not in docs.text.lower()
+
+
+def test_a_nul_character_in_a_catalogue_code_is_refused_not_a_server_error(api, make_client):
+    # PostgreSQL cannot compare text holding NUL: the code is refused before any query.
+    response = api.post(
+        f"{V1}/consultations/",
+        {
+            "client": make_client().pk,
+            "concerns": [{"concern": "acne\x00scars", "area": "cheeks\x00"}],
+        },
+        format="json",
+    )
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert set(response.json()) == {"concerns.0.concern", "concerns.0.area"}

@@ -219,27 +219,28 @@ def add_photo(
     owner = session.course.client_id if session else consultation.client_id
     if owner != client.pk:
         raise ValidationError("This session or consultation is another client's.")
-    refusal = consent_refusal(session=session, consultation=consultation)
-    if refusal:
-        raise ValidationError({"photo_consent": refusal})
-    try:
-        clean = clean_photo(image_file)
-    except ValidationError as error:
-        raise ValidationError({"image": error.messages}) from None
-
-    photo = Photo(
-        client=client,
-        session=session,
-        consultation=consultation,
-        area_id=area_code(area),
-        angle=angle,
-        taken_on=taken_on or (session.performed_on if session else consultation.held_on),
-        width=clean.width,
-        height=clean.height,
-        notes=notes,
-    )
-    photo.stamp(by)
+    # One transaction from the consent check (it locks the consent) to the saved row.
     with photo_transaction():
+        refusal = consent_refusal(session=session, consultation=consultation)
+        if refusal:
+            raise ValidationError({"photo_consent": refusal})
+        try:
+            clean = clean_photo(image_file)
+        except ValidationError as error:
+            raise ValidationError({"image": error.messages}) from None
+
+        photo = Photo(
+            client=client,
+            session=session,
+            consultation=consultation,
+            area_id=area_code(area),
+            angle=angle,
+            taken_on=taken_on or (session.performed_on if session else consultation.held_on),
+            width=clean.width,
+            height=clean.height,
+            notes=notes,
+        )
+        photo.stamp(by)
         _stored.get().append(photo)
         photo.image.save("photo.jpg", ContentFile(clean.image), save=False)
         photo.thumbnail.save("thumbnail.jpg", ContentFile(clean.thumbnail), save=False)
